@@ -1,0 +1,16 @@
+# Generates a C++ source that defines `${FUNC}()` returning the files matched by ${PATTERNS}
+# (relative to ${DIR}) as {relative name, text} pairs, declared in ${HEADER}.
+set(files "")
+foreach(pattern ${PATTERNS})
+  file(GLOB matched RELATIVE ${DIR} ${DIR}/${pattern})
+  list(APPEND files ${matched})
+endforeach()
+list(SORT files)
+set(body "#include \"${HEADER}\"\nnamespace ${NAMESPACE} {\nconst std::vector<EmbeddedFile>& ${FUNC}() {\n  static const std::vector<EmbeddedFile> files = {\n")
+foreach(name ${files})
+  file(READ ${DIR}/${name} content)
+  string(APPEND body "    {\"${name}\", R\"scimembed(${content})scimembed\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n}  // namespace ${NAMESPACE}\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,637 @@
+"""Microsoft Entra ID as a SCIM 2.0 client: the requests Entra documents, replayed against scimd.
+
+Sources (cited again above each test):
+  [TUT] Microsoft Learn, "Tutorial: Develop and plan provisioning for a SCIM endpoint in Microsoft
+        Entra ID", https://learn.microsoft.com/entra/identity/app-provisioning/use-scim-to-provision-users-and-groups
+        (source: github.com/MicrosoftDocs/entra-docs, docs/identity/app-provisioning/use-scim-to-provision-users-and-groups.md),
+        section "SCIM protocol requests and responses" and "Handling provisioning and
+        deprovisioning of users".
+  [KI]  Microsoft Learn, "Known issues and resolutions with SCIM 2.0 protocol compliance of the
+        Microsoft Entra user provisioning service",
+        https://learn.microsoft.com/entra/identity/app-provisioning/application-provisioning-config-problem-scim-compatibility
+        — the requests Entra sends "Without feature flag" (the default) and "With feature flag"
+        (aadOptscim062020). Both must work.
+  [REF] Microsoft's SCIM reference code and validator, github.com/AzureAD/SCIMReferenceCode
+        (Microsoft.SCIM.PlaywrightTests/json/user_enterprise.json; its Postman collection queries
+        with '+' for spaces: "filter=DisplayName+eq+%22BobIsAmazing%22", issue #44).
+
+Entra accepts 200 or 204 for PATCH ([TUT]: "Update to the group PATCH request should yield an
+HTTP 204 No Content"; "It isn't necessary to include the entire resource in the PATCH
+response"); patch_ok() accepts both. The examples' fixed ids are replaced by scimd's ids.
+"""
+
+import unittest
+import uuid
+
+from conformance_support import (
+    ENTERPRISE_URN,
+    PATCH_URN,
+    USER_URN,
+    ConformanceCase,
+    by_type,
+    member_ids,
+    pct,
+    plus,
+    unique,
+)
+
+
+def entra_user(user_name, external_id, email):
+    """[TUT] "Create User" request body, verbatim but for userName, externalId and the email."""
+    return {
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "externalId": external_id,
+        "userName": user_name,
+        "active": True,
+        "emails": [{
+            "primary": True,
+            "type": "work",
+            "value": email,
+        }],
+        "meta": {
+            "resourceType": "User"
+        },
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName"
+        },
+        "roles": []
+    }
+
+
+class EntraUsers(ConformanceCase):
+
+    def create(self, user_name=None, external_id=None, email=None):
+        user_name = user_name or f"Test_User_{uuid.uuid4()}"
+        external_id = external_id or str(uuid.uuid4())
+        email = email or f"Test_User_{uuid.uuid4()}@testuser.com"
+        resp = self.post("/Users", entra_user(user_name, external_id, email))
+        return self.assertUser(resp, 201)
+
+    # [TUT] "Integrate your SCIM endpoint": "Test Connection queries the SCIM endpoint for a user
+    # that doesn't exist, using a random GUID as the matching property ... The expected correct
+    # response is HTTP 200 OK with an empty SCIM ListResponse message."
+    def test_test_connection_with_random_guid(self):
+        guid = str(uuid.uuid4())
+        self.assertList(self.get(f"/Users?filter=userName+eq+%22{guid}%22"), total=0)
+        self.assertList(self.get(f"/Users?filter=externalId+eq+%22{guid}%22"), total=0)
+
+    # [TUT] "Create User" request and response; "Get User"; "Get User by query"; "Get User by
+    # query - Zero results".
+    def test_create_get_and_query_user(self):
+        user_name = f"Test_User_{uuid.uuid4()}"
+        external_id = str(uuid.uuid4())
+        email = f"Test_User_{uuid.uuid4()}@testuser.com"
+        created = self.create(user_name, external_id, email)
+        uid = created["id"]
+        self.assertEqual(created["userName"], user_name)
+        self.assertEqual(created["externalId"], external_id)
+        self.assertIs(created["active"], True)
+        self.assertEqual(created["emails"], [{"primary": True, "type": "work", "value": email}])
+        self.assertEqual(created["name"], {"formatted": "givenName familyName",
+                                           "familyName": "familyName", "givenName": "givenName"})
+        self.assertEqual(created["meta"]["resourceType"], "User")
+
+        # Get User
+        self.assertEqual(self.assertUser(self.get(f"/Users/{uid}"), 200, uid)["userName"],
+                         user_name)
+        # Get User (not found): 404 with the error schema
+        resp = self.get("/Users/5171a35d82074e068ce2")
+        self.assertNotFound(resp)
+
+        # Get User by query: Entra form-encodes the filter ('+' for spaces) [REF]; %20 also.
+        whole = plus('userName eq "%s"' % user_name)
+        for url in (f"/Users?filter=userName+eq+%22{plus(user_name)}%22",
+                    f"/Users?filter=userName%20eq%20%22{pct(user_name)}%22",
+                    f"/Users?filter={whole}"):
+            resources = self.assertList(self.get(url), total=1)
+            self.assertEqual(resources[0]["id"], uid, url)
+            self.assertEqual(resources[0]["userName"], user_name)
+            self.assertEqual(resources[0]["externalId"], external_id)
+
+        # Get User by query - Zero results
+        resp = self.get("/Users?filter=userName+eq+%22non-existent+user%22")
+        self.assertList(resp, total=0)
+        self.assertEqual(resp.json["startIndex"], 1)
+
+    # [TUT] "Handling provisioning and deprovisioning of users", Example 1: "GET
+    # https://.../scim/Users?filter=externalId eq jyoung" — the matching attribute may be
+    # externalId, and the documented request leaves the value unquoted. [TUT] "Query users or
+    # groups": "users are ... queried with their username and externalId".
+    def test_existence_check_by_external_id(self):
+        external_id = unique("jyoung")
+        created = self.create(external_id=external_id)
+        uid = created["id"]
+        resources = self.assertList(
+            self.get(f"/Users?filter=externalId+eq+%22{plus(external_id)}%22"), total=1)
+        self.assertEqual(resources[0]["id"], uid)
+        # externalId is caseExact (RFC 7643 §3.1): another case is another user
+        self.assertList(
+            self.get(f"/Users?filter=externalId+eq+%22{plus(external_id.upper())}%22"), total=0)
+
+    def test_existence_check_by_unquoted_external_id(self):
+        external_id = unique("jyoung")
+        uid = self.create(external_id=external_id)["id"]
+        # verbatim form of Example 1, '+' and %20 encodings
+        for url in (f"/Users?filter=externalId+eq+{external_id}",
+                    f"/Users?filter=externalId%20eq%20{external_id}"):
+            resources = self.assertList(self.get(url), total=1)
+            self.assertEqual(resources[0]["id"], uid, url)
+
+    # [TUT] "Handling provisioning and deprovisioning of users", Example 2 (POST with nulls for
+    # the attributes the user has no value for). The example's schema URN has a typo
+    # ("...enterprise:2.0User") and puts enterprise attributes "department"/"manager" at the top
+    # level; those two mistakes are left out here, the nulls are kept (RFC 7643 §2.5: null is
+    # "unassigned").
+    def test_create_with_null_attributes(self):
+        user_name = unique("jyoung") + "@testuser.com"
+        resp = self.post("/Users", {
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+            "externalId": unique("jyoung"),
+            "userName": user_name,
+            "active": True,
+            "addresses": None,
+            "displayName": "Joy Young",
+            "emails": [{"type": "work", "value": "jyoung@Contoso.com", "primary": True}],
+            "meta": {"resourceType": "User"},
+            "name": {"familyName": "Young", "givenName": "Joy"},
+            "phoneNumbers": None,
+            "preferredLanguage": None,
+            "title": None,
+        })
+        user = self.assertUser(resp, 201)
+        self.assertEqual(user["displayName"], "Joy Young")
+        for absent in ("addresses", "phoneNumbers", "preferredLanguage", "title"):
+            self.assertNotIn(absent, user, "null means unassigned: not returned")
+        self.assertEqual(user["emails"][0]["value"], "jyoung@Contoso.com",
+                         "values are stored as sent ([TUT] General)")
+
+    # [REF] user_enterprise.json: Microsoft's validator creates a user with the enterprise
+    # extension, a capitalised "Department" key and nulls inside address values. Body verbatim
+    # but for userName/externalId.
+    def test_create_user_with_enterprise_extension(self):
+        body = {
+            "userName": unique("enterprise"),
+            "active": True,
+            "addresses": [
+                {"country": "Bermuda",
+                 "formatted": "9132 Jennifer Way Suite 040\nSouth Nancy, MI 55645",
+                 "locality": "West Mercedes", "postalCode": "99265", "region": "Montana",
+                 "streetAddress": "4939 Hess Fork", "type": "work", "primary": False},
+                {"country": None, "formatted": "18522 Lisa Unions\nEast Gregory, CT 52311",
+                 "locality": None, "postalCode": None, "region": None, "streetAddress": None,
+                 "type": "other", "primary": False},
+            ],
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                "Department": "some department"
+            },
+            "displayName": "Kimberly Baker",
+            "emails": [
+                {"type": "work", "primary": True, "value": "anna33@gmail.com"},
+                {"type": "work", "primary": False, "value": "anna33@example.com"},
+            ],
+            "meta": {"created": "2019-09-18T18:15:26.5788954+00:00",
+                     "lastModified": "2019-09-18T18:15:26.5788976+00:00",
+                     "resourceType": "User"},
+            "name": {"formatted": "Daniel Mcgee", "familyName": "Employee", "givenName": "Darl",
+                     "honorificPrefix": None, "honorificSuffix": None},
+            "phoneNumbers": [
+                {"type": "fax", "primary": False, "value": "312-320-0500"},
+                {"type": "mobile", "primary": False, "value": "312-320-1707"},
+                {"type": "work", "primary": True, "value": "312-320-0932"},
+            ],
+            "preferredLanguage": "xh",
+            "roles": [],
+            "title": "Site engineer",
+            "externalId": unique("22fbc523"),
+            "schemas": [
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            ],
+        }
+        user = self.assertUser(self.post("/Users", body), 201)
+        self.assertIn(ENTERPRISE_URN, user["schemas"])
+        self.assertEqual(user[ENTERPRISE_URN], {"department": "some department"},
+                         "attribute names are case-insensitive; returned by canonical name")
+        self.assertNotEqual(user["meta"]["created"], "2019-09-18T18:15:26.5788954+00:00",
+                            "meta is readOnly: the client's values are ignored")
+        other = by_type(user["addresses"], "other")
+        self.assertEqual(len(other), 1, user)
+        self.assertEqual(other[0]["formatted"], "18522 Lisa Unions\nEast Gregory, CT 52311")
+        for key in ("country", "locality", "postalCode", "region", "streetAddress"):
+            self.assertNotIn(key, other[0], "null sub-attributes are unassigned")
+        self.assertEqual(user["name"], {"formatted": "Daniel Mcgee", "familyName": "Employee",
+                                        "givenName": "Darl"})
+        self.assertEqual(len(user["phoneNumbers"]), 3)
+        # employeeNumber / department filters run on the extension
+        resp = self.get("/Users?filter=" + plus(
+            f'{ENTERPRISE_URN}:department eq "some department" and userName eq "{body["userName"]}"'))
+        self.assertEqual([r["id"] for r in self.assertList(resp, total=1)], [user["id"]])
+
+    # [TUT] "Update User [Multi-valued properties]", request verbatim.
+    def test_update_user_multi_valued_properties(self):
+        before = self.create()
+        uid = before["id"]
+        after = self.patch_ok(f"/Users/{uid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "Replace",
+                    "path": "emails[type eq \"work\"].value",
+                    "value": "updatedEmail@microsoft.com"
+                },
+                {
+                    "op": "Replace",
+                    "path": "name.familyName",
+                    "value": "updatedFamilyName"
+                }
+            ]
+        }, "User")
+        self.assertEqual(after["emails"], [{"value": "updatedEmail@microsoft.com",
+                                            "type": "work", "primary": True}])
+        self.assertEqual(after["name"]["familyName"], "updatedFamilyName")
+        self.assertEqual(after["name"]["givenName"], "givenName")
+        self.assertEqual(after["userName"], before["userName"])
+        self.assertVersionMoved(before, after)
+
+    # [TUT] "Update User [Single-valued properties]", request verbatim.
+    def test_update_user_single_valued_properties(self):
+        before = self.create()
+        uid = before["id"]
+        new_name = f"{uuid.uuid4()}@testuser.com"
+        after = self.patch_ok(f"/Users/{uid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "Replace",
+                "path": "userName",
+                "value": new_name
+            }]
+        }, "User")
+        self.assertEqual(after["userName"], new_name)
+        self.assertVersionMoved(before, after)
+        self.assertEqual(
+            [r["id"] for r in self.assertList(
+                self.get(f"/Users?filter=userName+eq+%22{plus(new_name)}%22"), total=1)], [uid])
+        self.assertList(
+            self.get(f"/Users?filter=userName+eq+%22{plus(before['userName'])}%22"), total=0)
+
+    # [TUT] "Disable User" (op "Replace", value false) and [KI] "Requests made to disable users":
+    # without the flag Entra sends the string "False"; with it, op "replace" and false.
+    def test_disable_user_all_documented_forms(self):
+        before = self.create()
+        uid = before["id"]
+        forms = [
+            ({"op": "Replace", "path": "active", "value": False}, False),   # [TUT]
+            ({"op": "Replace", "path": "active", "value": "True"}, True),   # [KI] (re-enable)
+            ({"op": "Replace", "path": "active", "value": "False"}, False),  # [KI] no flag
+            ({"op": "replace", "path": "active", "value": True}, True),
+            ({"op": "replace", "path": "active", "value": False}, False),   # [KI] flag
+        ]
+        previous = before
+        for op, expected in forms:
+            body = {"Operations": [op], "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}
+            after = self.patch_ok(f"/Users/{uid}", body, "User")
+            self.assertIs(after["active"], expected, f"{op} → {after.get('active')!r}")
+            self.assertVersionMoved(previous, after)
+            got = self.get(f"/Users/{uid}").json
+            self.assertIs(got["active"], expected, "active is stored as a boolean")
+            previous = after
+        # [TUT] "The user object should be returned in a request whether or not the user is
+        # active": the disabled user is still found by the matching query.
+        resp = self.get(f"/Users?filter=userName+eq+%22{plus(before['userName'])}%22")
+        self.assertIs(self.assertList(resp, total=1)[0]["active"], False)
+
+    # [KI] "Requests to add a single-value string attribute", both forms verbatim.
+    def test_add_single_value_string_attribute(self):
+        for op in ("Add", "add"):
+            before = self.create()
+            after = self.patch_ok(f"/Users/{before['id']}", {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": op, "path": "nickName", "value": "Babs"}],
+            }, "User")
+            self.assertEqual(after["nickName"], "Babs")
+            self.assertVersionMoved(before, after)
+
+    # [KI] "Requests to replace multiple attributes", "Without feature flag", verbatim.
+    def test_replace_multiple_attributes_without_flag(self):
+        before = self.create()
+        uid = before["id"]
+        after = self.patch_ok(f"/Users/{uid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {"op": "Replace", "path": "displayName", "value": "Pvlo"},
+                {"op": "Replace", "path": "emails[type eq \"work\"].value",
+                 "value": "TestBcwqnm@test.microsoft.com"},
+                {"op": "Replace", "path": "name.givenName", "value": "Gtfd"},
+                {"op": "Replace", "path": "name.familyName", "value": "Pkqf"},
+                {"op": "Replace", "path": "externalId", "value": "Eqpj"},
+                {"op": "Replace",
+                 "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+                 "value": "Eqpj"},
+            ]
+        }, "User")
+        self.assertEqual(after["displayName"], "Pvlo")
+        self.assertEqual([e["value"] for e in by_type(after["emails"], "work")],
+                         ["TestBcwqnm@test.microsoft.com"])
+        self.assertEqual(after["name"]["givenName"], "Gtfd")
+        self.assertEqual(after["name"]["familyName"], "Pkqf")
+        self.assertEqual(after["name"]["formatted"], "givenName familyName", "untouched")
+        self.assertEqual(after["externalId"], "Eqpj")
+        self.assertEqual(after[ENTERPRISE_URN]["employeeNumber"], "Eqpj")
+        self.assertIn(ENTERPRISE_URN, after["schemas"])
+        self.assertVersionMoved(before, after)
+
+    # [KI] "Requests to replace multiple attributes", "With feature flag", verbatim: a path-less
+    # replace whose keys are paths ("name.givenName") and a full extension URN.
+    def test_replace_multiple_attributes_with_flag(self):
+        before = self.create()
+        uid = before["id"]
+        after = self.patch_ok(f"/Users/{uid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [
+                {
+                    "op": "replace",
+                    "path": "emails[type eq \"work\"].value",
+                    "value": "TestMhvaes@test.microsoft.com"
+                },
+                {
+                    "op": "replace",
+                    "value": {
+                        "displayName": "Bjfe",
+                        "name.givenName": "Kkom",
+                        "name.familyName": "Unua",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Aklq"
+                    }
+                }
+            ]
+        }, "User")
+        self.assertEqual(after["displayName"], "Bjfe")
+        self.assertEqual(after["name"], {"formatted": "givenName familyName",
+                                         "givenName": "Kkom", "familyName": "Unua"})
+        self.assertEqual(after[ENTERPRISE_URN], {"employeeNumber": "Aklq"})
+        self.assertIn(ENTERPRISE_URN, after["schemas"])
+        self.assertNotIn("name.givenName", after)
+        self.assertNotIn("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+                         after)
+        self.assertEqual(after["emails"], [{"primary": True, "type": "work",
+                                            "value": "TestMhvaes@test.microsoft.com"}])
+        self.assertVersionMoved(before, after)
+
+    # [TUT] attribute mapping "mail → emails[type eq "work"].value": when the user had no work
+    # email, Entra sends "Add" on that path; the email is created with type work.
+    def test_add_work_email_by_filtered_path(self):
+        resp = self.post("/Users", {"schemas": [USER_URN], "userName": unique("noemail"),
+                                    "emails": [{"type": "home", "value": "home@example.org"}]})
+        before = self.assertUser(resp, 201)
+        after = self.patch_ok(f"/Users/{before['id']}", {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "Add", "path": "emails[type eq \"work\"].value",
+                            "value": "work@example.com"}],
+        }, "User")
+        self.assertEqual([e["value"] for e in by_type(after["emails"], "work")],
+                         ["work@example.com"])
+        self.assertEqual([e["value"] for e in by_type(after["emails"], "home")],
+                         ["home@example.org"])
+        self.assertVersionMoved(before, after)
+
+        # and for a user with no emails at all, Replace on the filtered path adds it too
+        # (RFC 7644 §3.5.2.3: a target that does not exist is treated as an add)
+        resp = self.post("/Users", {"schemas": [USER_URN], "userName": unique("noemail")})
+        bare = self.assertUser(resp, 201)
+        after = self.patch_ok(f"/Users/{bare['id']}", [{
+            "op": "Replace", "path": "emails[type eq \"work\"].value",
+            "value": "first@example.com"}], "User")
+        self.assertEqual(after["emails"], [{"type": "work", "value": "first@example.com"}])
+
+    # [TUT] "Design your user and group schema": the example payload carries the enterprise
+    # manager as a plain string ("manager": "123456"); Example 5 "update a user" sends
+    # {"op":"Add","path":"manager","value":[{"$ref": ..., "value": ...}]}.
+    def test_manager_forms(self):
+        manager = self.create()
+        mid = manager["id"]
+        resp = self.post("/Users", {
+            "schemas": [USER_URN, ENTERPRISE_URN],
+            "userName": unique("report"),
+            "externalId": unique("bjensen"),
+            "name": {"familyName": "Jensen", "givenName": "Barbara"},
+            ENTERPRISE_URN: {"manager": mid},
+        })
+        report = self.assertUser(resp, 201)
+        self.assertEqual(report[ENTERPRISE_URN]["manager"]["value"], mid)
+
+        other = self.create()
+        after = self.patch_ok(f"/Users/{report['id']}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "Add",
+                "path": "manager",
+                "value": [{
+                    "$ref": f"http://localhost/scim/Users/{other['id']}",
+                    "value": other["id"]}]}]}, "User")
+        self.assertEqual(after[ENTERPRISE_URN]["manager"]["value"], other["id"])
+        self.assertVersionMoved(report, after)
+
+        # the same with the full URN path and a string value (pre-2020 jobs)
+        after2 = self.patch_ok(f"/Users/{report['id']}", [{
+            "op": "Replace", "path": f"{ENTERPRISE_URN}:manager", "value": mid}], "User")
+        self.assertEqual(after2[ENTERPRISE_URN]["manager"]["value"], mid)
+
+    # [TUT] "Delete User": 204; afterwards the user is gone from reads and queries.
+    def test_delete_user(self):
+        user = self.create()
+        uid = user["id"]
+        resp = self.delete(f"/Users/{uid}")
+        self.assertEqual(resp.status, 204, resp)
+        self.assertFalse(resp.body)
+        self.assertNotFound(self.get(f"/Users/{uid}"))
+        self.assertList(self.get(f"/Users?filter=userName+eq+%22{plus(user['userName'])}%22"),
+                        total=0)
+        self.assertNotFound(self.patch(f"/Users/{uid}", [{"op": "Replace", "path": "active",
+                                                          "value": False}]))
+        self.assertNotFound(self.delete(f"/Users/{uid}"))
+
+
+class EntraGroups(ConformanceCase):
+
+    def make_user(self):
+        resp = self.post("/Users", entra_user(f"Test_User_{uuid.uuid4()}", str(uuid.uuid4()),
+                                              f"{uuid.uuid4()}@testuser.com"))
+        return self.assertUser(resp, 201)["id"]
+
+    def members(self, gid):
+        return sorted(member_ids(self.assertGroup(self.get(f"/Groups/{gid}"), 200, gid)))
+
+    def create_group(self, display_name=None):
+        # [TUT] "Create Group" request, verbatim but for displayName/externalId. It names a
+        # Microsoft schema URN that is not a SCIM schema; Entra sends it anyway.
+        display_name = display_name or unique("displayName")
+        resp = self.post("/Groups", {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group",
+                        "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+            "externalId": str(uuid.uuid4()),
+            "displayName": display_name,
+            "meta": {
+                "resourceType": "Group"
+            }
+        })
+        return self.assertGroup(resp, 201)
+
+    # [TUT] "Create Group", "Get Group" (excludedAttributes=members), "Get Group by
+    # displayName", "Update Group [Non-member attributes]", "[Add Members]", "[Remove Members]",
+    # "Delete Group".
+    def test_group_lifecycle_as_documented(self):
+        group = self.create_group("displayName " + unique())
+        gid = group["id"]
+        self.assertEqual(member_ids(group), [], "groups are created with an empty members list")
+        user1, user2 = self.make_user(), self.make_user()
+
+        # Update Group [Add Members], verbatim ("$ref": null)
+        g1 = self.patch_ok(f"/Groups/{gid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "Add",
+                "path": "members",
+                "value": [{
+                    "$ref": None,
+                    "value": user1
+                }]
+            }]
+        }, "Group")
+        self.assertEqual(self.members(gid), [user1])
+        self.assertVersionMoved(group, g1)
+
+        # Get Group, verbatim: members excluded even though there is one
+        resp = self.get(f"/Groups/{gid}?excludedAttributes=members")
+        got = self.assertGroup(resp, 200, gid)
+        self.assertNotIn("members", got)
+        self.assertEqual(got["displayName"], group["displayName"])
+        self.assertEqual(got["externalId"], group["externalId"])
+
+        # Get Group by displayName, verbatim query shape
+        resp = self.get("/Groups?excludedAttributes=members&filter=displayName+eq+%22"
+                        + plus(group["displayName"]) + "%22")
+        resources = self.assertList(resp, total=1)
+        self.assertEqual(resources[0]["id"], gid)
+        self.assertNotIn("members", resources[0])
+
+        # Update Group [Non-member attributes], verbatim
+        new_name = f"{uuid.uuid4()}updatedDisplayName"
+        g2 = self.patch_ok(f"/Groups/{gid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "Replace",
+                "path": "displayName",
+                "value": new_name
+            }]
+        }, "Group")
+        self.assertEqual(g2["displayName"], new_name)
+        self.assertVersionMoved(g1, g2)
+        self.assertEqual(self.members(gid), [user1], "a rename keeps the members")
+
+        # Add the second member, then Update Group [Remove Members] verbatim (value array,
+        # "Without feature flag" in [KI])
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Add", "path": "members",
+                                          "value": [{"$ref": None, "value": user2}]}], "Group")
+        self.assertEqual(self.members(gid), sorted([user1, user2]))
+        g3 = self.get(f"/Groups/{gid}").json
+        g4 = self.patch_ok(f"/Groups/{gid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "Remove",
+                "path": "members",
+                "value": [{
+                    "$ref": None,
+                    "value": user1
+                }]
+            }]
+        }, "Group")
+        self.assertEqual(self.members(gid), [user2])
+        self.assertVersionMoved(g3, g4)
+
+        # [KI] "Requests made to remove a group member", "With feature flag", verbatim shape
+        g5 = self.patch_ok(f"/Groups/{gid}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{
+                "op": "remove",
+                "path": f"members[value eq \"{user2}\"]"
+            }]
+        }, "Group")
+        self.assertEqual(self.members(gid), [])
+        self.assertVersionMoved(g4, g5)
+
+        # Delete Group
+        resp = self.delete(f"/Groups/{gid}")
+        self.assertEqual(resp.status, 204, resp)
+        self.assertNotFound(self.get(f"/Groups/{gid}?excludedAttributes=members"))
+        # the members survive
+        self.assertUser(self.get(f"/Users/{user1}"), 200, user1)
+
+    # Product brief "Client quirks": capitalised "Remove" with the filter path.
+    def test_capitalised_remove_with_filter_path(self):
+        gid = self.create_group()["id"]
+        user1, user2 = self.make_user(), self.make_user()
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Add", "path": "members",
+                                          "value": [{"value": user1}, {"value": user2}]}], "Group")
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Remove",
+                                          "path": f"members[value eq \"{user1}\"]"}], "Group")
+        self.assertEqual(self.members(gid), [user2])
+
+    # [TUT] "Gallery onboarding checklist": "Support updating multiple group memberships with a
+    # single PATCH". Adding a member twice or removing a non-member is not an error (Entra
+    # retries operations after a failure).
+    def test_multiple_memberships_in_one_patch_and_retries(self):
+        gid = self.create_group()["id"]
+        users = [self.make_user() for _ in range(4)]
+        self.patch_ok(f"/Groups/{gid}", {
+            "schemas": [PATCH_URN],
+            "Operations": [
+                {"op": "Add", "path": "members", "value": [{"value": users[0]}, {"value": users[1]}]},
+                {"op": "Add", "path": "members", "value": [{"value": users[2]}]},
+                {"op": "Add", "path": "members", "value": [{"value": users[3]}]},
+                {"op": "Remove", "path": "members", "value": [{"value": users[3]}]},
+            ],
+        }, "Group")
+        self.assertEqual(self.members(gid), sorted(users[:3]))
+        # replayed add: no error, no duplicate
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Add", "path": "members",
+                                          "value": [{"$ref": None, "value": users[0]}]}], "Group")
+        self.assertEqual(self.members(gid), sorted(users[:3]))
+        # replayed remove of a non-member: no error
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Remove", "path": "members",
+                                          "value": [{"value": users[3]}]}], "Group")
+        self.patch_ok(f"/Groups/{gid}", [{"op": "remove",
+                                          "path": f"members[value eq \"{users[3]}\"]"}], "Group")
+        self.assertEqual(self.members(gid), sorted(users[:3]))
+        # a value array removing several members at once
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Remove", "path": "members",
+                                          "value": [{"value": users[0]}, {"value": users[1]}]}],
+                      "Group")
+        self.assertEqual(self.members(gid), [users[2]])
+
+    # [TUT] "Requests to retrieve groups specify that the members attribute is to be excluded
+    # from any resource provided in response to the request."
+    def test_excluded_members_on_list_and_patch_response(self):
+        gid = self.create_group()["id"]
+        self.patch_ok(f"/Groups/{gid}", [{"op": "Add", "path": "members",
+                                          "value": [{"value": self.make_user()}]}], "Group")
+        resources = self.assertList(self.get("/Groups?excludedAttributes=members"))
+        self.assertTrue(resources)
+        for g in resources:
+            self.assertNotIn("members", g)
+        # members are back without the parameter
+        self.assertEqual(len(self.members(gid)), 1)
+        # the parameter on PATCH (RFC 7644 §3.9) keeps the response small
+        resp = self.patch(f"/Groups/{gid}?excludedAttributes=members",
+                          [{"op": "Replace", "path": "displayName", "value": unique("x")}])
+        self.assertIn(resp.status, (200, 204), resp)
+        if resp.status == 200:
+            self.assertNotIn("members", resp.json)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,41 @@
+#pragma once
+// The server configuration: YAML file (product.md), then SCIMD_* environment variables, then
+// command-line flags, each overriding the one before. `${NAME}` in the file is replaced by that
+// environment variable; a missing one is an error naming it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "scim/adapters/target_config.h"
+#include "scim/common/result.h"
+
+namespace scim::app {
+
+struct Limits {
+  int64_t max_body_bytes = 1048576;
+  int64_t bulk_max_operations = 1000;
+  int64_t rate_limit_per_minute = 6000;
+  int64_t max_page_size = 1000;  // advertised as filter.maxResults
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite:scimd.db";
+  std::string public_url;  // SCIM root for meta.location; derived from the Host header if empty
+  int threads = 2;
+  Limits limits;
+  std::vector<adapters::TargetConfig> targets;
+};
+
+// Parses YAML text (already read from a file). `source` names it in error messages.
+Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+// Reads and parses a file; kInvalidValue when unreadable.
+Result<Config> LoadConfigFile(const std::string& path);
+// Replaces `${NAME}` with the environment variable; kInvalidValue naming a missing one.
+Result<std::string> SubstituteEnv(const std::string& text);
+
+// Splits "HOST:PORT"; kInvalidValue when malformed.
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen);
+
+}  // namespace scim::app

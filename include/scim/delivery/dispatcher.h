@@ -1,0 +1,129 @@
+#pragma once
+// The delivery engine: moves committed outbox events to every configured target through its
+// adapter, reliably, and keeps the link between SCIM ids and the targets' ids.
+//
+// What it promises (details in src/delivery/delivery_queue.h):
+// - Every outbox event a target Handles() gets one `deliveries` row for that target, whatever
+//   order concurrent transactions commit in (no "highest seq seen" watermark on PostgreSQL).
+// - Changes to one resource reach a target one at a time, in commit (outbox seq) order: a
+//   delivery is only started when no earlier delivery of the same resource to the same target is
+//   pending or in flight, or failed after exhausting its retries (see "Failures" below).
+// - Different resources never wait for each other: a retrying or failed event delays only its
+//   own resource.
+// - A delivery the adapter reported kDelivered is never started again. Otherwise delivery is
+//   at-least-once: a process killed during Deliver() leaves a lease that expires, and another
+//   dispatcher (any process, different owner id) claims the row again; adapters are idempotent
+//   per event (DeliveryContext::idempotency_key is "<target>:<seq>").
+// - Several scimd processes may run dispatchers on one PostgreSQL database: rows are claimed with
+//   FOR UPDATE SKIP LOCKED and leased to an owner id; each is delivered by one of them at a time.
+//   On SQLite, claims run in BEGIN IMMEDIATE transactions (one writer at a time).
+//
+// Failures: kRetry schedules the next attempt with backoff (scim/delivery/backoff.h); after
+// RetryPolicy::max_attempts attempts the row becomes `failed` and keeps later changes of the
+// same resource at that target waiting (they stay `pending`, counted as `blocked` in SyncStatus)
+// until an operator re-queues it (RetryDelivery / `scimd sync retry`), so a target that was down
+// longer than the retry window receives every change, in order, once retried. kFailed (the target
+// refused this data: a poison event) marks the row `failed` without holding anything back: the
+// next change of the resource goes out as usual and the poison event fails alone.
+//
+// Not done: coalescing several pending events of one resource into one Deliver() call (each event
+// is its own call); LISTEN/NOTIFY wake-ups across processes (other processes' writes are seen by
+// polling, every `poll_interval`).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "scim/adapters/target_config.h"
+#include "scim/common/result.h"
+#include "scim/events/target_adapter.h"
+#include "scim/store/database.h"
+
+namespace scim::delivery {
+
+// One configured target: its adapter and the `retry:` policy from its configuration block.
+struct DispatchTarget {
+  std::shared_ptr<events::TargetAdapter> adapter;
+  adapters::RetryPolicy retry;
+};
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+struct DispatcherOptions {
+  // Identifies this process in lease_owner; must differ between processes sharing a database
+  // (NewOwnerId() gives a suitable one). Empty means NewOwnerId().
+  std::string owner_id;
+  // How often an idle worker looks for new outbox events and due retries when nobody calls
+  // Notify() (writes of other processes, retry times coming due).
+  std::chrono::milliseconds poll_interval{100};
+  // How long a claimed delivery stays reserved for this process. Leases of deliveries in
+  // progress are renewed every third of this; a process that dies lets them expire, and the
+  // delivery is then claimed again (counting the lost attempt).
+  std::chrono::milliseconds lease_duration{60000};
+  // Threads per target: deliveries of different resources run in parallel up to this.
+  int workers_per_target = 2;
+  // Deliveries claimed per claim transaction (per worker), and outbox rows fanned out per
+  // fan-out transaction.
+  int claim_batch = 8;
+  int fan_out_batch = 500;
+  // How long Stop() waits for a Deliver() call in progress before leaving its thread behind.
+  std::chrono::milliseconds stop_timeout{10000};
+  // Receives the engine's log lines (nothing is logged when unset). Called from worker threads.
+  std::function<void(LogLevel, std::string_view)> log;
+};
+
+// A process-unique owner id: "<hostname>:<pid>:<random hex>".
+std::string NewOwnerId();
+
+// Runs the delivery loops of all targets. Thread-safe: Notify() may be called from any thread;
+// Start()/Stop() from one controlling thread.
+class Dispatcher {
+ public:
+  // `targets` must have distinct, non-empty adapter names (checked by Start()).
+  Dispatcher(std::shared_ptr<store::Database> db, std::vector<DispatchTarget> targets,
+             DispatcherOptions options = {});
+  // Stops the threads (Stop()).
+  ~Dispatcher();
+
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Registers every target's cursor (a new target starts at the beginning of the outbox: it
+  // receives the whole retained history) and starts workers_per_target threads per target plus
+  // one housekeeping thread (lease renewal, expired-lease reclaim). kInvalidValue for a
+  // duplicate or empty target name, kConflict when already started; database errors as Error.
+  Status Start();
+
+  // Asks the threads to finish: each completes the Deliver() call it is in and records its
+  // outcome, hands back claimed deliveries it has not started, and exits. Waits at most
+  // stop_timeout; a thread still inside Deliver() after that is detached (its lease expires and
+  // another dispatcher takes the delivery over). Idempotent.
+  void Stop();
+
+  // Wakes every idle worker now (call after committing a write): delivery starts without
+  // waiting for the next poll.
+  void Notify();
+
+  // One synchronous pass in the calling thread for every target: fan out new outbox events,
+  // reclaim expired leases, then claim and deliver everything due until nothing is left.
+  // Returns how many Deliver() calls were made. For tests and one-shot tools; do not mix with
+  // Start().
+  Result<int> RunOnce();
+
+  const std::string& owner_id() const;
+
+ private:
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
+  std::vector<std::thread> threads_;
+  std::vector<std::shared_ptr<std::atomic<bool>>> done_;
+  bool started_ = false;
+};
+
+}  // namespace scim::delivery

@@ -1,0 +1,109 @@
+#pragma once
+// Delivery status and operations for the admin API, `/metrics` and `scimd sync status|retry`:
+// plain functions over the database (they work whether or not a Dispatcher runs in this process)
+// and renderers of the admin answers of product.md. Errors are scim::Error (database failures
+// converted; soci exceptions never escape).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scim/common/result.h"
+#include "scim/store/database.h"
+
+namespace scim::delivery {
+
+// A configured target, as the caller knows it (name and adapter type).
+struct TargetRef {
+  std::string name;
+  std::string type;
+};
+
+// One line of `GET /admin/v1/sync/status`.
+struct TargetStatus {
+  std::string name;
+  std::string type;
+  int64_t pending = 0;    // not delivered yet and not failed (includes in_flight)
+  int64_t in_flight = 0;  // of those, being delivered right now
+  int64_t blocked = 0;    // of those, waiting behind a failed delivery of the same resource
+  int64_t delivered = 0;
+  int64_t failed = 0;
+  // Age of the oldest pending delivery (since it was queued); 0 when nothing is pending.
+  double oldest_pending_seconds = 0;
+  // The most recent error among deliveries not delivered yet (pending or failed), if any.
+  std::optional<std::string> last_error;
+};
+
+// Status of `targets` (in that order, zeros for a target with no deliveries yet) followed by any
+// other target found in the database (a target removed from the configuration that still has
+// rows; its type is the one recorded when it last ran).
+Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
+                                             const std::vector<TargetRef>& targets);
+
+// One line of `GET /admin/v1/sync/deliveries`.
+struct DeliveryRow {
+  int64_t id = 0;
+  int64_t seq = 0;  // the outbox event
+  std::string target;
+  std::string tenant;
+  std::string resource_type;
+  std::string resource_id;
+  std::string event;   // "created" | "replaced" | "patched" | "deleted"
+  std::string status;  // "pending" | "in_flight" | "delivered" | "failed"
+  int attempts = 0;
+  std::optional<std::string> last_error;
+  std::string updated;  // canonical timestamp of the last state change
+};
+
+// Deliveries, newest first (by id), filtered by status ("pending", "in_flight", "delivered",
+// "failed") and/or target when given, at most `limit` (clamped to 1..1000). An unknown status is
+// kInvalidValue.
+Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
+                                                const std::optional<std::string>& status,
+                                                const std::optional<std::string>& target,
+                                                int limit = 100);
+
+// Re-queues one failed delivery: pending, attempts reset to 0, due now (a running dispatcher
+// picks it up at its next poll). kNotFound when there is no such delivery, kConflict when it is
+// not failed.
+Status RetryDelivery(store::Database& db, int64_t id);
+
+// Re-queues every failed delivery (of `target` only, when given) as RetryDelivery does; returns
+// how many.
+Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string>& target);
+
+// One line of `GET /admin/v1/sync/links?resource=ID`.
+struct Link {
+  std::string target;
+  std::string resource_type;
+  std::string resource_id;
+  std::string external_id;
+};
+
+// The target ids linked to a SCIM resource, by target name.
+Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
+                                  const std::string& resource_id);
+
+// The delivery part of `GET /metrics` (Prometheus text format, HELP/TYPE lines included):
+//   scimd_outbox_depth                                   outbox events not yet handed to every
+//                                                        target plus those with a delivery still
+//                                                        pending
+//   scimd_deliveries_total{target,outcome}               rows by outcome: delivered, failed,
+//                                                        pending (a gauge: `failed` falls when
+//                                                        deliveries are retried)
+//   scimd_delivery_oldest_pending_seconds{target}
+// Every target with a cursor appears, with zeros when idle.
+Result<std::string> MetricsText(store::Database& db);
+
+// The admin answers of product.md: {"targets":[...]}, {"deliveries":[...]}, {"links":[...]}.
+// last_error is null when absent.
+std::string SyncStatusJson(const std::vector<TargetStatus>& targets);
+std::string DeliveriesJson(const std::vector<DeliveryRow>& deliveries);
+std::string LinksJson(const std::vector<Link>& links);
+
+// A table for `scimd sync status`: one line per target with its counts, oldest pending age and
+// last error.
+std::string SyncStatusText(const std::vector<TargetStatus>& targets);
+
+}  // namespace scim::delivery

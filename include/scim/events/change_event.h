@@ -1,0 +1,34 @@
+#pragma once
+// A committed change to one resource, as recorded in the outbox in the same transaction as the
+// write. Adapters see only these (and their own target's API).
+
+#include <cstdint>
+#include <string>
+
+#include "scim/common/json.h"
+
+namespace scim::events {
+
+enum class ChangeKind { kCreated, kReplaced, kPatched, kDeleted };
+
+const char* ChangeKindName(ChangeKind kind);           // "created", "replaced", ...
+bool ParseChangeKind(std::string_view name, ChangeKind& out);
+
+// Payload layout (JSON text in the outbox):
+//   {"resource": {...full SCIM resource after the change, without members for Groups...},
+//    "members": {"added": [{"value","type","role"}], "removed": [{"value","type"}],
+//                "replaced": false}}
+// "resource" is absent for kDeleted; "members" only when membership changed. "role" is the role
+// of a User member (its primary role, else first, else "member"; product.md).
+struct ChangeEvent {
+  int64_t seq = 0;             // outbox sequence: commit order
+  std::string tenant;
+  std::string resource_type;   // "User" | "Group"
+  std::string resource_id;
+  ChangeKind kind = ChangeKind::kCreated;
+  int64_t version = 0;         // meta.version after the change
+  std::string payload;         // JSON text as above
+  std::string created;         // timestamp of the commit
+};
+
+}  // namespace scim::events

@@ -1,0 +1,113 @@
+#pragma once
+// The extension point for downstream systems: one TargetAdapter per configured target (Dolibarr,
+// Zoho Books, the CRM, a webhook receiver). The delivery engine claims outbox events, asks each
+// adapter whether it handles the event, and hands it over together with what it knows about the
+// resource at that target (DeliveryContext). The adapter answers with a DeliveryOutcome; it never
+// touches the database itself.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "scim/events/change_event.h"
+
+namespace scim::events {
+
+// What the delivery engine knows about the resource at this target when it calls Deliver().
+struct DeliveryContext {
+  // The id this target gave the resource (the recorded link), if there is one.
+  std::optional<std::string> target_id;
+  // Every target's id for this resource (target name → id), including this target's own when
+  // linked. The CRM copies the others into its users' `externalIds`.
+  std::map<std::string, std::string> linked_ids;
+  // This target's id of another resource (e.g. a group member), or nullopt when that resource is
+  // not linked at this target (yet). May be empty (no lookups possible: every call gives nullopt).
+  std::function<std::optional<std::string>(const std::string& resource_id)> lookup_target_id;
+  // Stable per (event, target), identical on every attempt: "<target name>:<seq>". Sent as the
+  // target's Idempotency-Key / the SET `jti`.
+  std::string idempotency_key;
+};
+
+enum class DeliveryStatus {
+  kDelivered,  // the target has the change; never send it again
+  kRetry,      // transient failure (network, 5xx, 429, a dependency not linked yet): try later
+  kFailed,     // permanent failure (the target refused the data): mark failed, keep the error
+};
+
+// Short name for logs and the admin API: "delivered", "retry", "failed".
+const char* DeliveryStatusName(DeliveryStatus status);
+
+// What one Deliver() call achieved.
+struct DeliveryOutcome {
+  DeliveryStatus status = DeliveryStatus::kDelivered;
+  // A new or confirmed link to record (the target's id for the resource). The engine records it
+  // whatever the status: a kRetry that still created the resource (e.g. an organization whose
+  // members are not linked yet) keeps its link, so the next attempt updates instead of creating.
+  std::optional<std::string> target_id;
+  // The resource is gone at the target (deleted, or found missing on delete): drop the link.
+  bool unlink = false;
+  // For kRetry/kFailed: what happened, in words an operator can act on. Never holds secrets
+  // (tokens, keys, signed payloads).
+  std::string error;
+  // From the target's Retry-After (or the adapter's own rate limiter): do not retry before this.
+  // The engine uses the longer of this and its own backoff.
+  std::optional<int> retry_after_seconds;
+
+  static DeliveryOutcome Delivered(std::optional<std::string> id = std::nullopt) {
+    DeliveryOutcome o;
+    o.target_id = std::move(id);
+    return o;
+  }
+  static DeliveryOutcome Unlinked() {
+    DeliveryOutcome o;
+    o.unlink = true;
+    return o;
+  }
+  static DeliveryOutcome Retry(std::string error, std::optional<int> retry_after = std::nullopt) {
+    DeliveryOutcome o;
+    o.status = DeliveryStatus::kRetry;
+    o.error = std::move(error);
+    o.retry_after_seconds = retry_after;
+    return o;
+  }
+  static DeliveryOutcome Failed(std::string error) {
+    DeliveryOutcome o;
+    o.status = DeliveryStatus::kFailed;
+    o.error = std::move(error);
+    return o;
+  }
+};
+
+// Delivers committed changes to one downstream system.
+//
+// Deliver() may run again for the same event after a crash or an unknown outcome (timeout after
+// the request was sent), so it must be idempotent per event: before a create it looks the
+// resource up (by the linked id, by the target's natural key such as the email, by an external
+// id, or with an Idempotency-Key where the target supports one) and updates instead of creating
+// a duplicate.
+//
+// Thread-safety: the engine may call Deliver() concurrently from several threads, for different
+// resources; implementations synchronize their shared state (tokens, rate limiters). Events of
+// one resource are delivered one at a time, in commit order.
+class TargetAdapter {
+ public:
+  virtual ~TargetAdapter() = default;
+
+  // The target's configured name (`targets[].name`), e.g. "crm".
+  virtual std::string_view Name() const = 0;
+
+  // The adapter type (`targets[].type`): "dolibarr" | "zoho_books" | "crm" | "webhook".
+  virtual std::string_view Type() const = 0;
+
+  // Whether this target takes `event` at all: the resource types it supports, narrowed by the
+  // target's `resources` setting. Cheap; does not call the target. Events it does not handle are
+  // not queued for it.
+  virtual bool Handles(const ChangeEvent& event) const = 0;
+
+  // Sends one committed change. Never throws; every failure is an outcome.
+  virtual DeliveryOutcome Deliver(const ChangeEvent& event, const DeliveryContext& context) = 0;
+};
+
+}  // namespace scim::events

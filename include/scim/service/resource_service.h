@@ -1,0 +1,77 @@
+#pragma once
+// The SCIM operations on Users and Groups (RFC 7644 §3.3–§3.6), independent of HTTP: validation
+// against the schemas, password hashing, PATCH, membership, projection and meta.location.
+// The HTTP layer (and Bulk) call these and map the Error codes to responses.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "scim/common/json.h"
+#include "scim/common/result.h"
+#include "scim/schema/projection.h"
+#include "scim/schema/registry.h"
+#include "scim/store/resource_store.h"
+
+namespace scim::service {
+
+// Who is asking, and where the resources live on the wire.
+struct RequestContext {
+  std::string tenant;
+  std::string actor;
+  std::string base_url;  // SCIM root for meta.location, e.g. "https://id.example.com/scim/v2"
+};
+
+// A list or search request (RFC 7644 §3.4.2, §3.4.3), already taken out of query or body.
+struct SearchParams {
+  std::optional<std::string> filter;
+  std::optional<std::string> sort_by;
+  std::optional<std::string> sort_order;
+  std::optional<int64_t> start_index;
+  std::optional<int64_t> count;
+  std::optional<std::string> cursor;  // RFC 9865
+  std::string attributes;
+  std::string excluded_attributes;
+};
+
+class ResourceService {
+ public:
+  ResourceService(std::shared_ptr<const schema::Registry> registry,
+                  std::shared_ptr<store::ResourceStore> store, int64_t max_page_size);
+
+  // Each returns the resource as the client should see it (projected by `selection`).
+  Result<json::Document> Create(const RequestContext& ctx, const schema::ResourceType& type,
+                                const json::Value& body,
+                                const schema::AttributeSelection& selection);
+  Result<json::Document> Get(const RequestContext& ctx, const schema::ResourceType& type,
+                             const std::string& id, const schema::AttributeSelection& selection);
+  Result<json::Document> Replace(const RequestContext& ctx, const schema::ResourceType& type,
+                                 const std::string& id, const json::Value& body,
+                                 std::optional<int64_t> if_match,
+                                 const schema::AttributeSelection& selection);
+  Result<json::Document> Patch(const RequestContext& ctx, const schema::ResourceType& type,
+                               const std::string& id, const json::Value& body,
+                               std::optional<int64_t> if_match,
+                               const schema::AttributeSelection& selection);
+  Status Delete(const RequestContext& ctx, const schema::ResourceType& type, const std::string& id,
+                std::optional<int64_t> if_match);
+
+  // A ListResponse (RFC 7644 §3.4.2). `types` holds one resource type, or several for a search
+  // at the SCIM root (then the filter applies to each and results are concatenated by type).
+  Result<json::Document> Search(const RequestContext& ctx,
+                                const std::vector<const schema::ResourceType*>& types,
+                                const SearchParams& params);
+
+  const schema::Registry& registry() const { return *registry_; }
+  int64_t max_page_size() const { return max_page_size_; }
+
+ private:
+  json::Document Present(const RequestContext& ctx, const schema::ResourceType& type,
+                         json::Document resource, const schema::AttributeSelection& selection) const;
+
+  std::shared_ptr<const schema::Registry> registry_;
+  std::shared_ptr<store::ResourceStore> store_;
+  int64_t max_page_size_;
+};
+
+}  // namespace scim::service

@@ -1,0 +1,57 @@
+-- Delivery of outbox events to the configured targets (src/delivery). Times used for scheduling
+-- (next_attempt_at, lease_until) are Unix epoch milliseconds; created/updated are the canonical
+-- text timestamps shown by the admin API.
+
+-- One row per (target, outbox event) the target handles. status: pending | in_flight |
+-- delivered | failed. blocks_resource = 1 on a failed row that gave up after retrying (the target
+-- was unreachable): later changes of the same resource wait for it until it is re-queued. A row
+-- the target refused outright (blocks_resource = 0) does not hold later changes back.
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER NOT NULL REFERENCES outbox (seq),
+  target TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  last_error TEXT,
+  blocks_resource INTEGER NOT NULL DEFAULT 0,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  UNIQUE (target, seq)
+);
+CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
+-- Only undelivered rows: the per-resource ordering check never walks a resource's history.
+CREATE INDEX deliveries_resource ON deliveries (target, tenant, resource_id, seq)
+  WHERE status <> 'delivered';
+
+-- The id each target gave each resource.
+CREATE TABLE target_links (
+  target TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  resource_type TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  PRIMARY KEY (target, tenant, resource_id)
+);
+CREATE INDEX target_links_resource ON target_links (tenant, resource_id);
+
+-- How far each target has been fanned out of the outbox: every seq <= last_seq has its deliveries
+-- row (or is not handled by the target). scanned_seq, gaps and horizon_* are PostgreSQL's
+-- bookkeeping for sequence values whose transactions had not committed when scanned (unused on
+-- SQLite, where writers serialize and last_seq = scanned_seq).
+CREATE TABLE target_cursors (
+  target TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  scanned_seq INTEGER NOT NULL DEFAULT 0,
+  gaps TEXT NOT NULL DEFAULT '',
+  horizon_seq INTEGER,
+  horizon_xid INTEGER,
+  updated TEXT NOT NULL
+);

@@ -1,0 +1,94 @@
+#pragma once
+// The result of one call to a target's API. Unlike scim::Error, a failed call keeps what the
+// adapter needs to decide between "retry later" and "give up": the HTTP status, the target's
+// own error code and message, and its Retry-After.
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "scim/events/target_adapter.h"
+
+namespace scim::adapters {
+
+// A failed call to a target.
+struct CallError {
+  // The HTTP status of the answer, or 0 when there was no usable answer (DNS, connect, TLS,
+  // timeout, answer too large).
+  int http_status = 0;
+  // What happened, for the delivery's last_error: method, path, status and the target's
+  // message. Never contains credentials.
+  std::string message;
+  // The target's error code when it sends one ("email_taken", "1002", "invalid_request").
+  std::string code;
+  // From Retry-After (or the adapter's own rate limiter).
+  std::optional<int> retry_after_seconds;
+  // Set for failures that no retry can fix even without an HTTP status (bad configuration,
+  // an answer the adapter cannot understand from a target that did accept the request).
+  bool permanent = false;
+
+  // No usable answer (DNS, connect, TLS, timeout, unreadable answer): retried.
+  static CallError Transport(std::string message) {
+    CallError e;
+    e.message = std::move(message);
+    return e;
+  }
+  // A failure no retry can fix, without an HTTP status to tell.
+  static CallError Permanent(std::string message) {
+    CallError e;
+    e.message = std::move(message);
+    e.permanent = true;
+    return e;
+  }
+
+  // True for what a later attempt may fix: no answer, 408, 429 and 5xx.
+  bool Transient() const {
+    if (http_status == 0) return !permanent;
+    return http_status == 408 || http_status == 429 || http_status >= 500;
+  }
+
+  // The delivery outcome for a call that failed this way: kRetry when Transient(), else kFailed.
+  events::DeliveryOutcome ToOutcome() const {
+    if (Transient()) return events::DeliveryOutcome::Retry(message, retry_after_seconds);
+    return events::DeliveryOutcome::Failed(message);
+  }
+};
+
+// A value or a CallError, in the style of scim::Result.
+template <class T>
+class [[nodiscard]] CallResult {
+ public:
+  CallResult(T value) : data_(std::move(value)) {}            // NOLINT: implicit by design
+  CallResult(CallError error) : data_(std::move(error)) {}    // NOLINT: implicit by design
+
+  bool ok() const { return data_.index() == 0; }
+  T& value() & { assert(ok()); return std::get<0>(data_); }
+  const T& value() const& { assert(ok()); return std::get<0>(data_); }
+  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const CallError& error() const { assert(!ok()); return std::get<1>(data_); }
+
+ private:
+  std::variant<T, CallError> data_;
+};
+
+template <>
+class [[nodiscard]] CallResult<void> {
+ public:
+  CallResult() = default;
+  CallResult(CallError error) : error_(std::move(error)) {}  // NOLINT: implicit by design
+
+  bool ok() const { return !error_.has_value(); }
+  const CallError& error() const { assert(!ok()); return *error_; }
+
+ private:
+  std::optional<CallError> error_;
+};
+
+using CallStatus = CallResult<void>;
+
+}  // namespace scim::adapters

@@ -1,0 +1,258 @@
+#include "adapters/crm/crm_adapter.h"
+
+#include <set>
+#include <vector>
+
+#include "scim/common/strings.h"
+
+namespace scim::adapters::crm {
+namespace {
+
+using events::DeliveryOutcome;
+
+constexpr const char* kCrmRoles[] = {"admin", "manager", "sales"};
+
+// Sets the link to record on an outcome that does not carry one yet.
+DeliveryOutcome WithLink(DeliveryOutcome outcome, const std::optional<std::string>& id) {
+  if (!outcome.target_id) outcome.target_id = id;
+  return outcome;
+}
+
+}  // namespace
+
+CrmAdapter::CrmAdapter(std::string name, std::set<std::string> resources, CrmRoleMapping roles,
+                       std::unique_ptr<CrmClient> client)
+    : name_(std::move(name)),
+      resources_(std::move(resources)),
+      roles_(std::move(roles)),
+      client_(std::move(client)) {}
+
+bool CrmAdapter::Handles(const events::ChangeEvent& event) const {
+  return resources_.contains(event.resource_type);
+}
+
+std::string CrmAdapter::IdempotencyKey(const events::ChangeEvent& event,
+                                       const events::DeliveryContext& context) const {
+  // The resource id makes the key safe even if sequence numbers restart (a fresh database).
+  std::string base = context.idempotency_key.empty() ? name_ + ":" + std::to_string(event.seq)
+                                                     : context.idempotency_key;
+  return base + ":" + event.resource_id;
+}
+
+DeliveryOutcome CrmAdapter::Deliver(const events::ChangeEvent& event,
+                                    const events::DeliveryContext& context) {
+  auto payload = EventPayload::Parse(event);
+  if (!payload.ok()) return DeliveryOutcome::Failed(payload.error().detail);
+  if (event.resource_type == "User") return DeliverUser(event, *payload, context);
+  if (event.resource_type == "Group") return DeliverGroup(event, *payload, context);
+  return DeliveryOutcome::Delivered();
+}
+
+DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
+                                        const EventPayload& payload,
+                                        const events::DeliveryContext& context) {
+  if (event.kind == events::ChangeKind::kDeleted) {
+    std::optional<std::string> id = context.target_id;
+    if (!id) {
+      auto found = client_->FindUserByScimId(event.resource_id);
+      if (!found.ok()) return found.error().ToOutcome();
+      if (!*found) return DeliveryOutcome::Unlinked();
+      id = (*found)->id;
+    }
+    auto deleted = client_->DeleteUser(*id);
+    if (!deleted.ok()) return deleted.error().ToOutcome();
+    return DeliveryOutcome::Unlinked();
+  }
+
+  const json::Value& user = *payload.resource();
+  CrmUserFields fields;
+  fields.email = PrimaryValue(user, "emails").value_or("");
+  if (fields.email.empty()) {
+    return DeliveryOutcome::Failed("user " + event.resource_id + " has no email; the CRM requires one");
+  }
+  fields.name = PersonName(user);
+  if (fields.name.empty()) fields.name = fields.email;
+  fields.active = IsActive(user);
+  if (auto role = PrimaryValue(user, "roles")) {
+    std::string lower = ToLower(*role);
+    if (auto it = roles_.by_scim_role.find(lower); it != roles_.by_scim_role.end()) {
+      fields.role = it->second;
+    } else {
+      for (const char* crm_role : kCrmRoles) {
+        if (lower == crm_role) fields.role = lower;
+      }
+    }
+  }
+  if (!fields.role) fields.role = roles_.default_role;
+  for (const auto& [target, id] : context.linked_ids) {
+    if (target != name_ && target != "scim") fields.external_ids[target] = id;
+  }
+  fields.external_ids["scim"] = event.resource_id;
+
+  if (context.target_id) {
+    auto patched = client_->PatchUser(*context.target_id, fields);
+    if (!patched.ok()) return patched.error().ToOutcome();
+    if (*patched) return DeliveryOutcome::Delivered(context.target_id);
+    // 404: deleted in the CRM; find or create it again below.
+  }
+  auto found = client_->FindUserByScimId(event.resource_id);
+  if (!found.ok()) return found.error().ToOutcome();
+  if (*found) {
+    auto patched = client_->PatchUser((*found)->id, fields);
+    if (!patched.ok()) return patched.error().ToOutcome();
+    if (*patched) return DeliveryOutcome::Delivered((*found)->id);
+  }
+  auto created = client_->CreateUser(fields, IdempotencyKey(event, context));
+  if (!created.ok()) return created.error().ToOutcome();
+  if (!created->email_taken) return DeliveryOutcome::Delivered(created->id);
+
+  // 409 email_taken: adopt the CRM's user with that email, unless another SCIM user owns it.
+  auto existing = client_->GetUser(created->id);
+  if (!existing.ok()) return existing.error().ToOutcome();
+  if (!*existing) {
+    return DeliveryOutcome::Retry("crm: email " + fields.email + " taken by user " + created->id +
+                                  ", which is gone now");
+  }
+  auto owner = (*existing)->external_ids.find("scim");
+  if (owner != (*existing)->external_ids.end() && !owner->second.empty() &&
+      owner->second != event.resource_id) {
+    return DeliveryOutcome::Failed("crm: email " + fields.email + " is taken by CRM user " +
+                                   created->id + " linked to SCIM user " + owner->second);
+  }
+  auto patched = client_->PatchUser(created->id, fields);
+  if (!patched.ok()) return patched.error().ToOutcome();
+  return DeliveryOutcome::Delivered(created->id);
+}
+
+DeliveryOutcome CrmAdapter::DeliverGroup(const events::ChangeEvent& event,
+                                         const EventPayload& payload,
+                                         const events::DeliveryContext& context) {
+  // A store's link is its external_id (= the SCIM id); an organization's is the CRM's id.
+  const bool linked_store = context.target_id && *context.target_id == event.resource_id;
+  const bool linked_org = context.target_id && !linked_store;
+  GroupKind kind = GroupKind::kPlain;
+  if (event.kind != events::ChangeKind::kDeleted) kind = KindOfGroup(*payload.resource());
+
+  // Remove what the group was mapped to when it is deleted or no longer of that kind.
+  bool unlinked = false;
+  if (linked_store && kind != GroupKind::kStore) {
+    auto deleted = client_->DeleteStore(event.resource_id);
+    if (!deleted.ok()) return deleted.error().ToOutcome();
+    unlinked = true;
+  }
+  if (linked_org && kind != GroupKind::kOrganization) {
+    auto deleted = client_->DeleteOrganization(*context.target_id);
+    if (!deleted.ok()) return deleted.error().ToOutcome();
+    unlinked = true;
+  }
+
+  switch (kind) {
+    case GroupKind::kPlain: {
+      DeliveryOutcome outcome = DeliveryOutcome::Delivered();
+      outcome.unlink = unlinked;
+      return outcome;
+    }
+    case GroupKind::kStore: {
+      const json::Value& group = *payload.resource();
+      CrmStore store;
+      store.external_id = event.resource_id;
+      store.name = StringAttr(group, "displayName").value_or(event.resource_id);
+      store.location = StoreAttr(group, "location").value_or("");
+      store.address = StoreAttr(group, "address").value_or("");
+      store.phone = StoreAttr(group, "phone").value_or("");
+      auto upserted = client_->UpsertStore(store);
+      if (!upserted.ok()) {
+        DeliveryOutcome outcome = upserted.error().ToOutcome();
+        outcome.unlink = unlinked;
+        return outcome;
+      }
+      return DeliveryOutcome::Delivered(event.resource_id);
+    }
+    case GroupKind::kOrganization:
+      return DeliverOrganization(event, payload,
+                                 linked_org ? context.target_id : std::nullopt, context);
+  }
+  return DeliveryOutcome::Delivered();
+}
+
+DeliveryOutcome CrmAdapter::DeliverOrganization(const events::ChangeEvent& event,
+                                                const EventPayload& payload,
+                                                std::optional<std::string> org_id,
+                                                const events::DeliveryContext& context) {
+  const json::Value& group = *payload.resource();
+  std::string name = StringAttr(group, "displayName").value_or(event.resource_id);
+  if (org_id) {
+    auto renamed = client_->RenameOrganization(*org_id, name);
+    if (!renamed.ok()) return renamed.error().ToOutcome();
+    if (!*renamed) org_id.reset();  // deleted in the CRM: create it again
+  }
+  if (!org_id) {
+    auto created = client_->CreateOrganization(name, event.resource_id,
+                                               IdempotencyKey(event, context));
+    if (!created.ok()) return created.error().ToOutcome();
+    org_id = *created;
+  }
+
+  // Resolve the members' CRM user ids first: a member not linked yet means wait for it.
+  const MembersDelta& members = payload.members();
+  struct Resolved {
+    std::string user_id;
+    std::string role;
+  };
+  std::vector<Resolved> to_add;
+  std::vector<std::string> to_remove;
+  std::vector<std::string> waiting;
+  auto lookup = [&](const std::string& id) -> std::optional<std::string> {
+    return context.lookup_target_id ? context.lookup_target_id(id) : std::nullopt;
+  };
+  for (const MemberRef& m : members.added) {
+    if (!m.type.empty() && m.type != "User") continue;  // nested groups have no CRM equivalent
+    auto user_id = lookup(m.value);
+    if (!user_id) {
+      waiting.push_back(m.value);
+      continue;
+    }
+    to_add.push_back({*user_id, m.role.empty() ? "member" : m.role});
+  }
+  if (!waiting.empty()) {
+    std::string list;
+    for (const auto& w : waiting) list += (list.empty() ? "" : ", ") + w;
+    return WithLink(DeliveryOutcome::Retry("crm: waiting for member user(s) " + list +
+                                           " to be linked at " + name_ + " first"),
+                    org_id);
+  }
+  for (const MemberRef& m : members.removed) {
+    if (!m.type.empty() && m.type != "User") continue;
+    if (auto user_id = lookup(m.value)) to_remove.push_back(*user_id);
+  }
+
+  if (members.replaced) {
+    // The whole list was replaced: drop every membership not in the new list.
+    auto current = client_->ListMemberships(*org_id);
+    if (!current.ok()) return WithLink(current.error().ToOutcome(), org_id);
+    std::set<std::string> keep;
+    for (const auto& r : to_add) keep.insert(r.user_id);
+    if (*current) {
+      for (const Membership& m : **current) {
+        if (!keep.contains(m.user_id)) to_remove.push_back(m.user_id);
+      }
+    }
+  }
+  for (const std::string& user_id : to_remove) {
+    auto removed = client_->DeleteMembership(*org_id, user_id);
+    if (!removed.ok()) return WithLink(removed.error().ToOutcome(), org_id);
+  }
+  for (const Resolved& r : to_add) {
+    auto put = client_->PutMembership(*org_id, r.user_id, r.role);
+    if (!put.ok()) return WithLink(put.error().ToOutcome(), org_id);
+    if (!*put) {
+      return WithLink(DeliveryOutcome::Retry("crm: user " + r.user_id +
+                                             " unknown to the CRM; membership in " + *org_id +
+                                             " waits for it"),
+                      org_id);
+    }
+  }
+  return DeliveryOutcome::Delivered(org_id);
+}
+
+}  // namespace scim::adapters::crm

@@ -1,0 +1,68 @@
+#pragma once
+// Maps SCIM resources to the CRM (product.md, crm.md):
+// - Users → users with `externalIds` = {"scim": SCIM id, <target name>: id for every other
+//   linked target}, `active`, and a role from the mapping; PATCH refreshes them; delete deletes.
+// - Groups whose scimd extension `kind` is "organization" → organizations (externalId = SCIM id)
+//   and memberships (role from the member's role in the payload, else "member").
+// - Groups of kind "store" → stores upserted by external_id = SCIM id through the bulk import;
+//   their link is the SCIM id itself (an organization's link is the CRM's id).
+// - Plain groups: nothing (a group that stops being an organization/store has that removed).
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "adapters/common/scim_resource.h"
+#include "adapters/crm/crm_client.h"
+#include "scim/events/target_adapter.h"
+
+namespace scim::adapters::crm {
+
+// The CRM role of a user: the mapping entry for the SCIM role (primary, else first), else the
+// SCIM role itself when it is a CRM role (admin, manager, sales), else `default_role`, else none
+// (the CRM's default on create, unchanged on update).
+struct CrmRoleMapping {
+  std::map<std::string, std::string> by_scim_role;  // lower-cased SCIM role value → CRM role
+  std::optional<std::string> default_role;
+};
+
+class CrmAdapter : public events::TargetAdapter {
+ public:
+  CrmAdapter(std::string name, std::set<std::string> resources, CrmRoleMapping roles,
+             std::unique_ptr<CrmClient> client);
+
+  std::string_view Name() const override { return name_; }
+  std::string_view Type() const override { return "crm"; }
+  bool Handles(const events::ChangeEvent& event) const override;
+
+  // Users: PATCH the linked user; without a (valid) link, find it by externalId.scim, else POST
+  // with an Idempotency-Key; a 409 email_taken adopts the existing user (unless it belongs to
+  // another SCIM user) and PATCHes it. Organizations: create/rename, then apply the member delta;
+  // a member whose user has no CRM link yet makes the delivery wait (kRetry, organization link
+  // kept). Stores: bulk-import upsert. Deletes: DELETE, 404 counts as deleted.
+  events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
+                                  const events::DeliveryContext& context) override;
+
+ private:
+  events::DeliveryOutcome DeliverUser(const events::ChangeEvent& event,
+                                      const EventPayload& payload,
+                                      const events::DeliveryContext& context);
+  events::DeliveryOutcome DeliverGroup(const events::ChangeEvent& event,
+                                       const EventPayload& payload,
+                                       const events::DeliveryContext& context);
+  events::DeliveryOutcome DeliverOrganization(const events::ChangeEvent& event,
+                                              const EventPayload& payload,
+                                              std::optional<std::string> org_id,
+                                              const events::DeliveryContext& context);
+  std::string IdempotencyKey(const events::ChangeEvent& event,
+                             const events::DeliveryContext& context) const;
+
+  std::string name_;
+  std::set<std::string> resources_;
+  CrmRoleMapping roles_;
+  std::unique_ptr<CrmClient> client_;
+};
+
+}  // namespace scim::adapters::crm

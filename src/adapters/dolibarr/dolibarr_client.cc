@@ -1,0 +1,159 @@
+#include "adapters/dolibarr/dolibarr_client.h"
+
+#include "adapters/common/json_util.h"
+#include "scim/common/json.h"
+
+namespace scim::adapters::dolibarr {
+namespace {
+
+// The message of Dolibarr's error shape {"error":{"code":..,"message":"..","0":"Detail"}}, with
+// the numeric-key details appended.
+std::string ErrorDetail(const HttpResponse& response) {
+  json::Document doc;
+  if (!json::Parse(response.body, doc).ok() || !doc.IsObject()) return {};
+  auto error = doc.FindMember("error");
+  if (error == doc.MemberEnd() || !error->value.IsObject()) return {};
+  std::string detail = StringMember(error->value, "message").value_or("");
+  for (auto it = error->value.MemberBegin(); it != error->value.MemberEnd(); ++it) {
+    std::string_view key = json::View(it->name);
+    if (!key.empty() && key.find_first_not_of("0123456789") == std::string_view::npos &&
+        it->value.IsString()) {
+      detail += detail.empty() ? "" : " ";
+      detail += "(" + std::string(json::View(it->value)) + ")";
+    }
+  }
+  return detail;
+}
+
+std::optional<ThirdParty> ReadThirdParty(const json::Value& v) {
+  if (!v.IsObject()) return std::nullopt;
+  ThirdParty tp;
+  auto id = IdMember(v, "id");
+  if (!id) return std::nullopt;
+  tp.id = *id;
+  tp.name = StringMember(v, "name").value_or("");
+  tp.email = StringMember(v, "email").value_or("");
+  tp.ref_ext = StringMember(v, "ref_ext").value_or("");
+  if (auto status = IdMember(v, "status")) tp.status = *status == "0" ? 0 : 1;
+  return tp;
+}
+
+}  // namespace
+
+DolibarrClient::DolibarrClient(std::string base_url, std::string api_key,
+                               std::string department_field, HttpClientOptions http_options)
+    : base_url_(std::move(base_url)),
+      api_key_(std::move(api_key)),
+      department_field_(std::move(department_field)),
+      http_(std::move(http_options)) {}
+
+CallResult<HttpResponse> DolibarrClient::Call(const std::string& method, const std::string& path,
+                                              const std::string& body) const {
+  HttpRequest request;
+  request.method = method;
+  request.url = base_url_ + path;
+  request.headers = {{"DOLAPIKEY", api_key_}, {"Accept", "application/json"}};
+  if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  request.body = body;
+  auto response = http_.Send(request);
+  if (!response.ok()) return response.error();
+  std::string what = "dolibarr " + method + " " + UrlForLog(path);
+  // A JSON 404 is Dolibarr's "not found" (callers decide); an HTML one is a wrong URL.
+  if (response->status == 404 && response->IsJson()) return std::move(response).value();
+  if (!response->Success()) {
+    return ErrorFromResponse(what, *response, ErrorDetail(*response));
+  }
+  // With the API module disabled, Dolibarr prints an HTML page with status 200.
+  if (!response->IsJson()) {
+    return CallError::Transport(what + ": answer is not JSON (is Dolibarr's API module enabled?)");
+  }
+  return std::move(response).value();
+}
+
+CallResult<std::optional<ThirdParty>> DolibarrClient::GetOne(const std::string& path,
+                                                             bool list) const {
+  auto response = Call("GET", path, "");
+  if (!response.ok()) return response.error();
+  if (response->status == 404) return std::optional<ThirdParty>();
+  json::Document doc;
+  if (!json::Parse(response->body, doc).ok()) {
+    return CallError::Transport("dolibarr GET " + UrlForLog(path) + ": malformed JSON answer");
+  }
+  if (list) {
+    const json::Value* items = &doc;
+    if (doc.IsObject() && doc.HasMember("data")) items = &doc["data"];  // pagination_data form
+    if (!items->IsArray() || items->Empty()) return std::optional<ThirdParty>();
+    return ReadThirdParty((*items)[0]);
+  }
+  return ReadThirdParty(doc);
+}
+
+CallResult<std::optional<ThirdParty>> DolibarrClient::Get(const std::string& id) const {
+  return GetOne("/thirdparties/" + UrlEncode(id), false);
+}
+
+CallResult<std::optional<ThirdParty>> DolibarrClient::FindByEmail(const std::string& email) const {
+  return GetOne("/thirdparties/email/" + UrlEncode(email), false);
+}
+
+CallResult<std::optional<ThirdParty>> DolibarrClient::FindByRefExt(
+    const std::string& ref_ext) const {
+  if (ref_ext.find_first_of("'()") != std::string::npos) return std::optional<ThirdParty>();
+  std::string filter = "(t.ref_ext:=:'" + ref_ext + "')";
+  return GetOne("/thirdparties?sqlfilters=" + UrlEncode(filter) + "&limit=1", true);
+}
+
+std::string DolibarrClient::Body(const ThirdPartyFields& fields) const {
+  JsonWriter w;
+  w.StartObject();
+  w.Field("name", fields.name);
+  if (fields.email) w.Field("email", *fields.email);
+  if (fields.phone) w.Field("phone", *fields.phone);
+  if (fields.status) w.Field("status", static_cast<int64_t>(*fields.status));
+  if (fields.customer_supplier_flags) {
+    w.Field("client", int64_t{0});
+    w.Field("fournisseur", int64_t{0});
+  }
+  if (fields.ref_ext) w.Field("ref_ext", *fields.ref_ext);
+  if (fields.department) {
+    w.KeyOnly("array_options");
+    w.StartObject();
+    w.Field("options_" + department_field_, *fields.department);
+    w.EndObject();
+  }
+  w.Field("caller", "scimd");
+  w.EndObject();
+  return w.Text();
+}
+
+CallResult<std::string> DolibarrClient::Create(const ThirdPartyFields& fields) const {
+  auto response = Call("POST", "/thirdparties", Body(fields));
+  if (!response.ok()) return response.error();
+  if (response->status == 404) {
+    return ErrorFromResponse("dolibarr POST /thirdparties", *response, ErrorDetail(*response));
+  }
+  json::Document doc;
+  std::optional<std::string> id;
+  if (json::Parse(response->body, doc).ok()) id = IdText(doc);
+  if (!id) {
+    // The create probably happened: a retry finds it by ref_ext instead of duplicating it.
+    return CallError::Transport("dolibarr POST /thirdparties: answer holds no id: " +
+                            response->body.substr(0, 100));
+  }
+  return *id;
+}
+
+CallResult<bool> DolibarrClient::Update(const std::string& id,
+                                        const ThirdPartyFields& fields) const {
+  auto response = Call("PUT", "/thirdparties/" + UrlEncode(id), Body(fields));
+  if (!response.ok()) return response.error();
+  return response->status != 404;
+}
+
+CallResult<bool> DolibarrClient::Delete(const std::string& id) const {
+  auto response = Call("DELETE", "/thirdparties/" + UrlEncode(id), "");
+  if (!response.ok()) return response.error();
+  return response->status != 404;
+}
+
+}  // namespace scim::adapters::dolibarr

@@ -1,0 +1,68 @@
+#pragma once
+// Client for Dolibarr's third-party REST API (contract: shared/contracts/dolibarr.md).
+// Auth with the DOLAPIKEY header; every POST/PUT body carries "caller":"scimd" so Dolibarr's
+// triggers can tell scimd's writes apart.
+
+#include <optional>
+#include <string>
+
+#include "adapters/common/call_result.h"
+#include "adapters/common/http_client.h"
+
+namespace scim::adapters::dolibarr {
+
+// The fields scimd reads back from a third party.
+struct ThirdParty {
+  std::string id;
+  std::string name;
+  std::string email;
+  std::string ref_ext;
+  int status = 1;
+};
+
+// What to write. Unset optionals are not sent; on an update an empty string clears the field.
+struct ThirdPartyFields {
+  std::string name;
+  std::optional<std::string> email;
+  std::optional<std::string> phone;
+  std::optional<int> status;              // 1 in activity, 0 ceased
+  std::optional<std::string> ref_ext;     // the SCIM id
+  std::optional<std::string> department;  // extra field array_options.options_<department_field>
+  bool customer_supplier_flags = false;   // send client=0, fournisseur=0 (creates only)
+};
+
+// Thread-safe (stateless apart from the HttpClient).
+class DolibarrClient {
+ public:
+  // `base_url` is `<root>/api/index.php`; `department_field` is the extra field's attribute name
+  // (without the "options_" prefix).
+  DolibarrClient(std::string base_url, std::string api_key, std::string department_field,
+                 HttpClientOptions http_options);
+
+  // GET /thirdparties/{id}; nullopt on 404.
+  CallResult<std::optional<ThirdParty>> Get(const std::string& id) const;
+  // GET /thirdparties/email/{email}; nullopt on 404.
+  CallResult<std::optional<ThirdParty>> FindByEmail(const std::string& email) const;
+  // GET /thirdparties?sqlfilters=(t.ref_ext:=:'...')&limit=1; nullopt on 404 (Dolibarr's empty
+  // list) or when `ref_ext` cannot be written in a filter (quotes, parentheses).
+  CallResult<std::optional<ThirdParty>> FindByRefExt(const std::string& ref_ext) const;
+  // POST /thirdparties; the new id.
+  CallResult<std::string> Create(const ThirdPartyFields& fields) const;
+  // PUT /thirdparties/{id} with the set fields; false on 404.
+  CallResult<bool> Update(const std::string& id, const ThirdPartyFields& fields) const;
+  // DELETE /thirdparties/{id}; false on 404 (already gone).
+  CallResult<bool> Delete(const std::string& id) const;
+
+ private:
+  CallResult<HttpResponse> Call(const std::string& method, const std::string& path,
+                                const std::string& body) const;
+  CallResult<std::optional<ThirdParty>> GetOne(const std::string& path, bool list) const;
+  std::string Body(const ThirdPartyFields& fields) const;
+
+  std::string base_url_;
+  std::string api_key_;
+  std::string department_field_;
+  HttpClient http_;
+};
+
+}  // namespace scim::adapters::dolibarr

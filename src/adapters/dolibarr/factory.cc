@@ -1,0 +1,36 @@
+// The `dolibarr` target type: validates the configuration block and builds the adapter.
+//   url:              <dolibarr root>/api/index.php (required)
+//   api_key:          DOLAPIKEY of a user with societe lire/creer/supprimer (required)
+//   department_field: extra field attribute receiving the Enterprise department (default
+//                     "department"; sent as array_options.options_<name>)
+//   timeout_ms, connect_timeout_ms: HTTP timeouts
+#include <memory>
+
+#include "adapters/common/config_util.h"
+#include "adapters/dolibarr/dolibarr_adapter.h"
+#include "scim/adapters/registry.h"
+
+namespace scim::adapters {
+namespace {
+
+Result<std::unique_ptr<events::TargetAdapter>> CreateDolibarr(const TargetConfig& config) {
+  auto url = RequireUrl(config, "url");
+  if (!url.ok()) return url.error();
+  auto api_key = config.Require("api_key");
+  if (!api_key.ok()) return api_key.error();
+  auto http = HttpOptionsFromConfig(config);
+  if (!http.ok()) return http.error();
+  auto resources = ResourcesFromConfig(config, {"User"});
+  if (!resources.ok()) return resources.error();
+  std::string department_field = config.Get("department_field").value_or("department");
+  auto client = std::make_unique<dolibarr::DolibarrClient>(*url, *api_key, department_field,
+                                                           *http);
+  return std::unique_ptr<events::TargetAdapter>(std::make_unique<dolibarr::DolibarrAdapter>(
+      config.name, std::move(resources).value(), std::move(client)));
+}
+
+}  // namespace
+
+void RegisterDolibarr(AdapterRegistry& registry) { registry.Register("dolibarr", CreateDolibarr); }
+
+}  // namespace scim::adapters

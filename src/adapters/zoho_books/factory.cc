@@ -1,0 +1,64 @@
+// The `zoho_books` target type: validates the configuration block and builds the adapter.
+//   api_url:          Books API root, e.g. https://www.zohoapis.eu/books/v3 (required)
+//   accounts_url:     full OAuth token URL, e.g. https://accounts.zoho.eu/oauth/v2/token (required)
+//   organization_id, client_id, client_secret, refresh_token (required)
+//   requests_per_minute: client-side budget (default 100)
+//   max_rate_wait_ms: longest wait for a slot before answering kRetry (default 10000)
+//   role_mapping:     SCIM role value → Zoho role_id (map, or "admin=982...,staff=982...")
+//   default_role_id:  role_id for users whose role is not mapped (default: none sent)
+//   timeout_ms, connect_timeout_ms: HTTP timeouts
+#include <memory>
+
+#include "adapters/common/config_util.h"
+#include "adapters/zoho_books/zoho_books_adapter.h"
+#include "scim/adapters/registry.h"
+
+namespace scim::adapters {
+namespace {
+
+Result<std::unique_ptr<events::TargetAdapter>> CreateZohoBooks(const TargetConfig& config) {
+  zoho_books::ZohoBooksSettings settings;
+  auto api_url = RequireUrl(config, "api_url");
+  if (!api_url.ok()) return api_url.error();
+  settings.api_url = *api_url;
+  auto accounts_url = RequireUrl(config, "accounts_url");
+  if (!accounts_url.ok()) return accounts_url.error();
+  settings.accounts_url = *accounts_url;
+  for (auto [key, field] : {std::pair{"organization_id", &settings.organization_id},
+                            std::pair{"client_id", &settings.client_id},
+                            std::pair{"client_secret", &settings.client_secret},
+                            std::pair{"refresh_token", &settings.refresh_token}}) {
+    auto value = config.Require(key);
+    if (!value.ok()) return value.error();
+    *field = *value;
+  }
+  auto rpm = IntSetting(config, "requests_per_minute", 100, 1, 100000);
+  if (!rpm.ok()) return rpm.error();
+  settings.requests_per_minute = static_cast<int>(*rpm);
+  auto max_wait = IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000);
+  if (!max_wait.ok()) return max_wait.error();
+  settings.max_rate_wait = std::chrono::milliseconds(*max_wait);
+  auto http = HttpOptionsFromConfig(config);
+  if (!http.ok()) return http.error();
+  settings.http = *http;
+  auto resources = ResourcesFromConfig(config, {"User"});
+  if (!resources.ok()) return resources.error();
+
+  zoho_books::RoleMapping roles;
+  auto mapping = MapSetting(config, "role_mapping");
+  if (!mapping.ok()) return mapping.error();
+  roles.by_scim_role = std::move(mapping).value();
+  roles.default_role_id = config.Get("default_role_id");
+
+  auto client = std::make_unique<zoho_books::ZohoBooksClient>(std::move(settings));
+  return std::unique_ptr<events::TargetAdapter>(std::make_unique<zoho_books::ZohoBooksAdapter>(
+      config.name, std::move(resources).value(), std::move(roles), std::move(client)));
+}
+
+}  // namespace
+
+void RegisterZohoBooks(AdapterRegistry& registry) {
+  registry.Register("zoho_books", CreateZohoBooks);
+}
+
+}  // namespace scim::adapters

@@ -1,0 +1,98 @@
+#include "adapters/zoho_books/zoho_books_adapter.h"
+
+#include "adapters/common/scim_resource.h"
+#include "scim/common/strings.h"
+
+namespace scim::adapters::zoho_books {
+
+using events::DeliveryOutcome;
+
+ZohoBooksAdapter::ZohoBooksAdapter(std::string name, std::set<std::string> resources,
+                                   RoleMapping roles, std::unique_ptr<ZohoBooksClient> client)
+    : name_(std::move(name)),
+      resources_(std::move(resources)),
+      roles_(std::move(roles)),
+      client_(std::move(client)) {}
+
+bool ZohoBooksAdapter::Handles(const events::ChangeEvent& event) const {
+  return resources_.contains(event.resource_type);
+}
+
+DeliveryOutcome ZohoBooksAdapter::Sync(const ZohoUser& current, const ZohoUserFields& wanted,
+                                       bool active) {
+  if (!active && current.status == "invited") {
+    // Zoho cannot mark a user inactive before they accept the invitation, and a pending
+    // invitation would let a deactivated person in: withdraw it (delete) and drop the link; a
+    // later reactivation invites them again.
+    auto deleted = client_->DeleteUser(current.user_id);
+    if (!deleted.ok()) return deleted.error().ToOutcome();
+    return DeliveryOutcome::Unlinked();
+  }
+  bool differs = current.name != wanted.name || !EqualsIgnoreCase(current.email, wanted.email) ||
+                 (wanted.role_id && *wanted.role_id != current.role_id);
+  if (differs) {
+    auto updated = client_->UpdateUser(current.user_id, wanted);
+    if (!updated.ok()) return updated.error().ToOutcome();
+    if (!*updated) return DeliveryOutcome::Retry("zoho_books user " + current.user_id + " vanished");
+  }
+  bool is_inactive = current.status == "inactive";
+  if (active == is_inactive) {
+    auto toggled = client_->SetActive(current.user_id, active);
+    if (!toggled.ok()) return toggled.error().ToOutcome();
+  }
+  return DeliveryOutcome::Delivered(current.user_id);
+}
+
+DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
+                                          const events::DeliveryContext& context) {
+  if (event.resource_type != "User") return DeliveryOutcome::Delivered();
+  auto payload = EventPayload::Parse(event);
+  if (!payload.ok()) return DeliveryOutcome::Failed(payload.error().detail);
+
+  if (event.kind == events::ChangeKind::kDeleted) {
+    // Without a link there is nothing to find: the delete payload carries no email.
+    if (!context.target_id) return DeliveryOutcome::Unlinked();
+    auto deleted = client_->DeleteUser(*context.target_id);
+    if (!deleted.ok()) return deleted.error().ToOutcome();
+    return DeliveryOutcome::Unlinked();
+  }
+
+  const json::Value& user = *payload->resource();
+  ZohoUserFields wanted;
+  wanted.name = PersonName(user);
+  wanted.email = PrimaryValue(user, "emails").value_or("");
+  if (wanted.email.empty()) {
+    return DeliveryOutcome::Failed("user " + event.resource_id +
+                                   " has no email; Zoho Books requires one");
+  }
+  if (wanted.name.empty()) wanted.name = wanted.email;
+  if (auto role = PrimaryValue(user, "roles")) {
+    auto it = roles_.by_scim_role.find(ToLower(*role));
+    if (it != roles_.by_scim_role.end()) wanted.role_id = it->second;
+  }
+  if (!wanted.role_id) wanted.role_id = roles_.default_role_id;
+  bool active = IsActive(user);
+
+  if (context.target_id) {
+    auto current = client_->GetUser(*context.target_id);
+    if (!current.ok()) return current.error().ToOutcome();
+    if (*current && (*current)->status != "deleted") return Sync(**current, wanted, active);
+    // Gone from Zoho: find it by email or create it again below.
+  }
+  auto existing = client_->FindUserByEmail(wanted.email);
+  if (!existing.ok()) return existing.error().ToOutcome();
+  if (*existing) return Sync(**existing, wanted, active);
+
+  if (!active) {
+    // Creating would send an invitation to someone who must not get in: wait until the user is
+    // active (that change finds no link and creates the Zoho user then).
+    DeliveryOutcome outcome = DeliveryOutcome::Delivered();
+    outcome.unlink = context.target_id.has_value();
+    return outcome;
+  }
+  auto created = client_->CreateUser(wanted);
+  if (!created.ok()) return created.error().ToOutcome();
+  return DeliveryOutcome::Delivered(*created);
+}
+
+}  // namespace scim::adapters::zoho_books

@@ -1,0 +1,54 @@
+#pragma once
+// Maps SCIM Users to Zoho Books users (product.md): name, email (primary, else first) and a
+// role_id from the target's role mapping; `active` false/true → mark inactive/active; delete →
+// remove from the organization. Groups are not sent to Zoho Books.
+//
+// Invitations: a new Zoho user is `invited` until they accept, and Zoho refuses to mark an
+// invited user inactive. So an inactive SCIM user is not created (no invitation is sent) until it
+// becomes active, and deactivating a user whose invitation is still pending withdraws it (the
+// Zoho user is deleted and the link dropped); reactivating invites them again.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "adapters/zoho_books/zoho_books_client.h"
+#include "scim/events/target_adapter.h"
+
+namespace scim::adapters::zoho_books {
+
+// Which Zoho role_id a SCIM user gets: the mapping entry for the user's role value (primary,
+// else first; compared case-insensitively), else the default, else none (Zoho's default role).
+struct RoleMapping {
+  std::map<std::string, std::string> by_scim_role;  // lower-cased SCIM role value → role_id
+  std::optional<std::string> default_role_id;
+};
+
+class ZohoBooksAdapter : public events::TargetAdapter {
+ public:
+  ZohoBooksAdapter(std::string name, std::set<std::string> resources, RoleMapping roles,
+                   std::unique_ptr<ZohoBooksClient> client);
+
+  std::string_view Name() const override { return name_; }
+  std::string_view Type() const override { return "zoho_books"; }
+  bool Handles(const events::ChangeEvent& event) const override;
+
+  // Create/replace/patch: read the linked user (or find one by email when there is no valid
+  // link), update name/email/role only when they differ, then mark it active/inactive when its
+  // status differs; create it when none exists. Delete: delete the linked user (404: gone).
+  events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
+                                  const events::DeliveryContext& context) override;
+
+ private:
+  // Brings an existing Zoho user in line with the SCIM user.
+  events::DeliveryOutcome Sync(const ZohoUser& current, const ZohoUserFields& wanted, bool active);
+
+  std::string name_;
+  std::set<std::string> resources_;
+  RoleMapping roles_;
+  std::unique_ptr<ZohoBooksClient> client_;
+};
+
+}  // namespace scim::adapters::zoho_books

@@ -1,0 +1,28 @@
+#pragma once
+// The commands behind the command line; each returns an exit code and prints its own output.
+
+#include <optional>
+#include <string>
+
+#include "scim/app/config.h"
+
+namespace scim::app {
+
+struct TokenCreateOptions {
+  std::string db;
+  std::string name;
+  std::string tenant;
+  std::string scopes = "scim:read,scim:write";
+  std::optional<int> expires_days;
+};
+
+int RunServe(const Config& config);
+int RunMigrate(const std::string& db);
+int RunTokenCreate(const TokenCreateOptions& options);
+int RunTokenList(const std::string& db);
+int RunTokenRevoke(const std::string& db, const std::string& name);
+
+// Prints "scimd: <message>" on stderr and returns 1.
+int Fail(const std::string& message);
+
+}  // namespace scim::app

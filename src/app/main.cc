@@ -1,0 +1,96 @@
+#include "scim/app/main.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "app/commands.h"
+
+namespace scim::app {
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+struct ServeFlags {
+  std::string config_file;
+  std::string db;
+  std::string listen;
+  int threads = 0;
+};
+
+// File, then environment, then flags (product.md: command-line flags win).
+Result<Config> ResolveServeConfig(const ServeFlags& flags) {
+  std::string file = flags.config_file.empty() ? EnvOr("SCIMD_CONFIG", "") : flags.config_file;
+  Config config;
+  if (!file.empty()) {
+    auto loaded = LoadConfigFile(file);
+    if (!loaded.ok()) return loaded.error();
+    config = *loaded;
+  }
+  config.database = EnvOr("SCIMD_DB", config.database);
+  config.listen = EnvOr("SCIMD_LISTEN", config.listen);
+  if (!flags.db.empty()) config.database = flags.db;
+  if (!flags.listen.empty()) config.listen = flags.listen;
+  if (flags.threads > 0) config.threads = flags.threads;
+  return config;
+}
+
+void AddTokenCommands(CLI::App& app, TokenCreateOptions& create, std::string& db,
+                      std::string& revoke_name, int& result) {
+  CLI::App* token = app.add_subcommand("token", "manage API tokens")->require_subcommand(1);
+  CLI::App* c = token->add_subcommand("create", "create a token; prints the secret last");
+  c->add_option("--db", create.db, "database URL")->envname("SCIMD_DB")->required();
+  c->add_option("--name", create.name, "token name")->required();
+  c->add_option("--tenant", create.tenant, "tenant");
+  c->add_option("--scopes", create.scopes, "scim:read,scim:write,admin");
+  c->add_option("--expires-days", create.expires_days, "days until expiry");
+  c->callback([&] { result = RunTokenCreate(create); });
+  CLI::App* l = token->add_subcommand("list", "list tokens");
+  l->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  l->callback([&] { result = RunTokenList(db); });
+  CLI::App* r = token->add_subcommand("revoke", "revoke a token");
+  r->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  r->add_option("name", revoke_name, "token name")->required();
+  r->callback([&] { result = RunTokenRevoke(db, revoke_name); });
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"scimd: SCIM 2.0 provisioning server"};
+  app.require_subcommand(1);
+  int result = 0;
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "run the server");
+  serve->add_option("--config", serve_flags.config_file, "YAML configuration file");
+  serve->add_option("--db", serve_flags.db, "database URL");
+  serve->add_option("--listen", serve_flags.listen, "HOST:PORT");
+  serve->add_option("--threads", serve_flags.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
+  serve->callback([&] {
+    auto config = ResolveServeConfig(serve_flags);
+    result = config.ok() ? RunServe(*config) : Fail(config.error().detail);
+  });
+  std::string db;
+  CLI::App* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
+  migrate->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  migrate->callback([&] { result = RunMigrate(db); });
+  TokenCreateOptions create;
+  std::string revoke_name;
+  AddTokenCommands(app, create, db, revoke_name, result);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return Fail(e.what());
+  } catch (const std::exception& e) {
+    return Fail(e.what());
+  }
+  return result;
+}
+
+}  // namespace scim::app

@@ -1,0 +1,94 @@
+#include <chrono>
+#include <iostream>
+
+#include "app/commands.h"
+#include "scim/auth/token.h"
+#include "scim/common/clock.h"
+#include "scim/store/database.h"
+#include "scim/store/token_store.h"
+
+namespace scim::app {
+namespace {
+
+// Opens and migrates the database named on the command line.
+Result<std::shared_ptr<store::Database>> OpenMigrated(const std::string& url) {
+  auto db = store::Database::Open(url, 1);
+  if (!db.ok()) return db.error();
+  Status migrated = (*db)->Migrate();
+  if (!migrated.ok()) return migrated.error();
+  return *db;
+}
+
+std::string ExpiryFromDays(int days) {
+  return FormatTimestamp(std::chrono::system_clock::now() + std::chrono::hours(24) * days);
+}
+
+}  // namespace
+
+int Fail(const std::string& message) {
+  std::cerr << "scimd: " << message << std::endl;
+  return 1;
+}
+
+int RunMigrate(const std::string& db_url) {
+  auto db = OpenMigrated(db_url);
+  if (!db.ok()) return Fail(db.error().detail);
+  std::cout << "migrations applied" << std::endl;
+  return 0;
+}
+
+int RunTokenCreate(const TokenCreateOptions& options) {
+  auto scopes = auth::ParseScopes(options.scopes);
+  if (!scopes.ok()) return Fail(scopes.error().detail);
+  if (options.expires_days && *options.expires_days <= 0) {
+    return Fail("--expires-days must be positive");
+  }
+  auto db = OpenMigrated(options.db);
+  if (!db.ok()) return Fail(db.error().detail);
+  auto secret = auth::GenerateTokenSecret();
+  if (!secret.ok()) return Fail(secret.error().detail);
+  auth::TokenRecord record;
+  record.name = options.name;
+  record.tenant = options.tenant;
+  record.secret_hash = auth::HashTokenSecret(*secret);
+  record.scopes = *scopes;
+  record.created = NowTimestamp();
+  if (options.expires_days) record.expires = ExpiryFromDays(*options.expires_days);
+  Status created = store::TokenStore(*db).Create(record);
+  if (!created.ok()) {
+    return Fail(created.error().code == ErrorCode::kUniqueness
+                    ? "a token named '" + options.name + "' already exists"
+                    : created.error().detail);
+  }
+  std::cout << "token '" << options.name << "' created with scopes "
+            << auth::FormatScopes(record.scopes) << "; the secret is shown once:" << std::endl;
+  std::cout << *secret << std::endl;
+  return 0;
+}
+
+int RunTokenList(const std::string& db_url) {
+  auto db = OpenMigrated(db_url);
+  if (!db.ok()) return Fail(db.error().detail);
+  auto tokens = store::TokenStore(*db).List();
+  if (!tokens.ok()) return Fail(tokens.error().detail);
+  std::string now = NowTimestamp();
+  for (const auth::TokenRecord& t : *tokens) {
+    std::cout << t.name << "\ttenant=" << (t.tenant.empty() ? "default" : t.tenant)
+              << "\tscopes=" << auth::FormatScopes(t.scopes) << "\tcreated=" << t.created
+              << "\texpires=" << t.expires.value_or("never")
+              << "\tstatus=" << (t.revoked ? "revoked" : (auth::TokenUsable(t, now) ? "active" : "expired"))
+              << std::endl;
+  }
+  return 0;
+}
+
+int RunTokenRevoke(const std::string& db_url, const std::string& name) {
+  auto db = OpenMigrated(db_url);
+  if (!db.ok()) return Fail(db.error().detail);
+  Status revoked = store::TokenStore(*db).Revoke(name, NowTimestamp());
+  if (!revoked.ok()) return Fail(revoked.error().detail);
+  std::cout << "token '" << name << "' revoked" << std::endl;
+  return 0;
+}
+
+}  // namespace scim::app

@@ -1,0 +1,94 @@
+#include "scim/common/json.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <strings.h>
+
+#include "scim/common/strings.h"
+
+namespace scim::json {
+namespace {
+
+// SAX handler that only tracks nesting depth; returning false stops the parse.
+class DepthLimiter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DepthLimiter> {
+ public:
+  explicit DepthLimiter(size_t max_depth) : max_depth_(max_depth) {}
+  bool Default() { return true; }
+  bool StartObject() { return Enter(); }
+  bool EndObject(rapidjson::SizeType) { return Leave(); }
+  bool StartArray() { return Enter(); }
+  bool EndArray(rapidjson::SizeType) { return Leave(); }
+  bool too_deep() const { return too_deep_; }
+
+ private:
+  bool Enter() {
+    if (++depth_ > max_depth_) too_deep_ = true;
+    return !too_deep_;
+  }
+  bool Leave() {
+    --depth_;
+    return true;
+  }
+  size_t max_depth_;
+  size_t depth_ = 0;
+  bool too_deep_ = false;
+};
+
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+}  // namespace
+
+Status Parse(std::string_view text, Document& out, size_t max_depth) {
+  DepthLimiter limiter(max_depth);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  reader.Parse<kParseFlags>(stream, limiter);
+  if (limiter.too_deep()) {
+    return Error(ErrorCode::kInvalidSyntax,
+                 "JSON nesting deeper than " + std::to_string(max_depth) + " levels");
+  }
+  out.Parse<kParseFlags>(text.data(), text.size());
+  if (out.HasParseError()) {
+    return Error(ErrorCode::kInvalidSyntax,
+                 std::string("malformed JSON at offset ") + std::to_string(out.GetErrorOffset()) +
+                     ": " + rapidjson::GetParseError_En(out.GetParseError()));
+  }
+  return OkStatus();
+}
+
+std::string Serialize(const Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+const Value* FindMemberCI(const Value& object, std::string_view name) {
+  if (!object.IsObject()) return nullptr;
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    if (EqualsIgnoreCase(View(it->name), name)) return &it->value;
+  }
+  return nullptr;
+}
+
+Value* FindMemberCI(Value& object, std::string_view name) {
+  return const_cast<Value*>(FindMemberCI(static_cast<const Value&>(object), name));
+}
+
+int RemoveMemberCI(Value& object, std::string_view name) {
+  if (!object.IsObject()) return 0;
+  int removed = 0;
+  for (auto it = object.MemberBegin(); it != object.MemberEnd();) {
+    if (EqualsIgnoreCase(View(it->name), name)) {
+      it = object.EraseMember(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+}  // namespace scim::json

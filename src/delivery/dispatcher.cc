@@ -1,0 +1,386 @@
+#include "scim/delivery/dispatcher.h"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <set>
+
+#include "delivery/delivery_queue.h"
+
+namespace scim::delivery {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often the housekeeper looks for expired leases (at most; shorter leases check sooner).
+constexpr std::chrono::milliseconds kReapInterval{1000};
+// Pause after a database error before a worker tries again.
+constexpr std::chrono::milliseconds kErrorPause{1000};
+// Attempts at recording an outcome before giving up (the lease then expires and the event is
+// delivered again: idempotent, but better avoided).
+constexpr int kRecordAttempts = 3;
+
+struct TargetState {
+  DispatchTarget target;
+  std::string name;
+  std::mutex fan_out_mu;  // one fan-out per target at a time in this process
+};
+
+struct Pass {
+  int delivered = 0;  // Deliver() calls made
+  bool more = false;  // there may be more to do right away
+};
+
+}  // namespace
+
+// State shared by the Dispatcher and its threads. Threads hold a shared_ptr to it, so a thread
+// left behind by Stop() never touches freed memory.
+struct Dispatcher::Shared {
+  Shared(std::shared_ptr<store::Database> database, std::vector<DispatchTarget> list,
+         DispatcherOptions opts)
+      : db(std::move(database)),
+        options(std::move(opts)),
+        queue(*db, options.owner_id.empty() ? NewOwnerId() : options.owner_id) {
+    for (DispatchTarget& t : list) {
+      auto state = std::make_unique<TargetState>();
+      state->name = t.adapter ? std::string(t.adapter->Name()) : std::string();
+      state->target = std::move(t);
+      targets.push_back(std::move(state));
+    }
+  }
+
+  std::shared_ptr<store::Database> db;
+  DispatcherOptions options;
+  DeliveryQueue queue;
+  std::vector<std::unique_ptr<TargetState>> targets;
+
+  std::mutex mu;  // guards generation; cv waits on it
+  std::condition_variable cv;
+  uint64_t generation = 0;
+  std::atomic<bool> stopping{false};
+
+  std::mutex in_progress_mu;  // deliveries claimed by this process and not recorded yet
+  std::multiset<int64_t> in_progress;
+
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  int running = 0;
+
+  int64_t LeaseMs() const { return std::max<int64_t>(100, options.lease_duration.count()); }
+
+  void Log(LogLevel level, const std::string& message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  uint64_t Generation() {
+    std::lock_guard<std::mutex> lock(mu);
+    return generation;
+  }
+
+  void Wake() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++generation;
+    }
+    cv.notify_all();
+  }
+
+  // Sleeps until Wake(), Stop() or `timeout`, unless a wake-up came after `seen` was read.
+  void WaitForWork(uint64_t seen, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, timeout, [&] { return stopping.load() || generation != seen; });
+  }
+
+  void Track(const std::vector<ClaimedDelivery>& claimed) {
+    std::lock_guard<std::mutex> lock(in_progress_mu);
+    for (const ClaimedDelivery& c : claimed) in_progress.insert(c.id);
+  }
+
+  void Untrack(int64_t id) {
+    std::lock_guard<std::mutex> lock(in_progress_mu);
+    if (auto it = in_progress.find(id); it != in_progress.end()) in_progress.erase(it);
+  }
+
+  std::vector<int64_t> InProgress() {
+    std::lock_guard<std::mutex> lock(in_progress_mu);
+    return std::vector<int64_t>(in_progress.begin(), in_progress.end());
+  }
+
+  // Delivers one claimed event and records the outcome.
+  void DeliverOne(TargetState& t, const ClaimedDelivery& c, std::mt19937_64& rng) {
+    auto context = queue.BuildContext(t.name, c.event);
+    if (!context.ok()) {
+      Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
+                                  ": cannot read links: " + context.error().detail);
+      (void)queue.Release({c.id});
+      return;
+    }
+    events::DeliveryOutcome outcome;
+    try {
+      outcome = t.target.adapter->Deliver(c.event, *context);
+    } catch (const std::exception& e) {
+      outcome = events::DeliveryOutcome::Retry(std::string("adapter error: ") + e.what());
+    } catch (...) {
+      outcome = events::DeliveryOutcome::Retry("adapter error");
+    }
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    double random01 = uniform(rng);
+    for (int attempt = 1;; ++attempt) {
+      auto recorded = queue.Record(t.name, c, outcome, t.target.retry, random01);
+      if (recorded.ok()) {
+        if (!*recorded) {
+          Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
+                                      ": lease lost before the outcome was recorded; its new "
+                                      "owner decides");
+        }
+        break;
+      }
+      if (attempt >= kRecordAttempts) {
+        Log(LogLevel::kError, "delivery " + std::to_string(c.id) + " to " + t.name +
+                                  ": cannot record outcome (" + recorded.error().detail +
+                                  "); it will be attempted again when its lease expires");
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    }
+    if (outcome.status == events::DeliveryStatus::kFailed) {
+      Log(LogLevel::kWarning, "delivery of event " + std::to_string(c.event.seq) + " (" +
+                                  c.event.resource_type + " " + c.event.resource_id + ") to " +
+                                  t.name + " failed: " + outcome.error);
+    } else if (outcome.status == events::DeliveryStatus::kRetry) {
+      Log(LogLevel::kDebug, "delivery of event " + std::to_string(c.event.seq) + " to " + t.name +
+                                " will be retried: " + outcome.error);
+    }
+  }
+
+  // One round for a target: fan out new outbox rows (unless another thread is doing it), then
+  // claim a batch of due deliveries and deliver them one after the other.
+  Result<Pass> RunPass(TargetState& t, std::mt19937_64& rng) {
+    Pass pass;
+    if (t.fan_out_mu.try_lock()) {
+      std::lock_guard<std::mutex> guard(t.fan_out_mu, std::adopt_lock);
+      auto needed = queue.FanOutNeeded(t.name);
+      if (!needed.ok()) return needed.error();
+      if (*needed) {
+        auto fanned = queue.FanOut(*t.target.adapter, options.fan_out_batch);
+        if (!fanned.ok()) return fanned.error();
+        pass.more = fanned->more;
+      }
+    }
+    auto due = queue.HasDue(t.name);
+    if (!due.ok()) return due.error();
+    if (!*due) return pass;
+    auto claimed = queue.Claim(t.name, options.claim_batch, LeaseMs());
+    if (!claimed.ok()) return claimed.error();
+    Track(*claimed);
+    for (size_t i = 0; i < claimed->size(); ++i) {
+      if (stopping.load()) {
+        std::vector<int64_t> rest;
+        for (size_t j = i; j < claimed->size(); ++j) rest.push_back((*claimed)[j].id);
+        Status released = queue.Release(rest);
+        if (!released.ok()) {
+          Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " +
+                                      released.error().detail + " (their leases will expire)");
+        }
+        for (int64_t id : rest) Untrack(id);
+        break;
+      }
+      DeliverOne(t, (*claimed)[i], rng);
+      Untrack((*claimed)[i].id);
+      ++pass.delivered;
+    }
+    // A delivery may have unblocked the next event of its resource.
+    if (pass.delivered > 0) pass.more = true;
+    return pass;
+  }
+
+  void WorkerLoop(size_t index, uint64_t seed) {
+    TargetState& t = *targets[index];
+    std::mt19937_64 rng(seed);
+    std::string last_error;
+    Clock::time_point last_error_at{};
+    while (!stopping.load()) {
+      uint64_t seen = Generation();
+      auto pass = RunPass(t, rng);
+      if (!pass.ok()) {
+        const std::string& detail = pass.error().detail;
+        if (detail != last_error || Clock::now() - last_error_at > std::chrono::seconds(30)) {
+          Log(LogLevel::kError, "delivery to " + t.name + ": " + detail);
+          last_error = detail;
+          last_error_at = Clock::now();
+        }
+        WaitForWork(Generation(), kErrorPause);
+        continue;
+      }
+      last_error.clear();
+      if (pass->more) continue;
+      WaitForWork(seen, options.poll_interval);
+    }
+  }
+
+  void HousekeepingLoop() {
+    const auto lease = std::chrono::milliseconds(LeaseMs());
+    const auto renew_every = lease / 3;
+    const auto reap_every = std::min<std::chrono::milliseconds>(kReapInterval, lease / 2);
+    auto next_renew = Clock::now() + renew_every;
+    auto next_reap = Clock::now();
+    while (!stopping.load()) {
+      auto now = Clock::now();
+      if (now >= next_reap) {
+        int reaped = 0;
+        for (auto& t : targets) {
+          auto r = queue.ReapExpired(t->name, t->target.retry);
+          if (!r.ok()) {
+            Log(LogLevel::kWarning, "reclaiming expired leases of " + t->name + ": " +
+                                        r.error().detail);
+          } else if (*r > 0) {
+            Log(LogLevel::kInfo, "reclaimed " + std::to_string(*r) + " delivery(ies) of " +
+                                     t->name + " whose lease expired");
+            reaped += *r;
+          }
+        }
+        if (reaped > 0) Wake();
+        next_reap = now + reap_every;
+      }
+      if (now >= next_renew) {
+        Status renewed = queue.RenewLeases(InProgress(), LeaseMs());
+        if (!renewed.ok()) {
+          Log(LogLevel::kWarning, "renewing delivery leases: " + renewed.error().detail);
+        }
+        next_renew = now + renew_every;
+      }
+      auto wake_at = std::min(next_reap, next_renew);
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_until(lock, wake_at, [&] { return stopping.load(); });
+    }
+  }
+
+  void ThreadDone(const std::shared_ptr<std::atomic<bool>>& done) {
+    std::lock_guard<std::mutex> lock(done_mu);
+    done->store(true);
+    --running;
+    done_cv.notify_all();
+  }
+};
+
+std::string NewOwnerId() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  std::random_device device;
+  uint64_t random = (static_cast<uint64_t>(device()) << 32) ^ device();
+  char suffix[17];
+  std::snprintf(suffix, sizeof suffix, "%016llx", static_cast<unsigned long long>(random));
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+Dispatcher::Dispatcher(std::shared_ptr<store::Database> db, std::vector<DispatchTarget> targets,
+                       DispatcherOptions options)
+    : shared_(std::make_shared<Shared>(std::move(db), std::move(targets), std::move(options))) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+const std::string& Dispatcher::owner_id() const { return shared_->queue.owner(); }
+
+Status Dispatcher::Start() {
+  if (started_) return Error(ErrorCode::kConflict, "dispatcher already started");
+  std::set<std::string> names;
+  for (const auto& t : shared_->targets) {
+    if (!t->target.adapter || t->name.empty()) {
+      return Error(ErrorCode::kInvalidValue, "delivery target without an adapter or a name");
+    }
+    if (!names.insert(t->name).second) {
+      return Error(ErrorCode::kInvalidValue, "duplicate delivery target name \"" + t->name + "\"");
+    }
+  }
+  for (const auto& t : shared_->targets) {
+    SCIM_RETURN_IF_ERROR(
+        shared_->queue.EnsureCursor(t->name, std::string(t->target.adapter->Type())));
+  }
+  shared_->stopping.store(false);
+  std::random_device device;
+  auto launch = [&](auto body) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    {
+      std::lock_guard<std::mutex> lock(shared_->done_mu);
+      ++shared_->running;
+    }
+    std::shared_ptr<Shared> shared = shared_;
+    threads_.emplace_back([shared, done, body] {
+      body(*shared);
+      shared->ThreadDone(done);
+    });
+    done_.push_back(done);
+  };
+  const int workers = std::max(1, shared_->options.workers_per_target);
+  for (size_t i = 0; i < shared_->targets.size(); ++i) {
+    for (int w = 0; w < workers; ++w) {
+      uint64_t seed = (static_cast<uint64_t>(device()) << 32) ^ device();
+      launch([i, seed](Shared& s) { s.WorkerLoop(i, seed); });
+    }
+  }
+  if (!shared_->targets.empty()) launch([](Shared& s) { s.HousekeepingLoop(); });
+  started_ = true;
+  shared_->Log(LogLevel::kInfo, "delivery started for " + std::to_string(names.size()) +
+                                    " target(s) as " + owner_id());
+  return OkStatus();
+}
+
+void Dispatcher::Stop() {
+  if (!started_) return;
+  shared_->stopping.store(true);
+  shared_->Wake();
+  {
+    std::unique_lock<std::mutex> lock(shared_->done_mu);
+    shared_->done_cv.wait_for(lock, shared_->options.stop_timeout,
+                              [&] { return shared_->running == 0; });
+  }
+  int left = 0;
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    if (done_[i]->load()) {
+      threads_[i].join();
+    } else {
+      threads_[i].detach();
+      ++left;
+    }
+  }
+  if (left > 0) {
+    shared_->Log(LogLevel::kWarning,
+                 std::to_string(left) + " delivery thread(s) still inside a target call after " +
+                     std::to_string(shared_->options.stop_timeout.count()) +
+                     " ms; left behind (their leases will expire)");
+  }
+  threads_.clear();
+  done_.clear();
+  started_ = false;
+}
+
+void Dispatcher::Notify() { shared_->Wake(); }
+
+Result<int> Dispatcher::RunOnce() {
+  int total = 0;
+  std::mt19937_64 rng(std::random_device{}());
+  for (auto& t : shared_->targets) {
+    if (!t->target.adapter) continue;
+    SCIM_RETURN_IF_ERROR(
+        shared_->queue.EnsureCursor(t->name, std::string(t->target.adapter->Type())));
+    for (;;) {
+      auto fanned = shared_->queue.FanOut(*t->target.adapter, shared_->options.fan_out_batch);
+      if (!fanned.ok()) return fanned.error();
+      if (!fanned->more) break;
+    }
+    auto reaped = shared_->queue.ReapExpired(t->name, t->target.retry);
+    if (!reaped.ok()) return reaped.error();
+    for (;;) {
+      auto pass = shared_->RunPass(*t, rng);
+      if (!pass.ok()) return pass.error();
+      total += pass->delivered;
+      if (!pass->more) break;
+    }
+  }
+  return total;
+}
+
+}  // namespace scim::delivery

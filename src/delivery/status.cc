@@ -1,0 +1,444 @@
+#include "scim/delivery/status.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "delivery/delivery_queue.h"
+#include "scim/common/clock.h"
+
+namespace scim::delivery {
+namespace {
+
+constexpr const char* kStatuses[] = {"pending", "in_flight", "delivered", "failed"};
+
+// Milliseconds since the epoch of a canonical timestamp ("2026-11-21T15:26:00.123Z"); nullopt
+// when it is not one.
+std::optional<int64_t> TimestampMs(const std::string& text) {
+  int year, mon, day, hh, mi, ss, ms = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &year, &mon, &day, &hh, &mi, &ss,
+                  &ms) < 6) {
+    return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hh;
+  tm.tm_min = mi;
+  tm.tm_sec = ss;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+struct Counts {
+  int64_t pending = 0, in_flight = 0, delivered = 0, failed = 0;
+  std::optional<std::string> oldest_created;
+};
+
+// Counts by status and the oldest undelivered row of one target.
+Counts CountTarget(soci::session& s, const std::string& target) {
+  Counts counts;
+  std::string status;
+  long long n = 0;
+  soci::statement st = (s.prepare << "SELECT status, COUNT(*) FROM deliveries WHERE target = :t "
+                                     "GROUP BY status",
+                        soci::use(target), soci::into(status), soci::into(n));
+  st.execute();
+  while (st.fetch()) {
+    if (status == "pending") counts.pending = n;
+    if (status == "in_flight") counts.in_flight = n;
+    if (status == "delivered") counts.delivered = n;
+    if (status == "failed") counts.failed = n;
+  }
+  std::string oldest;
+  soci::indicator ind = soci::i_null;
+  s << "SELECT MIN(created) FROM deliveries WHERE target = :t "
+       "AND status IN ('pending', 'in_flight')",
+      soci::use(target), soci::into(oldest, ind);
+  if (s.got_data() && ind == soci::i_ok) counts.oldest_created = oldest;
+  return counts;
+}
+
+double AgeSeconds(const std::optional<std::string>& created) {
+  if (!created) return 0;
+  auto ms = TimestampMs(*created);
+  if (!ms) return 0;
+  return std::max<double>(0, static_cast<double>(NowMs() - *ms) / 1000.0);
+}
+
+// Targets with a cursor (every target a dispatcher ever ran), by name → type.
+std::map<std::string, std::string> KnownTargets(soci::session& s) {
+  std::map<std::string, std::string> known;
+  std::string name, type;
+  soci::statement st =
+      (s.prepare << "SELECT target, type FROM target_cursors ORDER BY target", soci::into(name),
+       soci::into(type));
+  st.execute();
+  while (st.fetch()) known[name] = type;
+  return known;
+}
+
+// Re-queues the failed deliveries matching `where` (which binds `text` or `number` when given).
+Status RequeueSql(soci::session& s, const std::string& where, long long* affected,
+                  const std::string* text, const long long* number) {
+  long long now = NowMs();
+  std::string now_text = NowTimestamp();
+  soci::statement st =
+      (s.prepare << "UPDATE deliveries SET status = 'pending', attempts = 0, "
+                    "next_attempt_at = :na, blocks_resource = 0, lease_owner = NULL, "
+                    "lease_until = NULL, updated = :u WHERE status = 'failed'" + where);
+  st.exchange(soci::use(now));
+  st.exchange(soci::use(now_text));
+  if (text != nullptr) st.exchange(soci::use(*text));
+  if (number != nullptr) st.exchange(soci::use(*number));
+  st.define_and_bind();
+  st.execute(true);
+  *affected = st.get_affected_rows();
+  return OkStatus();
+}
+
+std::string EscapeLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string FormatSeconds(double seconds) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", seconds);
+  return buf;
+}
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteString(JsonWriter& w, const std::string& s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void WriteOptional(JsonWriter& w, const std::optional<std::string>& s) {
+  if (s) {
+    WriteString(w, *s);
+  } else {
+    w.Null();
+  }
+}
+
+}  // namespace
+
+Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
+                                             const std::vector<TargetRef>& targets) {
+  std::vector<TargetStatus> out;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    out.clear();
+    std::map<std::string, std::string> known = KnownTargets(s);
+    std::vector<TargetRef> all = targets;
+    std::set<std::string> listed;
+    for (const TargetRef& t : targets) listed.insert(t.name);
+    for (const auto& [name, type] : known) {
+      if (!listed.contains(name)) all.push_back({name, type});
+    }
+    for (const TargetRef& t : all) {
+      TargetStatus status;
+      status.name = t.name;
+      status.type = t.type.empty() && known.contains(t.name) ? known[t.name] : t.type;
+      Counts counts = CountTarget(s, t.name);
+      status.pending = counts.pending + counts.in_flight;
+      status.in_flight = counts.in_flight;
+      status.delivered = counts.delivered;
+      status.failed = counts.failed;
+      status.oldest_pending_seconds = AgeSeconds(counts.oldest_created);
+      long long blocked = 0;
+      s << "SELECT COUNT(*) FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
+           "AND EXISTS (SELECT 1 FROM deliveries e WHERE e.target = d.target "
+           "AND e.tenant = d.tenant AND e.resource_id = d.resource_id AND e.seq < d.seq "
+           "AND e.status <> 'delivered' AND e.status = 'failed' AND e.blocks_resource = 1)",
+          soci::use(t.name), soci::into(blocked);
+      status.blocked = blocked;
+      std::string error;
+      soci::indicator ind = soci::i_null;
+      s << "SELECT last_error FROM deliveries WHERE target = :t "
+           "AND status IN ('pending', 'in_flight', 'failed') AND last_error IS NOT NULL "
+           "ORDER BY updated DESC, id DESC LIMIT 1",
+          soci::use(t.name), soci::into(error, ind);
+      if (s.got_data() && ind == soci::i_ok) status.last_error = error;
+      out.push_back(std::move(status));
+    }
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
+                                                const std::optional<std::string>& status,
+                                                const std::optional<std::string>& target,
+                                                int limit) {
+  if (status && std::find(std::begin(kStatuses), std::end(kStatuses), *status) ==
+                    std::end(kStatuses)) {
+    return Error(ErrorCode::kInvalidValue,
+                 "unknown delivery status \"" + *status +
+                     "\" (expected pending, in_flight, delivered or failed)");
+  }
+  long long max_rows = std::clamp(limit, 1, 1000);
+  std::vector<DeliveryRow> out;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    out.clear();
+    std::string sql =
+        "SELECT d.id, d.seq, d.target, d.tenant, d.resource_type, d.resource_id, o.event, "
+        "d.status, d.attempts, d.last_error, d.updated FROM deliveries d "
+        "JOIN outbox o ON o.seq = d.seq WHERE 1 = 1";
+    if (status) sql += " AND d.status = :st";
+    if (target) sql += " AND d.target = :t";
+    sql += " ORDER BY d.id DESC LIMIT :n";
+    DeliveryRow row;
+    long long id = 0, seq = 0;
+    int attempts = 0;
+    std::string error;
+    soci::indicator error_ind = soci::i_null;
+    soci::statement select = (s.prepare << sql);
+    if (status) select.exchange(soci::use(*status));
+    if (target) select.exchange(soci::use(*target));
+    select.exchange(soci::use(max_rows));
+    select.exchange(soci::into(id));
+    select.exchange(soci::into(seq));
+    select.exchange(soci::into(row.target));
+    select.exchange(soci::into(row.tenant));
+    select.exchange(soci::into(row.resource_type));
+    select.exchange(soci::into(row.resource_id));
+    select.exchange(soci::into(row.event));
+    select.exchange(soci::into(row.status));
+    select.exchange(soci::into(attempts));
+    select.exchange(soci::into(error, error_ind));
+    select.exchange(soci::into(row.updated));
+    select.define_and_bind();
+    select.execute();
+    while (select.fetch()) {
+      row.id = id;
+      row.seq = seq;
+      row.attempts = attempts;
+      row.last_error = error_ind == soci::i_ok ? std::optional<std::string>(error) : std::nullopt;
+      out.push_back(row);
+    }
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Status RetryDelivery(store::Database& db, int64_t id) {
+  return db.InTransaction([&](soci::session& s) -> Status {
+    long long key = id;
+    std::string status;
+    s << "SELECT status FROM deliveries WHERE id = :id", soci::use(key), soci::into(status);
+    if (!s.got_data()) {
+      return Error(ErrorCode::kNotFound, "no delivery " + std::to_string(id));
+    }
+    if (status != "failed") {
+      return Error(ErrorCode::kConflict,
+                   "delivery " + std::to_string(id) + " is " + status + ", not failed");
+    }
+    long long affected = 0;
+    return RequeueSql(s, " AND id = :id", &affected, nullptr, &key);
+  });
+}
+
+Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string>& target) {
+  long long affected = 0;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    return RequeueSql(s, target ? " AND target = :t" : "", &affected,
+                      target ? &*target : nullptr, nullptr);
+  });
+  if (!st.ok()) return st.error();
+  return static_cast<int64_t>(affected);
+}
+
+Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
+                                  const std::string& resource_id) {
+  std::vector<Link> out;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    out.clear();
+    Link link;
+    soci::statement select =
+        (s.prepare << "SELECT target, resource_type, resource_id, external_id FROM target_links "
+                      "WHERE tenant = :tn AND resource_id = :rid ORDER BY target",
+         soci::use(tenant), soci::use(resource_id), soci::into(link.target),
+         soci::into(link.resource_type), soci::into(link.resource_id),
+         soci::into(link.external_id));
+    select.execute();
+    while (select.fetch()) out.push_back(link);
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Result<std::string> MetricsText(store::Database& db) {
+  std::string text;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    std::map<std::string, std::string> known = KnownTargets(s);
+    long long depth = 0;
+    if (!known.empty()) {
+      long long min_cursor = 0;
+      s << "SELECT COALESCE(MIN(last_seq), 0) FROM target_cursors", soci::into(min_cursor);
+      // `status <> 'delivered'` lets the partial index deliveries_resource serve the scan.
+      s << "SELECT COUNT(*) FROM (SELECT seq FROM outbox WHERE seq > :c UNION "
+           "SELECT seq FROM deliveries WHERE status <> 'delivered' "
+           "AND status IN ('pending', 'in_flight')) x",
+          soci::use(min_cursor), soci::into(depth);
+    }
+    text += "# HELP scimd_outbox_depth Outbox events not yet queued for every target or still "
+            "pending delivery.\n# TYPE scimd_outbox_depth gauge\n";
+    text += "scimd_outbox_depth " + std::to_string(depth) + "\n";
+    std::string totals =
+        "# HELP scimd_deliveries_total Deliveries by target and current outcome.\n"
+        "# TYPE scimd_deliveries_total gauge\n";
+    std::string oldest =
+        "# HELP scimd_delivery_oldest_pending_seconds Age of the oldest undelivered delivery.\n"
+        "# TYPE scimd_delivery_oldest_pending_seconds gauge\n";
+    for (const auto& [name, type] : known) {
+      Counts counts = CountTarget(s, name);
+      std::string label = "target=\"" + EscapeLabel(name) + "\"";
+      totals += "scimd_deliveries_total{" + label + ",outcome=\"delivered\"} " +
+                std::to_string(counts.delivered) + "\n";
+      totals += "scimd_deliveries_total{" + label + ",outcome=\"failed\"} " +
+                std::to_string(counts.failed) + "\n";
+      totals += "scimd_deliveries_total{" + label + ",outcome=\"pending\"} " +
+                std::to_string(counts.pending + counts.in_flight) + "\n";
+      oldest += "scimd_delivery_oldest_pending_seconds{" + label + "} " +
+                FormatSeconds(AgeSeconds(counts.oldest_created)) + "\n";
+    }
+    text += totals + oldest;
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return text;
+}
+
+std::string SyncStatusJson(const std::vector<TargetStatus>& targets) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("targets");
+  w.StartArray();
+  for (const TargetStatus& t : targets) {
+    w.StartObject();
+    w.Key("name");
+    WriteString(w, t.name);
+    w.Key("type");
+    WriteString(w, t.type);
+    w.Key("pending");
+    w.Int64(t.pending);
+    w.Key("in_flight");
+    w.Int64(t.in_flight);
+    w.Key("blocked");
+    w.Int64(t.blocked);
+    w.Key("delivered");
+    w.Int64(t.delivered);
+    w.Key("failed");
+    w.Int64(t.failed);
+    w.Key("oldest_pending_seconds");
+    w.Double(static_cast<double>(static_cast<int64_t>(t.oldest_pending_seconds * 1000)) / 1000);
+    w.Key("last_error");
+    WriteOptional(w, t.last_error);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string DeliveriesJson(const std::vector<DeliveryRow>& deliveries) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("deliveries");
+  w.StartArray();
+  for (const DeliveryRow& d : deliveries) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(d.id);
+    w.Key("seq");
+    w.Int64(d.seq);
+    w.Key("target");
+    WriteString(w, d.target);
+    w.Key("resource_type");
+    WriteString(w, d.resource_type);
+    w.Key("resource_id");
+    WriteString(w, d.resource_id);
+    w.Key("event");
+    WriteString(w, d.event);
+    w.Key("status");
+    WriteString(w, d.status);
+    w.Key("attempts");
+    w.Int(d.attempts);
+    w.Key("last_error");
+    WriteOptional(w, d.last_error);
+    w.Key("updated");
+    WriteString(w, d.updated);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string LinksJson(const std::vector<Link>& links) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("links");
+  w.StartArray();
+  for (const Link& l : links) {
+    w.StartObject();
+    w.Key("target");
+    WriteString(w, l.target);
+    w.Key("resource_type");
+    WriteString(w, l.resource_type);
+    w.Key("resource_id");
+    WriteString(w, l.resource_id);
+    w.Key("external_id");
+    WriteString(w, l.external_id);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string SyncStatusText(const std::vector<TargetStatus>& targets) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-16s %-12s %8s %9s %8s %10s %7s %14s  %s\n", "TARGET", "TYPE",
+                "PENDING", "IN_FLIGHT", "BLOCKED", "DELIVERED", "FAILED", "OLDEST_PENDING", "LAST_ERROR");
+  out += line;
+  for (const TargetStatus& t : targets) {
+    std::string age = FormatSeconds(t.oldest_pending_seconds) + "s";
+    std::string error = t.last_error.value_or("-");
+    if (auto nl = error.find('\n'); nl != std::string::npos) error.resize(nl);
+    std::snprintf(line, sizeof line, "%-16s %-12s %8lld %9lld %8lld %10lld %7lld %14s  ",
+                  t.name.c_str(), t.type.c_str(), static_cast<long long>(t.pending),
+                  static_cast<long long>(t.in_flight), static_cast<long long>(t.blocked),
+                  static_cast<long long>(t.delivered), static_cast<long long>(t.failed),
+                  age.c_str());
+    out += line + error + "\n";
+  }
+  if (targets.empty()) out += "(no delivery targets)\n";
+  return out;
+}
+
+}  // namespace scim::delivery

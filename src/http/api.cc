@@ -1,0 +1,175 @@
+#include "scim/http/api.h"
+
+#include <chrono>
+
+#include "http/authenticator.h"
+#include "http/discovery_handlers.h"
+#include "http/error_response.h"
+#include "http/metrics.h"
+#include "http/pistache_binding.h"
+#include "http/safe_handler.h"
+#include "http/scim_handlers.h"
+
+namespace scim::http {
+
+using auth::Scope;
+using Pistache::Rest::Routes::bind;
+
+// Owns the handlers the routes call.
+class Api {
+ public:
+  Api(std::shared_ptr<const schema::Registry> registry, std::shared_ptr<store::Database> db,
+      std::shared_ptr<service::ResourceService> service, std::shared_ptr<store::TokenStore> tokens,
+      const ApiOptions& options)
+      : registry_(std::move(registry)),
+        db_(std::move(db)),
+        auth_(std::move(tokens)),
+        scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
+                                               options.bulk_max_operations}),
+        discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
+                                           static_cast<int64_t>(options.max_body_bytes), false}) {}
+
+  void Register(Pistache::Rest::Router& router);
+
+ private:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  using ScimHandler = std::function<HttpResponse(const HttpRequest&, const Caller&)>;
+
+  // Registers `handler` for `method` and `route` with metrics and exception safety.
+  void Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
+             const std::string& route, Handler handler);
+  // Same, behind bearer authentication with `scope`.
+  void ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
+                 const std::string& route, Scope scope, ScimHandler handler);
+  void RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type);
+  void RegisterDiscovery(Pistache::Rest::Router& router);
+  void RegisterOperations(Pistache::Rest::Router& router);
+
+  std::shared_ptr<const schema::Registry> registry_;
+  std::shared_ptr<store::Database> db_;
+  Authenticator auth_;
+  ScimHandlers scim_;
+  DiscoveryHandlers discovery_;
+  Metrics metrics_;
+};
+
+void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
+                const std::string& route, Handler handler) {
+  router.addRoute(
+      method, route,
+      SafeRoute([this, route, handler](const Pistache::Rest::Request& request,
+                                       Pistache::Http::ResponseWriter& writer) {
+        auto started = std::chrono::steady_clock::now();
+        auto converted = ToHttpRequest(request, route);
+        HttpResponse response = converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
+        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        metrics_.Record(MethodName(request.method()), route, response.status, took.count());
+        WriteResponse(response, writer);
+      }));
+}
+
+void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
+                    const std::string& route, Scope scope, ScimHandler handler) {
+  Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
+    auto caller = auth_.Authenticate(req, scope);
+    if (!caller.ok()) return ErrorResponse(caller.error());
+    return handler(req, *caller);
+  });
+}
+
+void Api::RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type) {
+  using M = Pistache::Http::Method;
+  const std::string base = "/scim/v2" + type.endpoint;
+  const schema::ResourceType* t = &type;
+  ScimRoute(router, M::Get, base, Scope::kRead,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.List(r, c, *t); });
+  ScimRoute(router, M::Post, base + "/.search", Scope::kRead,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Search(r, c, {t}); });
+  ScimRoute(router, M::Post, base, Scope::kWrite,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Create(r, c, *t); });
+  ScimRoute(router, M::Get, base + "/:id", Scope::kRead,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Get(r, c, *t); });
+  ScimRoute(router, M::Put, base + "/:id", Scope::kWrite,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Replace(r, c, *t); });
+  ScimRoute(router, M::Patch, base + "/:id", Scope::kWrite,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Patch(r, c, *t); });
+  ScimRoute(router, M::Delete, base + "/:id", Scope::kWrite,
+            [this, t](const HttpRequest& r, const Caller& c) { return scim_.Delete(r, c, *t); });
+}
+
+void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
+  using M = Pistache::Http::Method;
+  ScimRoute(router, M::Get, "/scim/v2/ServiceProviderConfig", Scope::kRead,
+            [this](const HttpRequest& r, const Caller&) {
+              return discovery_.ServiceProviderConfig(scim_.BaseUrl(r));
+            });
+  ScimRoute(router, M::Get, "/scim/v2/ResourceTypes", Scope::kRead,
+            [this](const HttpRequest& r, const Caller&) {
+              return discovery_.ResourceTypes(scim_.BaseUrl(r));
+            });
+  ScimRoute(router, M::Get, "/scim/v2/ResourceTypes/:name", Scope::kRead,
+            [this](const HttpRequest& r, const Caller&) {
+              return discovery_.ResourceType(scim_.BaseUrl(r), r.params.at("name"));
+            });
+  ScimRoute(router, M::Get, "/scim/v2/Schemas", Scope::kRead,
+            [this](const HttpRequest& r, const Caller&) {
+              return discovery_.Schemas(scim_.BaseUrl(r));
+            });
+  ScimRoute(router, M::Get, "/scim/v2/Schemas/:urn", Scope::kRead,
+            [this](const HttpRequest& r, const Caller&) {
+              return discovery_.Schema(scim_.BaseUrl(r), r.params.at("urn"));
+            });
+  ScimRoute(router, M::Post, "/scim/v2/.search", Scope::kRead,
+            [this](const HttpRequest& r, const Caller& c) {
+              std::vector<const schema::ResourceType*> types;
+              for (const auto& type : registry_->resource_types()) types.push_back(&type);
+              return scim_.Search(r, c, types);
+            });
+}
+
+void Api::RegisterOperations(Pistache::Rest::Router& router) {
+  using M = Pistache::Http::Method;
+  Route(router, M::Get, "/healthz", [](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = "{\"status\":\"ok\"}";
+    return r;
+  });
+  Route(router, M::Get, "/readyz", [this](const HttpRequest&) {
+    Status ping = db_->Ping();
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.status = ping.ok() ? 200 : 503;
+    r.body = ping.ok() ? "{\"status\":\"ready\"}" : "{\"status\":\"database unavailable\"}";
+    return r;
+  });
+  Route(router, M::Get, "/metrics", [this](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_.Render();
+    return r;
+  });
+}
+
+void Api::Register(Pistache::Rest::Router& router) {
+  for (const auto& type : registry_->resource_types()) RegisterResourceType(router, type);
+  RegisterDiscovery(router);
+  RegisterOperations(router);
+  router.addNotFoundHandler([](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter w) {
+    WriteResponse(ErrorResponse(ErrorCode::kNotFound, "no such endpoint"), w);
+    return Pistache::Rest::Route::Result::Ok;
+  });
+}
+
+std::shared_ptr<Api> BuildApi(std::shared_ptr<const schema::Registry> registry,
+                              std::shared_ptr<store::Database> db,
+                              std::shared_ptr<service::ResourceService> service,
+                              std::shared_ptr<store::TokenStore> tokens, const ApiOptions& options,
+                              Pistache::Rest::Router& router) {
+  auto api = std::make_shared<Api>(std::move(registry), std::move(db), std::move(service),
+                                   std::move(tokens), options);
+  api->Register(router);
+  return api;
+}
+
+}  // namespace scim::http

@@ -1,0 +1,45 @@
+#pragma once
+// The HTTP exchange as the route logic sees it: plain structs, no Pistache. The Pistache binding
+// (router.cc) fills HttpRequest with percent-decoded query values and path parameters and writes
+// HttpResponse back, headers included.
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "scim/common/strings.h"
+
+namespace scim::http {
+
+struct HttpRequest {
+  std::string method;                         // "GET", "POST", ...
+  std::string path;                           // resource path, decoded
+  std::map<std::string, std::string> params;  // path parameters (":id" → "…"), decoded
+  std::map<std::string, std::string> query;   // query parameters, decoded
+  std::map<std::string, std::string> headers; // lower-cased names
+  std::string body;
+
+  std::optional<std::string> Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    if (it == headers.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<std::string> Query(const std::string& name) const {
+    for (const auto& [key, value] : query) {
+      if (EqualsIgnoreCase(key, name)) return value;
+    }
+    return std::nullopt;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/scim+json";
+  std::optional<std::string> location;
+  std::optional<std::string> etag;
+  std::optional<std::string> www_authenticate;
+  std::optional<std::string> retry_after;
+};
+
+}  // namespace scim::http

@@ -1,0 +1,113 @@
+#pragma once
+// KeepAliveHandler: the Pistache handler scimd gives to Http::Endpoint::setHandler. It puts a
+// RequestFramer in front of Pistache's request parser and dispatches each parsed request to an
+// inner Http::Handler (in scimd, the Rest::Router's handler). For every route at once it fixes
+// these Pistache 0.0.5 behaviours:
+//  - persistence follows RFC 9112 §9.3: HTTP/1.1 stays open unless the request says "close";
+//    HTTP/1.0 only with "keep-alive". The response carries the matching Connection header, and
+//    after a non-persistent request the server half-closes the socket once the response is out;
+//  - pipelined requests (several in one read) are all answered, in order;
+//  - "Expect: 100-continue" gets its interim response (or a 413 before the body is sent);
+//  - requests over the RequestLimits, malformed framing, parse errors and unhandled route
+//    exceptions get a SCIM error JSON response (Connection: close) instead of Pistache's text,
+//    and an exception's what() never reaches the client;
+//  - while a ServerControl is draining, new requests get a SCIM 503.
+//
+// How it is built: Http::Handler::onInput is what Pistache would run; it creates the
+// ResponseWriter with Connection: Close for HTTP/1.1 requests without a Connection header and
+// resets its parser after each request, dropping pipelined bytes. KeepAliveHandler overrides
+// onInput and onConnection and does that work itself with Pistache's public API
+// (Http::RequestParser stored under Handler::ParserData, the public ResponseWriter constructor,
+// Tcp::Handler::transport()), so it needs no access to private members. The inner handler is only
+// used through its public onRequest, onTimeout and onDisconnection.
+//
+// Contract for the inner handler: it answers before onRequest returns (SafeRoute enforces this
+// for every route). The server-side close after a non-persistent request is queued right after
+// onRequest returns; an answer sent later would be lost.
+
+#include <pistache/http.h>
+#include <pistache/peer.h>
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+
+#include "http/error_log.h"
+#include "http/limits.h"
+#include "http/request_framer.h"
+
+namespace scim::http {
+
+// State shared by all clones of one server's KeepAliveHandler (one clone per I/O thread).
+// Thread-safe.
+class ServerControl {
+ public:
+  // From now on requests whose head arrives get a SCIM 503 with Connection: close. Requests
+  // already accepted go on.
+  void StartDraining() { draining_.store(true); }
+  bool draining() const { return draining_.load(); }
+
+  // Requests whose head was accepted and that have not been answered and returned from the
+  // inner handler yet (a request still receiving its body counts).
+  int open_requests() const { return open_requests_.load(); }
+  void RequestOpened() { open_requests_.fetch_add(1); }
+  void RequestClosed() { open_requests_.fetch_sub(1); }
+
+ private:
+  std::atomic<bool> draining_{false};
+  std::atomic<int> open_requests_{0};
+};
+
+class KeepAliveHandler : public Pistache::Http::Handler {
+ public:
+  HTTP_PROTOTYPE(KeepAliveHandler)
+
+  // `inner` receives the parsed requests; `limits` bound every request; `control` may be null
+  // (a private one is made); `log` receives what clients must not see (default: stderr).
+  KeepAliveHandler(std::shared_ptr<Pistache::Http::Handler> inner, RequestLimits limits,
+                   std::shared_ptr<ServerControl> control = nullptr, ErrorLog log = LogToStderr);
+
+  // Shares limits, control and log, and clones the inner handler, as Pistache's Prototype
+  // pattern expects (the endpoint clones its handler once per I/O thread).
+  KeepAliveHandler(const KeepAliveHandler& other);
+  KeepAliveHandler& operator=(const KeepAliveHandler&) = delete;
+  ~KeepAliveHandler() override = default;
+
+  // Pistache's Tcp::Handler hooks; Pistache's I/O thread calls them.
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+  void onInput(const char* buffer, size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
+
+  // Forwarded to the inner handler (Pistache calls onTimeout for ResponseWriter::timeoutAfter).
+  void onRequest(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter response) override;
+  void onTimeout(const Pistache::Http::Request& request,
+                 Pistache::Http::ResponseWriter response) override;
+
+  const std::shared_ptr<ServerControl>& control() const { return control_; }
+
+ private:
+  struct PeerState;
+  class Sink;
+
+  std::shared_ptr<PeerState> StateOf(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Feeds `bytes` to Pistache's parser; dispatches the request when it is complete.
+  void ParseAndDispatch(std::string_view bytes, const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                        PeerState& state);
+  void Dispatch(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PeerState& state);
+  // Answers with a SCIM error and Connection: close, stops reading the connection and
+  // half-closes it once the answer is written.
+  void Refuse(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PeerState& state, int status,
+              std::string_view detail);
+  void CloseRequest(PeerState& state);
+  // Half-closes the socket (SHUT_WR) after everything queued for it so far has been written.
+  static void CloseAfterWrites(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+
+  std::shared_ptr<Pistache::Http::Handler> inner_;
+  RequestLimits limits_;
+  std::shared_ptr<ServerControl> control_;
+  ErrorLog log_;
+};
+
+}  // namespace scim::http

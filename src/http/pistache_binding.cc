@@ -1,0 +1,59 @@
+#include "http/pistache_binding.h"
+
+#include "http/headers.h"
+#include "http/url_decode.h"
+
+namespace scim::http {
+namespace {
+
+// The ":name" segments of a route pattern.
+std::vector<std::string> ParamNames(const std::string& route) {
+  std::vector<std::string> names;
+  for (const std::string& segment : Split(route, '/')) {
+    if (!segment.empty() && segment[0] == ':') names.push_back(segment);
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<HttpRequest> ToHttpRequest(const Pistache::Rest::Request& request,
+                                  const std::string& route) {
+  HttpRequest out;
+  out.method = MethodName(request.method());
+  out.path = request.resource();
+  for (const std::string& name : ParamNames(route)) {
+    auto decoded = DecodePathSegment(request.param(name).as<std::string>());
+    if (!decoded.ok()) return decoded.error();
+    out.params[name.substr(1)] = *decoded;
+  }
+  auto query = DecodeQuery(request.query());
+  if (!query.ok()) return query.error();
+  for (const auto& [name, value] : query->params()) out.query.emplace(name, value);
+  for (const auto& header : request.headers().rawList()) {
+    out.headers[ToLower(header.first)] = header.second.value();
+  }
+  out.body = request.body();
+  return out;
+}
+
+void WriteResponse(const HttpResponse& response, Pistache::Http::ResponseWriter& writer) {
+  auto& headers = writer.headers();
+  if (response.location) headers.add<Pistache::Http::Header::Location>(*response.location);
+  if (response.etag) SetHeader<ETag>(headers, *response.etag);
+  if (response.www_authenticate) SetHeader<WwwAuthenticate>(headers, *response.www_authenticate);
+  if (response.retry_after) SetHeader<RetryAfter>(headers, *response.retry_after);
+  auto code = static_cast<Pistache::Http::Code>(response.status);
+  if (response.status == 204 || response.status == 304) {
+    writer.send(code);
+    return;
+  }
+  writer.send(code, response.body,
+              Pistache::Http::Mime::MediaType::fromString(response.content_type));
+}
+
+std::string MethodName(Pistache::Http::Method method) {
+  return Pistache::Http::methodString(method);
+}
+
+}  // namespace scim::http

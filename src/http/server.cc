@@ -1,0 +1,74 @@
+#include "http/server.h"
+
+#include <pistache/peer.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <exception>
+#include <thread>
+#include <utility>
+
+namespace scim::http {
+
+namespace Http = Pistache::Http;
+namespace Rest = Pistache::Rest;
+namespace Tcp = Pistache::Tcp;
+
+HttpServer::HttpServer(HttpServerOptions options) : options_(std::move(options)) {}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+
+Status HttpServer::Start(std::shared_ptr<Rest::Router> router) {
+  if (started_) return Error(ErrorCode::kInternal, "HttpServer::Start called twice");
+  started_ = true;
+  try {
+    auto options = Http::Endpoint::options()
+                       .threads(options_.threads)
+                       .flags(Tcp::Options::ReuseAddr | Tcp::Options::NoDelay)
+                       .keepaliveTimeout(options_.keep_alive_timeout);
+    ApplyRequestLimits(options, options_.limits);
+    auto endpoint = std::make_unique<Http::Endpoint>(
+        Pistache::Address(options_.address, Pistache::Port(options_.port)));
+    endpoint->init(options);
+    // Rest::Router::handler(shared_ptr) keeps a reference to the router (no copy), so routes
+    // added after Start are served.
+    endpoint->setHandler(std::make_shared<KeepAliveHandler>(Rest::Router::handler(router),
+                                                            options_.limits, control_,
+                                                            options_.log));
+    endpoint->serveThreaded();
+    port_ = static_cast<uint16_t>(endpoint->getPort());
+    endpoint_ = std::move(endpoint);
+  } catch (const std::exception& e) {
+    stopped_ = true;
+    return Error(ErrorCode::kUnavailable, "Cannot listen on " + options_.address + ":" +
+                                              std::to_string(options_.port) + ": " + e.what());
+  }
+  return OkStatus();
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds drain) {
+  if (stopped_ || !endpoint_) {
+    stopped_ = true;
+    return;
+  }
+  stopped_ = true;
+  control_->StartDraining();
+  if (drain.count() > 0) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + drain;
+    while (control_->open_requests() > 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // The answers are queued; each I/O loop writes them on its next turn.
+    std::this_thread::sleep_for(std::min(drain, std::chrono::milliseconds(50)));
+  }
+  endpoint_->shutdown();
+  // Pistache's shutdown() joins its threads but closes no client socket, and Peer's destructor
+  // does not close its fd either: without this loop every open connection would leak its fd
+  // and its client would wait for ever. No Pistache thread runs any more, so this is safe.
+  for (const auto& peer : endpoint_->getAllPeer()) ::close(peer->fd());
+  // The listening socket closes with the Endpoint.
+  endpoint_.reset();
+}
+
+}  // namespace scim::http

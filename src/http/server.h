@@ -1,0 +1,79 @@
+#pragma once
+// HttpServer: scimd's Pistache endpoint, with KeepAliveHandler in front of the router, the
+// request limits applied, and a drain before shutdown.
+
+#include <pistache/endpoint.h>
+#include <pistache/router.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/error_log.h"
+#include "http/keep_alive_handler.h"
+#include "http/limits.h"
+#include "scim/common/result.h"
+
+namespace scim::http {
+
+struct HttpServerOptions {
+  // Address to listen on: an IPv4 or IPv6 literal, or a host name.
+  std::string address = "127.0.0.1";
+  // 0 picks an ephemeral port; HttpServer::Port() tells which.
+  uint16_t port = 0;
+  // Pistache I/O threads (each runs handlers; Pistache adds its own acceptor threads).
+  int threads = 2;
+  RequestLimits limits;
+  // An idle keep-alive connection is closed after this long.
+  std::chrono::seconds keep_alive_timeout{60};
+  // Receives handler failures; default stderr.
+  ErrorLog log = LogToStderr;
+};
+
+// Not thread-safe: call Start, Port and Shutdown from one thread (the owner's).
+//
+// Signals: Pistache's threads inherit the signal mask of the thread that calls Start(). A
+// program that waits for SIGTERM/SIGINT with sigwait() must block them (pthread_sigmask)
+// before Start(), or the signal may land in an I/O thread.
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options);
+  // Shutdown(0ms) if still running.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving `router` on background threads; returns once the socket listens.
+  // Routes added to `router` later are served too. Errors: kUnavailable when the address cannot
+  // be bound (in use, not local, not resolvable), with Pistache's reason; kInternal when the
+  // server was already started.
+  Status Start(std::shared_ptr<Pistache::Rest::Router> router);
+
+  // The bound port (the ephemeral one when options.port was 0); 0 before Start().
+  uint16_t Port() const { return port_; }
+
+  // Stops the server. Idempotent; a server cannot be started again.
+  // What it does: (1) from now on, requests whose head arrives are answered 503 with
+  // Connection: close (the listening socket stays open until step 3: Pistache cannot stop
+  // accepting on its own); (2) waits up to `drain` for the requests already accepted to be
+  // answered, then briefly (at most 50 ms) for their responses to be written; (3) stops
+  // Pistache's threads, closes every client connection (Pistache alone would leave them open
+  // and leak their fds) and the listening socket. Pistache itself still leaks a few internal
+  // fds (epoll, eventfd, timerfd) per server.
+  // What it does not guarantee: a request still in flight after `drain` (a slow route, or a
+  // client still sending its body) loses its response: Pistache stops its I/O loop without
+  // flushing, and the client sees the connection close. A large response that a slow client
+  // has not read within the 50 ms is cut. Use drain = 0 to stop at once.
+  void Shutdown(std::chrono::milliseconds drain = std::chrono::seconds(5));
+
+ private:
+  HttpServerOptions options_;
+  std::shared_ptr<ServerControl> control_ = std::make_shared<ServerControl>();
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace scim::http

@@ -1,0 +1,42 @@
+#include "service/write_input.h"
+
+#include "scim/auth/password.h"
+
+namespace scim::service {
+
+Result<WriteInput> ExtractWriteInput(json::Value& resource) {
+  WriteInput input;
+  if (auto* password = json::FindMemberCI(resource, "password")) {
+    if (password->IsString()) {
+      auto hash = auth::HashPassword(json::View(*password));
+      if (!hash.ok()) return hash.error();
+      input.password_hash = *hash;
+    }
+    json::RemoveMemberCI(resource, "password");
+  }
+  if (auto* members = json::FindMemberCI(resource, "members")) {
+    input.has_members = true;
+    if (members->IsArray()) {
+      for (const auto& m : members->GetArray()) {
+        auto value = m.IsObject() ? m.FindMember("value") : m.MemberEnd();
+        if (!m.IsObject() || value == m.MemberEnd() || !value->value.IsString()) {
+          return Error(ErrorCode::kInvalidValue, "every member needs a string \"value\"");
+        }
+        input.members.push_back({std::string(json::View(value->value)), ""});
+      }
+    }
+    json::RemoveMemberCI(resource, "members");
+  }
+  return input;
+}
+
+store::MembershipChange ToMembershipChange(const patch::MemberDelta& delta) {
+  store::MembershipChange change;
+  change.replace_all = delta.replace_all;
+  change.remove_all = delta.remove_all;
+  change.remove = delta.removed;
+  for (const patch::MemberRef& m : delta.added) change.add.push_back({m.value, ""});
+  return change;
+}
+
+}  // namespace scim::service

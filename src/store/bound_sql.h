@@ -1,0 +1,34 @@
+#pragma once
+// Binds SQL with named placeholders (":name") positionally: every occurrence gets its own
+// parameter in textual order, so a name may appear several times (SOCI's named binding on
+// PostgreSQL binds only the first occurrence of a repeated name).
+
+#include <soci/soci.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace scim::store {
+
+class BoundSql {
+ public:
+  // `sql` uses :name placeholders; `values` gives each name's value (as text).
+  BoundSql(std::string sql, std::map<std::string, std::string> values);
+
+  const std::string& sql() const { return sql_; }
+  // Values in the order their placeholders appear; false from ok() when a name had no value.
+  const std::vector<std::string>& ordered_values() const { return ordered_; }
+  bool ok() const { return missing_.empty(); }
+  const std::string& missing() const { return missing_; }
+
+  // Prepares a statement on `s` with every value bound; the BoundSql must outlive it.
+  soci::details::prepare_temp_type Prepare(soci::session& s) const;
+
+ private:
+  std::string sql_;
+  std::vector<std::string> ordered_;
+  std::string missing_;
+};
+
+}  // namespace scim::store

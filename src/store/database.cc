@@ -1,0 +1,181 @@
+#include "scim/store/database.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
+#include <map>
+
+#include "scim/common/clock.h"
+#include "scim/common/strings.h"
+#include "scim/store/embedded.h"
+#include "store/connection_url.h"
+
+namespace scim::store {
+namespace {
+
+constexpr long long kMigrationLockKey = 0x5C1A0D;
+
+// Splits a migration file into statements: ';' at the end of a line ends one. Comment lines are
+// dropped. Our migrations keep semicolons out of literals, which this relies on.
+std::vector<std::string> SplitStatements(const std::string& text) {
+  std::vector<std::string> statements;
+  std::string current;
+  for (const std::string& raw : Split(text, '\n')) {
+    std::string_view line = Trim(raw);
+    if (line.empty() || line.substr(0, 2) == "--") continue;
+    if (auto comment = line.find(" --"); comment != std::string_view::npos) {
+      line = Trim(line.substr(0, comment));
+    }
+    current.append(line).push_back('\n');
+    if (!line.empty() && line.back() == ';') {
+      statements.push_back(current);
+      current.clear();
+    }
+  }
+  if (!Trim(current).empty()) statements.push_back(current);
+  return statements;
+}
+
+// Version number of "sqlite/001_initial.sql" → 1.
+int MigrationVersion(const std::string& name) {
+  auto slash = name.find('/');
+  return std::atoi(name.c_str() + (slash == std::string::npos ? 0 : slash + 1));
+}
+
+void ConfigureSqlite(soci::session& s) {
+  s << "PRAGMA journal_mode=WAL";
+  s << "PRAGMA synchronous=FULL";  // an acknowledged commit survives kill -9 and power loss
+  s << "PRAGMA busy_timeout=10000";
+  s << "PRAGMA foreign_keys=ON";
+}
+
+}  // namespace
+
+Database::Database(Dialect dialect, size_t pool_size)
+    : dialect_(dialect), pool_size_(pool_size), pool_(new soci::connection_pool(pool_size)) {}
+
+Database::~Database() = default;
+
+Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
+  auto parsed = ParseConnectionUrl(url);
+  if (!parsed.ok()) return parsed.error();
+  std::shared_ptr<Database> db(new Database(parsed->dialect, std::max<size_t>(1, pool_size)));
+  try {
+    for (size_t i = 0; i < db->pool_size_; ++i) {
+      soci::session& s = db->pool_->at(i);
+      if (parsed->dialect == Dialect::kSqlite) {
+        s.open(soci::sqlite3, parsed->connect_string);
+        ConfigureSqlite(s);
+      } else {
+        s.open(soci::postgresql, parsed->connect_string);
+      }
+    }
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kUnavailable,
+                 "cannot open database " + parsed->redacted + ": " + FirstLine(e.what()));
+  }
+  return db;
+}
+
+Status Database::WithSession(const std::function<Status(soci::session&)>& work) {
+  try {
+    soci::session s(*pool_);
+    return work(s);
+  } catch (const std::exception& e) {
+    return ConvertError(e);
+  }
+}
+
+Status Database::InTransaction(const std::function<Status(soci::session&)>& work) {
+  try {
+    soci::session s(*pool_);
+    s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    Status result;
+    try {
+      result = work(s);
+    } catch (...) {
+      s << "ROLLBACK";
+      throw;
+    }
+    s << (result.ok() ? "COMMIT" : "ROLLBACK");
+    return result;
+  } catch (const std::exception& e) {
+    return ConvertError(e);
+  }
+}
+
+Status Database::Ping() {
+  return WithSession([](soci::session& s) -> Status {
+    int one = 0;
+    s << "SELECT 1", soci::into(one);
+    if (one != 1) return Error(ErrorCode::kUnavailable, "database ping failed");
+    return OkStatus();
+  });
+}
+
+Status Database::Migrate() {
+  return WithSession([this](soci::session& s) -> Status {
+    s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+         "name TEXT NOT NULL, applied TEXT NOT NULL)";
+    if (dialect_ == Dialect::kPostgres) s << "SELECT pg_advisory_lock(" << kMigrationLockKey << ")";
+    Status status = ApplyPendingMigrations(s);
+    if (dialect_ == Dialect::kPostgres) s << "SELECT pg_advisory_unlock(" << kMigrationLockKey << ")";
+    return status;
+  });
+}
+
+Status Database::ApplyPendingMigrations(soci::session& s) {
+  const std::string prefix = dialect_ == Dialect::kSqlite ? "sqlite/" : "postgresql/";
+  for (const EmbeddedFile& file : EmbeddedMigrationFiles()) {
+    std::string name = file.name;
+    if (name.rfind(prefix, 0) != 0) continue;
+    int version = MigrationVersion(name);
+    long long applied = 0;
+    s << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(version),
+        soci::into(applied);
+    if (applied > 0) continue;
+    s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    try {
+      for (const std::string& statement : SplitStatements(file.text)) s << statement;
+      std::string now = NowTimestamp();
+      s << "INSERT INTO schema_migrations (version, name, applied) VALUES (:v, :n, :a)",
+          soci::use(version), soci::use(name), soci::use(now);
+      s << "COMMIT";
+    } catch (...) {
+      s << "ROLLBACK";
+      throw;
+    }
+  }
+  return OkStatus();
+}
+
+Error Database::ConvertError(const std::exception& e) {
+  if (auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e)) {
+    std::string state = pg->sqlstate();
+    if (state == "23505") return Error(ErrorCode::kUniqueness, "unique constraint violated");
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P03") {
+      return Error(ErrorCode::kUnavailable, "database unavailable");
+    }
+    if (state == "40001" || state == "40P01") {
+      return Error(ErrorCode::kConflict, "concurrent update, retry");
+    }
+  }
+  if (auto* lite = dynamic_cast<const soci::sqlite3_soci_error*>(&e)) {
+    std::string what = lite->what();
+    if (lite->result() == 19 && what.find("UNIQUE") != std::string::npos) {
+      return Error(ErrorCode::kUniqueness, "unique constraint violated");
+    }
+    if (lite->result() == 5 || lite->result() == 6) {  // SQLITE_BUSY / SQLITE_LOCKED
+      return Error(ErrorCode::kUnavailable, "database busy");
+    }
+  }
+  if (auto* soci_error = dynamic_cast<const soci::soci_error*>(&e)) {
+    if (soci_error->get_error_category() == soci::soci_error::connection_error) {
+      return Error(ErrorCode::kUnavailable, "database unavailable");
+    }
+  }
+  return Error(ErrorCode::kInternal, std::string("database error: ") + e.what());
+}
+
+}  // namespace scim::store

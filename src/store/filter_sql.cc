@@ -1,0 +1,622 @@
+#include "store/filter_sql.h"
+
+#include <cstdio>
+
+#include "filter/utf8.h"
+#include "scim/common/strings.h"
+
+namespace scim::store {
+namespace {
+
+using filter::BoundNode;
+using filter::BoundValue;
+using filter::CompareOp;
+using schema::Attribute;
+using schema::AttributeType;
+using schema::ResolvedPath;
+
+// Literals up to this many bytes can be compared with value_lc alone: a truncated value_lc is
+// longer than this, so it can neither equal such a literal nor be a prefix of it.
+constexpr size_t kShortLiteral = kMaxIndexedValueBytes - 4;
+
+std::string LikeEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '%' || c == '_') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string GlobEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*') out += "[*]";
+    else if (c == '?') out += "[?]";
+    else if (c == '[') out += "[[]";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+std::string FormatDouble(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
+}
+
+const char* SqlOp(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq: return "=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    default: return "=";
+  }
+}
+
+// Where the values of an attribute are stored.
+enum class Where {
+  kColumn,      // a column of resources
+  kAttrValues,  // rows of attr_values
+  kMembers,     // group_members, seen from the group (Group.members)
+  kGroups,      // group_members, seen from the member (User.groups)
+  kMeta,        // the meta object as a whole (always present)
+  kUnsupported,
+};
+
+// How to read one scalar value in SQL.
+struct Source {
+  std::string exact;          // the value as text (or INTEGER for r.active)
+  std::string lc;             // the value lower-cased (ASCII), "" when there is no such column
+  bool lc_truncated = false;  // lc holds IndexedValueLc(value)
+  bool exact_is_c = false;    // `exact` has C (byte-order) collation on PostgreSQL
+  bool lc_is_c = false;
+  std::string num;            // numeric column, "" when none
+  bool is_active = false;     // r.active: 1 / 0
+};
+
+struct Target {
+  Where where = Where::kUnsupported;
+  Source source;  // kColumn
+};
+
+bool NameIs(const Attribute* attr, std::string_view name) {
+  return attr != nullptr && EqualsIgnoreCase(attr->name, name);
+}
+
+std::string QualifiedLc(const ResolvedPath& path) { return ToLower(path.QualifiedName()); }
+
+Target Classify(const ResolvedPath& path) {
+  Target t;
+  const Attribute* top = path.attribute;
+  const Attribute* sub = path.sub_attribute;
+  bool core = !path.in_extension;
+  if (core && NameIs(top, "meta")) {
+    if (sub == nullptr) {
+      t.where = Where::kMeta;
+    } else if (NameIs(sub, "created")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.created", "", false, true, false, "", false};
+    } else if (NameIs(sub, "lastModified")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.last_modified", "", false, true, false, "", false};
+    } else if (NameIs(sub, "resourceType")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.resource_type", "", false, false, false, "", false};
+    }
+    return t;
+  }
+  if (core && NameIs(top, "members")) {
+    t.where = Where::kMembers;
+    return t;
+  }
+  if (core && NameIs(top, "groups")) {
+    t.where = Where::kGroups;
+    return t;
+  }
+  if (core && sub == nullptr) {
+    if (NameIs(top, "id")) {
+      t.where = Where::kColumn;
+      // Ids are lower-case: the column is its own lower-cased form.
+      t.source = Source{"r.id", "r.id", false, true, true, "", false};
+      return t;
+    }
+    if (NameIs(top, "externalId")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.external_id", "", false, true, false, "", false};
+      return t;
+    }
+    if (NameIs(top, "userName")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.user_name", "r.user_name_lc", false, false, true, "", false};
+      return t;
+    }
+    if (NameIs(top, "displayName")) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.display_name", "r.display_name_lc", false, false, true, "", false};
+      return t;
+    }
+    if (NameIs(top, "active") && top->type == AttributeType::kBoolean) {
+      t.where = Where::kColumn;
+      t.source = Source{"r.active", "", false, false, false, "", true};
+      return t;
+    }
+    if (NameIs(top, "schemas") || NameIs(top, "password")) return t;
+  }
+  t.where = Where::kAttrValues;
+  return t;
+}
+
+// The group_members column of a members/groups sub-attribute, or nullopt when not stored.
+std::optional<Source> MembershipSource(Where where, const Attribute* sub, const std::string& m) {
+  if (sub == nullptr) return std::nullopt;
+  if (NameIs(sub, "value")) {
+    std::string col = m + (where == Where::kMembers ? ".member_id" : ".group_id");
+    return Source{col, col, false, false, false, "", false};
+  }
+  if (where == Where::kMembers && NameIs(sub, "type")) {
+    return Source{m + ".member_type", "", false, false, false, "", false};
+  }
+  return std::nullopt;
+}
+
+Source AttrValuesSource(const std::string& alias) {
+  return Source{alias + ".value", alias + ".value_lc", true, false, true, alias + ".num", false};
+}
+
+Error Unsupported(const ResolvedPath& path) {
+  return Error(ErrorCode::kInvalidFilter,
+               "filtering on '" + path.QualifiedName() + "' is not supported");
+}
+
+class Compiler {
+ public:
+  Compiler(Dialect dialect, const char* prefix) : dialect_(dialect), prefix_(prefix) {}
+
+  SqlFragment Finish(std::string sql) { return SqlFragment{std::move(sql), std::move(params_)}; }
+
+  // A new named parameter; returns its placeholder (":f3").
+  std::string P(std::string value) {
+    std::string name = prefix_ + std::to_string(params_.size());
+    params_.emplace_back(name, std::move(value));
+    return ":" + name;
+  }
+
+  std::string Alias(const char* base) { return base + std::to_string(++aliases_); }
+
+  bool pg() const { return dialect_ == Dialect::kPostgres; }
+
+  // ASCII-only lower-casing, like scim::ToLower (PostgreSQL's lower() folds all of Unicode).
+  std::string AsciiLower(const std::string& expr) const {
+    if (!pg()) return "lower(" + expr + ")";
+    return "translate(" + expr + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
+  }
+
+  // `expr` compared in byte order.
+  std::string Ordered(const std::string& expr, bool is_c) const {
+    return pg() && !is_c ? expr + " COLLATE \"C\"" : expr;
+  }
+
+  std::string CastNumber(const std::string& placeholder) const {
+    return "CAST(" + placeholder + (pg() ? " AS DOUBLE PRECISION)" : " AS REAL)");
+  }
+
+  std::string Like(const std::string& expr, const std::string& pattern) {
+    return expr + " LIKE " + P(pattern) + (pg() ? "" : " ESCAPE '\\'");
+  }
+
+  // Case-sensitive co/sw/ew on `expr`.
+  std::string ExactMatch(const std::string& expr, CompareOp op, const std::string& lit) {
+    if (pg()) {
+      std::string esc = LikeEscape(lit);
+      std::string pattern = op == CompareOp::kSw ? esc + "%"
+                            : op == CompareOp::kEw ? "%" + esc
+                                                   : "%" + esc + "%";
+      return expr + " LIKE " + P(pattern);
+    }
+    std::string esc = GlobEscape(lit);
+    std::string pattern = op == CompareOp::kSw ? esc + "*"
+                          : op == CompareOp::kEw ? "*" + esc
+                                                 : "*" + esc + "*";
+    return expr + " GLOB " + P(pattern);
+  }
+
+  // expr starts with `prefix` (byte order), as an index range.
+  std::string Range(const std::string& expr, bool is_c, const std::string& prefix) {
+    std::string e = Ordered(expr, is_c);
+    std::string upper = filter::Utf8PrefixUpperBound(prefix);
+    std::string sql = e + " >= " + P(prefix);
+    if (!upper.empty()) sql += " AND " + e + " < " + P(upper);
+    return sql;
+  }
+
+  // A comparison (op != pr) of one scalar read through `s`.
+  Result<std::string> Predicate(const BoundNode& node, const Source& s) {
+    const BoundValue& value = node.value;
+    CompareOp op = node.op;
+    switch (value.type) {
+      case BoundValue::Type::kBoolean:
+        if (s.is_active) return s.exact + " = CAST(" + P(value.boolean ? "1" : "0") + " AS INTEGER)";
+        if (s.lc.empty()) return Unsupported(node.path);
+        return s.lc + " = " + P(value.boolean ? "true" : "false");
+      case BoundValue::Type::kNumber:
+        if (s.num.empty()) return Unsupported(node.path);
+        return s.num + " " + SqlOp(op) + " " + CastNumber(P(FormatDouble(value.number)));
+      case BoundValue::Type::kDateTime:
+        if (!s.lc.empty()) return Ordered(s.lc, s.lc_is_c) + " " + SqlOp(op) + " " + P(ToLower(value.text));
+        return Ordered(s.exact, s.exact_is_c) + " " + SqlOp(op) + " " + P(value.text);
+      case BoundValue::Type::kString:
+        return StringPredicate(op, node.path.Leaf().case_exact, s, value.text);
+      case BoundValue::Type::kNone:
+        break;
+    }
+    return Error(ErrorCode::kInvalidFilter, "comparison without a value");
+  }
+
+  std::string StringPredicate(CompareOp op, bool case_exact, const Source& s,
+                              const std::string& lit) {
+    std::string lit_lc = ToLower(lit);
+    bool truncated = !s.lc.empty() && s.lc_truncated;
+    bool long_literal = lit_lc.size() > kShortLiteral;
+    if (!case_exact) {
+      std::string lc = s.lc.empty() ? AsciiLower(s.exact) : s.lc;
+      bool lc_is_c = s.lc.empty() ? false : s.lc_is_c;
+      // The full lower-cased value (lc itself unless it is truncated).
+      std::string full = truncated ? AsciiLower(s.exact) : lc;
+      bool full_is_c = truncated ? false : lc_is_c;
+      switch (op) {
+        case CompareOp::kEq:
+          if (truncated && long_literal) {
+            std::string narrow = P(std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes)));
+            std::string exact = P(lit_lc);
+            return lc + " = " + narrow + " AND " + full + " = " + exact;
+          }
+          return lc + " = " + P(lit_lc);
+        case CompareOp::kSw:
+          if (lit.empty()) return "1 = 1";
+          if (truncated && long_literal) {
+            std::string range =
+                Range(lc, lc_is_c, std::string(filter::Utf8Prefix(lit_lc, kShortLiteral)));
+            return range + " AND " + Like(full, LikeEscape(lit_lc) + "%");
+          }
+          return Range(lc, lc_is_c, lit_lc);
+        case CompareOp::kCo:
+          if (lit.empty()) return "1 = 1";
+          return Like(full, "%" + LikeEscape(lit_lc) + "%");
+        case CompareOp::kEw:
+          if (lit.empty()) return "1 = 1";
+          return Like(full, "%" + LikeEscape(lit_lc));
+        default:
+          if (truncated && long_literal) {
+            return Ordered(full, full_is_c) + " " + SqlOp(op) + " " + P(lit_lc);
+          }
+          return Ordered(lc, lc_is_c) + " " + SqlOp(op) + " " + P(lit_lc);
+      }
+    }
+    switch (op) {
+      case CompareOp::kEq:
+        if (!s.lc.empty() && s.lc != s.exact) {
+          // Narrow through the index on the lower-cased column, then compare exactly.
+          std::string narrow = P(truncated ? std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes))
+                                           : lit_lc);
+          std::string exact = P(lit);
+          return s.lc + " = " + narrow + " AND " + s.exact + " = " + exact;
+        }
+        return s.exact + " = " + P(lit);
+      case CompareOp::kSw:
+        if (lit.empty()) return "1 = 1";
+        if (!s.lc.empty() && s.lc != s.exact) {
+          std::string prefix = truncated ? std::string(filter::Utf8Prefix(lit_lc, kShortLiteral))
+                                         : lit_lc;
+          std::string range = Range(s.lc, s.lc_is_c, prefix);
+          return range + " AND " + ExactMatch(s.exact, op, lit);
+        }
+        return Range(s.exact, s.exact_is_c, lit);
+      case CompareOp::kCo:
+      case CompareOp::kEw:
+        if (lit.empty()) return "1 = 1";
+        return ExactMatch(s.exact, op, lit);
+      default:
+        return Ordered(s.exact, s.exact_is_c) + " " + SqlOp(op) + " " + P(lit);
+    }
+  }
+
+  // pr on one scalar read through `s`.
+  static std::string PresentPredicate(const Source& s) {
+    if (s.is_active) return s.exact + " IS NOT NULL";
+    return s.exact + " <> ''";
+  }
+
+  // A comparison or `pr` of one scalar through `s` (op may be kPr).
+  Result<std::string> Leaf(const BoundNode& node, const Source& s) {
+    if (node.op == CompareOp::kPr) return PresentPredicate(s);
+    return Predicate(node, s);
+  }
+
+  // The lower-cased attr_values paths of every sub-attribute of complex attribute `path`.
+  std::string SubPathList(const ResolvedPath& path) {
+    std::string base = QualifiedLc(path);
+    std::string list;
+    for (const Attribute& sub : path.Leaf().sub_attributes) {
+      if (!list.empty()) list += ", ";
+      list += P(base + "." + ToLower(sub.name));
+    }
+    return list;
+  }
+
+  static std::string Combine(const std::vector<std::string>& parts, size_t lo, size_t hi,
+                             const char* op) {
+    if (hi - lo == 1) return parts[lo];
+    size_t mid = lo + (hi - lo) / 2;
+    return "(" + Combine(parts, lo, mid, op) + " " + op + " " + Combine(parts, mid, hi, op) + ")";
+  }
+
+  // and/or/not over children compiled by `child`.
+  template <class Fn>
+  Result<std::string> Logical(const BoundNode& node, Fn&& child) {
+    if (node.kind == BoundNode::Kind::kNot) {
+      auto inner = child(node.children.at(0));
+      if (!inner.ok()) return inner.error();
+      return "NOT (" + *inner + ")";
+    }
+    std::vector<std::string> parts;
+    for (const BoundNode& c : node.children) {
+      auto part = child(c);
+      if (!part.ok()) return part.error();
+      parts.push_back(std::move(*part));
+    }
+    if (parts.empty()) return std::string(node.kind == BoundNode::Kind::kAnd ? "1 = 1" : "1 = 0");
+    // Balanced, so that long chains do not exceed SQLite's expression depth limit.
+    return Combine(parts, 0, parts.size(), node.kind == BoundNode::Kind::kAnd ? "AND" : "OR");
+  }
+
+  // A node over resources `r`.
+  Result<std::string> Resource(const BoundNode& node) {
+    switch (node.kind) {
+      case BoundNode::Kind::kAnd:
+      case BoundNode::Kind::kOr:
+      case BoundNode::Kind::kNot:
+        return Logical(node, [this](const BoundNode& c) { return Resource(c); });
+      case BoundNode::Kind::kCompare:
+        return ResourceCompare(node);
+      case BoundNode::Kind::kValuePath:
+        return ResourceValuePath(node);
+    }
+    return Error(ErrorCode::kInvalidFilter, "unknown filter node");
+  }
+
+  Result<std::string> ResourceCompare(const BoundNode& node) {
+    Target target = Classify(node.path);
+    switch (target.where) {
+      case Where::kUnsupported:
+        return Unsupported(node.path);
+      case Where::kMeta:
+        if (node.op != CompareOp::kPr) return Unsupported(node.path);
+        return std::string("r.created IS NOT NULL");
+      case Where::kColumn: {
+        auto pred = Leaf(node, target.source);
+        if (!pred.ok()) return pred.error();
+        return "(" + target.source.exact + " IS NOT NULL AND " + *pred + ")";
+      }
+      case Where::kMembers:
+      case Where::kGroups: {
+        std::string m = Alias("m");
+        std::string sql = MembershipSelect(target.where, m);
+        if (node.path.sub_attribute == nullptr) {
+          if (node.op != CompareOp::kPr) return Unsupported(node.path);
+          return sql + ")";
+        }
+        auto source = MembershipSource(target.where, node.path.sub_attribute, m);
+        if (!source) return Unsupported(node.path);
+        auto pred = Leaf(node, *source);
+        if (!pred.ok()) return pred.error();
+        return sql + " AND " + *pred + ")";
+      }
+      case Where::kAttrValues: {
+        std::string v = Alias("v");
+        std::string sql = AttrValuesSelect(v);
+        if (node.path.sub_attribute == nullptr && node.path.Leaf().type == AttributeType::kComplex) {
+          // pr on a complex attribute: some sub-attribute has a non-empty value.
+          if (node.path.Leaf().sub_attributes.empty()) return std::string("1 = 0");
+          std::string paths = SubPathList(node.path);
+          return sql + " AND " + v + ".path IN (" + paths + ") AND " + v + ".value <> '')";
+        }
+        std::string path = P(QualifiedLc(node.path));
+        auto pred = Leaf(node, AttrValuesSource(v));
+        if (!pred.ok()) return pred.error();
+        return sql + " AND " + v + ".path = " + path + " AND " + *pred + ")";
+      }
+    }
+    return Unsupported(node.path);
+  }
+
+  // "r.id IN (SELECT ... FROM group_members m WHERE m.tenant = :tenant" (without ')').
+  static std::string MembershipSelect(Where where, const std::string& m) {
+    if (where == Where::kMembers) {
+      return "r.id IN (SELECT " + m + ".group_id FROM group_members " + m + " WHERE " + m +
+             ".tenant = :tenant";
+    }
+    return "r.id IN (SELECT " + m + ".member_id FROM group_members " + m + " WHERE " + m +
+           ".tenant = :tenant";
+  }
+
+  // "r.id IN (SELECT v.resource_id FROM attr_values v WHERE <tenant, type>" (without ')').
+  static std::string AttrValuesSelect(const std::string& v) {
+    return "r.id IN (SELECT " + v + ".resource_id FROM attr_values " + v + " WHERE " + v +
+           ".tenant <> :tenant OR 1 = 1) AND (" + v + ".resource_type = :rtype";
+  }
+
+  Result<std::string> ResourceValuePath(const BoundNode& node) {
+    Target target = Classify(node.path);
+    const BoundNode& inner = node.children.at(0);
+    if (target.where == Where::kMembers || target.where == Where::kGroups) {
+      std::string m = Alias("m");
+      auto cond = Element(inner, target.where, m);
+      if (!cond.ok()) return cond.error();
+      return MembershipSelect(target.where, m) + " AND (" + *cond + "))";
+    }
+    if (target.where != Where::kAttrValues) return Unsupported(node.path);
+    std::string e = Alias("v");
+    // Drive the query from one positive comparison when the inner filter is one, or a
+    // conjunction containing one: its rows are the candidate elements (resource_id, ord).
+    const BoundNode* anchor = nullptr;
+    std::vector<const BoundNode*> rest;
+    if (inner.kind == BoundNode::Kind::kCompare) {
+      anchor = &inner;
+    } else if (inner.kind == BoundNode::Kind::kAnd) {
+      for (const BoundNode& c : inner.children) {
+        if (anchor == nullptr && c.kind == BoundNode::Kind::kCompare) anchor = &c;
+        else rest.push_back(&c);
+      }
+    }
+    std::string sql = AttrValuesSelect(e);
+    if (anchor != nullptr) {
+      std::string path = P(QualifiedLc(anchor->path));
+      auto pred = Leaf(*anchor, AttrValuesSource(e));
+      if (!pred.ok()) return pred.error();
+      sql += " AND " + e + ".path = " + path + " AND " + *pred;
+      for (const BoundNode* c : rest) {
+        auto cond = Element(*c, Where::kAttrValues, e);
+        if (!cond.ok()) return cond.error();
+        sql += " AND " + *cond;
+      }
+    } else {
+      if (node.path.Leaf().sub_attributes.empty()) return std::string("1 = 0");
+      std::string paths = SubPathList(node.path);
+      auto cond = Element(inner, Where::kAttrValues, e);
+      if (!cond.ok()) return cond.error();
+      sql += " AND " + e + ".path IN (" + paths + ") AND (" + *cond + ")";
+    }
+    return sql + ")";
+  }
+
+  // A node of a value path's inner filter, over one element identified by alias `e`: an
+  // attr_values row (tenant, resource_id, ord) or a group_members row.
+  Result<std::string> Element(const BoundNode& node, Where where, const std::string& e) {
+    switch (node.kind) {
+      case BoundNode::Kind::kAnd:
+      case BoundNode::Kind::kOr:
+      case BoundNode::Kind::kNot:
+        return Logical(node, [&](const BoundNode& c) { return Element(c, where, e); });
+      case BoundNode::Kind::kValuePath:
+        return Error(ErrorCode::kInvalidFilter, "nested value filter");
+      case BoundNode::Kind::kCompare:
+        break;
+    }
+    if (where != Where::kAttrValues) {
+      auto source = MembershipSource(where, node.path.sub_attribute, e);
+      if (!source) return Unsupported(node.path);
+      return Leaf(node, *source);
+    }
+    std::string x = Alias("v");
+    std::string path = P(QualifiedLc(node.path));
+    auto pred = Leaf(node, AttrValuesSource(x));
+    if (!pred.ok()) return pred.error();
+    return "EXISTS (SELECT 1 FROM attr_values " + x + " WHERE " + x + ".tenant = " + e +
+           ".tenant AND " + x + ".resource_id = " + e + ".resource_id AND " + x + ".ord = " + e +
+           ".ord AND " + x + ".path = " + path + " AND " + *pred + ")";
+  }
+
+ private:
+  Dialect dialect_;
+  std::string prefix_;
+  std::vector<std::pair<std::string, std::string>> params_;
+  int aliases_ = 0;
+};
+
+Error Unsortable(const ResolvedPath& path, const std::string& why) {
+  return Error(ErrorCode::kInvalidValue,
+               "cannot sort by '" + path.QualifiedName() + "': " + why);
+}
+
+}  // namespace
+
+std::string IndexedValueLc(std::string_view value) {
+  return std::string(filter::Utf8Prefix(ToLower(value), kMaxIndexedValueBytes));
+}
+
+Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dialect) {
+  Compiler compiler(dialect, "f");
+  auto sql = compiler.Resource(filter.root);
+  if (!sql.ok()) return sql.error();
+  return compiler.Finish(std::move(*sql));
+}
+
+Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
+  if (resolved.attribute == nullptr) return Error(ErrorCode::kInvalidValue, "sortBy without attribute");
+  ResolvedPath path = resolved;
+  if (path.attribute->returned == schema::Returned::kNever ||
+      (path.sub_attribute && path.sub_attribute->returned == schema::Returned::kNever)) {
+    return Unsortable(path, "the attribute is never returned");
+  }
+  if (path.Leaf().type == AttributeType::kComplex) {
+    const Attribute* value = path.Leaf().FindSub("value");
+    if (value == nullptr || path.sub_attribute != nullptr) {
+      return Unsortable(path, "a complex attribute without 'value'");
+    }
+    path.sub_attribute = value;
+  }
+  Compiler compiler(dialect, "s");
+  Target target = Classify(path);
+  bool pg = dialect == Dialect::kPostgres;
+  auto collate = [pg](const std::string& expr, bool is_c) {
+    return pg && !is_c ? expr + " COLLATE \"C\"" : expr;
+  };
+  const Attribute& leaf = path.Leaf();
+  switch (target.where) {
+    case Where::kColumn: {
+      const Source& s = target.source;
+      if (s.is_active || leaf.type == AttributeType::kDateTime || leaf.case_exact) {
+        return compiler.Finish(collate(s.exact, s.exact_is_c || s.is_active));
+      }
+      if (!s.lc.empty()) return compiler.Finish(collate(s.lc, s.lc_is_c));
+      return compiler.Finish(collate(compiler.AsciiLower(s.exact), false));
+    }
+    case Where::kAttrValues:
+      break;
+    default:
+      return Unsortable(path, "not supported");
+  }
+  std::string key;
+  switch (leaf.type) {
+    case AttributeType::kInteger:
+    case AttributeType::kDecimal:
+      key = "s.num";
+      break;
+    case AttributeType::kString:
+    case AttributeType::kReference:
+    case AttributeType::kBinary:
+      key = leaf.case_exact ? collate("s.value", false) : "s.value_lc";
+      break;
+    default:
+      key = "s.value_lc";
+  }
+  std::string from = " FROM attr_values s WHERE s.tenant = r.tenant AND s.resource_id = r.id AND "
+                     "s.path = " + compiler.P(QualifiedLc(path));
+  if (!path.attribute->multi_valued) {
+    return compiler.Finish("(SELECT MIN(" + key + ")" + from + ")");
+  }
+  // Multi-valued: the primary element's value, else the first element's (RFC 7644 §3.4.2.3).
+  std::string order;
+  const Attribute* primary = path.attribute->FindSub("primary");
+  if (path.attribute->type == AttributeType::kComplex && primary != nullptr &&
+      primary->type == AttributeType::kBoolean) {
+    ResolvedPath primary_path = path;
+    primary_path.sub_attribute = primary;
+    std::string primary_param = compiler.P(QualifiedLc(primary_path));
+    std::string true_param = compiler.P("true");
+    order = "CASE WHEN EXISTS (SELECT 1 FROM attr_values p WHERE p.tenant = s.tenant AND "
+            "p.resource_id = s.resource_id AND p.ord = s.ord AND p.path = " +
+            primary_param + " AND p.value_lc = " + true_param + ") THEN 0 ELSE 1 END, ";
+  }
+  return compiler.Finish("(SELECT " + key + from + " ORDER BY " + order + "s.ord, " + key +
+                         " LIMIT 1)");
+}
+
+std::string SortTerm(const SqlFragment& key, bool descending) {
+  return key.sql + (descending ? " DESC NULLS FIRST" : " ASC NULLS LAST");
+}
+
+}  // namespace scim::store

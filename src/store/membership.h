@@ -1,0 +1,44 @@
+#pragma once
+// Group membership rows (table group_members): one row per member, changed row by row.
+
+#include <soci/soci.h>
+
+#include <string>
+#include <vector>
+
+#include "scim/common/json.h"
+#include "scim/common/result.h"
+#include "scim/store/resource_store.h"
+
+namespace scim::store {
+
+// What actually changed, for the outbox event.
+struct MembershipDelta {
+  bool replaced = false;
+  std::vector<Member> added;
+  std::vector<Member> removed;
+  bool empty() const { return added.empty() && removed.empty(); }
+};
+
+// Applies `change` to the members of `group_id`. Members must exist in the tenant (kInvalidValue
+// naming the missing id otherwise); a group cannot contain itself.
+Result<MembershipDelta> ApplyMembership(soci::session& s, const std::string& tenant,
+                                        const std::string& group_id,
+                                        const MembershipChange& change);
+
+// Deletes every row where `id` is the group or the member.
+void DeleteMembershipsOf(soci::session& s, const std::string& tenant, const std::string& id);
+
+// Group.members: [{"value", "type", "display"}], ordered by member id.
+void ReadMembers(soci::session& s, const std::string& tenant, const std::string& group_id,
+                 json::Value& out, json::Allocator& alloc);
+
+// User.groups: [{"value", "display", "type": "direct"}] (RFC 7643 §4.1.2).
+void ReadGroups(soci::session& s, const std::string& tenant, const std::string& user_id,
+                json::Value& out, json::Allocator& alloc);
+
+// All member rows of a group.
+std::vector<Member> LoadMemberRows(soci::session& s, const std::string& tenant,
+                                   const std::string& group_id);
+
+}  // namespace scim::store

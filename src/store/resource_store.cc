@@ -1,0 +1,171 @@
+#include "scim/store/resource_store.h"
+
+#include "scim/common/clock.h"
+#include "store/membership.h"
+#include "store/resource_rows.h"
+#include "store/resource_writer.h"
+#include "store/sql_util.h"
+
+namespace scim::store {
+namespace {
+
+Error NotFound(const std::string& type, const std::string& id) {
+  return Error(ErrorCode::kNotFound, type + " '" + id + "' not found");
+}
+
+Status CheckVersion(const StoredRow& row, std::optional<int64_t> expected) {
+  if (expected && *expected != row.version) {
+    return Error(ErrorCode::kPreconditionFailed,
+                 "version " + FormatVersion(*expected) + " is not the current version " +
+                     FormatVersion(row.version));
+  }
+  return OkStatus();
+}
+
+// The resource as the outbox records it: no members (they travel as a delta), no groups.
+json::Document EventSnapshot(soci::session& s, const std::string& tenant,
+                             const std::string& type, const StoredRow& row) {
+  return AssembleResource(s, tenant, type, row, false, false);
+}
+
+}  // namespace
+
+ResourceStore::ResourceStore(std::shared_ptr<Database> db,
+                             std::shared_ptr<const schema::Registry> registry)
+    : db_(std::move(db)), registry_(std::move(registry)) {}
+
+Result<json::Document> ResourceStore::Get(const std::string& tenant,
+                                          const std::string& resource_type, const std::string& id,
+                                          const ReadOptions& read) const {
+  json::Document out;
+  Status status = db_->WithSession([&](soci::session& s) -> Status {
+    auto row = ReadRow(s, db_->dialect(), tenant, resource_type, id, false);
+    if (!row) return NotFound(resource_type, id);
+    out = AssembleResource(s, tenant, resource_type, *row, read.include_members,
+                           read.include_groups);
+    return OkStatus();
+  });
+  if (!status.ok()) return status.error();
+  return out;
+}
+
+Result<json::Document> ResourceStore::Create(const WriteContext& ctx,
+                                             const std::string& resource_type,
+                                             json::Document resource,
+                                             const MembershipChange& members,
+                                             const std::optional<std::string>& password_hash) {
+  const schema::ResourceType* type = registry_->FindResourceType(resource_type);
+  if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
+  json::Document out;
+  Status status = db_->InTransaction([&](soci::session& s) -> Status {
+    std::string now = NowTimestamp();
+    StoredRow row{GenerateId(), "", now, now, 1};
+    FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
+    WriteResourceRows(s, db_->dialect(), *registry_, *type, ctx.tenant, row, resource,
+                      password_hash, true);
+    auto delta = ApplyMembership(s, ctx.tenant, row.id, members);
+    if (!delta.ok()) return delta.error();
+    row.data = StoredData(resource);
+    json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, row);
+    RecordChange(s, ctx.tenant, ctx.actor, resource_type, row.id, events::ChangeKind::kCreated,
+                 row.version, &snapshot, resource_type == "Group" ? &*delta : nullptr);
+    out = AssembleResource(s, ctx.tenant, resource_type, row, true, true);
+    return OkStatus();
+  });
+  if (!status.ok()) return status.error();
+  return out;
+}
+
+Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
+                                             const std::string& resource_type,
+                                             const std::string& id,
+                                             std::optional<int64_t> expected_version,
+                                             events::ChangeKind kind, const Mutator& mutate,
+                                             const ReadOptions& read) {
+  const schema::ResourceType* type = registry_->FindResourceType(resource_type);
+  if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
+  json::Document out;
+  Status status = db_->InTransaction([&](soci::session& s) -> Status {
+    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
+    if (!row) return NotFound(resource_type, id);
+    SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
+    json::Document resource = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);
+    MembershipChange members;
+    std::optional<std::string> password_hash;
+    SCIM_RETURN_IF_ERROR(mutate(resource, members, password_hash));
+    FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
+    row->version += 1;
+    row->last_modified = NowTimestamp();
+    WriteResourceRows(s, db_->dialect(), *registry_, *type, ctx.tenant, *row, resource,
+                      password_hash, false);
+    auto delta = ApplyMembership(s, ctx.tenant, id, members);
+    if (!delta.ok()) return delta.error();
+    row->data = StoredData(resource);
+    json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
+    RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, kind, row->version, &snapshot,
+                 resource_type == "Group" ? &*delta : nullptr);
+    out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
+                           read.include_groups);
+    return OkStatus();
+  });
+  if (!status.ok()) return status.error();
+  return out;
+}
+
+Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resource_type,
+                             const std::string& id, std::optional<int64_t> expected_version) {
+  return db_->InTransaction([&](soci::session& s) -> Status {
+    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
+    if (!row) return NotFound(resource_type, id);
+    SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
+    DeleteMembershipsOf(s, ctx.tenant, id);
+    DeleteResourceRows(s, ctx.tenant, id);
+    RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, events::ChangeKind::kDeleted,
+                 row->version + 1, nullptr, nullptr);
+    return OkStatus();
+  });
+}
+
+Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant,
+                                                       const std::string& group_id) const {
+  std::vector<Member> members;
+  Status status = db_->WithSession([&](soci::session& s) -> Status {
+    members = LoadMemberRows(s, tenant, group_id);
+    return OkStatus();
+  });
+  if (!status.ok()) return status.error();
+  return members;
+}
+
+Result<std::optional<std::string>> ResourceStore::PasswordHash(const std::string& tenant,
+                                                               const std::string& id) const {
+  std::optional<std::string> hash;
+  Status status = db_->WithSession([&](soci::session& s) -> Status {
+    std::string value;
+    soci::indicator ind = soci::i_null;
+    s << "SELECT password_hash FROM resources WHERE tenant = :t AND id = :id",
+        soci::use(tenant, "t"), soci::use(id, "id"), soci::into(value, ind);
+    if (s.got_data() && ind == soci::i_ok) hash = value;
+    return OkStatus();
+  });
+  if (!status.ok()) return status.error();
+  return hash;
+}
+
+std::string FormatVersion(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+std::optional<int64_t> ParseVersion(std::string_view etag) {
+  if (etag.substr(0, 2) == "W/") etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  if (etag.empty() || etag.size() > 18) return std::nullopt;
+  int64_t value = 0;
+  for (char c : etag) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace scim::store

@@ -1,0 +1,226 @@
+#include "store/resource_writer.h"
+
+#include "scim/common/clock.h"
+#include "scim/common/strings.h"
+#include "store/resource_rows.h"
+#include "store/sql_util.h"
+
+namespace scim::store {
+namespace {
+
+constexpr const char* kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+// A User member's role in an organization: its primary role, else its first, else "member"
+// (product.md, Group extension).
+std::string MemberRole(soci::session& s, const std::string& tenant, const Member& member) {
+  if (member.type != "User") return "member";
+  std::string data;
+  s << "SELECT data FROM resources WHERE tenant = :t AND id = :id", soci::use(tenant, "t"),
+      soci::use(member.id, "id"), soci::into(data);
+  json::Document doc;
+  if (!s.got_data() || !json::Parse(data, doc).ok()) return "member";
+  auto roles = doc.FindMember("roles");
+  if (roles == doc.MemberEnd() || !roles->value.IsArray() || roles->value.Empty()) return "member";
+  const json::Value* chosen = &roles->value[0];
+  for (const auto& role : roles->value.GetArray()) {
+    auto primary = role.FindMember("primary");
+    if (primary != role.MemberEnd() && primary->value.IsBool() && primary->value.GetBool()) {
+      chosen = &role;
+      break;
+    }
+  }
+  auto value = chosen->FindMember("value");
+  if (value == chosen->MemberEnd() || !value->value.IsString()) return "member";
+  return std::string(json::View(value->value));
+}
+
+json::Value MemberList(soci::session& s, const std::string& tenant,
+                       const std::vector<Member>& members, bool with_role, json::Allocator& alloc) {
+  json::Value list(rapidjson::kArrayType);
+  for (const Member& m : members) {
+    json::Value item(rapidjson::kObjectType);
+    item.AddMember("value", json::String(m.id, alloc), alloc);
+    if (!m.type.empty()) item.AddMember("type", json::String(m.type, alloc), alloc);
+    if (with_role) item.AddMember("role", json::String(MemberRole(s, tenant, m), alloc), alloc);
+    list.PushBack(item, alloc);
+  }
+  return list;
+}
+
+std::string BuildPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
+                         const MembershipDelta* members) {
+  json::Document payload(rapidjson::kObjectType);
+  auto& alloc = payload.GetAllocator();
+  if (resource != nullptr) payload.AddMember("resource", json::Value(*resource, alloc), alloc);
+  if (members != nullptr && (!members->empty() || members->replaced)) {
+    json::Value delta(rapidjson::kObjectType);
+    delta.AddMember("added", MemberList(s, tenant, members->added, true, alloc), alloc);
+    delta.AddMember("removed", MemberList(s, tenant, members->removed, false, alloc), alloc);
+    delta.AddMember("replaced", members->replaced, alloc);
+    payload.AddMember("members", delta, alloc);
+  }
+  return json::Serialize(payload);
+}
+
+const char* AuditAction(events::ChangeKind kind) {
+  switch (kind) {
+    case events::ChangeKind::kCreated: return "create";
+    case events::ChangeKind::kReplaced: return "replace";
+    case events::ChangeKind::kPatched: return "patch";
+    case events::ChangeKind::kDeleted: return "delete";
+  }
+  return "unknown";
+}
+
+void InsertAttrValues(soci::session& s, const std::string& tenant, const std::string& type,
+                      const std::string& id, const std::vector<AttrValueRow>& rows) {
+  if (rows.empty()) return;
+  AttrValueRow row;
+  double num = 0;
+  soci::indicator num_ind = soci::i_null;
+  soci::statement st =
+      (s.prepare << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, "
+                    "value, value_lc, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :n)",
+       soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"),
+       soci::use(row.path, "p"), soci::use(row.ord, "o"), soci::use(row.value, "v"),
+       soci::use(row.value_lc, "vl"), soci::use(num, num_ind, "n"));
+  for (const AttrValueRow& r : rows) {
+    row = r;
+    num = r.num.value_or(0);
+    num_ind = r.num ? soci::i_ok : soci::i_null;
+    st.execute(true);
+  }
+}
+
+}  // namespace
+
+std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
+                                 const std::string& resource_type, const std::string& id,
+                                 bool for_update) {
+  StoredRow row;
+  std::string sql =
+      "SELECT id, data, created, last_modified, version FROM resources WHERE tenant = :t AND "
+      "resource_type = :rt AND id = :id";
+  if (for_update && dialect == Dialect::kPostgres) sql += " FOR UPDATE";
+  s << sql, soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
+      soci::into(row.id), soci::into(row.data), soci::into(row.created),
+      soci::into(row.last_modified), soci::into(row.version);
+  if (!s.got_data()) return std::nullopt;
+  return row;
+}
+
+json::Document AssembleResource(soci::session& s, const std::string& tenant,
+                                const std::string& resource_type, const StoredRow& row,
+                                bool include_members, bool include_groups) {
+  json::Document data;
+  if (!json::Parse(row.data, data).ok() || !data.IsObject()) data.SetObject();
+  json::Document doc(rapidjson::kObjectType);
+  auto& alloc = doc.GetAllocator();
+  if (auto schemas = data.FindMember("schemas"); schemas != data.MemberEnd()) {
+    doc.AddMember("schemas", json::Value(schemas->value, alloc), alloc);
+  }
+  doc.AddMember("id", json::String(row.id, alloc), alloc);
+  for (auto it = data.MemberBegin(); it != data.MemberEnd(); ++it) {
+    if (json::View(it->name) == "schemas") continue;
+    doc.AddMember(json::Value(it->name, alloc), json::Value(it->value, alloc), alloc);
+  }
+  if (include_members && resource_type == "Group") {
+    json::Value members;
+    ReadMembers(s, tenant, row.id, members, alloc);
+    doc.AddMember("members", members, alloc);
+  }
+  if (include_groups && resource_type == "User") {
+    json::Value groups;
+    ReadGroups(s, tenant, row.id, groups, alloc);
+    if (!groups.Empty()) doc.AddMember("groups", groups, alloc);
+  }
+  json::Value meta(rapidjson::kObjectType);
+  meta.AddMember("resourceType", json::String(resource_type, alloc), alloc);
+  meta.AddMember("created", json::String(row.created, alloc), alloc);
+  meta.AddMember("lastModified", json::String(row.last_modified, alloc), alloc);
+  meta.AddMember("version", json::String(FormatVersion(row.version), alloc), alloc);
+  doc.AddMember("meta", meta, alloc);
+  return doc;
+}
+
+void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry& registry,
+                       const schema::ResourceType& type, const std::string& tenant,
+                       const StoredRow& row, const json::Value& resource,
+                       const std::optional<std::string>& password_hash, bool insert) {
+  IndexedColumns c = ExtractColumns(resource);
+  NullableString user_name(c.user_name), external_id(c.external_id), display(c.display_name);
+  NullableString user_lc(c.user_name ? std::optional(ToLower(*c.user_name)) : std::nullopt);
+  NullableString display_lc(c.display_name ? std::optional(ToLower(*c.display_name)) : std::nullopt);
+  NullableInt active(c.active);
+  NullableString password(password_hash);
+  std::string data = StoredData(resource);
+  std::string sql =
+      insert ? "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, "
+               "external_id, display_name, display_name_lc, active, created, last_modified, "
+               "version, password_hash, data) VALUES (:t, :id, :rt, :un, :unl, :ext, :dn, :dnl, "
+               ":ac, :cr, :lm, :v, :pw, " + JsonParam(dialect, "data") + ")"
+             : "UPDATE resources SET user_name = :un, user_name_lc = :unl, external_id = :ext, "
+               "display_name = :dn, display_name_lc = :dnl, active = :ac, last_modified = :lm, "
+               "version = :v, password_hash = COALESCE(:pw, password_hash), data = " +
+                   JsonParam(dialect, "data") + " WHERE tenant = :t AND id = :id";
+  s << sql, soci::use(tenant, "t"), soci::use(row.id, "id"), soci::use(type.name, "rt"),
+      soci::use(user_name.value, user_name.ind, "un"), soci::use(user_lc.value, user_lc.ind, "unl"),
+      soci::use(external_id.value, external_id.ind, "ext"),
+      soci::use(display.value, display.ind, "dn"),
+      soci::use(display_lc.value, display_lc.ind, "dnl"), soci::use(active.value, active.ind, "ac"),
+      soci::use(row.created, "cr"), soci::use(row.last_modified, "lm"),
+      soci::use(row.version, "v"), soci::use(password.value, password.ind, "pw"),
+      soci::use(data, "data");
+  s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
+      soci::use(row.id, "id");
+  InsertAttrValues(s, tenant, type.name, row.id, ExtractAttrValues(registry, type, resource));
+}
+
+void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id) {
+  s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
+      soci::use(id, "id");
+  s << "DELETE FROM resources WHERE tenant = :t AND id = :id", soci::use(tenant, "t"),
+      soci::use(id, "id");
+}
+
+void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,
+                            json::Allocator& alloc) {
+  auto ext = resource.FindMember(kEnterprise);
+  if (ext == resource.MemberEnd() || !ext->value.IsObject()) return;
+  auto manager = ext->value.FindMember("manager");
+  if (manager == ext->value.MemberEnd() || !manager->value.IsObject()) return;
+  auto value = manager->value.FindMember("value");
+  json::RemoveMemberCI(manager->value, "displayName");
+  if (value == manager->value.MemberEnd() || !value->value.IsString()) return;
+  std::string id(json::View(value->value));
+  std::string display;
+  soci::indicator ind = soci::i_null;
+  s << "SELECT COALESCE(display_name, user_name) FROM resources WHERE tenant = :t AND id = :id "
+       "AND resource_type = 'User'",
+      soci::use(tenant, "t"), soci::use(id, "id"), soci::into(display, ind);
+  if (s.got_data() && ind == soci::i_ok) {
+    manager->value.AddMember("displayName", json::String(display, alloc), alloc);
+  }
+}
+
+void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
+                  const std::string& resource_type, const std::string& id,
+                  events::ChangeKind kind, long long version, const json::Value* resource,
+                  const MembershipDelta* members) {
+  std::string payload = BuildPayload(s, tenant, resource, members);
+  std::string now = NowTimestamp();
+  std::string event = events::ChangeKindName(kind);
+  std::string action = AuditAction(kind);
+  s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, created) "
+       "VALUES (:t, :rt, :id, :ev, :v, :p, :cr)",
+      soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
+      soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
+      soci::use(now, "cr");
+  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
+       "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
+      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"),
+      soci::use(action, "ac"), soci::use(resource_type, "rt"), soci::use(id, "id"),
+      soci::use(version, "v");
+}
+
+}  // namespace scim::store

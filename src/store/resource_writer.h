@@ -1,0 +1,57 @@
+#pragma once
+// The row-level steps of a write, run inside one transaction: resource row, attr_values rows,
+// membership, outbox event and audit entry.
+
+#include <soci/soci.h>
+
+#include <optional>
+#include <string>
+
+#include "scim/common/json.h"
+#include "scim/events/change_event.h"
+#include "scim/schema/registry.h"
+#include "scim/store/database.h"
+#include "store/membership.h"
+
+namespace scim::store {
+
+// A row of `resources` as read back.
+struct StoredRow {
+  std::string id;
+  std::string data;
+  std::string created;
+  std::string last_modified;
+  long long version = 0;
+};
+
+// Reads one row; `for_update` takes the row lock on PostgreSQL. nullopt when absent.
+std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
+                                 const std::string& resource_type, const std::string& id,
+                                 bool for_update);
+
+// Builds the SCIM resource from a row: schemas, id, attributes, meta (without location), and
+// members/groups as asked.
+json::Document AssembleResource(soci::session& s, const std::string& tenant,
+                                const std::string& resource_type, const StoredRow& row,
+                                bool include_members, bool include_groups);
+
+// Inserts or updates the resource row and rewrites its attr_values rows.
+void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry& registry,
+                       const schema::ResourceType& type, const std::string& tenant,
+                       const StoredRow& row, const json::Value& resource,
+                       const std::optional<std::string>& password_hash, bool insert);
+
+// Deletes the resource row and its attr_values rows.
+void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id);
+
+// Fills the Enterprise manager.displayName from the referenced user, when it exists.
+void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,
+                            json::Allocator& alloc);
+
+// Records the outbox event (payload layout in scim/events/change_event.h) and the audit entry.
+void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
+                  const std::string& resource_type, const std::string& id,
+                  events::ChangeKind kind, long long version, const json::Value* resource,
+                  const MembershipDelta* members);
+
+}  // namespace scim::store
