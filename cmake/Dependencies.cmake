@@ -32,3 +32,16 @@ if(SCIMD_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(SCIMD_FUZZ)
+  # libFuzzer targets (tests/fuzz, clang only): every scim_* library gets coverage
+  # instrumentation and the sanitizers too; executables other than the fuzzers link the
+  # sanitizer runtimes.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    list(APPEND SCIMD_WARNINGS -Wno-unknown-warning-option)  # GCC-only flags above
+    # RapidJSON 1.1 iterators under C++20: clang warns that `it != end` could also match the
+    # rewritten reversed operator; it picks the intended one (GCC does not warn).
+    list(APPEND SCIMD_WARNINGS -Wno-ambiguous-reversed-operator)
+  endif()
+endif()

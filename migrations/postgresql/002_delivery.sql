@@ -55,3 +55,9 @@ CREATE TABLE target_cursors (
   horizon_xid BIGINT,
   updated TEXT NOT NULL
 );
+
+-- The fan-out's settled horizon (src/delivery/delivery_queue.h) needs every transaction that
+-- takes an outbox seq to have its transaction id already: this default assigns it first, so the
+-- outbox row may be the first write of its transaction.
+CREATE OR REPLACE FUNCTION scimd_outbox_next_seq() RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$ BEGIN PERFORM pg_current_xact_id(); RETURN nextval('outbox_seq_seq'); END $$;
+ALTER TABLE outbox ALTER COLUMN seq SET DEFAULT scimd_outbox_next_seq();

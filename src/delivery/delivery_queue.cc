@@ -132,8 +132,14 @@ int64_t NowMs() {
 DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner)
     : db_(db), owner_(std::move(owner)) {}
 
+Status DeliveryQueue::Write(const std::function<Status(soci::session&)>& work) {
+  if (db_.dialect() != Dialect::kSqlite) return db_.InTransaction(work);
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return db_.InTransaction(work);
+}
+
 Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string& type) {
-  return db_.WithSession([&](soci::session& s) -> Status {
+  return Write([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     s << "INSERT INTO target_cursors (target, type, last_seq, scanned_seq, gaps, updated) "
          "VALUES (:t, :ty, 0, 0, '', :u) ON CONFLICT (target) DO NOTHING",
@@ -164,7 +170,7 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
   const std::string target(adapter.Name());
   const bool pg = db_.dialect() == Dialect::kPostgres;
   FanOutResult result;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  Status st = Write([&](soci::session& s) -> Status {
     result = FanOutResult{};
     long long last = 0, scanned = 0, horizon_seq = 0, horizon_xid = 0;
     std::string gaps_text;
@@ -314,7 +320,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
                                                           int64_t lease_ms) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  Status st = Write([&](soci::session& s) -> Status {
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
@@ -444,7 +450,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   }
   error = Truncate(std::move(error));
   bool owned = false;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  Status st = Write([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     long long id = delivery.id;
     soci::statement update =
@@ -477,7 +483,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
 
 Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
   if (ids.empty()) return OkStatus();
-  return db_.WithSession([&](soci::session& s) -> Status {
+  return Write([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     s << "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
          "updated = :u WHERE status = 'in_flight' AND lease_owner = :o AND id IN (" +
@@ -489,7 +495,7 @@ Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
 
 Status DeliveryQueue::RenewLeases(const std::vector<int64_t>& ids, int64_t lease_ms) {
   if (ids.empty()) return OkStatus();
-  return db_.WithSession([&](soci::session& s) -> Status {
+  return Write([&](soci::session& s) -> Status {
     long long until = NowMs() + lease_ms;
     s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
          "AND lease_owner = :o AND id IN (" + IdList(ids) + ")",
@@ -514,7 +520,7 @@ Result<int> DeliveryQueue::ReapExpired(const std::string& target,
   });
   if (!st.ok()) return st.error();
   if (!any) return 0;
-  st = db_.InTransaction([&](soci::session& s) -> Status {
+  st = Write([&](soci::session& s) -> Status {
     reaped = 0;
     long long now = NowMs();
     std::string now_text = NowTimestamp();

@@ -16,9 +16,11 @@
 // cursor `last_seq` (everything at or below is done) only advances to a horizon known to be
 // settled: FanOut() records (S = the sequence's last value, then X = pg_current_snapshot()'s
 // xmax); once pg_snapshot_xmin() >= X every transaction that could hold a seq <= S has ended,
-// so a gap <= S is a rolled-back value and is dropped. This relies on the outbox row never being
-// the first write of its transaction (the resource row always comes first, so the writer already
-// has its xid when it takes the seq) and on the sequence's default CACHE 1.
+// so a gap <= S is a rolled-back value and is dropped. This needs every writer to have its xid
+// before it takes a seq (else it could take a seq <= S yet get an xid >= X): the PostgreSQL
+// migration 002 makes outbox.seq's default scimd_outbox_next_seq(), which assigns the xid first
+// (pg_current_xact_id()) and then calls nextval. It also relies on the sequence's default
+// CACHE 1.
 //
 // Claim. A `pending` row is due when next_attempt_at <= now and no earlier row (smaller seq) of
 // the same target and resource is pending, in_flight, or failed with blocks_resource = 1.
@@ -31,6 +33,8 @@
 // or drops the link whatever the status. attempts counts finished attempts (and expired leases).
 
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,8 +109,14 @@ class DeliveryQueue {
   Result<int> ReapExpired(const std::string& target, const adapters::RetryPolicy& policy);
 
  private:
+  // Runs `work` in a write transaction. On SQLite this process's delivery writes queue on a
+  // mutex first: waiting there wakes at once, whereas SQLite's busy handler sleeps in steps of
+  // up to 100 ms when BEGIN IMMEDIATE finds the lock taken.
+  Status Write(const std::function<Status(soci::session&)>& work);
+
   store::Database& db_;
   std::string owner_;
+  std::mutex write_mu_;
 };
 
 }  // namespace scim::delivery

@@ -299,7 +299,15 @@ Status Dispatcher::Start() {
     SCIM_RETURN_IF_ERROR(
         shared_->queue.EnsureCursor(t->name, std::string(t->target.adapter->Type())));
   }
-  shared_->stopping.store(false);
+  if (shared_->stopping.load()) {
+    // Started before: threads left behind by that Stop() still see their `stopping` flag, so
+    // the new run gets fresh shared state (same database, targets, options and owner id).
+    std::vector<DispatchTarget> list;
+    for (const auto& t : shared_->targets) list.push_back(t->target);
+    DispatcherOptions options = shared_->options;
+    options.owner_id = shared_->queue.owner();
+    shared_ = std::make_shared<Shared>(shared_->db, std::move(list), std::move(options));
+  }
   std::random_device device;
   auto launch = [&](auto body) {
     auto done = std::make_shared<std::atomic<bool>>(false);

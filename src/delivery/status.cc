@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -287,14 +288,25 @@ Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant
   return out;
 }
 
-Result<std::string> MetricsText(store::Database& db) {
+Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef>& targets) {
   std::string text;
   Status st = db.WithSession([&](soci::session& s) -> Status {
     std::map<std::string, std::string> known = KnownTargets(s);
+    if (!targets.empty()) {
+      known.clear();
+      for (const TargetRef& t : targets) known[t.name] = t.type;
+    }
     long long depth = 0;
     if (!known.empty()) {
-      long long min_cursor = 0;
-      s << "SELECT COALESCE(MIN(last_seq), 0) FROM target_cursors", soci::into(min_cursor);
+      // scanned_seq, not last_seq: on PostgreSQL last_seq trails until older seqs settle. A
+      // target that never ran counts from the start of the outbox.
+      long long min_cursor = std::numeric_limits<long long>::max();
+      for (const auto& [name, type] : known) {
+        long long scanned = 0;
+        s << "SELECT scanned_seq FROM target_cursors WHERE target = :t", soci::use(name),
+            soci::into(scanned);
+        min_cursor = std::min(min_cursor, s.got_data() ? scanned : 0LL);
+      }
       // `status <> 'delivered'` lets the partial index deliveries_resource serve the scan.
       s << "SELECT COUNT(*) FROM (SELECT seq FROM outbox WHERE seq > :c UNION "
            "SELECT seq FROM deliveries WHERE status <> 'delivered' "

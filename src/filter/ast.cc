@@ -9,13 +9,27 @@ void AppendJsonString(std::string_view s, std::string& out) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -74,10 +88,14 @@ bool SamePath(const AttrPath& a, const AttrPath& b) {
 bool SameLiteral(const Literal& a, const Literal& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Literal::Kind::kString: return a.text == b.text;
-    case Literal::Kind::kNumber: return a.text == b.text;
-    case Literal::Kind::kBoolean: return a.boolean == b.boolean;
-    case Literal::Kind::kNull: return true;
+    case Literal::Kind::kString:
+      return a.text == b.text;
+    case Literal::Kind::kNumber:
+      return a.text == b.text;
+    case Literal::Kind::kBoolean:
+      return a.boolean == b.boolean;
+    case Literal::Kind::kNull:
+      return true;
   }
   return false;
 }
@@ -86,16 +104,26 @@ bool SameLiteral(const Literal& a, const Literal& b) {
 
 const char* CompareOpName(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "eq";
-    case CompareOp::kNe: return "ne";
-    case CompareOp::kCo: return "co";
-    case CompareOp::kSw: return "sw";
-    case CompareOp::kEw: return "ew";
-    case CompareOp::kGt: return "gt";
-    case CompareOp::kGe: return "ge";
-    case CompareOp::kLt: return "lt";
-    case CompareOp::kLe: return "le";
-    case CompareOp::kPr: return "pr";
+    case CompareOp::kEq:
+      return "eq";
+    case CompareOp::kNe:
+      return "ne";
+    case CompareOp::kCo:
+      return "co";
+    case CompareOp::kSw:
+      return "sw";
+    case CompareOp::kEw:
+      return "ew";
+    case CompareOp::kGt:
+      return "gt";
+    case CompareOp::kGe:
+      return "ge";
+    case CompareOp::kLt:
+      return "lt";
+    case CompareOp::kLe:
+      return "le";
+    case CompareOp::kPr:
+      return "pr";
   }
   return "?";
 }
@@ -121,9 +149,12 @@ std::string Literal::ToJson() const {
       AppendJsonString(text, out);
       return out;
     }
-    case Kind::kNumber: return text;
-    case Kind::kBoolean: return boolean ? "true" : "false";
-    case Kind::kNull: return "null";
+    case Kind::kNumber:
+      return text;
+    case Kind::kBoolean:
+      return boolean ? "true" : "false";
+    case Kind::kNull:
+      return "null";
   }
   return "null";
 }

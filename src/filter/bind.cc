@@ -50,7 +50,7 @@ class Binder {
       case Node::Kind::kOr:
       case Node::Kind::kNot: {
         BoundNode out;
-        out.kind = node.kind == Node::Kind::kAnd   ? BoundNode::Kind::kAnd
+        out.kind = node.kind == Node::Kind::kAnd  ? BoundNode::Kind::kAnd
                    : node.kind == Node::Kind::kOr ? BoundNode::Kind::kOr
                                                   : BoundNode::Kind::kNot;
         for (const Node& child : node.children) {
@@ -166,8 +166,7 @@ class Binder {
                    (EqualsIgnoreCase(lit.text, "true") || EqualsIgnoreCase(lit.text, "false"))) {
           out.value.boolean = EqualsIgnoreCase(lit.text, "true");
         } else {
-          return Invalid(Quote(name) + " is boolean: expected true or false, got " +
-                         lit.ToJson());
+          return Invalid(Quote(name) + " is boolean: expected true or false, got " + lit.ToJson());
         }
         out.value.text = out.value.boolean ? "true" : "false";
         break;
@@ -301,9 +300,7 @@ Result<BoundFilter> ParseAndBind(std::string_view text, const schema::Registry& 
 
 Result<BoundPath> BindPath(const PatchPath& path, const schema::Registry& registry,
                            const schema::ResourceType& type) {
-  auto invalid_path = [](const Error& e) {
-    return Error(ErrorCode::kInvalidPath, e.detail);
-  };
+  auto invalid_path = [](const Error& e) { return Error(ErrorCode::kInvalidPath, e.detail); };
   auto top = registry.ResolvePath(type, path.attr.ToString(), /*for_filter=*/false);
   if (!top.ok()) return invalid_path(top.error());
   BoundPath out;

@@ -50,9 +50,8 @@ bool ElementHasValue(const Attribute& attr, const json::Value& element, bool req
   for (const Attribute& sub : attr.sub_attributes) {
     const json::Value* v = json::FindMemberCI(element, sub.name);
     if (v == nullptr) continue;
-    bool found = AnyScalar(*v, [&](const json::Value& s) {
-      return require_present ? IsPresentScalar(s) : true;
-    });
+    bool found = AnyScalar(
+        *v, [&](const json::Value& s) { return require_present ? IsPresentScalar(s) : true; });
     if (found) return true;
   }
   return false;
@@ -72,23 +71,32 @@ int Compare(std::string_view a, std::string_view b) { return a.compare(b); }
 
 bool OrderingHolds(CompareOp op, int cmp) {
   switch (op) {
-    case CompareOp::kEq: return cmp == 0;
-    case CompareOp::kGt: return cmp > 0;
-    case CompareOp::kGe: return cmp >= 0;
-    case CompareOp::kLt: return cmp < 0;
-    case CompareOp::kLe: return cmp <= 0;
-    default: return false;
+    case CompareOp::kEq:
+      return cmp == 0;
+    case CompareOp::kGt:
+      return cmp > 0;
+    case CompareOp::kGe:
+      return cmp >= 0;
+    case CompareOp::kLt:
+      return cmp < 0;
+    case CompareOp::kLe:
+      return cmp <= 0;
+    default:
+      return false;
   }
 }
 
 bool StringMatches(CompareOp op, std::string_view value, std::string_view literal) {
   switch (op) {
-    case CompareOp::kCo: return value.find(literal) != std::string_view::npos;
-    case CompareOp::kSw: return value.substr(0, literal.size()) == literal;
+    case CompareOp::kCo:
+      return value.find(literal) != std::string_view::npos;
+    case CompareOp::kSw:
+      return value.substr(0, literal.size()) == literal;
     case CompareOp::kEw:
       return value.size() >= literal.size() &&
              value.substr(value.size() - literal.size()) == literal;
-    default: return OrderingHolds(op, Compare(value, literal));
+    default:
+      return OrderingHolds(op, Compare(value, literal));
   }
 }
 

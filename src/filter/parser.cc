@@ -236,17 +236,28 @@ class Parser {
     while (!AtEnd() && IsAlpha(Peek())) ++pos_;
     std::string op = ToLower(in_.substr(op_start, pos_ - op_start));
     bool op_ok = (AtEnd() || !IsPathChar(Peek()));
-    if (op == "eq") node.op = CompareOp::kEq;
-    else if (op == "ne") node.op = CompareOp::kNe;
-    else if (op == "co") node.op = CompareOp::kCo;
-    else if (op == "sw") node.op = CompareOp::kSw;
-    else if (op == "ew") node.op = CompareOp::kEw;
-    else if (op == "gt") node.op = CompareOp::kGt;
-    else if (op == "ge") node.op = CompareOp::kGe;
-    else if (op == "lt") node.op = CompareOp::kLt;
-    else if (op == "le") node.op = CompareOp::kLe;
-    else if (op == "pr") node.op = CompareOp::kPr;
-    else op_ok = false;
+    if (op == "eq")
+      node.op = CompareOp::kEq;
+    else if (op == "ne")
+      node.op = CompareOp::kNe;
+    else if (op == "co")
+      node.op = CompareOp::kCo;
+    else if (op == "sw")
+      node.op = CompareOp::kSw;
+    else if (op == "ew")
+      node.op = CompareOp::kEw;
+    else if (op == "gt")
+      node.op = CompareOp::kGt;
+    else if (op == "ge")
+      node.op = CompareOp::kGe;
+    else if (op == "lt")
+      node.op = CompareOp::kLt;
+    else if (op == "le")
+      node.op = CompareOp::kLe;
+    else if (op == "pr")
+      node.op = CompareOp::kPr;
+    else
+      op_ok = false;
     if (!op_ok) return Fail("expected comparison operator", op_start);
     if (node.op == CompareOp::kPr) return node;
     SkipWs();
@@ -364,6 +375,11 @@ class Parser {
       if (token.find('"') != std::string_view::npos) {
         return Fail("unexpected '\"' in unquoted value", start + token.find('"'));
       }
+      for (size_t i = 0; i < token.size(); ++i) {
+        if (static_cast<unsigned char>(token[i]) < 0x20 || token[i] == 0x7F) {
+          return Fail("control character in unquoted value", start + i);
+        }
+      }
       lit.kind = Literal::Kind::kString;
       lit.text = std::string(token);
     }
@@ -394,19 +410,36 @@ class Parser {
       char e = in_[pos_ + 1];
       pos_ += 2;
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           auto cp = ReadHex4(esc);
           if (!cp.ok()) return cp.error();
           uint32_t code = *cp;
-          if (code >= 0xDC00 && code <= 0xDFFF) return Fail("unpaired surrogate in \\u escape", esc);
+          if (code >= 0xDC00 && code <= 0xDFFF)
+            return Fail("unpaired surrogate in \\u escape", esc);
           if (code >= 0xD800 && code <= 0xDBFF) {
             if (pos_ + 1 >= in_.size() || in_[pos_] != '\\' || in_[pos_ + 1] != 'u') {
               return Fail("unpaired surrogate in \\u escape", esc);

@@ -81,10 +81,14 @@ inline std::string Utf8PrefixUpperBound(std::string_view prefix) {
     while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
     unsigned char lead = static_cast<unsigned char>(s[start]);
     uint32_t cp;
-    if (lead < 0x80) cp = lead;
-    else if ((lead & 0xE0) == 0xC0) cp = lead & 0x1F;
-    else if ((lead & 0xF0) == 0xE0) cp = lead & 0x0F;
-    else cp = lead & 0x07;
+    if (lead < 0x80)
+      cp = lead;
+    else if ((lead & 0xE0) == 0xC0)
+      cp = lead & 0x1F;
+    else if ((lead & 0xF0) == 0xE0)
+      cp = lead & 0x0F;
+    else
+      cp = lead & 0x07;
     for (size_t k = start + 1; k < s.size(); ++k) cp = (cp << 6) | (s[k] & 0x3F);
     s.resize(start);
     if (cp >= 0x10FFFF) continue;

@@ -27,7 +27,7 @@ class Api {
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
-                                           static_cast<int64_t>(options.max_body_bytes), false}) {}
+                                           static_cast<int64_t>(options.max_body_bytes), true}) {}
 
   void Register(Pistache::Rest::Router& router);
 
@@ -119,6 +119,8 @@ void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
             [this](const HttpRequest& r, const Caller&) {
               return discovery_.Schema(scim_.BaseUrl(r), r.params.at("urn"));
             });
+  ScimRoute(router, M::Post, "/scim/v2/Bulk", Scope::kWrite,
+            [this](const HttpRequest& r, const Caller& c) { return scim_.Bulk(r, c); });
   ScimRoute(router, M::Post, "/scim/v2/.search", Scope::kRead,
             [this](const HttpRequest& r, const Caller& c) {
               std::vector<const schema::ResourceType*> types;

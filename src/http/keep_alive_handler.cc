@@ -2,9 +2,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "http/scim_error.h"
 
@@ -75,7 +77,7 @@ class KeepAliveHandler::Sink final : public FramerSink {
     }
     state_.dispatched = false;
     handler_.CloseRequest(state_);
-    if (!state_.head.persistent) CloseAfterWrites(peer_);
+    if (!state_.head.persistent) CloseAfterWrites(peer_, SHUT_WR);
   }
 
   void OnError(const FramingError& error) override {
@@ -108,6 +110,7 @@ void KeepAliveHandler::onConnection(const std::shared_ptr<Tcp::Peer>& peer) {
   auto parser = std::make_shared<Http::RequestParser>(MaxBufferedRequestBytes(limits_));
   peer->putData(Http::Handler::ParserData, parser);
   peer->putData(kPeerStateKey, std::make_shared<PeerState>(limits_, control_, std::move(parser)));
+  control_->ConnectionOpened(peer);
 }
 
 std::shared_ptr<KeepAliveHandler::PeerState> KeepAliveHandler::StateOf(
@@ -132,6 +135,7 @@ void KeepAliveHandler::onDisconnection(const std::shared_ptr<Tcp::Peer>& peer) {
     state->framer.Stop();
     CloseRequest(*state);
   }
+  control_->ConnectionClosed(*peer);
   static_cast<Tcp::Handler&>(*inner_).onDisconnection(peer);
 }
 
@@ -215,7 +219,7 @@ void KeepAliveHandler::Refuse(const std::shared_ptr<Tcp::Peer>& peer, PeerState&
   Http::ResponseWriter response(ToPistache(state.head.version), transport(), this, peer);
   response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   SendScimError(response, static_cast<Http::Code>(status), detail);
-  CloseAfterWrites(peer);
+  CloseAfterWrites(peer, SHUT_WR);
 }
 
 void KeepAliveHandler::CloseRequest(PeerState& state) {
@@ -225,18 +229,56 @@ void KeepAliveHandler::CloseRequest(PeerState& state) {
   }
 }
 
-void KeepAliveHandler::CloseAfterWrites(const std::shared_ptr<Tcp::Peer>& peer) {
+void KeepAliveHandler::CloseAfterWrites(const std::shared_ptr<Tcp::Peer>& peer, int how) {
   // Writes to one peer are queued in order, so an empty write resolves after every response
-  // queued before it. SHUT_WR (not close): the client reads the response, then EOF; Pistache
-  // closes the socket when the client closes its side (or at the keep-alive timeout). Closing
-  // outright could reset the connection and destroy the response in flight.
+  // queued before it, in the peer's I/O thread, right after a write to its socket succeeded:
+  // the fd is open at that point (only that thread closes it). Pistache drops the write, and
+  // so this continuation, if the peer is removed first.
+  // For a finished exchange, SHUT_WR (not close): the client reads the response, then EOF;
+  // Pistache closes the socket when the client closes its side (or at the keep-alive timeout).
+  // Closing outright could reset the connection and destroy the response in flight.
   std::weak_ptr<Tcp::Peer> weak = peer;
   peer->send(Pistache::RawBuffer(std::string(), 0))
       .then(
-          [weak](ssize_t) {
-            if (auto alive = weak.lock()) ::shutdown(alive->fd(), SHUT_WR);
+          [weak, how](ssize_t) {
+            if (auto alive = weak.lock()) ::shutdown(alive->fd(), how);
           },
           [](std::exception_ptr) {});
+}
+
+void ServerControl::ConnectionOpened(const std::shared_ptr<Tcp::Peer>& peer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  connections_[peer->getID()] = peer;
+  if (connections_.size() >= prune_at_) {
+    std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
+    prune_at_ = std::max<size_t>(64, 2 * connections_.size());
+  }
+}
+
+void ServerControl::ConnectionClosed(const Tcp::Peer& peer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  connections_.erase(peer.getID());
+}
+
+size_t ServerControl::open_connections() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t open = 0;
+  for (const auto& [id, weak] : connections_) {
+    if (!weak.expired()) ++open;
+  }
+  return open;
+}
+
+size_t ServerControl::CloseConnections() {
+  std::vector<std::shared_ptr<Tcp::Peer>> peers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [id, weak] : connections_) {
+      if (auto peer = weak.lock()) peers.push_back(std::move(peer));
+    }
+  }
+  for (const auto& peer : peers) KeepAliveHandler::CloseAfterWrites(peer, SHUT_RDWR);
+  return peers.size();
 }
 
 }  // namespace scim::http

@@ -29,8 +29,11 @@
 #include <pistache/peer.h>
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string_view>
+#include <unordered_map>
 
 #include "http/error_log.h"
 #include "http/limits.h"
@@ -53,9 +56,28 @@ class ServerControl {
   void RequestOpened() { open_requests_.fetch_add(1); }
   void RequestClosed() { open_requests_.fetch_sub(1); }
 
+  // Book-keeping of open connections, by KeepAliveHandler's onConnection/onDisconnection.
+  void ConnectionOpened(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  void ConnectionClosed(const Pistache::Tcp::Peer& peer);
+
+  // Connections not yet closed (a connection Pistache drops at its keep-alive timeout leaves
+  // without onDisconnection; it stops counting once Pistache has released it).
+  size_t open_connections() const;
+
+  // Asks every open connection to shut down (shutdown(2) SHUT_RDWR) once what is already
+  // queued for it has been written; Pistache then sees the end of the connection and closes
+  // its socket. The shutdown runs in the connection's I/O thread, where the socket is known to
+  // be open. Returns how many connections were asked. Pistache's own Endpoint::shutdown()
+  // closes no client socket at all, so this is how a server stops with no client left waiting.
+  size_t CloseConnections();
+
  private:
   std::atomic<bool> draining_{false};
   std::atomic<int> open_requests_{0};
+  mutable std::mutex mutex_;
+  // By Peer::getID(), which Pistache never reuses.
+  std::unordered_map<size_t, std::weak_ptr<Pistache::Tcp::Peer>> connections_;
+  size_t prune_at_ = 64;
 };
 
 class KeepAliveHandler : public Pistache::Http::Handler {
@@ -101,8 +123,11 @@ class KeepAliveHandler : public Pistache::Http::Handler {
   void Refuse(const std::shared_ptr<Pistache::Tcp::Peer>& peer, PeerState& state, int status,
               std::string_view detail);
   void CloseRequest(PeerState& state);
-  // Half-closes the socket (SHUT_WR) after everything queued for it so far has been written.
-  static void CloseAfterWrites(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // Calls shutdown(fd, how) on the peer's socket, from its I/O thread, after everything queued
+  // for it so far has been written.
+  static void CloseAfterWrites(const std::shared_ptr<Pistache::Tcp::Peer>& peer, int how);
+
+  friend class ServerControl;
 
   std::shared_ptr<Pistache::Http::Handler> inner_;
   RequestLimits limits_;

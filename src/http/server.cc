@@ -1,8 +1,5 @@
 #include "http/server.h"
 
-#include <pistache/peer.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <exception>
 #include <thread>
@@ -62,12 +59,19 @@ void HttpServer::Shutdown(std::chrono::milliseconds drain) {
     // The answers are queued; each I/O loop writes them on its next turn.
     std::this_thread::sleep_for(std::min(drain, std::chrono::milliseconds(50)));
   }
+  // Pistache's Endpoint::shutdown() closes no client socket and Peer's destructor does not
+  // close its fd either: without this every open connection would leak its fd and its client
+  // would wait for ever. The I/O threads shut the sockets down themselves; wait (briefly) for
+  // Pistache to notice and close them.
+  if (control_->CloseConnections() > 0) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(200);
+    while (control_->open_connections() > 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
   endpoint_->shutdown();
-  // Pistache's shutdown() joins its threads but closes no client socket, and Peer's destructor
-  // does not close its fd either: without this loop every open connection would leak its fd
-  // and its client would wait for ever. No Pistache thread runs any more, so this is safe.
-  for (const auto& peer : endpoint_->getAllPeer()) ::close(peer->fd());
-  // The listening socket closes with the Endpoint.
+  // The listening socket closes with the Endpoint (its destructor joins the I/O threads).
   endpoint_.reset();
 }
 

@@ -53,18 +53,20 @@ class HttpServer {
   // The bound port (the ephemeral one when options.port was 0); 0 before Start().
   uint16_t Port() const { return port_; }
 
-  // Stops the server. Idempotent; a server cannot be started again.
-  // What it does: (1) from now on, requests whose head arrives are answered 503 with
-  // Connection: close (the listening socket stays open until step 3: Pistache cannot stop
-  // accepting on its own); (2) waits up to `drain` for the requests already accepted to be
-  // answered, then briefly (at most 50 ms) for their responses to be written; (3) stops
-  // Pistache's threads, closes every client connection (Pistache alone would leave them open
-  // and leak their fds) and the listening socket. Pistache itself still leaks a few internal
-  // fds (epoll, eventfd, timerfd) per server.
-  // What it does not guarantee: a request still in flight after `drain` (a slow route, or a
-  // client still sending its body) loses its response: Pistache stops its I/O loop without
-  // flushing, and the client sees the connection close. A large response that a slow client
-  // has not read within the 50 ms is cut. Use drain = 0 to stop at once.
+  // Stops the server. Idempotent; a server cannot be started again. Steps:
+  //  1. from now on, requests whose head arrives are answered 503 with Connection: close (the
+  //     listening socket stays open until step 4: Pistache cannot stop accepting on its own);
+  //  2. waits up to `drain` for the requests already accepted to be answered (their route has
+  //     returned), then at most 50 ms more for those answers to be written;
+  //  3. shuts down every client connection once what is queued for it is written, and waits up
+  //     to 200 ms for Pistache to close them (Pistache alone would leave them open: their fds
+  //     would leak and their clients wait for ever);
+  //  4. stops Pistache's threads and closes the listening socket.
+  // Not guaranteed: a request still in flight after `drain` (a slow route, or a client still
+  // sending its body) loses its response, because Pistache stops its I/O loop without flushing;
+  // a large response that a slow client has not read within the 50 ms may be cut. Pistache
+  // itself leaks a few internal fds (epoll, eventfd, timerfd) per server. drain = 0 skips step
+  // 2's waits.
   void Shutdown(std::chrono::milliseconds drain = std::chrono::seconds(5));
 
  private:

@@ -21,8 +21,8 @@ struct Context {
   }
 };
 
-Status ReadString(const json::Value& obj, std::string_view key, bool required,
-                  const Context& ctx, std::string& out) {
+Status ReadString(const json::Value& obj, std::string_view key, bool required, const Context& ctx,
+                  std::string& out) {
   const json::Value* v = json::FindMemberCI(obj, key);
   if (v == nullptr || v->IsNull()) {
     if (required) return ctx.Fail("missing \"" + std::string(key) + "\"");

@@ -15,8 +15,7 @@ bool Has(const std::vector<std::string>& list, std::string_view path) {
 // Whether `list` names a sub-attribute of the attribute at `path` ("emails" → "emails.value").
 bool HasChildOf(const std::vector<std::string>& list, std::string_view path) {
   for (const std::string& item : list) {
-    if (item.size() > path.size() && item[path.size()] == '.' &&
-        StartsWithIgnoreCase(item, path)) {
+    if (item.size() > path.size() && item[path.size()] == '.' && StartsWithIgnoreCase(item, path)) {
       return true;
     }
   }
@@ -169,16 +168,16 @@ Status ParseList(const Registry& registry, const ResourceType& type, std::string
 }  // namespace
 
 Result<AttributeSelection> ParseSelection(const Registry& registry, const ResourceType& type,
-                                          std::string_view attributes,
-                                          std::string_view excluded) {
+                                          std::string_view attributes, std::string_view excluded) {
   AttributeSelection selection;
   SCIM_RETURN_IF_ERROR(ParseList(registry, type, attributes, selection.attributes));
   SCIM_RETURN_IF_ERROR(ParseList(registry, type, excluded, selection.excluded_attributes));
   return selection;
 }
 
-void Project(const Registry& registry, const ResourceType& type, const AttributeSelection& selection,
-             json::Value& resource, json::Allocator& /*alloc*/) {
+void Project(const Registry& registry, const ResourceType& type,
+             const AttributeSelection& selection, json::Value& resource,
+             json::Allocator& /*alloc*/) {
   const Schema* core = registry.FindSchema(type.schema);
   if (!resource.IsObject() || core == nullptr) return;
   for (auto it = resource.MemberBegin(); it != resource.MemberEnd();) {

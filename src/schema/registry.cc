@@ -14,8 +14,8 @@
 namespace scim::schema {
 namespace {
 
-Attribute MakeCommon(std::string name, AttributeType type, Mutability mutability,
-                     Returned returned, bool case_exact) {
+Attribute MakeCommon(std::string name, AttributeType type, Mutability mutability, Returned returned,
+                     bool case_exact) {
   Attribute a;
   a.name = std::move(name);
   a.type = type;
@@ -34,8 +34,9 @@ std::vector<Attribute> BuildCommonAttributes() {
   id.description = "A unique identifier for a SCIM resource as defined by the service provider.";
   Attribute external_id =
       MakeCommon("externalId", kString, Mutability::kReadWrite, Returned::kDefault, true);
-  external_id.description = "A String that is an identifier for the resource as defined by the "
-                            "provisioning client.";
+  external_id.description =
+      "A String that is an identifier for the resource as defined by the "
+      "provisioning client.";
   Attribute meta = MakeCommon("meta", kComplex, Mutability::kReadOnly, Returned::kDefault, false);
   meta.description = "A complex attribute containing resource metadata.";
   meta.sub_attributes = {

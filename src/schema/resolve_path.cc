@@ -83,8 +83,7 @@ class Resolver {
       return Fail("unknown attribute '" + std::string(parts.attribute) + "' of schema " +
                   schema->id);
     }
-    return Fail("unknown schema '" + std::string(parts.urn) + "' for resource type " +
-                type_.name);
+    return Fail("unknown schema '" + std::string(parts.urn) + "' for resource type " + type_.name);
   }
 
   bool SetCommon(std::string_view name, ResolvedPath& out) const {

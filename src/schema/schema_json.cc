@@ -56,7 +56,8 @@ json::Value AttributeToJson(const Attribute& attr, json::Allocator& alloc) {
   AddString(out, "uniqueness", UniquenessName(attr.uniqueness), alloc);
   if (attr.type == AttributeType::kComplex) {
     json::Value subs(rapidjson::kArrayType);
-    for (const Attribute& sub : attr.sub_attributes) subs.PushBack(AttributeToJson(sub, alloc), alloc);
+    for (const Attribute& sub : attr.sub_attributes)
+      subs.PushBack(AttributeToJson(sub, alloc), alloc);
     out.AddMember("subAttributes", subs, alloc);
   }
   return out;

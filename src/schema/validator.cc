@@ -180,7 +180,8 @@ class Normalizer {
         if (!attr.required || attr.mutability == Mutability::kReadOnly) continue;
         const json::Value* v = json::FindMemberCI(part.object, attr.name);
         if (v == nullptr || (v->IsString() && Trim(json::View(*v)).empty())) {
-          return Invalid("required attribute '" + PathOf(part, attr.name) + "' is missing or empty");
+          return Invalid("required attribute '" + PathOf(part, attr.name) +
+                         "' is missing or empty");
         }
       }
     }
@@ -237,10 +238,12 @@ class Normalizer {
 
   Status CheckImmutable(const json::Value& existing) {
     for (SchemaPart& part : parts_) {
-      const json::Value* old = part.is_core ? &existing : json::FindMemberCI(existing, part.schema->id);
+      const json::Value* old =
+          part.is_core ? &existing : json::FindMemberCI(existing, part.schema->id);
       if (old == nullptr || !old->IsObject()) continue;
       for (const Attribute& attr : part.schema->attributes) {
-        SCIM_RETURN_IF_ERROR(CheckImmutableAttribute(attr, PathOf(part, attr.name), old, part.object));
+        SCIM_RETURN_IF_ERROR(
+            CheckImmutableAttribute(attr, PathOf(part, attr.name), old, part.object));
       }
     }
     return OkStatus();

@@ -87,7 +87,8 @@ Status NormalizeSimple(const Attribute& attr, const json::Value& in, const std::
 
 bool IsBlank(const json::Value& v) { return v.IsString() && Trim(json::View(v)).empty(); }
 
-Status CheckRequiredSubs(const Attribute& attr, const json::Value& object, const std::string& path) {
+Status CheckRequiredSubs(const Attribute& attr, const json::Value& object,
+                         const std::string& path) {
   for (const Attribute& sub : attr.sub_attributes) {
     if (!sub.required || sub.mutability == Mutability::kReadOnly) continue;
     const json::Value* v = json::FindMemberCI(object, sub.name);

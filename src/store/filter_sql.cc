@@ -31,10 +31,14 @@ std::string LikeEscape(std::string_view s) {
 std::string GlobEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '*') out += "[*]";
-    else if (c == '?') out += "[?]";
-    else if (c == '[') out += "[[]";
-    else out.push_back(c);
+    if (c == '*')
+      out += "[*]";
+    else if (c == '?')
+      out += "[?]";
+    else if (c == '[')
+      out += "[[]";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -47,12 +51,18 @@ std::string FormatDouble(double d) {
 
 const char* SqlOp(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return "=";
-    case CompareOp::kGt: return ">";
-    case CompareOp::kGe: return ">=";
-    case CompareOp::kLt: return "<";
-    case CompareOp::kLe: return "<=";
-    default: return "=";
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    default:
+      return "=";
   }
 }
 
@@ -73,8 +83,8 @@ struct Source {
   bool lc_truncated = false;  // lc holds IndexedValueLc(value)
   bool exact_is_c = false;    // `exact` has C (byte-order) collation on PostgreSQL
   bool lc_is_c = false;
-  std::string num;            // numeric column, "" when none
-  bool is_active = false;     // r.active: 1 / 0
+  std::string num;         // numeric column, "" when none
+  bool is_active = false;  // r.active: 1 / 0
 };
 
 struct Target {
@@ -211,13 +221,13 @@ class Compiler {
   std::string ExactMatch(const std::string& expr, CompareOp op, const std::string& lit) {
     if (pg()) {
       std::string esc = LikeEscape(lit);
-      std::string pattern = op == CompareOp::kSw ? esc + "%"
+      std::string pattern = op == CompareOp::kSw   ? esc + "%"
                             : op == CompareOp::kEw ? "%" + esc
                                                    : "%" + esc + "%";
       return expr + " LIKE " + P(pattern);
     }
     std::string esc = GlobEscape(lit);
-    std::string pattern = op == CompareOp::kSw ? esc + "*"
+    std::string pattern = op == CompareOp::kSw   ? esc + "*"
                           : op == CompareOp::kEw ? "*" + esc
                                                  : "*" + esc + "*";
     return expr + " GLOB " + P(pattern);
@@ -238,14 +248,16 @@ class Compiler {
     CompareOp op = node.op;
     switch (value.type) {
       case BoundValue::Type::kBoolean:
-        if (s.is_active) return s.exact + " = CAST(" + P(value.boolean ? "1" : "0") + " AS INTEGER)";
+        if (s.is_active)
+          return s.exact + " = CAST(" + P(value.boolean ? "1" : "0") + " AS INTEGER)";
         if (s.lc.empty()) return Unsupported(node.path);
         return s.lc + " = " + P(value.boolean ? "true" : "false");
       case BoundValue::Type::kNumber:
         if (s.num.empty()) return Unsupported(node.path);
         return s.num + " " + SqlOp(op) + " " + CastNumber(P(FormatDouble(value.number)));
       case BoundValue::Type::kDateTime:
-        if (!s.lc.empty()) return Ordered(s.lc, s.lc_is_c) + " " + SqlOp(op) + " " + P(ToLower(value.text));
+        if (!s.lc.empty())
+          return Ordered(s.lc, s.lc_is_c) + " " + SqlOp(op) + " " + P(ToLower(value.text));
         return Ordered(s.exact, s.exact_is_c) + " " + SqlOp(op) + " " + P(value.text);
       case BoundValue::Type::kString:
         return StringPredicate(op, node.path.Leaf().case_exact, s, value.text);
@@ -299,8 +311,8 @@ class Compiler {
       case CompareOp::kEq:
         if (!s.lc.empty() && s.lc != s.exact) {
           // Narrow through the index on the lower-cased column, then compare exactly.
-          std::string narrow = P(truncated ? std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes))
-                                           : lit_lc);
+          std::string narrow = P(
+              truncated ? std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes)) : lit_lc);
           std::string exact = P(lit);
           return s.lc + " = " + narrow + " AND " + s.exact + " = " + exact;
         }
@@ -308,8 +320,8 @@ class Compiler {
       case CompareOp::kSw:
         if (lit.empty()) return "1 = 1";
         if (!s.lc.empty() && s.lc != s.exact) {
-          std::string prefix = truncated ? std::string(filter::Utf8Prefix(lit_lc, kShortLiteral))
-                                         : lit_lc;
+          std::string prefix =
+              truncated ? std::string(filter::Utf8Prefix(lit_lc, kShortLiteral)) : lit_lc;
           std::string range = Range(s.lc, s.lc_is_c, prefix);
           return range + " AND " + ExactMatch(s.exact, op, lit);
         }
@@ -398,7 +410,10 @@ class Compiler {
       case Where::kColumn: {
         auto pred = Leaf(node, target.source);
         if (!pred.ok()) return pred.error();
-        return "(" + target.source.exact + " IS NOT NULL AND " + *pred + ")";
+        // The value and its lower-cased column are NULL together; the indexed one serves best.
+        const Source& src = target.source;
+        const std::string& guard = src.lc.empty() ? src.exact : src.lc;
+        return "(" + guard + " IS NOT NULL AND " + *pred + ")";
       }
       case Where::kMembers:
       case Where::kGroups: {
@@ -417,7 +432,8 @@ class Compiler {
       case Where::kAttrValues: {
         std::string v = Alias("v");
         std::string sql = AttrValuesSelect(v);
-        if (node.path.sub_attribute == nullptr && node.path.Leaf().type == AttributeType::kComplex) {
+        if (node.path.sub_attribute == nullptr &&
+            node.path.Leaf().type == AttributeType::kComplex) {
           // pr on a complex attribute: some sub-attribute has a non-empty value.
           if (node.path.Leaf().sub_attributes.empty()) return std::string("1 = 0");
           std::string paths = SubPathList(node.path);
@@ -445,7 +461,7 @@ class Compiler {
   // "r.id IN (SELECT v.resource_id FROM attr_values v WHERE <tenant, type>" (without ')').
   static std::string AttrValuesSelect(const std::string& v) {
     return "r.id IN (SELECT " + v + ".resource_id FROM attr_values " + v + " WHERE " + v +
-           ".tenant <> :tenant OR 1 = 1) AND (" + v + ".resource_type = :rtype";
+           ".tenant = :tenant AND " + v + ".resource_type = :rtype";
   }
 
   Result<std::string> ResourceValuePath(const BoundNode& node) {
@@ -467,8 +483,10 @@ class Compiler {
       anchor = &inner;
     } else if (inner.kind == BoundNode::Kind::kAnd) {
       for (const BoundNode& c : inner.children) {
-        if (anchor == nullptr && c.kind == BoundNode::Kind::kCompare) anchor = &c;
-        else rest.push_back(&c);
+        if (anchor == nullptr && c.kind == BoundNode::Kind::kCompare)
+          anchor = &c;
+        else
+          rest.push_back(&c);
       }
     }
     std::string sql = AttrValuesSelect(e);
@@ -527,8 +545,7 @@ class Compiler {
 };
 
 Error Unsortable(const ResolvedPath& path, const std::string& why) {
-  return Error(ErrorCode::kInvalidValue,
-               "cannot sort by '" + path.QualifiedName() + "': " + why);
+  return Error(ErrorCode::kInvalidValue, "cannot sort by '" + path.QualifiedName() + "': " + why);
 }
 
 }  // namespace
@@ -545,7 +562,8 @@ Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dia
 }
 
 Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
-  if (resolved.attribute == nullptr) return Error(ErrorCode::kInvalidValue, "sortBy without attribute");
+  if (resolved.attribute == nullptr)
+    return Error(ErrorCode::kInvalidValue, "sortBy without attribute");
   ResolvedPath path = resolved;
   if (path.attribute->returned == schema::Returned::kNever ||
       (path.sub_attribute && path.sub_attribute->returned == schema::Returned::kNever)) {
@@ -593,8 +611,10 @@ Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect
     default:
       key = "s.value_lc";
   }
-  std::string from = " FROM attr_values s WHERE s.tenant = r.tenant AND s.resource_id = r.id AND "
-                     "s.path = " + compiler.P(QualifiedLc(path));
+  std::string from =
+      " FROM attr_values s WHERE s.tenant = r.tenant AND s.resource_id = r.id AND "
+      "s.path = " +
+      compiler.P(QualifiedLc(path));
   if (!path.attribute->multi_valued) {
     return compiler.Finish("(SELECT MIN(" + key + ")" + from + ")");
   }
@@ -607,9 +627,10 @@ Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect
     primary_path.sub_attribute = primary;
     std::string primary_param = compiler.P(QualifiedLc(primary_path));
     std::string true_param = compiler.P("true");
-    order = "CASE WHEN EXISTS (SELECT 1 FROM attr_values p WHERE p.tenant = s.tenant AND "
-            "p.resource_id = s.resource_id AND p.ord = s.ord AND p.path = " +
-            primary_param + " AND p.value_lc = " + true_param + ") THEN 0 ELSE 1 END, ";
+    order =
+        "CASE WHEN EXISTS (SELECT 1 FROM attr_values p WHERE p.tenant = s.tenant AND "
+        "p.resource_id = s.resource_id AND p.ord = s.ord AND p.path = " +
+        primary_param + " AND p.value_lc = " + true_param + ") THEN 0 ELSE 1 END, ";
   }
   return compiler.Finish("(SELECT " + key + from + " ORDER BY " + order + "s.ord, " + key +
                          " LIMIT 1)");

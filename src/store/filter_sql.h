@@ -1,5 +1,5 @@
 #pragma once
-// Bound SCIM filter (filter/bind.h) → SQL, for the tables of migrations/<dialect>/001_initial.sql.
+// Bound SCIM filter (filter/bind.h) → SQL for the tables of migrations/<dialect>/001_initial.sql.
 // Pure code: no SOCI calls. Internal to the store module.
 //
 // Storage the compiled SQL relies on (the contract with the indexer, store/resource_rows.*):

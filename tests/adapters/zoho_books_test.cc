@@ -204,10 +204,10 @@ BOOST_AUTO_TEST_CASE(expired_token_is_refreshed_once_on_401) {
 }
 
 BOOST_AUTO_TEST_CASE(token_is_refreshed_before_it_expires) {
-  Fake().Config(R"({"access_token_lifetime_seconds":1.5})");
+  Fake().Config(R"({"access_token_lifetime_seconds":3})");  // refreshed after 2 s
   auto first = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(first.status == DeliveryStatus::kDelivered, first.error);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
   auto second = adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true, "G. Hopper"), 2),
                                  Context("zoho", 2, first.target_id));
   BOOST_TEST_REQUIRE(second.status == DeliveryStatus::kDelivered, second.error);
@@ -244,6 +244,23 @@ BOOST_AUTO_TEST_CASE(target_rate_limit_is_a_retry_until_the_next_minute) {
   BOOST_TEST_REQUIRE(outcome.retry_after_seconds.has_value());
   BOOST_TEST(*outcome.retry_after_seconds >= 1);
   BOOST_TEST(*outcome.retry_after_seconds <= 60);
+}
+
+BOOST_AUTO_TEST_CASE(daily_limit_parks_the_target) {
+  Fake().Config(R"({"daily_limit":1})");
+  auto outcome = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  BOOST_TEST(outcome.status == DeliveryStatus::kRetry);
+  BOOST_TEST(outcome.error.find("per day") != std::string::npos, outcome.error);
+  BOOST_TEST(outcome.retry_after_seconds.value_or(0) == 3600);
+  // Every later delivery waits too, without calling Zoho.
+  json::Document state;
+  Fake().State(state);
+  auto calls = testing::Requests(state).Size();
+  auto later = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 2), Context("zoho", 2));
+  BOOST_TEST(later.status == DeliveryStatus::kRetry);
+  BOOST_TEST(later.retry_after_seconds.value_or(0) >= 3500);
+  Fake().State(state);
+  BOOST_TEST(testing::Requests(state).Size() == calls);
 }
 
 BOOST_AUTO_TEST_CASE(client_side_budget_refuses_long_waits) {

@@ -65,7 +65,6 @@ class TestDatabase {
       auto admin = store::Database::Open(PgUrl(), 1);
       BOOST_TEST_REQUIRE(admin.ok(), "cannot open " << PgUrl());
       Status created = (*admin)->WithSession([&](soci::session& s) -> Status {
-        s << "DROP DATABASE IF EXISTS " + name_;
         s << "CREATE DATABASE " + name_;
         return OkStatus();
       });

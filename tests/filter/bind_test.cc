@@ -1,9 +1,10 @@
 // Binder tests: path resolution against the registry, implicit `value`, type checks and
 // literal typing (RFC 7644 §3.4.2.2), ne/null rewriting, value paths and PATCH paths.
+#include "scim/filter/bind.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include "filter/test_registry.h"
-#include "scim/filter/bind.h"
 #include "scim/filter/parser.h"
 
 namespace scim::filter {
@@ -109,8 +110,9 @@ BOOST_AUTO_TEST_CASE(boolean_attributes) {
   BindError("active le false");
   BindError("active co \"t\"");
   BindError("active sw \"t\"");
-  BOOST_TEST(BindError("active eq \"yes\"") == "'active' is boolean: expected true or false, got "
-                                               "\"yes\"");
+  BOOST_TEST(BindError("active eq \"yes\"") ==
+             "'active' is boolean: expected true or false, got "
+             "\"yes\"");
   BindError("active eq 1");
   BOOST_TEST(MustBind("active ne false").ToString() == "not (active eq false)");
 }

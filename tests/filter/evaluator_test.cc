@@ -1,9 +1,10 @@
 // Evaluator tests over the RFC 7643 §8.2 example user and a few hand-made resources.
+#include "scim/filter/evaluator.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include "filter/test_registry.h"
 #include "scim/common/json.h"
-#include "scim/filter/evaluator.h"
 #include "scim/filter/parser.h"
 
 namespace scim::filter {
@@ -170,8 +171,9 @@ BOOST_AUTO_TEST_CASE(value_paths_match_within_one_element) {
   BOOST_TEST(!User("ims[not (type pr)]"));
   BOOST_TEST(Widget("parts[kind eq \"Metal\" and weight lt 5]"));
   BOOST_TEST(!Widget("parts[kind eq \"metal\" and weight lt 5]"));
-  BOOST_TEST(User("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value sw "
-                  "\"2611\"]"));
+  BOOST_TEST(
+      User("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value sw "
+           "\"2611\"]"));
   BOOST_TEST(Widget("urn:scimd:test:schemas:extension:2.0:Widget:owner[value eq \"O1\"]"));
 }
 
@@ -197,7 +199,7 @@ BOOST_AUTO_TEST_CASE(presence) {
 BOOST_AUTO_TEST_CASE(ne_matches_absent_attributes) {
   BOOST_TEST(User("title ne \"Boss\""));
   BOOST_TEST(!User("title ne \"tour guide\""));
-  BOOST_TEST(User("locale ne \"en\""));  // absent: does not equal
+  BOOST_TEST(User("locale ne \"en\""));          // absent: does not equal
   BOOST_TEST(!User("emails.type ne \"home\""));  // some value equals
   BOOST_TEST(User("emails.type ne \"other\""));
   BOOST_TEST(User("locale eq null"));
@@ -209,8 +211,9 @@ BOOST_AUTO_TEST_CASE(logic_and_precedence) {
   BOOST_TEST(User("locale pr or userType eq \"Employee\""));
   BOOST_TEST(User("userType eq \"Intern\" or title pr and active eq true"));
   BOOST_TEST(!User("(userType eq \"Intern\" or title pr) and active eq false"));
-  BOOST_TEST(User("userType ne \"Employee\" or not (emails co \"example.com\" and emails co "
-                  "\"example.org\")"));
+  BOOST_TEST(
+      User("userType ne \"Employee\" or not (emails co \"example.com\" and emails co "
+           "\"example.org\")"));
 }
 
 BOOST_AUTO_TEST_CASE(type_mismatches_never_match) {

@@ -1,8 +1,8 @@
 // Parser tests: every construct of RFC 7644 §3.4.2.2 Figure 1, precedence, escapes, lenient
 // forms real clients send, errors with offsets, and the length/depth bounds.
-#include <boost/test/unit_test.hpp>
-
 #include "scim/filter/parser.h"
+
+#include <boost/test/unit_test.hpp>
 
 namespace scim::filter {
 namespace {
@@ -180,6 +180,9 @@ BOOST_AUTO_TEST_CASE(bare_values) {
   BOOST_TEST(grouped.children[0].value.text == "abc");
   BOOST_TEST(grouped.children[1].children[0].value.text == "work");
   BOOST_TEST(ParseError("x eq ab\"c").find("offset 7") != std::string::npos);
+  BOOST_TEST(ParseError(std::string_view("x eq a\0b", 8)) ==
+             "control character in unquoted value at offset 6");
+  BOOST_TEST(ParseError("x eq a\x01") == "control character in unquoted value at offset 6");
 }
 
 BOOST_AUTO_TEST_CASE(whitespace_tolerance) {
@@ -191,8 +194,7 @@ BOOST_AUTO_TEST_CASE(whitespace_tolerance) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_carry_offsets) {
-  BOOST_TEST(ParseError("userName xx \"bjensen\"") ==
-             "expected comparison operator at offset 9");
+  BOOST_TEST(ParseError("userName xx \"bjensen\"") == "expected comparison operator at offset 9");
   BOOST_TEST(ParseError("userName eq") == "expected comparison value at offset 11");
   BOOST_TEST(ParseError("userName") == "expected comparison operator at offset 8");
   BOOST_TEST(ParseError("userName eqx 1") == "expected comparison operator at offset 9");
@@ -210,7 +212,8 @@ BOOST_AUTO_TEST_CASE(errors_carry_offsets) {
   BOOST_TEST(ParseError("title eq \"\\ude00\"") == "unpaired surrogate in \\u escape at offset 10");
   BOOST_TEST(ParseError("title eq \"\\u0000\"") ==
              "\\u0000 is not allowed in a filter value at offset 10");
-  BOOST_TEST(ParseError("title eq \"a\tb\"") == "unescaped control character in string at offset 11");
+  BOOST_TEST(ParseError("title eq \"a\tb\"") ==
+             "unescaped control character in string at offset 11");
   BOOST_TEST(ParseError("title eq \"\xC3\"") == "invalid UTF-8 at offset 10");
   BOOST_TEST(ParseError("title eq \"\xED\xA0\x80\"") == "invalid UTF-8 at offset 10");
   BOOST_TEST(ParseError("a.b.c pr") == "more than one sub-attribute at offset 3");
@@ -242,8 +245,8 @@ BOOST_AUTO_TEST_CASE(depth_bound) {
   std::string vp = std::string(kMaxFilterDepth - 1, '(') + "emails[type pr]" +
                    std::string(kMaxFilterDepth - 1, ')');
   BOOST_TEST(ParseFilter(vp).ok());
-  std::string vp_deep = std::string(kMaxFilterDepth, '(') + "emails[type pr]" +
-                        std::string(kMaxFilterDepth, ')');
+  std::string vp_deep =
+      std::string(kMaxFilterDepth, '(') + "emails[type pr]" + std::string(kMaxFilterDepth, ')');
   BOOST_TEST(ParseError(vp_deep).find("nested deeper") != std::string::npos);
 }
 

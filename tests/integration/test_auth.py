@@ -24,11 +24,15 @@ class AuthTest(ScimTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reader = create_token(cls.db, "reader", "scim:read")
-        cls.writer = create_token(cls.db, "writer", "scim:read,scim:write")
-        cls.default_scopes = create_token(cls.db, "default-scopes", None)
-        cls.admin_only = create_token(cls.db, "admin-only", "admin")
-        cls.other_tenant = create_token(cls.db, "tenant-b", "scim:read,scim:write", tenant="tenant-b")
+        try:
+            cls.reader = create_token(cls.db, "reader", "scim:read")
+            cls.writer = create_token(cls.db, "writer", "scim:read,scim:write")
+            cls.default_scopes = create_token(cls.db, "default-scopes", None)
+            cls.admin_only = create_token(cls.db, "admin-only", "admin")
+            cls.other_tenant = create_token(cls.db, "tenant-b", "scim:read,scim:write", tenant="tenant-b")
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails: do not leak the server
+            raise
 
     def assertUnauthorized(self, resp):
         self.assertScimError(resp, 401)

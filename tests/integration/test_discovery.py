@@ -267,8 +267,18 @@ class DiscoveryTest(ScimTestCase):
         name_subs = {s["name"] for s in attrs["name"]["subAttributes"]}
         self.assertTrue({"formatted", "familyName", "givenName", "middleName", "honorificPrefix",
                          "honorificSuffix"} <= name_subs)
-        # The served schema is the one the repository defines (scim-schemas/user.json).
-        self.assertEqual(schema["attributes"], _schema_file("user.json")["attributes"])
+        # The served schema is the one the repository defines (scim-schemas/user.json): the same
+        # attributes with the same characteristics (defaults may be spelled out).
+        self._same_attributes(schema["attributes"], _schema_file("user.json")["attributes"], "User")
+
+    def _same_attributes(self, served, defined, where):
+        self.assertEqual([a["name"] for a in served], [a["name"] for a in defined], where)
+        for s, d in zip(served, defined):
+            for key in CHARACTERISTICS + ("caseExact", "canonicalValues", "referenceTypes"):
+                if key in d and d[key] != []:
+                    self.assertEqual(s.get(key), d[key], f"{where}.{d['name']}.{key}")
+            if "subAttributes" in d:
+                self._same_attributes(s["subAttributes"], d["subAttributes"], f"{where}.{d['name']}")
 
     def test_enterprise_and_group_schemas(self):
         ent = self.get(f"/Schemas/{ENTERPRISE_URN}").json

@@ -259,7 +259,8 @@ class UsersTest(ScimTestCase):
         self.assertStatus(resp, 304)
         self.assertFalse(resp.body, "304 must have no body")
         self.assertStatus(self.get(f"/Users/{created['id']}", headers={"If-None-Match": 'W/"stale-0"'}), 200)
-        self.patch(f"/Users/{created['id']}", [{"op": "replace", "path": "displayName", "value": "x"}])
+        self.assertStatus(self.patch(f"/Users/{created['id']}",
+                                     [{"op": "replace", "path": "displayName", "value": "x"}]), 200)
         after = self.get(f"/Users/{created['id']}", headers={"If-None-Match": version})
         self.assertStatus(after, 200)
         self.assertEqual(after.json["displayName"], "x")
@@ -402,6 +403,17 @@ class UsersTest(ScimTestCase):
         self.assertEqual([g["value"] for g in self.fetch(user["id"]).get("groups", [])], [g2["id"]])
         self.assertStatus(self.delete(f"/Groups/{g2['id']}"), 204)
         self.assertFalse(self.fetch(user["id"]).get("groups"))
+
+    def test_conditional_get_is_not_304_after_the_groups_changed(self):
+        # The User's representation includes "groups"; a client holding the old ETag must not be
+        # told "not modified" once a membership changed (RFC 7644 §3.14, RFC 9110 §13.1.2).
+        user = self.create()
+        old = self.get(f"/Users/{user['id']}")
+        self.assertStatus(old, 200)
+        self.post_group(members=[user["id"]], expect=201)
+        after = self.get(f"/Users/{user['id']}", headers={"If-None-Match": old.headers.get("ETag", "")})
+        self.assertStatus(after, 200)
+        self.assertEqual(len(after.json.get("groups", [])), 1)
 
     def test_groups_excluded_and_selected_by_attributes(self):
         user = self.create()

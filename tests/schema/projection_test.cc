@@ -28,7 +28,8 @@ std::string StoredUser() {
     "name": {"givenName": "Barbara", "familyName": "Jensen"},
     "emails": [{"value": "b@x", "type": "work", "primary": true}, {"value": "c@x", "type": "home"}],
     "groups": [{"value": "g1", "display": "Admins"}],
-    ")" + kEnterprise + R"(": {"employeeNumber": "42", "department": "Sales",
+    ")" + kEnterprise +
+         R"(": {"employeeNumber": "42", "department": "Sales",
                               "manager": {"value": "m1", "displayName": "Boss"}}})";
 }
 
@@ -69,8 +70,8 @@ BOOST_AUTO_TEST_CASE(CanonicalizesPaths) {
              "USERNAME, urn:ietf:params:scim:schemas:core:2.0:User:name.givenName,employeenumber,"
              "META.LASTMODIFIED",
              "Emails.Value," + kEnterprise + ":MANAGER");
-  BOOST_TEST((sel.attributes == Strings{"userName", "name.givenName", kEnterprise + ":employeeNumber",
-                                        "meta.lastModified"}));
+  BOOST_TEST((sel.attributes == Strings{"userName", "name.givenName",
+                                        kEnterprise + ":employeeNumber", "meta.lastModified"}));
   BOOST_TEST((sel.excluded_attributes == Strings{"emails.value", kEnterprise + ":manager"}));
 }
 
@@ -88,8 +89,9 @@ BOOST_AUTO_TEST_CASE(SchemasIsAccepted) {
 }
 
 BOOST_AUTO_TEST_CASE(ExtensionUrnAlone) {
-  AttributeSelection sel = Select(testing::UserType(), "", "urn:ietf:params:scim:schemas:extension:"
-                                                           "ENTERPRISE:2.0:User");
+  AttributeSelection sel = Select(testing::UserType(), "",
+                                  "urn:ietf:params:scim:schemas:extension:"
+                                  "ENTERPRISE:2.0:User");
   BOOST_TEST((sel.excluded_attributes == Strings{kEnterprise}));
 }
 
@@ -111,8 +113,8 @@ BOOST_AUTO_TEST_SUITE(ProjectTest)
 BOOST_AUTO_TEST_CASE(DefaultDropsOnlyNeverReturned) {
   json::Document doc = ProjectUserDoc("", "");
   BOOST_TEST(Member(doc, "password") == nullptr);
-  BOOST_TEST((Keys(doc) == Strings{"schemas", "id", "externalId", "meta", "userName",
-                                   "displayName", "name", "emails", "groups", kEnterprise}));
+  BOOST_TEST((Keys(doc) == Strings{"schemas", "id", "externalId", "meta", "userName", "displayName",
+                                   "name", "emails", "groups", kEnterprise}));
   BOOST_TEST(Keys(*Member(doc, "meta")).size() == 5u);
   BOOST_TEST(Member(doc, "emails")->Size() == 2u);
 }
@@ -186,17 +188,20 @@ BOOST_AUTO_TEST_CASE(EmptyExtensionIsRemovedButStaysInSchemas) {
   BOOST_TEST(Member(doc, "schemas")->Size() == 2u);
   json::Document excluded = ProjectUserDoc("", kEnterprise);
   BOOST_TEST(Member(excluded, kEnterprise.c_str()) == nullptr);
-  json::Document partly = ProjectUserDoc("", kEnterprise + ":department," + kEnterprise + ":manager");
+  json::Document partly =
+      ProjectUserDoc("", kEnterprise + ":department," + kEnterprise + ":manager");
   BOOST_TEST((Keys(*Member(partly, kEnterprise.c_str())) == Strings{"employeeNumber"}));
 }
 
 BOOST_AUTO_TEST_CASE(ReturnedRequest) {
   const Registry& r = testing::Widgets();
   const ResourceType& type = testing::WidgetType();
-  const char* stored = R"({"schemas": ["urn:test:Widget"], "id": "w1", "label": "w", "secret": "s"})";
-  for (auto [attributes, excluded, expect_secret] :
-       {std::tuple{"", "", false}, {"label", "", false}, {"secret", "", true},
-        {"", "label", false}}) {
+  const char* stored =
+      R"({"schemas": ["urn:test:Widget"], "id": "w1", "label": "w", "secret": "s"})";
+  for (auto [attributes, excluded, expect_secret] : {std::tuple{"", "", false},
+                                                     {"label", "", false},
+                                                     {"secret", "", true},
+                                                     {"", "label", false}}) {
     json::Document doc = ParseJson(stored);
     auto sel = ParseSelection(r, type, attributes, excluded);
     BOOST_REQUIRE(sel.ok());

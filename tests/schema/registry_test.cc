@@ -35,10 +35,12 @@ BOOST_AUTO_TEST_CASE(EmbeddedHasTheFourSchemasAndTwoResourceTypes) {
 
 BOOST_AUTO_TEST_CASE(UserHasEveryRfc7643Attribute) {
   const Schema& user = *Embedded().FindSchema(kUserSchema);
-  for (const char* name :
-       {"userName", "name", "displayName", "nickName", "profileUrl", "title", "userType",
-        "preferredLanguage", "locale", "timezone", "active", "password", "emails", "phoneNumbers",
-        "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509Certificates"}) {
+  for (const char* name : {"userName",        "name",         "displayName",  "nickName",
+                           "profileUrl",      "title",        "userType",     "preferredLanguage",
+                           "locale",          "timezone",     "active",       "password",
+                           "emails",          "phoneNumbers", "ims",          "photos",
+                           "addresses",       "groups",       "entitlements", "roles",
+                           "x509Certificates"}) {
     BOOST_TEST(user.FindAttribute(name) != nullptr, name);
   }
   BOOST_TEST(user.attributes.size() == 21u);
@@ -106,7 +108,8 @@ BOOST_AUTO_TEST_CASE(GroupSchemas) {
   const Attribute& members = *group.FindAttribute("members");
   BOOST_TEST(members.multi_valued);
   BOOST_TEST((members.FindSub("value")->mutability == Mutability::kImmutable));
-  BOOST_TEST((members.FindSub("type")->canonical_values == std::vector<std::string>{"User", "Group"}));
+  BOOST_TEST(
+      (members.FindSub("type")->canonical_values == std::vector<std::string>{"User", "Group"}));
   BOOST_TEST((members.FindSub("display")->mutability == Mutability::kReadWrite));
   const Schema& ext = *Embedded().FindSchema(kScimdGroupSchema);
   BOOST_TEST((ext.FindAttribute("kind")->canonical_values ==

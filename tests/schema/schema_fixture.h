@@ -3,7 +3,6 @@
 // with every attribute type, and JSON parsing shortcuts.
 
 #include <boost/test/unit_test.hpp>
-
 #include <memory>
 #include <string>
 
@@ -50,8 +49,8 @@ inline constexpr const char* kWidgetType = R"({
 
 inline const Registry& Widgets() {
   static const std::shared_ptr<const Registry> registry = [] {
-    auto loaded = Registry::LoadFromTexts({{"widget.json", kWidgetSchema},
-                                           {"widget_type.json", kWidgetType}});
+    auto loaded = Registry::LoadFromTexts(
+        {{"widget.json", kWidgetSchema}, {"widget_type.json", kWidgetType}});
     if (!loaded.ok()) BOOST_FAIL("widget registry failed: " + loaded.error().detail);
     return *loaded;
   }();
@@ -82,7 +81,8 @@ inline const json::Value* Member(const json::Value& v, const char* name) {
 }
 
 inline std::string Str(const json::Value* v) {
-  return v != nullptr && v->IsString() ? std::string(json::View(*v)) : std::string("<not a string>");
+  return v != nullptr && v->IsString() ? std::string(json::View(*v))
+                                       : std::string("<not a string>");
 }
 
 inline bool Contains(const std::string& haystack, const std::string& needle) {

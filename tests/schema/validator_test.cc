@@ -44,7 +44,8 @@ void ExpectError(const ResourceType& type, const std::string& text, ErrorCode co
   BOOST_TEST(Contains(status.error().detail, detail), status.error().detail);
 }
 
-void ExpectUserError(const std::string& attributes_json, ErrorCode code, const std::string& detail) {
+void ExpectUserError(const std::string& attributes_json, ErrorCode code,
+                     const std::string& detail) {
   ExpectError(testing::UserType(),
               R"({"schemas": [")" + kUserUrn + R"("], )" + attributes_json + "}", code, detail);
 }
@@ -123,7 +124,8 @@ BOOST_AUTO_TEST_CASE(UnknownSchema) {
 
 BOOST_AUTO_TEST_CASE(ExtensionObject) {
   json::Document out = Normalized(testing::UserType(), R"({
-      "schemas": [")" + kUserUrn + R"(", ")" + kEnterprise + R"("], "userName": "b",
+      "schemas": [")" + kUserUrn + R"(", ")" + kEnterprise +
+                                                           R"("], "userName": "b",
       "URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER": {
         "EmployeeNumber": "701984", "manager": {"value": "m1", "displayName": "Boss"}}})");
   const json::Value* ext = Member(out, kEnterprise.c_str());
@@ -135,8 +137,8 @@ BOOST_AUTO_TEST_CASE(ExtensionObject) {
 }
 
 BOOST_AUTO_TEST_CASE(ExtensionUrnMissingFromSchemasIsAdded) {
-  json::Document out = NormalizedUser(R"("userName": "b", ")" + kEnterprise +
-                                      R"(": {"department": "Sales"})");
+  json::Document out =
+      NormalizedUser(R"("userName": "b", ")" + kEnterprise + R"(": {"department": "Sales"})");
   const json::Value& schemas = *Member(out, "schemas");
   BOOST_REQUIRE(schemas.Size() == 2u);
   BOOST_TEST(Str(&schemas[1]) == kEnterprise);
@@ -144,8 +146,8 @@ BOOST_AUTO_TEST_CASE(ExtensionUrnMissingFromSchemasIsAdded) {
 }
 
 BOOST_AUTO_TEST_CASE(FlattenedExtensionKeyIsMovedUnderItsUrn) {
-  json::Document out = NormalizedUser(R"("userName": "b", ")" + kEnterprise +
-                                      R"(:department": "Sales")");
+  json::Document out =
+      NormalizedUser(R"("userName": "b", ")" + kEnterprise + R"(:department": "Sales")");
   BOOST_TEST(Member(out, (kEnterprise + ":department").c_str()) == nullptr);
   BOOST_TEST(Str(Member(*Member(out, kEnterprise.c_str()), "department")) == "Sales");
 }
@@ -153,8 +155,8 @@ BOOST_AUTO_TEST_CASE(FlattenedExtensionKeyIsMovedUnderItsUrn) {
 BOOST_AUTO_TEST_CASE(ExtensionErrors) {
   ExpectUserError(R"("userName": "b", ")" + kEnterprise + R"(": {"shoeSize": "42"})",
                   ErrorCode::kInvalidSyntax, "unknown attribute '" + kEnterprise + ":shoeSize'");
-  ExpectUserError(R"("userName": "b", ")" + kEnterprise + R"(": "Sales")",
-                  ErrorCode::kInvalidValue, "must be an object");
+  ExpectUserError(R"("userName": "b", ")" + kEnterprise + R"(": "Sales")", ErrorCode::kInvalidValue,
+                  "must be an object");
   ExpectUserError(R"("userName": "b", ")" + kEnterprise + R"(": {"manager": {"value": 5}})",
                   ErrorCode::kInvalidValue, kEnterprise + ":manager.value");
 }
@@ -168,8 +170,8 @@ BOOST_AUTO_TEST_CASE(ScimdGroupKindCanonicalValues) {
   BOOST_REQUIRE(ext != nullptr);
   BOOST_TEST(Str(Member(*ext, "kind")) == "store");  // re-spelled canonically
   BOOST_TEST(Str(Member(*ext, "location")) == "Lyon");
-  ExpectError(testing::GroupType(), head + R"(": {"kind": "warehouse"}})",
-              ErrorCode::kInvalidValue, "\"warehouse\" is not one of: organization, store");
+  ExpectError(testing::GroupType(), head + R"(": {"kind": "warehouse"}})", ErrorCode::kInvalidValue,
+              "\"warehouse\" is not one of: organization, store");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -186,7 +188,8 @@ BOOST_AUTO_TEST_CASE(UnknownAttribute) {
 }
 
 BOOST_AUTO_TEST_CASE(WrongTypes) {
-  ExpectUserError(R"("userName": 42)", ErrorCode::kInvalidValue, "'userName': expected type string");
+  ExpectUserError(R"("userName": 42)", ErrorCode::kInvalidValue,
+                  "'userName': expected type string");
   ExpectUserError(R"("userName": "b", "active": 1)", ErrorCode::kInvalidValue,
                   "'active': expected type boolean");
   ExpectUserError(R"("userName": "b", "name": "Barbara Jensen")", ErrorCode::kInvalidValue,
@@ -209,7 +212,8 @@ BOOST_AUTO_TEST_CASE(SingleValuedRejectsArrays) {
 }
 
 BOOST_AUTO_TEST_CASE(SingleValueForMultiValuedIsWrapped) {
-  json::Document out = NormalizedUser(R"("userName": "b", "emails": {"value": "b@x", "type": "work"})");
+  json::Document out =
+      NormalizedUser(R"("userName": "b", "emails": {"value": "b@x", "type": "work"})");
   const json::Value* emails = Member(out, "emails");
   BOOST_REQUIRE(emails != nullptr);
   BOOST_REQUIRE(emails->IsArray());
@@ -245,8 +249,9 @@ BOOST_AUTO_TEST_CASE(ReadOnlyAttributesAreDropped) {
       "groups": [{"value": "g1", "display": "Admins"}])");
   BOOST_TEST(Member(out, "groups") == nullptr);
   // members.display is readWrite and kept.
-  json::Document group = Normalized(testing::GroupType(),
-      R"({"schemas": [")" + std::string(kGroupSchema) + R"("], "displayName": "g",
+  json::Document group =
+      Normalized(testing::GroupType(),
+                 R"({"schemas": [")" + std::string(kGroupSchema) + R"("], "displayName": "g",
           "members": [{"value": "u1", "display": "Barbara", "type": "User"}]})");
   const json::Value& member = (*Member(group, "members"))[0];
   BOOST_TEST(Str(Member(member, "display")) == "Barbara");
@@ -288,8 +293,8 @@ BOOST_AUTO_TEST_CASE(OverLongStrings) {
                   "'userName': value too long");
   ExpectUserError(R"("userName": "b", "emails": [{"value": ")" + limit + R"(y"}])",
                   ErrorCode::kInvalidValue, "'emails.value': value too long");
-  ExpectUserError(R"("userName": "b", "externalId": ")" + limit + R"(z")",
-                  ErrorCode::kInvalidValue, "value too long");
+  ExpectUserError(R"("userName": "b", "externalId": ")" + limit + R"(z")", ErrorCode::kInvalidValue,
+                  "value too long");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -310,21 +315,24 @@ void ExpectWidgetError(const std::string& attributes_json, ErrorCode code,
 }
 
 BOOST_AUTO_TEST_CASE(IntegerDecimalBinary) {
-  json::Document out = NormalizedWidget(R"("count": 9007199254740993, "ratio": 0.5, "blob": "AAEC")");
+  json::Document out =
+      NormalizedWidget(R"("count": 9007199254740993, "ratio": 0.5, "blob": "AAEC")");
   BOOST_TEST(Member(out, "count")->GetInt64() == 9007199254740993LL);
   BOOST_TEST(Member(out, "ratio")->GetDouble() == 0.5);
   BOOST_TEST(Str(Member(out, "blob")) == "AAEC");
   BOOST_TEST(Member(NormalizedWidget(R"("ratio": 2)"), "ratio")->GetInt() == 2);
   ExpectWidgetError(R"("count": 1.5)", ErrorCode::kInvalidValue, "'count': expected type integer");
   ExpectWidgetError(R"("count": "3")", ErrorCode::kInvalidValue, "'count'");
-  ExpectWidgetError(R"("ratio": "0.5")", ErrorCode::kInvalidValue, "'ratio': expected type decimal");
+  ExpectWidgetError(R"("ratio": "0.5")", ErrorCode::kInvalidValue,
+                    "'ratio': expected type decimal");
   ExpectWidgetError(R"("blob": true)", ErrorCode::kInvalidValue, "'blob'");
 }
 
 BOOST_AUTO_TEST_CASE(DateTimeIsNormalized) {
   json::Document out = NormalizedWidget(R"("when": "2024-01-02T03:04:05+02:00")");
   BOOST_TEST(Str(Member(out, "when")) == "2024-01-02T01:04:05.000Z");
-  ExpectWidgetError(R"("when": "yesterday")", ErrorCode::kInvalidValue, "'when': not a valid dateTime");
+  ExpectWidgetError(R"("when": "yesterday")", ErrorCode::kInvalidValue,
+                    "'when': not a valid dateTime");
   ExpectWidgetError(R"("when": 1700000000)", ErrorCode::kInvalidValue, "'when'");
 }
 
@@ -363,14 +371,16 @@ BOOST_AUTO_TEST_CASE(ImmutableOnReplace) {
   BOOST_TEST((changed.error().code == ErrorCode::kMutability));
   BOOST_TEST(Contains(changed.error().detail, "'serial' is immutable"));
 
-  Status sub_changed = Replace(existing, std::string(kWidgetHead) +
-                                             R"("serial": "SN-1", "spec": {"code": "C2", "level": "low"}})",
-                               out);
+  Status sub_changed = Replace(
+      existing,
+      std::string(kWidgetHead) + R"("serial": "SN-1", "spec": {"code": "C2", "level": "low"}})",
+      out);
   BOOST_REQUIRE(!sub_changed.ok());
   BOOST_TEST((sub_changed.error().code == ErrorCode::kMutability));
   BOOST_TEST(Contains(sub_changed.error().detail, "'spec.code'"));
 
-  Status same = Replace(existing, std::string(kWidgetHead) + R"("serial": "SN-1", "count": 2})", out);
+  Status same =
+      Replace(existing, std::string(kWidgetHead) + R"("serial": "SN-1", "count": 2})", out);
   BOOST_REQUIRE_MESSAGE(same.ok(), ErrorOf(same));
   BOOST_TEST(Member(out, "count")->GetInt() == 2);
 }
@@ -379,7 +389,8 @@ BOOST_AUTO_TEST_CASE(OmittedImmutableKeepsStoredValue) {
   const std::string existing = R"({"schemas": ["urn:test:Widget"], "label": "w",
       "serial": "SN-1", "spec": {"code": "C1", "level": "low"}})";
   json::Document out;
-  Status status = Replace(existing, std::string(kWidgetHead) + R"("spec": {"level": "high"}})", out);
+  Status status =
+      Replace(existing, std::string(kWidgetHead) + R"("spec": {"level": "high"}})", out);
   BOOST_REQUIRE_MESSAGE(status.ok(), ErrorOf(status));
   BOOST_TEST(Str(Member(out, "serial")) == "SN-1");
   BOOST_TEST(Str(Member(*Member(out, "spec"), "code")) == "C1");

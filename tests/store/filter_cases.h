@@ -13,10 +13,10 @@
 //   4. RunFilterDifferential: for each filter, the ids the SQL returns must equal the ids for
 //      which filter::Matches is true; sort keys are checked against an in-memory sort.
 
-#include <boost/test/unit_test.hpp>
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -41,7 +41,8 @@
 
 namespace scim::testing {
 
-inline constexpr const char* kEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+inline constexpr const char* kEnterprise =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 inline constexpr const char* kScimdGroup = "urn:scimd:params:scim:schemas:extension:2.0:Group";
 
 // ---------------------------------------------------------------------------------------------
@@ -65,18 +66,58 @@ class Rng {
 // non-ASCII, empty, and values longer than the indexed prefix of attr_values.value_lc.
 inline const std::vector<std::string>& Words() {
   static const std::vector<std::string> words = [] {
-    std::vector<std::string> w = {
-        "alpha", "Alpha", "ALPHA", "alp", "alphabet", "beta", "b%ta", "b_ta", "bXta", "b\\ta",
-        "x\\y", "it's", "O'Malley", "o'malley", "", " ", "a b", "日本語", "日本", "élan", "Élan",
-        "ÉLAN", "zoë", "z", "zz", "😀 smile", "[x]", "*star?", "100%", "50_50", "work", "home",
-        "Work", "other", "mobile", "x@example.com", "X@Example.COM", "y@example.org",
-        "Tour Guide", "tour guide", "Employee", "Intern", "\"quoted\"", "tab\there", "a]b", "~~"};
+    std::vector<std::string> w = {"alpha",
+                                  "Alpha",
+                                  "ALPHA",
+                                  "alp",
+                                  "alphabet",
+                                  "beta",
+                                  "b%ta",
+                                  "b_ta",
+                                  "bXta",
+                                  "b\\ta",
+                                  "x\\y",
+                                  "it's",
+                                  "O'Malley",
+                                  "o'malley",
+                                  "",
+                                  " ",
+                                  "a b",
+                                  "日本語",
+                                  "日本",
+                                  "élan",
+                                  "Élan",
+                                  "ÉLAN",
+                                  "zoë",
+                                  "z",
+                                  "zz",
+                                  "😀 smile",
+                                  "[x]",
+                                  "*star?",
+                                  "100%",
+                                  "50_50",
+                                  "work",
+                                  "home",
+                                  "Work",
+                                  "other",
+                                  "mobile",
+                                  "x@example.com",
+                                  "X@Example.COM",
+                                  "y@example.org",
+                                  "Tour Guide",
+                                  "tour guide",
+                                  "Employee",
+                                  "Intern",
+                                  "\"quoted\"",
+                                  "tab\there",
+                                  "a]b",
+                                  "~~"};
     std::string long_base(1100, 'a');
     w.push_back(long_base + "END");
     w.push_back(long_base + "end");
     w.push_back(long_base + "Mid" + long_base);
     w.push_back(std::string(997, 'a') + "ééé" + "tail");  // a UTF-8 sequence at the cut
-    w.push_back(std::string(998, 'q'));                    // just under the indexed length
+    w.push_back(std::string(998, 'q'));                   // just under the indexed length
     return w;
   }();
   return words;
@@ -89,16 +130,17 @@ inline const std::vector<std::string>& Types() {
 
 // Instants in canonical form, and other spellings of the same instants.
 inline const std::vector<std::string>& Instants() {
-  static const std::vector<std::string> v = {
-      "2020-01-01T00:00:00.000Z", "2020-01-01T00:00:00.001Z", "2020-01-01T10:30:00.000Z",
-      "2020-06-15T12:00:00.500Z", "2021-03-01T23:59:59.999Z", "2019-12-31T23:59:59.000Z",
-      "1999-01-01T00:00:00.000Z"};
+  static const std::vector<std::string> v = {"2020-01-01T00:00:00.000Z", "2020-01-01T00:00:00.001Z",
+                                             "2020-01-01T10:30:00.000Z", "2020-06-15T12:00:00.500Z",
+                                             "2021-03-01T23:59:59.999Z", "2019-12-31T23:59:59.000Z",
+                                             "1999-01-01T00:00:00.000Z"};
   return v;
 }
 
 inline std::string TimeSpelling(Rng& rng, const std::string& canonical) {
   switch (rng.Int(0, 3)) {
-    case 0: return canonical;
+    case 0:
+      return canonical;
     case 1:
       return canonical.substr(19) == ".000Z" ? canonical.substr(0, 19) + "Z" : canonical;
     case 2: {
@@ -110,7 +152,8 @@ inline std::string TimeSpelling(Rng& rng, const std::string& canonical) {
                     canonical.substr(13, 10).c_str());
       return buf;
     }
-    default: return canonical.substr(0, 10) + "t" + canonical.substr(11);
+    default:
+      return canonical.substr(0, 10) + "t" + canonical.substr(11);
   }
 }
 
@@ -130,8 +173,10 @@ inline std::string Piece(Rng& rng, const std::string& s, filter::CompareOp op) {
   if (s.empty()) return s;
   size_t n = s.size();
   size_t a = 0, b = n;
-  if (op == filter::CompareOp::kSw) b = static_cast<size_t>(rng.Int(0, static_cast<int>(n)));
-  else if (op == filter::CompareOp::kEw) a = static_cast<size_t>(rng.Int(0, static_cast<int>(n)));
+  if (op == filter::CompareOp::kSw)
+    b = static_cast<size_t>(rng.Int(0, static_cast<int>(n)));
+  else if (op == filter::CompareOp::kEw)
+    a = static_cast<size_t>(rng.Int(0, static_cast<int>(n)));
   else {
     a = static_cast<size_t>(rng.Int(0, static_cast<int>(n)));
     b = static_cast<size_t>(rng.Int(static_cast<int>(a), static_cast<int>(n)));
@@ -199,8 +244,8 @@ inline void AddMeta(Rng& rng, DocBuilder& b, const std::string& type) {
   b.Set("meta", std::move(meta));
 }
 
-inline void MaybeString(Rng& rng, DocBuilder& b, json::Value& obj, const std::string& key,
-                        double p, const std::vector<std::string>& pool = Words()) {
+inline void MaybeString(Rng& rng, DocBuilder& b, json::Value& obj, const std::string& key, double p,
+                        const std::vector<std::string>& pool = Words()) {
   if (!rng.Chance(p)) return;
   if (rng.Chance(0.05)) {
     b.Set(obj, key, json::Value(rapidjson::kNullType));
@@ -251,8 +296,8 @@ inline Dataset GenerateDataset(const std::string& tenant, uint32_t seed, int use
     std::set<std::string> seen;
     for (int k = 0; k < n; ++k) {
       bool group_member = rng.Chance(0.2) && i > 0;
-      std::string member = group_member ? group_ids[static_cast<size_t>(rng.Int(0, i - 1))]
-                                        : rng.Pick(user_ids);
+      std::string member =
+          group_member ? group_ids[static_cast<size_t>(rng.Int(0, i - 1))] : rng.Pick(user_ids);
       if (!seen.insert(member).second) continue;
       std::string mtype = group_member ? "Group" : "User";
       json::Value m(rapidjson::kObjectType);
@@ -340,7 +385,8 @@ inline Dataset GenerateDataset(const std::string& tenant, uint32_t seed, int use
                 {"https://example.com/a", "HTTPS://EXAMPLE.COM/b", "urn:x:y"});
     if (rng.Chance(0.7)) {
       json::Value tags(rapidjson::kArrayType);
-      for (int k = rng.Int(0, 4); k > 0; --k) tags.PushBack(b.Str(CaseVariant(rng, rng.Pick(Words()))), b.a());
+      for (int k = rng.Int(0, 4); k > 0; --k)
+        tags.PushBack(b.Str(CaseVariant(rng, rng.Pick(Words()))), b.a());
       b.Set("tags", std::move(tags));
     }
     if (rng.Chance(0.6)) {
@@ -478,8 +524,8 @@ inline std::optional<std::string> StringAt(const json::Value& obj, const char* k
   return std::string(json::View(*v));
 }
 
-inline void IndexResource(const schema::Registry& registry, const TestResource& r,
-                          ResourceRow& row, std::vector<AttrRow>& rows) {
+inline void IndexResource(const schema::Registry& registry, const TestResource& r, ResourceRow& row,
+                          std::vector<AttrRow>& rows) {
   const json::Value& doc = *r.doc;
   row.id = r.id;
   row.type = r.type;
@@ -570,8 +616,21 @@ inline void LoadDataset(soci::session& s, const schema::Registry& registry, cons
 // ---------------------------------------------------------------------------------------------
 // Filter generation
 
-enum class LitKind { kWord, kType, kUserName, kId, kMemberType, kBool, kInt, kDec, kTime, kComplex,
-                     kKind, kBlob, kLink };
+enum class LitKind {
+  kWord,
+  kType,
+  kUserName,
+  kId,
+  kMemberType,
+  kBool,
+  kInt,
+  kDec,
+  kTime,
+  kComplex,
+  kKind,
+  kBlob,
+  kLink
+};
 
 struct LeafSpec {
   std::string path;
@@ -583,13 +642,15 @@ inline std::vector<LeafSpec> SpecsFor(const std::string& type) {
   using L = LitKind;
   std::string ent = std::string(kEnterprise) + ":";
   std::string wext = std::string(kWidgetExtSchema) + ":";
-  std::vector<LeafSpec> common = {
-      {"id", L::kId, {}}, {"externalId", L::kWord, {}}, {"meta.created", L::kTime, {}},
-      {"meta.lastModified", L::kTime, {}}, {"meta.resourceType", L::kWord, {}}};
+  std::vector<LeafSpec> common = {{"id", L::kId, {}},
+                                  {"externalId", L::kWord, {}},
+                                  {"meta.created", L::kTime, {}},
+                                  {"meta.lastModified", L::kTime, {}},
+                                  {"meta.resourceType", L::kWord, {}}};
   std::vector<LeafSpec> specs;
   if (type == "User") {
-    std::vector<LeafSpec> email_subs = {{"value", L::kWord, {}}, {"type", L::kType, {}},
-                                        {"primary", L::kBool, {}}};
+    std::vector<LeafSpec> email_subs = {
+        {"value", L::kWord, {}}, {"type", L::kType, {}}, {"primary", L::kBool, {}}};
     specs = {{"userName", L::kUserName, {}},
              {"displayName", L::kWord, {}},
              {"title", L::kWord, {}},
@@ -630,9 +691,13 @@ inline std::vector<LeafSpec> SpecsFor(const std::string& type) {
              {"link", L::kLink, {}},
              {"tags", L::kWord, {}},
              {"nums", L::kInt, {}},
-             {"parts", L::kWord,
-              {{"value", L::kWord, {}}, {"kind", L::kKind, {}}, {"weight", L::kInt, {}},
-               {"at", L::kTime, {}}, {"primary", L::kBool, {}}}},
+             {"parts",
+              L::kWord,
+              {{"value", L::kWord, {}},
+               {"kind", L::kKind, {}},
+               {"weight", L::kInt, {}},
+               {"at", L::kTime, {}},
+               {"primary", L::kBool, {}}}},
              {"parts.kind", L::kKind, {}},
              {"parts.weight", L::kInt, {}},
              {"parts.at", L::kTime, {}},
@@ -685,13 +750,17 @@ class FilterGenerator {
   std::string StringLiteral(LitKind kind, filter::CompareOp op) {
     std::string base;
     switch (kind) {
-      case LitKind::kType: base = rng_.Pick(Types()); break;
+      case LitKind::kType:
+        base = rng_.Pick(Types());
+        break;
       case LitKind::kUserName:
         base = rng_.Pick(Words());
         if (base.size() > 200) base = base.substr(0, 200);
         base += "#" + std::to_string(rng_.Int(0, 40));
         break;
-      case LitKind::kId: base = rng_.Pick(ids_); break;
+      case LitKind::kId:
+        base = rng_.Pick(ids_);
+        break;
       case LitKind::kMemberType:
         base = rng_.Pick(std::vector<std::string>{"User", "Group", "user", "GROUP", "x"});
         break;
@@ -699,12 +768,15 @@ class FilterGenerator {
         base = rng_.Pick(std::vector<std::string>{"Metal", "metal", "wood", "WOOD", "b%ta",
                                                   "organization", "store", "Store", "met", "al"});
         break;
-      case LitKind::kBlob: base = rng_.Pick(std::vector<std::string>{"AAEC", "aaec", "ZZZ="}); break;
+      case LitKind::kBlob:
+        base = rng_.Pick(std::vector<std::string>{"AAEC", "aaec", "ZZZ="});
+        break;
       case LitKind::kLink:
         base = rng_.Pick(std::vector<std::string>{"https://example.com/a", "https://",
                                                   "HTTPS://EXAMPLE.COM/b", "urn:x:y"});
         break;
-      default: base = rng_.Pick(Words());
+      default:
+        base = rng_.Pick(Words());
     }
     if (op == filter::CompareOp::kCo || op == filter::CompareOp::kSw ||
         op == filter::CompareOp::kEw) {
@@ -720,18 +792,22 @@ class FilterGenerator {
     if (rng_.Chance(0.04)) return path + (rng_.Chance(0.5) ? " eq null" : " ne null");
     std::vector<CompareOp> ops;
     switch (kind) {
-      case LitKind::kBool: ops = {CompareOp::kEq, CompareOp::kNe}; break;
+      case LitKind::kBool:
+        ops = {CompareOp::kEq, CompareOp::kNe};
+        break;
       case LitKind::kInt:
       case LitKind::kDec:
       case LitKind::kTime:
-        ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kGt, CompareOp::kGe, CompareOp::kLt,
-               CompareOp::kLe};
+        ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kGt,
+               CompareOp::kGe, CompareOp::kLt, CompareOp::kLe};
         break;
-      case LitKind::kBlob: ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kCo, CompareOp::kSw, CompareOp::kEw}; break;
+      case LitKind::kBlob:
+        ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kCo, CompareOp::kSw, CompareOp::kEw};
+        break;
       default:
-        ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kCo, CompareOp::kSw, CompareOp::kEw,
-               CompareOp::kGt, CompareOp::kGe, CompareOp::kLt, CompareOp::kLe, CompareOp::kEq,
-               CompareOp::kEq};
+        ops = {CompareOp::kEq, CompareOp::kNe, CompareOp::kCo, CompareOp::kSw,
+               CompareOp::kEw, CompareOp::kGt, CompareOp::kGe, CompareOp::kLt,
+               CompareOp::kLe, CompareOp::kEq, CompareOp::kEq};
     }
     CompareOp op = rng_.Pick(ops);
     std::string value;
@@ -739,12 +815,17 @@ class FilterGenerator {
       case LitKind::kBool:
         value = rng_.Pick(std::vector<std::string>{"true", "false", "\"True\"", "FALSE"});
         break;
-      case LitKind::kInt: value = std::to_string(rng_.Int(-6, 21)); break;
+      case LitKind::kInt:
+        value = std::to_string(rng_.Int(-6, 21));
+        break;
       case LitKind::kDec:
         value = rng_.Pick(std::vector<std::string>{"0", "1.5", "-2.25", "2.5e0", "4", "10"});
         break;
-      case LitKind::kTime: value = JsonQuote(TimeSpelling(rng_, rng_.Pick(Instants()))); break;
-      default: value = StringLiteral(kind, op);
+      case LitKind::kTime:
+        value = JsonQuote(TimeSpelling(rng_, rng_.Pick(Instants())));
+        break;
+      default:
+        value = StringLiteral(kind, op);
     }
     return path + " " + filter::CompareOpName(op) + " " + value;
   }
@@ -761,8 +842,10 @@ class FilterGenerator {
 inline std::vector<std::string> QueryIds(soci::session& s, const std::string& tenant,
                                          const std::string& type, const store::SqlFragment& where,
                                          const std::string& order_by = "") {
-  std::string sql = "SELECT r.id FROM resources r WHERE r.tenant = :tenant AND r.resource_type = "
-                    ":rtype AND (" + where.sql + ")" + order_by;
+  std::string sql =
+      "SELECT r.id FROM resources r WHERE r.tenant = :tenant AND r.resource_type = "
+      ":rtype AND (" +
+      where.sql + ")" + order_by;
   std::vector<std::pair<std::string, std::string>> params = where.params;
   params.emplace_back("tenant", tenant);
   params.emplace_back("rtype", type);
@@ -820,7 +903,8 @@ inline DifferentialStats RunFilterDifferential(soci::session& s, store::Dialect 
         got_list = QueryIds(s, ds.tenant, type, *compiled);
       } catch (const std::exception& e) {
         ++stats.mismatches;
-        BOOST_ERROR("SQL failed for " << text << "\n  SQL: " << compiled->sql << "\n  " << e.what());
+        BOOST_ERROR("SQL failed for " << text << "\n  SQL: " << compiled->sql << "\n  "
+                                      << e.what());
         continue;
       }
       std::set<std::string> got(got_list.begin(), got_list.end());
@@ -839,8 +923,9 @@ inline DifferentialStats RunFilterDifferential(soci::session& s, store::Dialect 
           if (!expected.count(id)) diff << "\n  extra in SQL: " << id;
         }
         if (stats.mismatches <= 10) {
-          BOOST_ERROR("SQL and evaluator disagree on [" << type << "] " << text << "\n  bound: "
-                      << bound->ToString() << "\n  SQL: " << compiled->sql << diff.str());
+          BOOST_ERROR("SQL and evaluator disagree on ["
+                      << type << "] " << text << "\n  bound: " << bound->ToString()
+                      << "\n  SQL: " << compiled->sql << diff.str());
         }
       }
     }
@@ -882,8 +967,8 @@ inline void CheckSort(soci::session& s, store::Dialect dialect, const schema::Re
     p.sub_attribute = leaf_path.attribute->FindSub("primary");
     primary_path = ToLower(p.QualifiedName());
   }
-  bool numeric = leaf.type == schema::AttributeType::kInteger ||
-                 leaf.type == schema::AttributeType::kDecimal;
+  bool numeric =
+      leaf.type == schema::AttributeType::kInteger || leaf.type == schema::AttributeType::kDecimal;
   std::vector<std::pair<SortValue, std::string>> keyed;
   for (const TestResource& r : ds.resources) {
     if (r.type != type) continue;
@@ -899,11 +984,16 @@ inline void CheckSort(soci::session& s, store::Dialect dialect, const schema::Re
         v.text = lower ? ToLower(*value) : *value;
       }
     };
-    if (name == "userName") text_value(row.user_name, !leaf.case_exact);
-    else if (name == "displayName" && !leaf_path.in_extension) text_value(row.display_name, !leaf.case_exact);
-    else if (name == "externalId") text_value(row.external_id, !leaf.case_exact);
-    else if (name == "meta.lastModified") text_value(row.last_modified, false);
-    else if (name == "meta.created") text_value(row.created, false);
+    if (name == "userName")
+      text_value(row.user_name, !leaf.case_exact);
+    else if (name == "displayName" && !leaf_path.in_extension)
+      text_value(row.display_name, !leaf.case_exact);
+    else if (name == "externalId")
+      text_value(row.external_id, !leaf.case_exact);
+    else if (name == "meta.lastModified")
+      text_value(row.last_modified, false);
+    else if (name == "meta.created")
+      text_value(row.created, false);
     else {
       // attr_values: the primary element's value, else the lowest ord, then the smallest value.
       const AttrRow* best = nullptr;

@@ -2,16 +2,17 @@
 // predicates), and a differential test against the evaluator on SQLite (and on PostgreSQL when
 // SCIMD_TEST_PG is a libpq connection string, e.g. "host=127.0.0.1 port=55432 dbname=scim
 // user=scim").
-#include <boost/test/unit_test.hpp>
+#include "store/filter_sql.h"
+
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <unistd.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 
 #include "scim/filter/parser.h"
 #include "store/filter_cases.h"
-#include "store/filter_sql.h"
 
 namespace scim::store {
 namespace {
@@ -66,7 +67,7 @@ BOOST_AUTO_TEST_SUITE(filter_sql)
 
 BOOST_AUTO_TEST_CASE(columns_of_resources) {
   SqlFragment f = Compile("userName eq \"BJensen@Example.com\"");
-  BOOST_TEST(f.sql == "(r.user_name IS NOT NULL AND r.user_name_lc = :f0)");
+  BOOST_TEST(f.sql == "(r.user_name_lc IS NOT NULL AND r.user_name_lc = :f0)");
   BOOST_TEST(f.params == (Params{{"f0", "bjensen@example.com"}}));
 
   f = Compile("externalId eq \"AbC\"");  // caseExact
@@ -74,8 +75,9 @@ BOOST_AUTO_TEST_CASE(columns_of_resources) {
   BOOST_TEST(Param(f, "f0") == "AbC");
 
   f = Compile("displayName sw \"Ba\"", "Group");
-  BOOST_TEST(f.sql == "(r.display_name IS NOT NULL AND r.display_name_lc >= :f0 AND "
-                      "r.display_name_lc < :f1)");
+  BOOST_TEST(f.sql ==
+             "(r.display_name_lc IS NOT NULL AND r.display_name_lc >= :f0 AND "
+             "r.display_name_lc < :f1)");
   BOOST_TEST(f.params == (Params{{"f0", "ba"}, {"f1", "bb"}}));
 
   f = Compile("active eq true");
@@ -93,7 +95,7 @@ BOOST_AUTO_TEST_CASE(columns_of_resources) {
   BOOST_TEST(f.sql == "(r.resource_type IS NOT NULL AND r.resource_type = :f0)");
 
   f = Compile("userName pr");
-  BOOST_TEST(f.sql == "(r.user_name IS NOT NULL AND r.user_name <> '')");
+  BOOST_TEST(f.sql == "(r.user_name_lc IS NOT NULL AND r.user_name <> '')");
 }
 
 BOOST_AUTO_TEST_CASE(attr_values_leaves) {
@@ -165,12 +167,12 @@ BOOST_AUTO_TEST_CASE(substring_operators) {
 
 BOOST_AUTO_TEST_CASE(values_are_never_spliced) {
   const char* hostile[] = {
-      "title eq \"x' OR '1'='1\"",      "title co \"%'; DROP TABLE resources; --\"",
-      "userName sw \"a'b\\\\c%d_e\"",   "externalId eq \"' OR 1=1 --\"",
-      "emails[value ew \"'--\"]",       "code gt \"\\\\'\"",
+      "title eq \"x' OR '1'='1\"",    "title co \"%'; DROP TABLE resources; --\"",
+      "userName sw \"a'b\\\\c%d_e\"", "externalId eq \"' OR 1=1 --\"",
+      "emails[value ew \"'--\"]",     "code gt \"\\\\'\"",
       "members eq \"x' OR '1'='1\""};
   for (const char* text : hostile) {
-    std::string type = std::string(text).find("code") == 0 ? "Widget"
+    std::string type = std::string(text).find("code") == 0      ? "Widget"
                        : std::string(text).find("members") == 0 ? "Group"
                                                                 : "User";
     for (Dialect d : {Dialect::kSqlite, Dialect::kPostgres}) {
@@ -180,7 +182,8 @@ BOOST_AUTO_TEST_CASE(values_are_never_spliced) {
       std::string sql = f.sql;
       for (const char* constant : {"ESCAPE '\\'", "<> ''", "'ABCDEFGHIJKLMNOPQRSTUVWXYZ'",
                                    "'abcdefghijklmnopqrstuvwxyz'"}) {
-        for (size_t p; (p = sql.find(constant)) != std::string::npos;) sql.erase(p, strlen(constant));
+        for (size_t p; (p = sql.find(constant)) != std::string::npos;)
+          sql.erase(p, strlen(constant));
       }
       BOOST_TEST(sql.find('\'') == std::string::npos, text << " -> " << f.sql);
     }
@@ -213,8 +216,9 @@ BOOST_AUTO_TEST_CASE(logic_and_value_paths) {
              "((m1.member_id = :f0 AND lower(m1.member_type) = :f1)))");
   BOOST_TEST(Param(members, "f0") == "abc");  // ids are lower-case; members.value is not caseExact
   SqlFragment groups = Compile("groups eq \"G1\"");
-  BOOST_TEST(groups.sql == "r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant = "
-                           ":tenant AND m1.group_id = :f0)");
+  BOOST_TEST(groups.sql ==
+             "r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant = "
+             ":tenant AND m1.group_id = :f0)");
   BOOST_TEST(Compile("members pr", "Group").sql ==
              "r.id IN (SELECT m1.group_id FROM group_members m1 WHERE m1.tenant = :tenant)");
 }
@@ -262,8 +266,9 @@ BOOST_AUTO_TEST_CASE(sort_keys) {
   BOOST_TEST(key("meta.lastModified", "User", Dialect::kPostgres)->sql == "r.last_modified");
   BOOST_TEST(key("externalId", "User", Dialect::kSqlite)->sql == "r.external_id");
   auto title = key("title", "User", Dialect::kSqlite);
-  BOOST_TEST(title->sql == "(SELECT MIN(s.value_lc) FROM attr_values s WHERE s.tenant = r.tenant "
-                           "AND s.resource_id = r.id AND s.path = :s0)");
+  BOOST_TEST(title->sql ==
+             "(SELECT MIN(s.value_lc) FROM attr_values s WHERE s.tenant = r.tenant "
+             "AND s.resource_id = r.id AND s.path = :s0)");
   BOOST_TEST(key("code", "Widget", Dialect::kPostgres)->sql.find("MIN(s.value COLLATE \"C\")") !=
              std::string::npos);
   BOOST_TEST(key("count", "Widget", Dialect::kSqlite)->sql.find("MIN(s.num)") != std::string::npos);
@@ -311,9 +316,10 @@ void RunAll(soci::session& s, Dialect dialect) {
   // The generator must produce selective filters, not only all-or-nothing ones.
   BOOST_TEST(stats.partial > stats.filters / 3);
 
-  for (const char* path : {"userName", "displayName", "externalId", "meta.lastModified",
-                           "meta.created", "name.familyName", "title", "emails", "emails.type",
-                           "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"}) {
+  for (const char* path :
+       {"userName", "displayName", "externalId", "meta.lastModified", "meta.created",
+        "name.familyName", "title", "emails", "emails.type",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"}) {
     testing::CheckSort(s, dialect, registry, t1, "User", path);
   }
   for (const char* path : {"displayName", "code", "count", "score", "since", "tags", "nums",

@@ -86,15 +86,17 @@ Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant
                                   const std::string& resource_id);
 
 // The delivery part of `GET /metrics` (Prometheus text format, HELP/TYPE lines included):
-//   scimd_outbox_depth                                   outbox events not yet handed to every
-//                                                        target plus those with a delivery still
-//                                                        pending
+//   scimd_outbox_depth                                   outbox events not yet queued for every
+//                                                        target, plus events with a delivery
+//                                                        still pending (at any target)
 //   scimd_deliveries_total{target,outcome}               rows by outcome: delivered, failed,
 //                                                        pending (a gauge: `failed` falls when
 //                                                        deliveries are retried)
 //   scimd_delivery_oldest_pending_seconds{target}
-// Every target with a cursor appears, with zeros when idle.
-Result<std::string> MetricsText(store::Database& db);
+// The targets are `targets` (the configured ones) when given, else every target that ever ran
+// (has a cursor); each appears, with zeros when idle. Counting is done in the database on every
+// call (index scans proportional to the rows kept per target).
+Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef>& targets = {});
 
 // The admin answers of product.md: {"targets":[...]}, {"deliveries":[...]}, {"links":[...]}.
 // last_error is null when absent.

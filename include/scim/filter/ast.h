@@ -42,11 +42,11 @@ struct Literal {
   // kString: the unescaped content (valid UTF-8, no NUL). kNumber: the number as written.
   // kBoolean: "true"/"false". kNull: "null".
   std::string text;
-  double number = 0;                // kNumber
-  std::optional<int64_t> integer;   // kNumber without fraction or exponent that fits in int64
-  bool boolean = false;             // kBoolean
-  bool bare = false;                // written without quotes
-  size_t offset = 0;                // byte offset in the parsed text
+  double number = 0;               // kNumber
+  std::optional<int64_t> integer;  // kNumber without fraction or exponent that fits in int64
+  bool boolean = false;            // kBoolean
+  bool bare = false;               // written without quotes
+  size_t offset = 0;               // byte offset in the parsed text
 
   // JSON form: a quoted, escaped string, or the number / true / false / null as written.
   std::string ToJson() const;
@@ -62,8 +62,8 @@ struct Literal {
 struct Node {
   enum class Kind { kCompare, kAnd, kOr, kNot, kValuePath };
   Kind kind = Kind::kCompare;
-  size_t offset = 0;  // byte offset where the node starts in the parsed text
-  AttrPath attr;      // kCompare, kValuePath
+  size_t offset = 0;              // byte offset where the node starts in the parsed text
+  AttrPath attr;                  // kCompare, kValuePath
   CompareOp op = CompareOp::kPr;  // kCompare
   Literal value;                  // kCompare unless op == kPr
   std::vector<Node> children;     // kAnd, kOr, kNot, kValuePath

@@ -56,7 +56,7 @@ struct BoundNode {
   // kCompare: the attribute compared (its Leaf() is simple, except for `pr` on a complex one).
   // kValuePath: the complex attribute whose elements the child filter selects.
   schema::ResolvedPath path;
-  BoundValue value;               // kCompare unless op == kPr
+  BoundValue value;                 // kCompare unless op == kPr
   std::vector<BoundNode> children;  // kAnd/kOr: 2 or more; kNot, kValuePath: 1
 
   // Debug form, e.g. `not (emails.value eq "x")`, `emails[type eq "work"]`.

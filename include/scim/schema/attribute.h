@@ -32,8 +32,9 @@ struct Attribute {
 };
 
 const char* AttributeTypeName(AttributeType t);  // "string", "boolean", ... as in RFC 7643 §7
-const char* MutabilityName(Mutability m);        // "readOnly", "readWrite", "immutable", "writeOnly"
-const char* ReturnedName(Returned r);            // "always", "never", "default", "request"
-const char* UniquenessName(Uniqueness u);        // "none", "server", "global"
+// The RFC 7643 §7 spellings of the other characteristics, as /Schemas serves them.
+const char* MutabilityName(Mutability m);  // "readOnly", "readWrite", "immutable", "writeOnly"
+const char* ReturnedName(Returned r);      // "always", "never", "default", "request"
+const char* UniquenessName(Uniqueness u);  // "none", "server", "global"
 
 }  // namespace scim::schema

@@ -28,8 +28,7 @@ struct AttributeSelection {
 // §3, always returned anyway); empty items are skipped
 // and duplicates removed. Error: kInvalidPath naming the first bad path.
 Result<AttributeSelection> ParseSelection(const Registry& registry, const ResourceType& type,
-                                          std::string_view attributes,
-                                          std::string_view excluded);
+                                          std::string_view attributes, std::string_view excluded);
 
 // Removes from `resource` (a full stored resource of `type`, modified in place) what the
 // response must not carry:
@@ -44,8 +43,8 @@ Result<AttributeSelection> ParseSelection(const Registry& registry, const Resour
 // sub-attributes according to their own "returned". Complex values and extension objects left
 // empty are removed (the extension's URN stays in "schemas"). `alloc` is the allocator of the
 // document that owns `resource`.
-void Project(const Registry& registry, const ResourceType& type, const AttributeSelection& selection,
-             json::Value& resource, json::Allocator& alloc);
+void Project(const Registry& registry, const ResourceType& type,
+             const AttributeSelection& selection, json::Value& resource, json::Allocator& alloc);
 
 // Whether a projected resource of `type` can contain `attribute` (any path ResolvePath accepts,
 // e.g. "members", "groups", "emails.value"); false for paths that do not resolve. Lets the store

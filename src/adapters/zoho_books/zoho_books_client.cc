@@ -19,6 +19,7 @@ constexpr int64_t kCodeDoesNotExist = 1002;
 // refreshes per ten minutes).
 constexpr std::chrono::seconds kRefreshFailureHold(10);
 constexpr int kMaxListPages = 100;
+constexpr int kDailyLimitHoldSeconds = 3600;
 
 std::optional<ZohoUser> ReadUser(const json::Value& v) {
   if (!v.IsObject()) return std::nullopt;
@@ -194,7 +195,10 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
     std::string code_text = envelope ? std::to_string(code) : "";
 
     if (response->status == 429) {
-      int wait = SecondsToNextMinute();
+      // Zoho sends no Retry-After. The per-minute limit frees at the next minute boundary; the
+      // daily one ("... per day") is parked for an hour at a time (its reset time is unknown).
+      bool daily = ToLower(message).find("per day") != std::string::npos;
+      int wait = daily ? kDailyLimitHoldSeconds : SecondsToNextMinute();
       limiter_.Pause(std::chrono::seconds(wait));
       CallError error = ErrorFromResponse(what, *response, message, code_text);
       if (!error.retry_after_seconds) error.retry_after_seconds = wait;

@@ -4,8 +4,9 @@
 //   threads, refreshed ahead of expiry (expires_in minus a twelfth, at most 5 minutes: at 55 of
 //   60 minutes) and once when the API answers 401 (then the call is repeated once).
 // - Every call carries `organization_id` and `Authorization: Zoho-oauthtoken <token>`.
-// - A client-side RateLimiter (`requests_per_minute`) paces API calls; a 429 pauses it until the
-//   next minute boundary (Zoho sends no Retry-After).
+// - A client-side RateLimiter (`requests_per_minute`) paces API calls; a 429 pauses it (so every
+//   thread backs off) until the next minute boundary (Zoho sends no Retry-After), or for an hour
+//   when the answer says the daily limit is reached.
 // - Answers use Zoho's envelope {"code":0,"message":...}; a non-zero code is an error even with
 //   HTTP 200. "Does not exist" (HTTP 404 or code 1002) is reported as not found, not as an error.
 
