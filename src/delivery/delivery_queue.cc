@@ -197,16 +197,24 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
 
     const long long now_ms = NowMs();
     const std::string now = NowTimestamp();
+    const long long parked = kParkedMs;
     long long ins_seq = 0;
     std::string ins_tenant, ins_type, ins_id, ins_status, ins_error;
     soci::indicator ins_error_ind = soci::i_null;
+    // Due now, or when the earlier row of the resource that holds it back is (kParkedMs behind a
+    // failure).
     soci::statement insert =
         (s.prepare << "INSERT INTO deliveries (seq, target, tenant, resource_type, resource_id, "
                       "status, attempts, next_attempt_at, last_error, blocks_resource, created, "
-                      "updated) VALUES (:seq, :target, :tenant, :rt, :rid, :st, 0, :na, :err, 0, "
-                      ":cr, :up) ON CONFLICT (target, seq) DO NOTHING",
+                      "updated) VALUES (:seq, :target, :tenant, :rt, :rid, :st, 0, "
+                      "COALESCE((SELECT MAX(CASE WHEN e.status = 'failed' THEN :parked "
+                      "ELSE e.next_attempt_at END) FROM deliveries e WHERE e.target = :t2 "
+                      "AND e.tenant = :tn2 AND e.resource_id = :rid2 AND e.status <> 'delivered' "
+                      "AND (e.status <> 'failed' OR e.blocks_resource = 1)), :na), "
+                      ":err, 0, :cr, :up) ON CONFLICT (target, seq) DO NOTHING",
          soci::use(ins_seq), soci::use(target), soci::use(ins_tenant), soci::use(ins_type),
-         soci::use(ins_id), soci::use(ins_status), soci::use(now_ms),
+         soci::use(ins_id), soci::use(ins_status), soci::use(parked), soci::use(target),
+         soci::use(ins_tenant), soci::use(ins_id), soci::use(now_ms),
          soci::use(ins_error, ins_error_ind), soci::use(now), soci::use(now));
     auto process = [&](const OutboxRow& row) {
       ++result.scanned;
@@ -463,6 +471,17 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
     update.execute(true);
     owned = update.get_affected_rows() > 0;
     const events::ChangeEvent& ev = delivery.event;
+    if (owned && (status == "pending" || blocks == 1)) {
+      // Later rows of the resource cannot go before this one: keep them off the due list until
+      // its next attempt (or until it is re-queued).
+      long long hold_until = status == "pending" ? next_at : kParkedMs;
+      long long seq = ev.seq;
+      s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
+           "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
+           "AND next_attempt_at < :h2",
+          soci::use(hold_until), soci::use(target), soci::use(ev.tenant),
+          soci::use(ev.resource_id), soci::use(seq), soci::use(hold_until);
+    }
     if (outcome.unlink) {
       s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
           soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
@@ -535,6 +554,15 @@ Result<int> DeliveryQueue::ReapExpired(const std::string& target,
          soci::use(now_text), soci::use(target), soci::use(now), soci::use(max_attempts));
     give_up.execute(true);
     reaped += static_cast<int>(give_up.get_affected_rows());
+    if (give_up.get_affected_rows() > 0) {
+      long long parked = kParkedMs;
+      s << "UPDATE deliveries SET next_attempt_at = :p WHERE target = :t AND status = 'pending' "
+           "AND next_attempt_at < :p2 AND EXISTS (SELECT 1 FROM deliveries e "
+           "WHERE e.target = deliveries.target AND e.tenant = deliveries.tenant "
+           "AND e.resource_id = deliveries.resource_id AND e.seq < deliveries.seq "
+           "AND e.status <> 'delivered' AND e.status = 'failed' AND e.blocks_resource = 1)",
+          soci::use(parked), soci::use(target), soci::use(parked);
+    }
     soci::statement requeue =
         (s.prepare << "UPDATE deliveries SET status = 'pending', attempts = attempts + 1, "
                       "next_attempt_at = :na, last_error = 'the lease of ' || "

@@ -24,6 +24,10 @@
 //
 // Claim. A `pending` row is due when next_attempt_at <= now and no earlier row (smaller seq) of
 // the same target and resource is pending, in_flight, or failed with blocks_resource = 1.
+// Rows held back that way are kept off the due list (so claiming does not rescan them on every
+// poll while a target is down): a row queued behind a retrying or failed row gets its
+// next_attempt_at (kParkedMs behind a failure), a retry moves the rows behind it to its new
+// time, and re-queueing a failure (status.h) makes its parked followers due again.
 // Claim() takes the due rows in seq order (FOR UPDATE OF d SKIP LOCKED on PostgreSQL, so
 // concurrent claimers take disjoint rows), marks them in_flight with lease_owner/lease_until
 // and returns them with their outbox event. At most one row per resource is ever in flight.
@@ -48,6 +52,10 @@ namespace scim::delivery {
 
 // Milliseconds since the Unix epoch, the unit of next_attempt_at and lease_until.
 int64_t NowMs();
+
+// next_attempt_at of a pending row parked behind a failed delivery of its resource that holds
+// it back (blocks_resource = 1); re-queueing that delivery makes them due again.
+inline constexpr int64_t kParkedMs = 4'000'000'000'000'000'000;
 
 // A delivery claimed by this owner, with its outbox event.
 struct ClaimedDelivery {

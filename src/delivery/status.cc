@@ -104,6 +104,20 @@ Status RequeueSql(soci::session& s, const std::string& where, long long* affecte
   return OkStatus();
 }
 
+// Makes the pending rows parked behind re-queued failures due again (they still wait for the
+// re-queued row itself: see delivery_queue.h). `where` is " AND ..." over the pending rows.
+void UnparkSql(soci::session& s, const std::string& where, const std::vector<std::string>& text) {
+  long long now = NowMs();
+  long long parked = kParkedMs;
+  soci::statement st = (s.prepare << "UPDATE deliveries SET next_attempt_at = :now "
+                                     "WHERE status = 'pending' AND next_attempt_at >= :p" + where);
+  st.exchange(soci::use(now));
+  st.exchange(soci::use(parked));
+  for (const std::string& value : text) st.exchange(soci::use(value));
+  st.define_and_bind();
+  st.execute(true);
+}
+
 std::string EscapeLabel(const std::string& value) {
   std::string out;
   for (char c : value) {
@@ -244,8 +258,10 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
 Status RetryDelivery(store::Database& db, int64_t id) {
   return db.InTransaction([&](soci::session& s) -> Status {
     long long key = id;
-    std::string status;
-    s << "SELECT status FROM deliveries WHERE id = :id", soci::use(key), soci::into(status);
+    std::string status, target, tenant, resource_id;
+    s << "SELECT status, target, tenant, resource_id FROM deliveries WHERE id = :id",
+        soci::use(key), soci::into(status), soci::into(target), soci::into(tenant),
+        soci::into(resource_id);
     if (!s.got_data()) {
       return Error(ErrorCode::kNotFound, "no delivery " + std::to_string(id));
     }
@@ -254,15 +270,24 @@ Status RetryDelivery(store::Database& db, int64_t id) {
                    "delivery " + std::to_string(id) + " is " + status + ", not failed");
     }
     long long affected = 0;
-    return RequeueSql(s, " AND id = :id", &affected, nullptr, &key);
+    SCIM_RETURN_IF_ERROR(RequeueSql(s, " AND id = :id", &affected, nullptr, &key));
+    UnparkSql(s, " AND target = :t AND tenant = :tn AND resource_id = :rid",
+              {target, tenant, resource_id});
+    return OkStatus();
   });
 }
 
 Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string>& target) {
   long long affected = 0;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    return RequeueSql(s, target ? " AND target = :t" : "", &affected,
-                      target ? &*target : nullptr, nullptr);
+  Status st = db.InTransaction([&](soci::session& s) -> Status {
+    SCIM_RETURN_IF_ERROR(RequeueSql(s, target ? " AND target = :t" : "", &affected,
+                                    target ? &*target : nullptr, nullptr));
+    if (target) {
+      UnparkSql(s, " AND target = :t", {*target});
+    } else {
+      UnparkSql(s, "", {});
+    }
+    return OkStatus();
   });
   if (!st.ok()) return st.error();
   return static_cast<int64_t>(affected);

@@ -8,7 +8,10 @@
 #include "http/metrics.h"
 #include "http/pistache_binding.h"
 #include "http/safe_handler.h"
+#include "http/rate_limiter.h"
 #include "http/scim_handlers.h"
+#include "scim/common/clock.h"
+#include "scim/store/audit_log.h"
 
 namespace scim::http {
 
@@ -26,6 +29,7 @@ class Api {
         auth_(std::move(tokens)),
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
+        limiter_(options.rate_limit_per_minute),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
                                            static_cast<int64_t>(options.max_body_bytes), true}) {}
 
@@ -44,11 +48,14 @@ class Api {
   void RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type);
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
+  void RegisterAdmin(Pistache::Rest::Router& router);
+  HttpResponse Audit(const HttpRequest& req, const Caller& caller);
 
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::Database> db_;
   Authenticator auth_;
   ScimHandlers scim_;
+  RateLimiter limiter_;
   DiscoveryHandlers discovery_;
   Metrics metrics_;
 };
@@ -73,6 +80,11 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
   Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
     auto caller = auth_.Authenticate(req, scope);
     if (!caller.ok()) return ErrorResponse(caller.error());
+    if (auto wait = limiter_.Acquire(caller->actor)) {
+      HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
+      limited.retry_after = std::to_string(*wait);
+      return limited;
+    }
     return handler(req, *caller);
   });
 }
@@ -153,10 +165,46 @@ void Api::RegisterOperations(Pistache::Rest::Router& router) {
   });
 }
 
+// GET /admin/v1/audit?since=...&resource=... (product.md).
+HttpResponse Api::Audit(const HttpRequest& req, const Caller& caller) {
+  store::AuditQuery query;
+  query.tenant = caller.tenant;
+  if (auto since = req.Query("since")) {
+    query.since = NormalizeTimestamp(*since);
+    if (!query.since) return ErrorResponse(ErrorCode::kInvalidValue, "since must be a dateTime");
+  }
+  query.resource_id = req.Query("resource");
+  auto entries = store::ReadAuditLog(*db_, query);
+  if (!entries.ok()) return ErrorResponse(entries.error());
+  json::Document doc(rapidjson::kObjectType);
+  auto& alloc = doc.GetAllocator();
+  json::Value list(rapidjson::kArrayType);
+  for (const auto& e : *entries) {
+    json::Value item(rapidjson::kObjectType);
+    item.AddMember("time", json::String(e.time, alloc), alloc);
+    item.AddMember("actor", json::String(e.actor, alloc), alloc);
+    item.AddMember("action", json::String(e.action, alloc), alloc);
+    item.AddMember("resource_type", json::String(e.resource_type, alloc), alloc);
+    item.AddMember("resource_id", json::String(e.resource_id, alloc), alloc);
+    item.AddMember("version", static_cast<int64_t>(e.version), alloc);
+    list.PushBack(item, alloc);
+  }
+  doc.AddMember("entries", list, alloc);
+  HttpResponse response = JsonResponse(200, doc);
+  response.content_type = "application/json";
+  return response;
+}
+
+void Api::RegisterAdmin(Pistache::Rest::Router& router) {
+  ScimRoute(router, Pistache::Http::Method::Get, "/admin/v1/audit", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return Audit(r, c); });
+}
+
 void Api::Register(Pistache::Rest::Router& router) {
   for (const auto& type : registry_->resource_types()) RegisterResourceType(router, type);
   RegisterDiscovery(router);
   RegisterOperations(router);
+  RegisterAdmin(router);
   router.addNotFoundHandler([](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter w) {
     WriteResponse(ErrorResponse(ErrorCode::kNotFound, "no such endpoint"), w);
     return Pistache::Rest::Route::Result::Ok;

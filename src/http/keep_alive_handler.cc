@@ -148,8 +148,7 @@ void KeepAliveHandler::onTimeout(const Http::Request& request, Http::ResponseWri
 }
 
 void KeepAliveHandler::ParseAndDispatch(std::string_view bytes,
-                                        const std::shared_ptr<Tcp::Peer>& peer,
-                                        PeerState& state) {
+                                        const std::shared_ptr<Tcp::Peer>& peer, PeerState& state) {
   if (state.dispatched) {
     // Pistache finished the request before the framer did: they disagree on the framing.
     return Refuse(peer, state, 400, "The request could not be parsed.");
@@ -178,8 +177,8 @@ void KeepAliveHandler::ParseAndDispatch(std::string_view bytes,
 void KeepAliveHandler::Dispatch(const std::shared_ptr<Tcp::Peer>& peer, PeerState& state) {
   Http::RequestParser& parser = *state.parser;
   Http::Request& request = parser.request;
-  const auto connection = state.head.persistent ? Http::ConnectionControl::KeepAlive
-                                                : Http::ConnectionControl::Close;
+  const auto connection =
+      state.head.persistent ? Http::ConnectionControl::KeepAlive : Http::ConnectionControl::Close;
   request.copyAddress(peer->address());
   bool threw = false;
   {
@@ -207,12 +206,16 @@ void KeepAliveHandler::Dispatch(const std::shared_ptr<Tcp::Peer>& peer, PeerStat
     response.headers().add<Http::Header::Connection>(connection);
     SendScimError(response, Http::Code::Internal_Server_Error, kInternalErrorDetail);
   }
+  // The route has answered (SafeRoute routes always do before returning). Mark the peer idle
+  // even when the answer did not say so (Pistache's own 405 does not): Pistache's timeout sweep
+  // would otherwise send an unsolicited 408 on this keep-alive connection after headerTimeout.
+  peer->setIdle(true);
   parser.reset();
   state.dispatched = true;
 }
 
-void KeepAliveHandler::Refuse(const std::shared_ptr<Tcp::Peer>& peer, PeerState& state,
-                              int status, std::string_view detail) {
+void KeepAliveHandler::Refuse(const std::shared_ptr<Tcp::Peer>& peer, PeerState& state, int status,
+                              std::string_view detail) {
   state.framer.Stop();
   state.parser->reset();
   CloseRequest(state);

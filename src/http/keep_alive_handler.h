@@ -21,6 +21,12 @@
 // Tcp::Handler::transport()), so it needs no access to private members. The inner handler is only
 // used through its public onRequest, onTimeout and onDisconnection.
 //
+// Why not rewrite the request bytes (insert "Connection: keep-alive") and forward them to the
+// router handler's own onInput: that onInput still resets its parser after each request (so a
+// rewriting front must split pipelined requests anyway), still answers errors and 413 in plain
+// text and sends what() for exceptions, and the inner handler would have to be associated with
+// the transport through its private Tcp::Handler::associateTransport.
+//
 // Contract for the inner handler: it answers before onRequest returns (SafeRoute enforces this
 // for every route). The server-side close after a non-persistent request is queued right after
 // onRequest returns; an answer sent later would be lost.

@@ -94,8 +94,7 @@ size_t RequestFramer::LineLimit() const {
     case Phase::kHeaders:
       return limits_.max_head_bytes > head_.size() ? limits_.max_head_bytes - head_.size() : 0;
     case Phase::kTrailers:
-      return limits_.max_head_bytes > trailer_bytes_ ? limits_.max_head_bytes - trailer_bytes_
-                                                     : 0;
+      return limits_.max_head_bytes > trailer_bytes_ ? limits_.max_head_bytes - trailer_bytes_ : 0;
     default:
       return kMaxChunkLineBytes;
   }
@@ -278,8 +277,8 @@ void RequestFramer::EndHead(FramerSink& sink) {
   if (head_info_.content_length > limits_.max_body_bytes) {
     return Fail(413,
                 "The request body of " + std::to_string(head_info_.content_length) +
-                    " bytes is larger than the limit of " +
-                    std::to_string(limits_.max_body_bytes) + " bytes.",
+                    " bytes is larger than the limit of " + std::to_string(limits_.max_body_bytes) +
+                    " bytes.",
                 sink);
   }
   head_info_.persistent = !saw_close_ && (http11 || saw_keep_alive_);

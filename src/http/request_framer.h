@@ -121,12 +121,12 @@ class RequestFramer {
   bool saw_expect_continue_ = false;
   bool saw_content_length_ = false;
   bool saw_transfer_encoding_ = false;
-  int chunked_codings_ = 0;          // "chunked" tokens in Transfer-Encoding
-  std::string other_coding_;         // the first other transfer coding, if any
-  uint64_t remaining_ = 0;           // body or chunk-data bytes still to forward
-  uint64_t body_bytes_ = 0;          // decoded body bytes of a chunked request so far
-  size_t forwarded_ = 0;             // bytes forwarded for the current request
-  size_t trailer_bytes_ = 0;         // bytes of the trailer section so far
+  int chunked_codings_ = 0;   // "chunked" tokens in Transfer-Encoding
+  std::string other_coding_;  // the first other transfer coding, if any
+  uint64_t remaining_ = 0;    // body or chunk-data bytes still to forward
+  uint64_t body_bytes_ = 0;   // decoded body bytes of a chunked request so far
+  size_t forwarded_ = 0;      // bytes forwarded for the current request
+  size_t trailer_bytes_ = 0;  // bytes of the trailer section so far
 };
 
 }  // namespace scim::http

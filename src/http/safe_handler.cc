@@ -14,7 +14,7 @@ namespace Rest = Pistache::Rest;
 Rest::Route::Handler SafeRoute(RouteBody body, ErrorLog log) {
   if (!log) log = LogToStderr;
   return [body = std::move(body), log = std::move(log)](const Rest::Request& request,
-                                                         Http::ResponseWriter response) {
+                                                        Http::ResponseWriter response) {
     bool threw = false;
     std::string what;
     try {

@@ -14,9 +14,8 @@ namespace scim::http {
 
 // A route body. It answers through `response` (ResponseWriter::send) before it returns; it must
 // not keep `response` to answer later. It may throw.
-using RouteBody =
-    std::function<void(const Pistache::Rest::Request& request,
-                       Pistache::Http::ResponseWriter& response)>;
+using RouteBody = std::function<void(const Pistache::Rest::Request& request,
+                                     Pistache::Http::ResponseWriter& response)>;
 
 // Wraps `body` as a Rest::Router handler. Guarantees, for each request:
 //  - every exception `body` throws (std::exception or not) is caught and reported to `log`

@@ -27,8 +27,7 @@ std::string ScimErrorBody(int status, std::string_view detail, std::string_view 
 }
 
 Pistache::Async::Promise<ssize_t> SendScimError(Pistache::Http::ResponseWriter& response,
-                                                Pistache::Http::Code code,
-                                                std::string_view detail,
+                                                Pistache::Http::Code code, std::string_view detail,
                                                 std::string_view scim_type) {
   static const Pistache::Http::Mime::MediaType kScimJson =
       Pistache::Http::Mime::MediaType::fromString(std::string(kScimMediaType));

@@ -24,8 +24,7 @@ std::string ScimErrorBody(int status, std::string_view detail, std::string_view 
 // `response`. Headers already on `response` (Connection, for one) are kept. The returned promise
 // is Pistache's: it settles once the bytes are written, or are known to be lost.
 Pistache::Async::Promise<ssize_t> SendScimError(Pistache::Http::ResponseWriter& response,
-                                                Pistache::Http::Code code,
-                                                std::string_view detail,
+                                                Pistache::Http::Code code, std::string_view detail,
                                                 std::string_view scim_type = {});
 
 }  // namespace scim::http

@@ -29,9 +29,8 @@ Status HttpServer::Start(std::shared_ptr<Rest::Router> router) {
     endpoint->init(options);
     // Rest::Router::handler(shared_ptr) keeps a reference to the router (no copy), so routes
     // added after Start are served.
-    endpoint->setHandler(std::make_shared<KeepAliveHandler>(Rest::Router::handler(router),
-                                                            options_.limits, control_,
-                                                            options_.log));
+    endpoint->setHandler(std::make_shared<KeepAliveHandler>(
+        Rest::Router::handler(router), options_.limits, control_, options_.log));
     endpoint->serveThreaded();
     port_ = static_cast<uint16_t>(endpoint->getPort());
     endpoint_ = std::move(endpoint);

@@ -59,9 +59,8 @@ Result<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
                          ": '%' must be followed by two hexadecimal digits.");
       }
       if (hi == 0 && lo == 0) {
-        return Error(ErrorCode::kBadRequest,
-                     "Invalid percent-encoding at offset " + std::to_string(i) +
-                         ": %00 is not allowed.");
+        return Error(ErrorCode::kBadRequest, "Invalid percent-encoding at offset " +
+                                                 std::to_string(i) + ": %00 is not allowed.");
       }
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
@@ -74,8 +73,8 @@ Result<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
   for (size_t i = 0; i < out.size();) {
     const size_t length = Utf8SequenceLength(out, i);
     if (length == 0) {
-      return Error(ErrorCode::kBadRequest, "The decoded text is not valid UTF-8 (byte offset " +
-                                               std::to_string(i) + ").");
+      return Error(ErrorCode::kBadRequest,
+                   "The decoded text is not valid UTF-8 (byte offset " + std::to_string(i) + ").");
     }
     i += length;
   }

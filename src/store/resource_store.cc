@@ -28,6 +28,15 @@ json::Document EventSnapshot(soci::session& s, const std::string& tenant,
   return AssembleResource(s, tenant, type, row, false, false);
 }
 
+// Whether `resource` would be stored exactly as `row` already is (JSON equality: PostgreSQL
+// returns JSONB text with its own key order and spacing).
+bool SameStoredData(const StoredRow& row, const json::Value& resource) {
+  json::Document stored, updated;
+  if (!json::Parse(row.data, stored).ok()) return false;
+  if (!json::Parse(StoredData(resource), updated).ok()) return false;
+  return stored == updated;
+}
+
 }  // namespace
 
 ResourceStore::ResourceStore(std::shared_ptr<Database> db,
@@ -94,6 +103,12 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     std::optional<std::string> password_hash;
     SCIM_RETURN_IF_ERROR(mutate(resource, members, password_hash));
     FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
+    if (members.empty() && !password_hash && SameStoredData(*row, resource)) {
+      // RFC 7644 §3.5.2.1: a change that changes nothing keeps the version and timestamp.
+      out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
+                             read.include_groups);
+      return OkStatus();
+    }
     row->version += 1;
     row->last_modified = NowTimestamp();
     WriteResourceRows(s, db_->dialect(), *registry_, *type, ctx.tenant, *row, resource,

@@ -27,6 +27,7 @@ using testing::Unwrap;
 using testing::WaitFor;
 
 constexpr const char* kAttemptsSql = "SELECT attempts FROM deliveries WHERE id = :id";
+constexpr const char* kNextSql = "SELECT next_attempt_at FROM deliveries WHERE id = :id";
 
 struct Setup {
   explicit Setup(Backend backend, adapters::RetryPolicy retry = {10, 20, 100})
@@ -118,22 +119,30 @@ void RetryDelaysOnlyItsResource(Backend backend) {
   BOOST_TEST(DeliveryStatusOf(*t.db, "crm", c1) == "delivered");
   BOOST_TEST(QueryInt(*t.db, kAttemptsSql, DeliveryIdOf(*t.db, "crm", a1)) == 1);
   for (const auto& call : t.recorder->calls()) BOOST_TEST(call.seq != a2);
+  // a2 is kept off the due list until a1's next attempt; so is a row queued behind them later.
+  long long a1_next = QueryInt(*t.db, kNextSql, DeliveryIdOf(*t.db, "crm", a1));
+  BOOST_TEST(a1_next >= NowMs() + 50000);
+  BOOST_TEST(QueryInt(*t.db, kNextSql, DeliveryIdOf(*t.db, "crm", a2)) == a1_next);
+  int64_t a3 = AddEvent(*t.db, "a", "patched");
+  BOOST_TEST_REQUIRE(d->RunOnce().ok());
+  BOOST_TEST(QueryInt(*t.db, kNextSql, DeliveryIdOf(*t.db, "crm", a3)) == a1_next);
   auto list = ListDeliveries(*t.db, std::string("pending"), std::string("crm"), 10);
   BOOST_TEST_REQUIRE(list.ok());
-  BOOST_TEST_REQUIRE(list->size() == 2u);
-  BOOST_TEST((*list)[1].last_error.value_or("") == "target busy");
+  BOOST_TEST_REQUIRE(list->size() == 3u);  // a3, a2, a1: newest first
+  BOOST_TEST((*list)[2].last_error.value_or("") == "target busy");
   BOOST_TEST((*list)[0].last_error.has_value() == false);
 
   const std::string make_due =
-      "UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending' AND seq = " +
-      std::to_string(a1);
+      "UPDATE deliveries SET next_attempt_at = 0 WHERE status = 'pending' AND seq IN (" +
+      std::to_string(a1) + "," + std::to_string(a2) + "," + std::to_string(a3) + ")";
   testing::Exec(*t.db, make_due);
   BOOST_TEST_REQUIRE(d->RunOnce().ok());  // second attempt: retry again
   BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a2) == "pending");
   testing::Exec(*t.db, make_due);
-  BOOST_TEST_REQUIRE(d->RunOnce().ok());  // third attempt succeeds; a2 follows in the same pass
+  BOOST_TEST_REQUIRE(d->RunOnce().ok());  // third attempt succeeds; a2, a3 follow in the same pass
   BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a2) == "delivered");
-  CheckExactlyOnceInOrder(t.recorder->calls(), {a1, b1, a2, b2, c1});
+  BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a3) == "delivered");
+  CheckExactlyOnceInOrder(t.recorder->calls(), {a1, b1, a2, b2, c1, a3});
   BOOST_TEST(QueryInt(*t.db, kAttemptsSql, DeliveryIdOf(*t.db, "crm", a1)) == 3);
   // The successful attempt cleared the error.
   auto status = SyncStatus(*t.db, {{"crm", "fake"}});
@@ -168,6 +177,8 @@ void MaxAttemptsThenRetry(Backend backend) {
   BOOST_TEST_REQUIRE(d->RunOnce().ok());
   BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a2) == "pending");  // held behind the failure
   BOOST_TEST(t.recorder->calls().size() == 3u);
+  int64_t a2_id = DeliveryIdOf(*t.db, "crm", a2);
+  BOOST_TEST(QueryInt(*t.db, kNextSql, a2_id) == kParkedMs);
 
   auto status = SyncStatus(*t.db, {{"crm", "fake"}});
   BOOST_TEST_REQUIRE(status.ok());
@@ -188,6 +199,7 @@ void MaxAttemptsThenRetry(Backend backend) {
   target_up = true;
   BOOST_TEST_REQUIRE(RetryDelivery(*t.db, id).ok());
   BOOST_TEST(QueryInt(*t.db, kAttemptsSql, id) == 0);
+  BOOST_TEST(QueryInt(*t.db, kNextSql, a2_id) <= NowMs());
   t.RunUntil(*d, [&] { return DeliveryStatusOf(*t.db, "crm", a2) == "delivered"; });
   BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a1) == "delivered");
   CheckExactlyOnceInOrder(t.recorder->calls(), {a1, a2});

@@ -1,11 +1,10 @@
 // Request size limits: bodies just below and above max_body_bytes, Content-Length and chunked,
 // with and without Expect: 100-continue, and the head limit. Too large is a SCIM 413 JSON, not
 // Pistache's "Request exceeded maximum buffer size" text.
-#include <boost/test/unit_test.hpp>
-
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <string>
 
@@ -96,8 +95,7 @@ BOOST_AUTO_TEST_CASE(expect_continue_over_the_limit_is_refused_before_the_body) 
   LimitServer s;
   RawClient client(s.server->Port());
   BOOST_REQUIRE(client.Send("POST /len HTTP/1.1\r\nContent-Length: " +
-                            std::to_string(kMaxBody + 1) +
-                            "\r\nExpect: 100-continue\r\n\r\n"));
+                            std::to_string(kMaxBody + 1) + "\r\nExpect: 100-continue\r\n\r\n"));
   ExpectScim413(client);
 }
 
@@ -148,8 +146,7 @@ BOOST_AUTO_TEST_CASE(apply_request_limits_on_a_plain_endpoint) {
   {
     RawClient client(endpoint.getPort());
     BOOST_REQUIRE(client.Send("POST /len HTTP/1.1\r\nConnection: keep-alive\r\nContent-Length: " +
-                              std::to_string(kMaxBody) + "\r\n\r\n" +
-                              std::string(kMaxBody, 'z')));
+                              std::to_string(kMaxBody) + "\r\n\r\n" + std::string(kMaxBody, 'z')));
     auto response = client.ReadResponse();
     BOOST_REQUIRE(response);
     BOOST_TEST(response->status == 200);

@@ -2,10 +2,9 @@
 // response headers) and the typed ones Pistache has.
 #include "http/headers.h"
 
-#include <boost/test/unit_test.hpp>
-
 #include <pistache/router.h>
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <sstream>
 

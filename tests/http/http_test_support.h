@@ -51,7 +51,8 @@ inline std::optional<RawResponse> TakeResponse(std::string& buffer) {
   std::string_view head(buffer.data(), head_end);
   size_t line_end = head.find("\r\n");
   response.status_line = std::string(head.substr(0, line_end));
-  if (response.status_line.size() >= 12) response.status = std::stoi(response.status_line.substr(9, 3));
+  if (response.status_line.size() >= 12)
+    response.status = std::stoi(response.status_line.substr(9, 3));
   while (line_end != std::string_view::npos) {
     head.remove_prefix(line_end + 2);
     line_end = head.find("\r\n");

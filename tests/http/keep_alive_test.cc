@@ -1,10 +1,9 @@
 // KeepAliveHandler through a real HttpServer on 127.0.0.1: HTTP/1.1 persistence without a
 // Connection header, "close", HTTP/1.0, pipelining, split reads, 100-continue and parse errors.
-#include <boost/test/unit_test.hpp>
-
 #include <pistache/router.h>
 
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <string>
 
@@ -29,12 +28,12 @@ struct EchoServer {
                   ++calls;
                   response.send(Http::Code::Ok, request.param(":word").as<std::string>());
                 }));
-    router->post("/len",
-                 SafeRoute([this](const Rest::Request& request, Http::ResponseWriter& response) {
-                   ++calls;
-                   response.send(Http::Code::Ok, std::to_string(request.body().size()) + ":" +
-                                                     request.body().substr(0, 16));
-                 }));
+    router->post(
+        "/len", SafeRoute([this](const Rest::Request& request, Http::ResponseWriter& response) {
+          ++calls;
+          response.send(Http::Code::Ok,
+                        std::to_string(request.body().size()) + ":" + request.body().substr(0, 16));
+        }));
     HttpServerOptions options;
     options.threads = 1;
     options.limits = limits;
@@ -79,8 +78,8 @@ BOOST_AUTO_TEST_CASE(connection_close_is_honoured) {
 BOOST_AUTO_TEST_CASE(requests_after_close_are_not_served) {
   EchoServer s;
   RawClient client(s.port);
-  BOOST_REQUIRE(client.Send(
-      "GET /echo/a HTTP/1.1\r\nConnection: close\r\n\r\nGET /echo/b HTTP/1.1\r\n\r\n"));
+  BOOST_REQUIRE(
+      client.Send("GET /echo/a HTTP/1.1\r\nConnection: close\r\n\r\nGET /echo/b HTTP/1.1\r\n\r\n"));
   auto response = client.ReadResponse();
   BOOST_REQUIRE(response);
   BOOST_TEST(response->body == "a");
@@ -151,8 +150,8 @@ BOOST_AUTO_TEST_CASE(requests_split_across_reads) {
 BOOST_AUTO_TEST_CASE(expect_continue_gets_an_interim_response) {
   EchoServer s;
   RawClient client(s.port);
-  BOOST_REQUIRE(client.Send(
-      "POST /len HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  BOOST_REQUIRE(
+      client.Send("POST /len HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
   auto interim = client.ReadResponse(std::chrono::milliseconds(2000));
   BOOST_REQUIRE(interim);
   BOOST_TEST(interim->status == 100);

@@ -3,7 +3,6 @@
 #include "http/request_framer.h"
 
 #include <boost/test/unit_test.hpp>
-
 #include <string>
 #include <vector>
 
@@ -188,8 +187,7 @@ BOOST_AUTO_TEST_CASE(chunked_body_limit) {
   const std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
   Recorder ok = FeedAll(head + "3E8\r\n" + std::string(1000, 'a') + "\r\n0\r\n\r\n");
   BOOST_TEST(ok.events == "HE");
-  Recorder too_big =
-      FeedAll(head + "3E8\r\n" + std::string(1000, 'a') + "\r\n1\r\nb\r\n0\r\n\r\n");
+  Recorder too_big = FeedAll(head + "3E8\r\n" + std::string(1000, 'a') + "\r\n1\r\nb\r\n0\r\n\r\n");
   BOOST_TEST(too_big.events == "HX413");
   // Tiny chunks: the raw bytes pass MaxBufferedRequestBytes before the decoded body passes 1000.
   std::string tiny = head;

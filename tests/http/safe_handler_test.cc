@@ -2,10 +2,9 @@
 // already sent is not followed by another; and KeepAliveHandler's own net for unwrapped routes.
 #include "http/safe_handler.h"
 
-#include <boost/test/unit_test.hpp>
-
 #include <pistache/router.h>
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -51,22 +50,22 @@ struct ThrowingServer {
                                 throw std::runtime_error(kSecret);
                               },
                               logs.Sink()));
-    router->get("/throw-int", SafeRoute([](const Rest::Request&,
-                                           Http::ResponseWriter&) { throw 42; },
-                                        logs.Sink()));
-    router->get("/forget", SafeRoute([](const Rest::Request&, Http::ResponseWriter&) {},
-                                     logs.Sink()));
-    router->get("/answer-then-throw",
-                SafeRoute(
-                    [](const Rest::Request&, Http::ResponseWriter& response) {
-                      response.send(Http::Code::Ok, "fine");
-                      throw std::logic_error("late failure");
-                    },
-                    logs.Sink()));
+    router->get(
+        "/throw-int",
+        SafeRoute([](const Rest::Request&, Http::ResponseWriter&) { throw 42; }, logs.Sink()));
+    router->get("/forget",
+                SafeRoute([](const Rest::Request&, Http::ResponseWriter&) {}, logs.Sink()));
+    router->get("/answer-then-throw", SafeRoute(
+                                          [](const Rest::Request&, Http::ResponseWriter& response) {
+                                            response.send(Http::Code::Ok, "fine");
+                                            throw std::logic_error("late failure");
+                                          },
+                                          logs.Sink()));
     // Not wrapped: KeepAliveHandler still keeps what() away from the client.
-    router->get("/unwrapped", [](const Rest::Request&, Http::ResponseWriter) -> Rest::Route::Result {
-      throw std::runtime_error(kSecret);
-    });
+    router->get("/unwrapped",
+                [](const Rest::Request&, Http::ResponseWriter) -> Rest::Route::Result {
+                  throw std::runtime_error(kSecret);
+                });
     HttpServerOptions options;
     options.log = logs.Sink();
     server = std::make_unique<HttpServer>(options);

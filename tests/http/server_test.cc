@@ -2,13 +2,11 @@
 // the requests already accepted).
 #include "http/server.h"
 
-#include <boost/test/unit_test.hpp>
-
+#include <dirent.h>
 #include <pistache/router.h>
 
-#include <dirent.h>
-
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -30,8 +28,8 @@ std::shared_ptr<Rest::Router> HelloRouter(std::atomic<int>* slow_calls = nullptr
   router->get("/x", SafeRoute([](const Rest::Request&, Http::ResponseWriter& response) {
                 response.send(Http::Code::Ok, "hello\n");
               }));
-  router->get("/slow", SafeRoute([slow_calls](const Rest::Request&,
-                                              Http::ResponseWriter& response) {
+  router->get("/slow",
+              SafeRoute([slow_calls](const Rest::Request&, Http::ResponseWriter& response) {
                 if (slow_calls != nullptr) ++*slow_calls;
                 std::this_thread::sleep_for(std::chrono::milliseconds(400));
                 response.send(Http::Code::Ok, "slow\n");
@@ -131,7 +129,8 @@ BOOST_AUTO_TEST_CASE(shutdown_drains_the_request_in_flight) {
   BOOST_REQUIRE(in_flight.Send("GET /slow HTTP/1.1\r\n\r\n"));
   while (slow_calls == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
-  auto stopped = std::async(std::launch::async, [&server] { server.Shutdown(std::chrono::seconds(3)); });
+  auto stopped =
+      std::async(std::launch::async, [&server] { server.Shutdown(std::chrono::seconds(3)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   // A request that arrives while draining is refused, not served.
   RawClient late(server.Port());

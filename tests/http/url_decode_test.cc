@@ -1,10 +1,9 @@
 // Percent-decoding of path parameters and query values, unit and through Pistache.
 #include "http/url_decode.h"
 
-#include <boost/test/unit_test.hpp>
-
 #include <pistache/router.h>
 
+#include <boost/test/unit_test.hpp>
 #include <memory>
 
 #include "http/http_test_support.h"
@@ -41,7 +40,8 @@ BOOST_AUTO_TEST_CASE(malformed_input_is_an_error) {
 }
 
 BOOST_AUTO_TEST_CASE(query_string_parser) {
-  auto params = ParseQueryString("?filter=a%20eq%20%22b%22&count=5&&x=1%262&flag&=v&attributes=a&attributes=b");
+  auto params = ParseQueryString(
+      "?filter=a%20eq%20%22b%22&count=5&&x=1%262&flag&=v&attributes=a&attributes=b");
   BOOST_REQUIRE(params.ok());
   BOOST_TEST(*params->Get("filter") == "a eq \"b\"");
   BOOST_TEST(*params->Get("count") == "5");
@@ -56,27 +56,26 @@ BOOST_AUTO_TEST_CASE(query_string_parser) {
 // What Pistache's req.query() gives for the SCIM example, and what DecodeQuery makes of it.
 BOOST_AUTO_TEST_CASE(query_and_path_through_pistache) {
   auto router = std::make_shared<Rest::Router>();
-  router->get("/Users/:id",
-              SafeRoute([](const Rest::Request& request, Http::ResponseWriter& response) {
-                const std::string raw_id = request.param(":id").as<std::string>();
-                const std::string raw_filter = request.query().get("filter").value_or("-");
-                auto id = DecodePathSegment(raw_id);
-                auto query = DecodeQuery(request.query());
-                if (!id.ok() || !query.ok()) {
-                  SendScimError(response, Http::Code::Bad_Request,
-                                !id.ok() ? id.error().detail : query.error().detail);
-                  return;
-                }
-                response.send(Http::Code::Ok, "raw_id=" + raw_id + "|raw_filter=" + raw_filter +
-                                                  "|id=" + *id + "|filter=" +
-                                                  query->Get("filter").value_or("-") +
-                                                  "|count=" + query->Get("count").value_or("-"));
-              }));
+  router->get(
+      "/Users/:id", SafeRoute([](const Rest::Request& request, Http::ResponseWriter& response) {
+        const std::string raw_id = request.param(":id").as<std::string>();
+        const std::string raw_filter = request.query().get("filter").value_or("-");
+        auto id = DecodePathSegment(raw_id);
+        auto query = DecodeQuery(request.query());
+        if (!id.ok() || !query.ok()) {
+          SendScimError(response, Http::Code::Bad_Request,
+                        !id.ok() ? id.error().detail : query.error().detail);
+          return;
+        }
+        response.send(Http::Code::Ok, "raw_id=" + raw_id + "|raw_filter=" + raw_filter + "|id=" +
+                                          *id + "|filter=" + query->Get("filter").value_or("-") +
+                                          "|count=" + query->Get("count").value_or("-"));
+      }));
   HttpServer server(HttpServerOptions{});
   BOOST_REQUIRE(server.Start(router).ok());
   testing::RawClient client(server.Port());
-  BOOST_REQUIRE(client.Send(
-      "GET /Users/a%20b%2Bc+d?filter=a%20eq%20%22b%22&count=5 HTTP/1.1\r\n\r\n"));
+  BOOST_REQUIRE(
+      client.Send("GET /Users/a%20b%2Bc+d?filter=a%20eq%20%22b%22&count=5 HTTP/1.1\r\n\r\n"));
   auto response = client.ReadResponse();
   BOOST_REQUIRE(response);
   BOOST_TEST(response->status == 200);
