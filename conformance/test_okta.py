@@ -160,6 +160,19 @@ class OktaUserLifecycle(ConformanceCase):
                                                            external_id=unique("ext"))),
                              409, "uniqueness")
 
+    # The same for userNames outside ASCII (Okta logins are UTF-8; e.g. "José.Núñez@..."):
+    # a case-insensitive attribute is case-insensitive for every letter, and uniqueness follows.
+    def test_existence_check_is_case_insensitive_beyond_ascii(self):
+        name = unique("José.Núñez.") + "@Okta.Local"
+        uid = self.assertUser(self.post("/Users", okta_user(name, external_id=unique("ext"))),
+                              201)["id"]
+        for variant in (name, name.lower(), name.upper()):
+            resources = self.assertList(self.get(existence_check_url(variant)), total=1)
+            self.assertEqual(resources[0]["id"], uid, variant)
+        self.assertScimError(self.post("/Users", okta_user(name.upper(),
+                                                           external_id=unique("ext"))),
+                             409, "uniqueness")
+
     def test_existence_check_of_unknown_user_is_empty_list(self):
         resp = self.get(existence_check_url(unique("nobody") + "@okta.local"))
         self.assertList(resp, total=0)

@@ -6,6 +6,8 @@
 -- delivered | failed. blocks_resource = 1 on a failed row that gave up after retrying (the target
 -- was unreachable): later changes of the same resource wait for it until it is re-queued. A row
 -- the target refused outright (blocks_resource = 0) does not hold later changes back.
+-- next_attempt_at is NULL unless the row is pending, which keeps the planner's estimate of
+-- "due now" (next_attempt_at <= now) close to the number of due rows.
 CREATE TABLE deliveries (
   id BIGSERIAL PRIMARY KEY,
   seq BIGINT NOT NULL REFERENCES outbox (seq),
@@ -15,7 +17,7 @@ CREATE TABLE deliveries (
   resource_id TEXT NOT NULL,
   status TEXT NOT NULL DEFAULT 'pending',
   attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at BIGINT NOT NULL,
+  next_attempt_at BIGINT,                -- set only while pending
   lease_owner TEXT,
   lease_until BIGINT,
   last_error TEXT,
@@ -25,6 +27,10 @@ CREATE TABLE deliveries (
   UNIQUE (target, seq)
 );
 CREATE INDEX deliveries_due ON deliveries (target, status, next_attempt_at);
+-- Claims take due rows in seq order: walking only the pending ones keeps a backlog at the end of
+-- a long history from turning each claim into a scan of every delivered row.
+CREATE INDEX deliveries_pending ON deliveries (target, seq, next_attempt_at)
+  WHERE status = 'pending';
 -- Only undelivered rows: the per-resource ordering check never walks a resource's history.
 CREATE INDEX deliveries_resource ON deliveries (target, tenant, resource_id, seq)
   WHERE status <> 'delivered';

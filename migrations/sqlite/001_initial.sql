@@ -49,7 +49,8 @@ CREATE TABLE group_members (
   member_type TEXT NOT NULL,            -- 'User' | 'Group'
   PRIMARY KEY (tenant, group_id, member_id)
 );
-CREATE INDEX group_members_member ON group_members (tenant, member_id);
+-- Covering, so `groups.value`/User.groups look-ups never touch the table (nor scan without ANALYZE).
+CREATE INDEX group_members_member ON group_members (tenant, member_id, group_id, member_type);
 
 -- Transactional outbox: written in the same transaction as the change it describes.
 CREATE TABLE outbox (

@@ -21,6 +21,8 @@ int RunMigrate(const std::string& db);
 int RunTokenCreate(const TokenCreateOptions& options);
 int RunTokenList(const std::string& db);
 int RunTokenRevoke(const std::string& db, const std::string& name);
+int RunSyncStatus(const std::string& db);
+int RunSyncRetry(const std::string& db, const std::optional<std::string>& target);
 
 // Prints "scimd: <message>" on stderr and returns 1.
 int Fail(const std::string& message);

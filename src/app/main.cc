@@ -58,6 +58,18 @@ void AddTokenCommands(CLI::App& app, TokenCreateOptions& create, std::string& db
   r->callback([&] { result = RunTokenRevoke(db, revoke_name); });
 }
 
+void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>& target,
+                     int& result) {
+  CLI::App* sync = app.add_subcommand("sync", "delivery to targets")->require_subcommand(1);
+  CLI::App* status = sync->add_subcommand("status", "delivery status per target");
+  status->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  status->callback([&] { result = RunSyncStatus(db); });
+  CLI::App* retry = sync->add_subcommand("retry", "re-queue failed deliveries");
+  retry->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  retry->add_option("--target", target, "only this target");
+  retry->callback([&] { result = RunSyncRetry(db, target); });
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -81,6 +93,8 @@ int Main(int argc, char** argv) {
   TokenCreateOptions create;
   std::string revoke_name;
   AddTokenCommands(app, create, db, revoke_name, result);
+  std::optional<std::string> sync_target;
+  AddSyncCommands(app, db, sync_target, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

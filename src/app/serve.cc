@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "scim/adapters/registry.h"
+#include "scim/delivery/dispatcher.h"
 #include "http/server.h"
 #include "scim/http/api.h"
 #include "scim/schema/registry.h"
@@ -28,6 +30,12 @@ sigset_t BlockTerminationSignals() {
   return signals;
 }
 
+std::vector<delivery::TargetRef> TargetRefs(const Config& config) {
+  std::vector<delivery::TargetRef> refs;
+  for (const auto& target : config.targets) refs.push_back({target.name, target.type});
+  return refs;
+}
+
 http::ApiOptions ApiOptionsOf(const Config& config) {
   http::ApiOptions options;
   options.public_url = config.public_url;
@@ -35,6 +43,7 @@ http::ApiOptions ApiOptionsOf(const Config& config) {
   options.max_page_size = config.limits.max_page_size;
   options.bulk_max_operations = config.limits.bulk_max_operations;
   options.rate_limit_per_minute = config.limits.rate_limit_per_minute;
+  options.targets = TargetRefs(config);
   return options;
 }
 
@@ -46,6 +55,27 @@ http::HttpServerOptions ServerOptionsOf(const Config& config, const std::string&
   options.threads = config.threads;
   options.limits.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   return options;
+}
+
+// One adapter per configured target; an unknown type or a bad block is an error naming it.
+Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config) {
+  adapters::AdapterRegistry registry = adapters::DefaultAdapterRegistry();
+  std::vector<delivery::DispatchTarget> targets;
+  for (const adapters::TargetConfig& target : config.targets) {
+    auto adapter = registry.Create(target);
+    if (!adapter.ok()) return adapter.error();
+    targets.push_back({std::shared_ptr<events::TargetAdapter>(std::move(*adapter)), target.retry});
+  }
+  return targets;
+}
+
+void LogDelivery(delivery::LogLevel level, std::string_view message) {
+  switch (level) {
+    case delivery::LogLevel::kDebug: spdlog::debug("delivery: {}", message); break;
+    case delivery::LogLevel::kInfo: spdlog::info("delivery: {}", message); break;
+    case delivery::LogLevel::kWarning: spdlog::warn("delivery: {}", message); break;
+    case delivery::LogLevel::kError: spdlog::error("delivery: {}", message); break;
+  }
 }
 
 }  // namespace
@@ -61,14 +91,23 @@ int RunServe(const Config& config) {
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail("migration failed: " + migrated.error().detail);
 
+  auto targets = BuildTargets(config);
+  if (!targets.ok()) return Fail(targets.error().detail);
+  delivery::DispatcherOptions dispatch_options;
+  dispatch_options.log = LogDelivery;
+  delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);
+
   auto store = std::make_shared<store::ResourceStore>(*db, *registry);
   auto service = std::make_shared<service::ResourceService>(*registry, store,
                                                             config.limits.max_page_size);
+  service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
   auto api = http::BuildApi(*registry, *db, service, tokens, ApiOptionsOf(config), *router);
 
   sigset_t signals = BlockTerminationSignals();
+  Status dispatching = dispatcher.Start();
+  if (!dispatching.ok()) return Fail("delivery: " + dispatching.error().detail);
   http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second));
   Status started = server.Start(router);
   if (!started.ok()) return Fail(started.error().detail);
@@ -81,6 +120,7 @@ int RunServe(const Config& config) {
   sigwait(&signals, &signal);
   spdlog::info("received signal {}, shutting down", signal);
   server.Shutdown();
+  dispatcher.Stop();
   return 0;
 }
 

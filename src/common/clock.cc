@@ -31,18 +31,26 @@ bool ReadZone(std::string_view s, size_t pos, long& offset_seconds) {
   return true;
 }
 
-}  // namespace
-
-std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+// Milliseconds since the epoch as a canonical timestamp (no nanosecond clock involved, so dates
+// past 2262 such as "9999-12-31T23:59:59Z" do not overflow).
+std::string FormatMillis(long long ms) {
+  long long floor_secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);  // dates before 1970 too
+  int millis = static_cast<int>(ms - floor_secs * 1000);
+  std::time_t secs = static_cast<std::time_t>(floor_secs);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+                millis);
   return buf;
+}
+
+}  // namespace
+
+std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
+  return FormatMillis(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
 }
 
 std::string NowTimestamp() { return FormatTimestamp(std::chrono::system_clock::now()); }
@@ -75,9 +83,8 @@ std::optional<std::string> NormalizeTimestamp(std::string_view s) {
   tm.tm_hour = hh;
   tm.tm_min = mi;
   tm.tm_sec = ss;
-  std::time_t utc = timegm(&tm) - offset;
-  auto tp = std::chrono::system_clock::from_time_t(utc) + std::chrono::milliseconds(millis);
-  return FormatTimestamp(tp);
+  long long utc = static_cast<long long>(timegm(&tm)) - offset;
+  return FormatMillis(utc * 1000 + millis);
 }
 
 }  // namespace scim

@@ -6,6 +6,8 @@
 #include <rapidjson/writer.h>
 #include <strings.h>
 
+#include <cstring>
+
 #include "scim/common/strings.h"
 
 namespace scim::json {
@@ -16,11 +18,15 @@ class DepthLimiter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Dept
  public:
   explicit DepthLimiter(size_t max_depth) : max_depth_(max_depth) {}
   bool Default() { return true; }
+  // PostgreSQL cannot store U+0000 in text or JSONB, and it is never meaningful in SCIM data.
+  bool String(const char* s, rapidjson::SizeType n, bool) { return CheckNul(s, n); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) { return CheckNul(s, n); }
   bool StartObject() { return Enter(); }
   bool EndObject(rapidjson::SizeType) { return Leave(); }
   bool StartArray() { return Enter(); }
   bool EndArray(rapidjson::SizeType) { return Leave(); }
   bool too_deep() const { return too_deep_; }
+  bool has_nul() const { return has_nul_; }
 
  private:
   bool Enter() {
@@ -31,9 +37,14 @@ class DepthLimiter : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Dept
     --depth_;
     return true;
   }
+  bool CheckNul(const char* s, rapidjson::SizeType n) {
+    if (std::memchr(s, '\0', n) != nullptr) has_nul_ = true;
+    return !has_nul_;
+  }
   size_t max_depth_;
   size_t depth_ = 0;
   bool too_deep_ = false;
+  bool has_nul_ = false;
 };
 
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
@@ -48,6 +59,9 @@ Status Parse(std::string_view text, Document& out, size_t max_depth) {
   if (limiter.too_deep()) {
     return Error(ErrorCode::kInvalidSyntax,
                  "JSON nesting deeper than " + std::to_string(max_depth) + " levels");
+  }
+  if (limiter.has_nul()) {
+    return Error(ErrorCode::kInvalidValue, "JSON strings must not contain the NUL character");
   }
   out.Parse<kParseFlags>(text.data(), text.size());
   if (out.HasParseError()) {

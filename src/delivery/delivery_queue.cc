@@ -232,7 +232,12 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
       ins_type = row.event.resource_type;
       ins_id = row.event.resource_id;
       insert.execute(true);
-      result.queued += static_cast<int>(insert.get_affected_rows());
+      int inserted = static_cast<int>(insert.get_affected_rows());
+      result.queued += inserted;
+      if (inserted > 0 && !row.kind_ok) {
+        s << "UPDATE deliveries SET next_attempt_at = NULL WHERE target = :t AND seq = :s",
+            soci::use(target), soci::use(ins_seq);
+      }
     };
 
     // 2. Seqs that were missing at an earlier scan (PostgreSQL): committed since?
@@ -332,53 +337,66 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
-    long long id = 0, seq = 0, version = 0;
+    long long id = 0, seq = 0;
     int attempts = 0;
-    std::string tenant, type, rid, kind, payload, created;
+    // The rows first (locking only them), then their events: a join in the locking query let
+    // the planner walk the whole outbox in a merge join.
     std::string sql =
-        "SELECT d.id, d.seq, d.tenant, d.resource_type, d.resource_id, d.attempts, o.event, "
-        "o.version, o.payload, o.created FROM deliveries d JOIN outbox o ON o.seq = d.seq "
+        "SELECT d.id, d.seq, d.attempts FROM deliveries d "
         "WHERE d.target = :t AND d.status = 'pending' AND d.next_attempt_at <= :now AND " +
         std::string(kNoEarlierOpen) + " ORDER BY d.seq LIMIT :n" +
         (pg ? " FOR UPDATE OF d SKIP LOCKED" : "");
-    std::vector<int64_t> bad;
+    std::map<int64_t, ClaimedDelivery> by_seq;
     {
       soci::statement select =
           (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows),
-           soci::into(id), soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid),
-           soci::into(attempts), soci::into(kind), soci::into(version), soci::into(payload),
-           soci::into(created));
+           soci::into(id), soci::into(seq), soci::into(attempts));
       select.execute();
       while (select.fetch()) {
-        ClaimedDelivery c;
+        ClaimedDelivery& c = by_seq[seq];
         c.id = id;
         c.attempts = attempts;
         c.event.seq = seq;
+      }
+    }
+    if (by_seq.empty()) return OkStatus();
+    std::vector<int64_t> seqs, bad;
+    for (const auto& entry : by_seq) seqs.push_back(entry.first);
+    {
+      std::string tenant, type, rid, kind, payload, created;
+      long long version = 0;
+      soci::statement select =
+          (s.prepare << "SELECT seq, tenant, resource_type, resource_id, event, version, "
+                        "payload, created FROM outbox WHERE seq IN (" + IdList(seqs) + ")",
+           soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid),
+           soci::into(kind), soci::into(version), soci::into(payload), soci::into(created));
+      select.execute();
+      while (select.fetch()) {
+        ClaimedDelivery& c = by_seq[seq];
         c.event.tenant = tenant;
         c.event.resource_type = type;
         c.event.resource_id = rid;
         c.event.version = version;
         c.event.payload = payload;
         c.event.created = created;
-        if (!events::ParseChangeKind(kind, c.event.kind)) {
-          bad.push_back(id);
-          continue;
-        }
-        claimed.push_back(std::move(c));
+        if (!events::ParseChangeKind(kind, c.event.kind)) bad.push_back(c.id);
       }
+    }
+    for (auto& [key, c] : by_seq) {
+      if (std::find(bad.begin(), bad.end(), c.id) == bad.end()) claimed.push_back(std::move(c));
     }
     std::string now_text = NowTimestamp();
     if (!bad.empty()) {
       s << "UPDATE deliveries SET status = 'failed', last_error = 'unknown outbox event kind', "
-           "updated = :u WHERE id IN (" + IdList(bad) + ")",
+           "next_attempt_at = NULL, updated = :u WHERE id IN (" + IdList(bad) + ")",
           soci::use(now_text);
     }
     if (claimed.empty()) return OkStatus();
     std::vector<int64_t> ids;
     for (const ClaimedDelivery& c : claimed) ids.push_back(c.id);
     long long lease_until = now + lease_ms;
-    s << "UPDATE deliveries SET status = 'in_flight', lease_owner = :o, lease_until = :lu, "
-         "updated = :u WHERE id IN (" + IdList(ids) + ")",
+    s << "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, lease_owner = :o, "
+         "lease_until = :lu, updated = :u WHERE id IN (" + IdList(ids) + ")",
         soci::use(owner_), soci::use(lease_until), soci::use(now_text);
     return OkStatus();
   });
@@ -431,6 +449,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   const long long now_ms = NowMs();
   std::string status;
   long long next_at = now_ms;
+  soci::indicator next_ind = soci::i_null;  // set only while pending
   int blocks = 0;
   std::string error;
   soci::indicator error_ind = soci::i_null;
@@ -448,6 +467,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
       } else {
         status = "pending";
         next_at = now_ms + RetryDelayMs(policy, attempts, outcome.retry_after_seconds, random01);
+        next_ind = soci::i_ok;
       }
       break;
     case events::DeliveryStatus::kFailed:
@@ -466,7 +486,8 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
                       "last_error = :e, blocks_resource = :b, lease_owner = NULL, "
                       "lease_until = NULL, updated = :u "
                       "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
-         soci::use(status), soci::use(attempts), soci::use(next_at), soci::use(error, error_ind),
+         soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
+         soci::use(error, error_ind),
          soci::use(blocks), soci::use(now), soci::use(id), soci::use(owner_));
     update.execute(true);
     owned = update.get_affected_rows() > 0;
@@ -504,10 +525,11 @@ Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
   if (ids.empty()) return OkStatus();
   return Write([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
-    s << "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_until = NULL, "
-         "updated = :u WHERE status = 'in_flight' AND lease_owner = :o AND id IN (" +
-             IdList(ids) + ")",
-        soci::use(now), soci::use(owner_);
+    long long now_ms = NowMs();
+    s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
+         "lease_until = NULL, updated = :u WHERE status = 'in_flight' AND lease_owner = :o "
+         "AND id IN (" + IdList(ids) + ")",
+        soci::use(now_ms), soci::use(now), soci::use(owner_);
     return OkStatus();
   });
 }
@@ -548,7 +570,8 @@ Result<int> DeliveryQueue::ReapExpired(const std::string& target,
         (s.prepare << "UPDATE deliveries SET status = 'failed', blocks_resource = 1, "
                       "attempts = attempts + 1, last_error = 'gave up: the lease of ' || "
                       "COALESCE(lease_owner, '?') || ' expired on the last allowed attempt', "
-                      "lease_owner = NULL, lease_until = NULL, updated = :u "
+                      "next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, "
+                      "updated = :u "
                       "WHERE target = :t AND status = 'in_flight' AND lease_until < :now "
                       "AND attempts + 1 >= :max",
          soci::use(now_text), soci::use(target), soci::use(now), soci::use(max_attempts));

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "http/admin_handlers.h"
 #include "http/authenticator.h"
 #include "http/discovery_handlers.h"
 #include "http/error_response.h"
@@ -10,8 +11,6 @@
 #include "http/safe_handler.h"
 #include "http/rate_limiter.h"
 #include "http/scim_handlers.h"
-#include "scim/common/clock.h"
-#include "scim/store/audit_log.h"
 
 namespace scim::http {
 
@@ -30,6 +29,7 @@ class Api {
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
         limiter_(options.rate_limit_per_minute),
+        admin_(db_, options.targets),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
                                            static_cast<int64_t>(options.max_body_bytes), true}) {}
 
@@ -49,13 +49,13 @@ class Api {
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
   void RegisterAdmin(Pistache::Rest::Router& router);
-  HttpResponse Audit(const HttpRequest& req, const Caller& caller);
 
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::Database> db_;
   Authenticator auth_;
   ScimHandlers scim_;
   RateLimiter limiter_;
+  AdminHandlers admin_;
   DiscoveryHandlers discovery_;
   Metrics metrics_;
 };
@@ -165,39 +165,19 @@ void Api::RegisterOperations(Pistache::Rest::Router& router) {
   });
 }
 
-// GET /admin/v1/audit?since=...&resource=... (product.md).
-HttpResponse Api::Audit(const HttpRequest& req, const Caller& caller) {
-  store::AuditQuery query;
-  query.tenant = caller.tenant;
-  if (auto since = req.Query("since")) {
-    query.since = NormalizeTimestamp(*since);
-    if (!query.since) return ErrorResponse(ErrorCode::kInvalidValue, "since must be a dateTime");
-  }
-  query.resource_id = req.Query("resource");
-  auto entries = store::ReadAuditLog(*db_, query);
-  if (!entries.ok()) return ErrorResponse(entries.error());
-  json::Document doc(rapidjson::kObjectType);
-  auto& alloc = doc.GetAllocator();
-  json::Value list(rapidjson::kArrayType);
-  for (const auto& e : *entries) {
-    json::Value item(rapidjson::kObjectType);
-    item.AddMember("time", json::String(e.time, alloc), alloc);
-    item.AddMember("actor", json::String(e.actor, alloc), alloc);
-    item.AddMember("action", json::String(e.action, alloc), alloc);
-    item.AddMember("resource_type", json::String(e.resource_type, alloc), alloc);
-    item.AddMember("resource_id", json::String(e.resource_id, alloc), alloc);
-    item.AddMember("version", static_cast<int64_t>(e.version), alloc);
-    list.PushBack(item, alloc);
-  }
-  doc.AddMember("entries", list, alloc);
-  HttpResponse response = JsonResponse(200, doc);
-  response.content_type = "application/json";
-  return response;
-}
-
 void Api::RegisterAdmin(Pistache::Rest::Router& router) {
-  ScimRoute(router, Pistache::Http::Method::Get, "/admin/v1/audit", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller& c) { return Audit(r, c); });
+  using M = Pistache::Http::Method;
+  ScimRoute(router, M::Get, "/admin/v1/audit", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Audit(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/sync/status", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller&) { return admin_.SyncStatus(r); });
+  ScimRoute(router, M::Get, "/admin/v1/sync/deliveries", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller&) { return admin_.Deliveries(r); });
+  ScimRoute(router, M::Post, "/admin/v1/sync/deliveries/:id/retry", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller&) { return admin_.RetryDelivery(r); });
+  ScimRoute(router, M::Get, "/admin/v1/sync/links", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Links(r, c); });
+  metrics_.AddCollector([this] { return admin_.MetricsText(); });
 }
 
 void Api::Register(Pistache::Rest::Router& router) {

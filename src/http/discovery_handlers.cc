@@ -46,7 +46,7 @@ HttpResponse DiscoveryHandlers::ServiceProviderConfig(const std::string& base_ur
   json::Value filter = Supported(true, alloc);
   filter.AddMember("maxResults", capabilities_.max_page_size, alloc);
   doc.AddMember("filter", filter, alloc);
-  doc.AddMember("changePassword", Supported(false, alloc), alloc);
+  doc.AddMember("changePassword", Supported(true, alloc), alloc);  // PUT/PATCH of password
   doc.AddMember("sort", Supported(true, alloc), alloc);
   doc.AddMember("etag", Supported(true, alloc), alloc);
   json::Value pagination(rapidjson::kObjectType);  // RFC 9865 §5

@@ -99,7 +99,7 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
     }
     return created.error();
   }
-  return Present(ctx, type, std::move(*created), selection);
+  return Committed(Result<json::Document>(Present(ctx, type, std::move(*created), selection)));
 }
 
 Result<json::Document> ResourceService::Get(const RequestContext& ctx,
@@ -125,7 +125,7 @@ Result<json::Document> ResourceService::Replace(const RequestContext& ctx,
     }
     return replaced.error();
   }
-  return Present(ctx, type, std::move(*replaced), selection);
+  return Committed(Result<json::Document>(Present(ctx, type, std::move(*replaced), selection)));
 }
 
 Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
@@ -150,12 +150,12 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
     }
     return patched.error();
   }
-  return Present(ctx, type, std::move(*patched), selection);
+  return Committed(Result<json::Document>(Present(ctx, type, std::move(*patched), selection)));
 }
 
 Status ResourceService::Delete(const RequestContext& ctx, const schema::ResourceType& type,
                                const std::string& id, std::optional<int64_t> if_match) {
-  return store_->Delete(WriteContextOf(ctx), type.name, id, if_match);
+  return Committed(store_->Delete(WriteContextOf(ctx), type.name, id, if_match));
 }
 
 }  // namespace scim::service

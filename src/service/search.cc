@@ -76,7 +76,12 @@ json::Document EmptyListResponse(int64_t start_index, bool by_cursor) {
 Result<json::Document> ResourceService::Search(
     const RequestContext& ctx, const std::vector<const schema::ResourceType*>& types,
     const SearchParams& params) {
+  if (types.size() > 1 && params.cursor) {
+    return Error(ErrorCode::kInvalidValue,
+                 "cursor pagination is per resource type: use /Users/.search or /Groups/.search");
+  }
   Window window = PageWindow(params, max_page_size_);
+  size_t unfilterable = 0;
   json::Document out = EmptyListResponse(window.start_index, params.cursor.has_value());
   auto& alloc = out.GetAllocator();
   int64_t total = 0;
@@ -85,9 +90,18 @@ Result<json::Document> ResourceService::Search(
   for (const schema::ResourceType* type : types) {
     auto selection = schema::ParseSelection(*registry_, *type, params.attributes,
                                             params.excluded_attributes);
+    if (!selection.ok() && types.size() > 1) selection = schema::AttributeSelection{};
     if (!selection.ok()) return selection.error();
     auto query = BuildQuery(*registry_, *type, params, *selection);
-    if (!query.ok()) return query.error();
+    if (!query.ok()) {
+      // A root search (RFC 7644 §3.4.3) filters every type; a filter naming attributes only one
+      // type has matches nothing of the others. It is an error only when no type can take it.
+      if (types.size() > 1 && query.error().code == ErrorCode::kInvalidFilter &&
+          ++unfilterable < types.size()) {
+        continue;
+      }
+      return query.error();
+    }
     query->start_index = skip + 1;
     query->count = room;
     auto page = store_->List(ctx.tenant, type->name, *query);

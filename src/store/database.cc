@@ -50,6 +50,14 @@ void ConfigureSqlite(soci::session& s) {
   s << "PRAGMA foreign_keys=ON";
 }
 
+// SOCI appends the statement and its bound values (password hashes, whole resources) to its
+// messages; logs get the driver's reason only.
+std::string WithoutStatement(const std::string& message) {
+  auto at = message.find(" while executing");
+  if (at == std::string::npos) at = message.find(" while preparing");
+  return FirstLine(at == std::string::npos ? message : message.substr(0, at));
+}
+
 }  // namespace
 
 Database::Database(Dialect dialect, size_t pool_size)
@@ -69,6 +77,7 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
         ConfigureSqlite(s);
       } else {
         s.open(soci::postgresql, parsed->connect_string);
+        s << "SET client_min_messages TO WARNING";  // no NOTICE lines on stderr
       }
     }
   } catch (const std::exception& e) {
@@ -175,7 +184,7 @@ Error Database::ConvertError(const std::exception& e) {
       return Error(ErrorCode::kUnavailable, "database unavailable");
     }
   }
-  return Error(ErrorCode::kInternal, std::string("database error: ") + e.what());
+  return Error(ErrorCode::kInternal, "database error: " + WithoutStatement(e.what()));
 }
 
 }  // namespace scim::store

@@ -473,6 +473,8 @@ class Compiler {
       if (!cond.ok()) return cond.error();
       return MembershipSelect(target.where, m) + " AND (" + *cond + "))";
     }
+    // meta is one object whose sub-attributes are columns of r: its element is the resource.
+    if (target.where == Where::kMeta) return Resource(inner);
     if (target.where != Where::kAttrValues) return Unsupported(node.path);
     std::string e = Alias("v");
     // Drive the query from one positive comparison when the inner filter is one, or a

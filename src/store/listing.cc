@@ -31,7 +31,7 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
   auto key = CompileSortKey(*query.sort_by, dialect);
   if (!key.ok()) return key.error();
   for (auto& [name, value] : key->params) params[name] = value;
-  return " ORDER BY " + key->sql + direction + ", r.id" + direction;
+  return " ORDER BY " + SortTerm(*key, query.descending) + ", r.id" + direction;
 }
 
 Result<int64_t> CountMatches(soci::session& s, const std::string& where,

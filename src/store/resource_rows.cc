@@ -3,15 +3,13 @@
 #include <cstdio>
 
 #include "scim/common/strings.h"
+#include "store/filter_sql.h"
 
 namespace scim::store {
 namespace {
 
 using schema::Attribute;
 using schema::AttributeType;
-
-// Longest indexed prefix of a value: PostgreSQL b-tree entries must stay under ~2.7 KB.
-constexpr size_t kMaxIndexedBytes = 1000;
 
 const char* kOwnStorage[] = {"id", "externalId", "userName", "displayName", "active", "meta",
                              "members", "groups", "password", "schemas"};
@@ -44,7 +42,7 @@ void AddLeaf(const json::Value& v, const std::string& path, int ord, std::vector
   } else {
     return;
   }
-  row.value_lc = ToLower(row.value.substr(0, kMaxIndexedBytes));
+  row.value_lc = IndexedValueLc(row.value);
   rows.push_back(std::move(row));
 }
 

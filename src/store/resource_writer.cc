@@ -160,9 +160,9 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
                "version, password_hash, data) VALUES (:t, :id, :rt, :un, :unl, :ext, :dn, :dnl, "
                ":ac, :cr, :lm, :v, :pw, " + JsonParam(dialect, "data") + ")"
              : "UPDATE resources SET user_name = :un, user_name_lc = :unl, external_id = :ext, "
-               "display_name = :dn, display_name_lc = :dnl, active = :ac, last_modified = :lm, "
+               "display_name = :dn, display_name_lc = :dnl, active = :ac, created = :cr, last_modified = :lm, "
                "version = :v, password_hash = COALESCE(:pw, password_hash), data = " +
-                   JsonParam(dialect, "data") + " WHERE tenant = :t AND id = :id";
+                   JsonParam(dialect, "data") + " WHERE tenant = :t AND id = :id AND resource_type = :rt";
   s << sql, soci::use(tenant, "t"), soci::use(row.id, "id"), soci::use(type.name, "rt"),
       soci::use(user_name.value, user_name.ind, "un"), soci::use(user_lc.value, user_lc.ind, "unl"),
       soci::use(external_id.value, external_id.ind, "ext"),

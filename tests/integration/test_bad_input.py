@@ -90,7 +90,6 @@ class BadInputTest(ScimTestCase):
             "userName object": {"userName": {"value": "x"}},
             "active maybe": {"active": "maybe"},
             "active number": {"active": 1},
-            "emails object": {"emails": {"value": "a@example.com"}},
             "emails string": {"emails": "a@example.com"},
             "emails of strings": {"emails": ["a@example.com"]},
             "email primary string": {"emails": [{"value": "a@example.com", "primary": "yes"}]},

@@ -642,11 +642,13 @@ inline std::vector<LeafSpec> SpecsFor(const std::string& type) {
   using L = LitKind;
   std::string ent = std::string(kEnterprise) + ":";
   std::string wext = std::string(kWidgetExtSchema) + ":";
-  std::vector<LeafSpec> common = {{"id", L::kId, {}},
-                                  {"externalId", L::kWord, {}},
-                                  {"meta.created", L::kTime, {}},
-                                  {"meta.lastModified", L::kTime, {}},
-                                  {"meta.resourceType", L::kWord, {}}};
+  std::vector<LeafSpec> common = {
+      {"id", L::kId, {}},
+      {"externalId", L::kWord, {}},
+      {"meta.created", L::kTime, {}},
+      {"meta.lastModified", L::kTime, {}},
+      {"meta.resourceType", L::kWord, {}},
+      {"meta", L::kComplex, {{"created", L::kTime, {}}, {"lastModified", L::kTime, {}}}}};
   std::vector<LeafSpec> specs;
   if (type == "User") {
     std::vector<LeafSpec> email_subs = {

@@ -219,6 +219,10 @@ BOOST_AUTO_TEST_CASE(logic_and_value_paths) {
   BOOST_TEST(groups.sql ==
              "r.id IN (SELECT m1.member_id FROM group_members m1 WHERE m1.tenant = "
              ":tenant AND m1.group_id = :f0)");
+  BOOST_TEST(
+      Compile("meta[created gt \"2020-01-01T00:00:00Z\" and resourceType eq \"User\"]").sql ==
+      "((r.created IS NOT NULL AND r.created > :f0) AND (r.resource_type IS NOT NULL AND "
+      "r.resource_type = :f1))");
   BOOST_TEST(Compile("members pr", "Group").sql ==
              "r.id IN (SELECT m1.group_id FROM group_members m1 WHERE m1.tenant = :tenant)");
 }

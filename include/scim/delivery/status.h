@@ -65,8 +65,8 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
                                                 int limit = 100);
 
 // Re-queues one failed delivery: pending, attempts reset to 0, due now (a running dispatcher
-// picks it up at its next poll). kNotFound when there is no such delivery, kConflict when it is
-// not failed.
+// picks it up at its next poll); later changes of its resource that waited behind it follow it
+// in order. kNotFound when there is no such delivery, kConflict when it is not failed.
 Status RetryDelivery(store::Database& db, int64_t id);
 
 // Re-queues every failed delivery (of `target` only, when given) as RetryDelivery does; returns

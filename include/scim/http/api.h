@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "scim/delivery/status.h"
 #include "scim/schema/registry.h"
 #include "scim/service/resource_service.h"
 #include "scim/store/database.h"
@@ -20,6 +21,7 @@ struct ApiOptions {
   int64_t max_page_size = 1000;
   int64_t bulk_max_operations = 1000;
   int64_t rate_limit_per_minute = 6000;
+  std::vector<delivery::TargetRef> targets;  // configured delivery targets, for the admin API
 };
 
 class Api;

@@ -3,6 +3,7 @@
 // against the schemas, password hashing, PATCH, membership, projection and meta.location.
 // The HTTP layer (and Bulk) call these and map the Error codes to responses.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,10 @@ class ResourceService {
                                 const std::vector<const schema::ResourceType*>& types,
                                 const SearchParams& params);
 
+  // Called after every committed write (the delivery engine wakes up on it). Set once, before
+  // requests arrive.
+  void SetCommitListener(std::function<void()> listener) { on_commit_ = std::move(listener); }
+
   const schema::Registry& registry() const { return *registry_; }
   int64_t max_page_size() const { return max_page_size_; }
 
@@ -69,9 +74,17 @@ class ResourceService {
   json::Document Present(const RequestContext& ctx, const schema::ResourceType& type,
                          json::Document resource, const schema::AttributeSelection& selection) const;
 
+  // Tells the commit listener about a successful write and passes `result` on.
+  template <class T>
+  T Committed(T result) const {
+    if (result.ok() && on_commit_) on_commit_();
+    return result;
+  }
+
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::ResourceStore> store_;
   int64_t max_page_size_;
+  std::function<void()> on_commit_;
 };
 
 }  // namespace scim::service

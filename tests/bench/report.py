@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Renders results.jsonl (from run_queries.py / run_patch.py) as the Markdown tables of
+docs/benchmarks.md.
+
+    report.py [/tmp/scimd-bench/results.jsonl]
+
+When a (label, query) was measured more than once, the last run counts.
+"""
+
+import json
+import sys
+
+SIZES = [1000, 100000, 1000000]
+NAMES = {1000: "1k", 100000: "100k", 1000000: "1M"}
+
+
+def fmt(x, digits=1):
+    if x is None:
+        return "–"
+    if x >= 100:
+        return "{:,.0f}".format(x)
+    return "{:.{}f}".format(x, digits)
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/scimd-bench/results.jsonl"
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    queries, keep, walks, patches, rss = {}, {}, {}, {}, {}
+    order = []
+    for r in rows:
+        if r["kind"] == "query":
+            queries[(r["db"], r["users"], r["query"])] = r
+            if r["query"] not in order:
+                order.append(r["query"])
+        elif r["kind"] == "keepalive":
+            keep[(r["db"], r["users"], r["header"])] = r
+        elif r["kind"] == "walk":
+            walks[(r["db"], r["users"])] = r
+        elif r["kind"] == "patch":
+            patches[(r["db"], r["group_size"], r["exclude_members"], r["conns"])] = r
+        elif r["kind"] == "rss":
+            rss[(r["db"], r["users"])] = r["rss_kb"]
+
+    for db in ("sqlite", "postgresql"):
+        print("\n#### %s: filters and sorting\n" % db)
+        head = "| query | " + " | ".join("%s req/s | %s p50 ms | %s p99 ms | %s CPU ms/req" % ((NAMES[n],) * 4) for n in SIZES)
+        print(head + " | CPU 1M/1k | p50 1M/1k |")
+        print("|" + "---|" * (2 + 4 * len(SIZES) + 1))
+        for qn in order:
+            cells = []
+            for n in SIZES:
+                r = queries.get((db, n, qn))
+                if r is None:
+                    cells += ["–"] * 4
+                    continue
+                mark = " ⁽ˢ⁾" if r.get("slow") else ""
+                err = "" if not r["non2xx"] and not any(r["errors"]) else " (%d non-2xx, errors %s)" % (r["non2xx"], r["errors"])
+                cpu = r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0)
+                cells += [fmt(r["rps"]) + mark + err, fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2), fmt(cpu, 2)]
+            a, b = queries.get((db, 1000, qn)), queries.get((db, 1000000, qn))
+            if a and b:
+                ca = a.get("cpu_ms_scimd", 0) + a.get("cpu_ms_pg", 0)
+                cb = b.get("cpu_ms_scimd", 0) + b.get("cpu_ms_pg", 0)
+                ratio = "%.2fx" % (cb / ca) if ca else "–"
+                pratio = "%.2fx" % (b["p50_ms"] / a["p50_ms"]) if a["p50_ms"] else "–"
+            else:
+                ratio = pratio = "–"
+            print("| %s | %s | %s | %s |" % (qn, " | ".join(cells), ratio, pratio))
+
+    print("\n#### Keep-alive (userName eq, -t2 -c16 -d10s)\n")
+    print("| db | users | header | req/s | p50 ms | p99 ms | CPU ms/req | non-2xx | TIME-WAIT sockets before → after |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (db, n, header), r in sorted(keep.items()):
+        print("| %s | %s | %s | %s | %s | %s | %s | %d | %d → %d |" % (
+            db, NAMES.get(n, n), "`Connection: keep-alive`" if header else "none (HTTP/1.1 default)",
+            fmt(r["rps"]), fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2),
+            fmt(r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0), 2), r["non2xx"],
+            r["time_wait_before"], r["time_wait_after"]))
+
+    print("\n#### Cursor walk (count=100)\n")
+    print("| db | users | pages walked | users seen | complete | seconds | pages/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (db, n), w in sorted(walks.items()):
+        print("| %s | %s | %d of %d | %d | %s | %.1f | %.1f | %.1f | %.1f |" % (
+            db, NAMES.get(n, n), w["pages"], w["expected_pages"], w["items"],
+            "yes" if w["complete"] else "no (time budget %d s)" % w["budget"], w["seconds"],
+            w["pages_per_s"], w["p50_ms"], w["p99_ms"]))
+
+    print("\n#### PATCH one member add / remove\n")
+    print("| db | group size | response | wrk | req/s | p50 ms | p99 ms | CPU ms/req | non-2xx |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (db, size, excl, conns), r in sorted(patches.items(), key=lambda kv: (kv[0][0], kv[0][2] is False, kv[0][3], kv[0][1])):
+        print("| %s | %s | %s | -t%d -c%d | %s | %s | %s | %s | %d of %d |" % (
+            db, "{:,}".format(size), "`excludedAttributes=members`" if excl else "full group (all members)",
+            r["threads"], conns, fmt(r["rps"]), fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2),
+            fmt(r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0), 2), r["non2xx"], r["requests"]))
+
+    if rss:
+        print("\nServer RSS after the query runs: " + ", ".join(
+            "%s %s: %d MB" % (db, NAMES.get(n, n), kb // 1024) for (db, n), kb in sorted(rss.items()) if kb))
+
+
+if __name__ == "__main__":
+    main()

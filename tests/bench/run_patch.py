@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""PATCH member benchmark (issue 4): add / remove one member of a group of 10, 10,000, 100,000.
+
+    run_patch.py --db URL --users N --label sqlite-1m [--sizes 10,10000,100000] [--out results.jsonl]
+
+Needs a database seeded by `seed.py seed` with those benchmark groups (bench-members-<size>,
+members users 1..size) and N >= 400,000 users: the users added and removed come from a pool
+above every group (thread t of wrk uses users 200001 + (t - 1) * 100000 + j).
+
+For each group size, with and without ?excludedAttributes=members on the PATCH, and at two
+concurrencies (wrk -t2 -c16, and -t1 -c1 for the cost of one request alone): a warm-up run, then
+`wrk --latency -d10s` with a Lua script that alternates, per thread, {"op":"add","path":"members",
+"value":[{"value":u_j}]} and {"op":"remove","path":"members[value eq \"u_(j-8)\"]"} (distinct users,
+each removed 8 requests of its thread after its add). After each run the pool users still in the
+group are removed (one PATCH) so every run starts from a group of exactly <size> members; the
+member count is checked before each run.
+"""
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common as bc  # noqa: E402
+import lua  # noqa: E402
+from run_queries import wrk  # noqa: E402
+
+POOL_BASE = 200001
+POOL_STRIDE = 100000
+LAG = 8
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def member_ids(db, group_id):
+    sql = "SELECT member_id FROM group_members WHERE tenant = '%s' AND group_id = '%s'" % (bc.TENANT, group_id)
+    if bc.is_pg(db):
+        return [r[0] for r in bc.pg_rows(db, sql)]
+    conn = sqlite3.connect(bc.sqlite_path(db), timeout=60)
+    try:
+        return [r[0] for r in conn.execute(sql)]
+    finally:
+        conn.close()
+
+
+def reset_group(db, client, size):
+    """Removes every member that is not one of users 1..size; returns the member count."""
+    gid = bc.bench_group_id(size)
+    ids = member_ids(db, gid)
+    extra = [m for m in ids if int(m[-12:], 16) > size]
+    if extra:
+        body = {"schemas": [bc.PATCH_URN], "Operations": [
+            {"op": "remove", "path": "members", "value": [{"value": m} for m in extra]}]}
+        st, out = client.request("PATCH", "/scim/v2/Groups/%s?excludedAttributes=members" % gid, body)
+        if st != 200:
+            raise RuntimeError("cleanup PATCH: %d %r" % (st, out))
+        ids = member_ids(db, gid)
+    if len(ids) != size:
+        raise RuntimeError("group %s has %d members, expected %d" % (gid, len(ids), size))
+    return len(extra)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--users", type=int, required=True)
+    ap.add_argument("--label", required=True)
+    ap.add_argument("--sizes", default="10,10000,100000")
+    ap.add_argument("--out", default="/tmp/scimd-bench/results.jsonl")
+    ap.add_argument("--work-dir", default="/tmp/scimd-bench")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--server-threads", type=int, default=2)
+    ap.add_argument("--pool-base", type=int, default=POOL_BASE)
+    ap.add_argument("--pool-stride", type=int, default=POOL_STRIDE)
+    ap.add_argument("--pg-data", help="the PostgreSQL data directory, to count its CPU time")
+    ap.add_argument("--scimd", default=bc.DEFAULT_SCIMD)
+    args = ap.parse_args()
+    if args.users < args.pool_base + 2 * args.pool_stride - 1 or args.pool_base <= max(int(s) for s in args.sizes.split(",")):
+        sys.exit("run_patch.py: the user pool %d + 2 x %d must lie above the groups and within the users"
+                 % (args.pool_base, args.pool_stride))
+    os.makedirs(args.work_dir, exist_ok=True)
+    kind = "postgresql" if bc.is_pg(args.db) else "sqlite"
+    token = bc.create_token(args.scimd, args.db, "bench-patch-%s-%d" % (args.label, int(time.time())))
+    out = open(args.out, "a")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with bc.Server(args.scimd, args.db, threads=args.server_threads) as srv:
+        log("scimd pid %d on port %d: %s" % (srv.proc.pid, srv.port, " ".join(srv.command())))
+        client = bc.Client(srv.port, token)
+        meter = bc.CpuMeter(srv.proc.pid, args.pg_data)
+        for size in sizes:
+            gid = bc.bench_group_id(size)
+            for exclude in (True, False):
+                for threads, conns in ((2, 16), (1, 1)):
+                    reset_group(args.db, client, size)
+                    path = os.path.join(args.work_dir, "%s-patch-%d-%s.lua" % (args.label, size, "excl" if exclude else "full"))
+                    with open(path, "w") as f:
+                        f.write(lua.patch_script(args.users, token, gid, args.pool_base, args.pool_stride, LAG, exclude))
+                    if args.warmup:
+                        wrk(path, srv.port, threads, conns, args.warmup)
+                        reset_group(args.db, client, size)
+                    r = wrk(path, srv.port, threads, conns, args.duration, meter=meter)
+                    leftovers = reset_group(args.db, client, size)
+                    log("group %6d %-13s -t%d -c%-2d %8.1f req/s  p50 %8.2f ms  p99 %8.2f ms  cpu/req %.2f+%.2f ms  non2xx %d  errors %s  (%d left over)"
+                        % (size, "excl=members" if exclude else "full response", threads, conns, r["rps"],
+                           r["p50"] / 1000, r["p99"] / 1000, r["cpu_ms_scimd"], r["cpu_ms_pg"], r["non2xx"],
+                           [r["err_connect"], r["err_read"], r["err_write"], r["err_timeout"]], leftovers))
+                    out.write(json.dumps(dict(
+                        kind="patch", label=args.label, db=kind, users=args.users, group_size=size,
+                        exclude_members=exclude, conns=conns, threads=threads, rps=r["rps"],
+                        p50_ms=r["p50"] / 1000, p90_ms=r["p90"] / 1000, p99_ms=r["p99"] / 1000,
+                        max_ms=r["max"] / 1000, requests=r["requests"], non2xx=r["non2xx"],
+                        bytes=r["bytes"], cpu_ms_scimd=r["cpu_ms_scimd"], cpu_ms_pg=r["cpu_ms_pg"],
+                        errors=[r["err_connect"], r["err_read"], r["err_write"], r["err_timeout"]],
+                        cmd=r["cmd"], script=path, time=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                        loadavg=os.getloadavg())) + "\n")
+                    out.flush()
+        log("server RSS %s kB" % srv.rss_kb())
+
+
+if __name__ == "__main__":
+    main()
