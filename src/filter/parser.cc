@@ -227,9 +227,40 @@ class Parser {
       auto inner = ParseBrackets();
       if (!inner.ok()) return inner.error();
       node.kind = Node::Kind::kValuePath;
+      if (!AtEnd() && Peek() == '.') {
+        auto merged = ParseValuePathComparison(std::move(*inner));
+        if (!merged.ok()) return merged.error();
+        inner = std::move(merged);
+      }
       node.children.push_back(std::move(*inner));
       return node;
     }
+    SCIM_RETURN_IF_ERROR(ParseComparison(node));
+    return node;
+  }
+
+  // Microsoft Entra ID writes `emails[type eq "work"].value eq "x"`, which RFC 7644 §3.4.2.2's
+  // grammar does not have; it means `emails[type eq "work" and value eq "x"]`. With pos_ at the
+  // '.', returns that inner filter.
+  Result<Node> ParseValuePathComparison(Node inner) {
+    size_t sub_start = ++pos_;
+    while (!AtEnd() && IsNameChar(Peek())) ++pos_;
+    if (pos_ == sub_start) return Fail("expected sub-attribute name", sub_start);
+    Node compare;
+    compare.offset = sub_start;
+    compare.attr.name = std::string(in_.substr(sub_start, pos_ - sub_start));
+    compare.attr.offset = sub_start;
+    SCIM_RETURN_IF_ERROR(ParseComparison(compare));
+    Node both;
+    both.kind = Node::Kind::kAnd;
+    both.offset = inner.offset;
+    both.children.push_back(std::move(inner));
+    both.children.push_back(std::move(compare));
+    return both;
+  }
+
+  // The operator and value of `node`, whose attribute path is parsed.
+  Status ParseComparison(Node& node) {
     node.kind = Node::Kind::kCompare;
     SkipWs();
     size_t op_start = pos_;
@@ -259,12 +290,12 @@ class Parser {
     else
       op_ok = false;
     if (!op_ok) return Fail("expected comparison operator", op_start);
-    if (node.op == CompareOp::kPr) return node;
+    if (node.op == CompareOp::kPr) return OkStatus();
     SkipWs();
     auto value = ParseValue();
     if (!value.ok()) return value.error();
     node.value = std::move(*value);
-    return node;
+    return OkStatus();
   }
 
   // "(" filter ")" with pos_ at the "(".

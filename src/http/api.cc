@@ -109,14 +109,21 @@ void Api::RegisterResourceType(Pistache::Rest::Router& router, const schema::Res
             [this, t](const HttpRequest& r, const Caller& c) { return scim_.Delete(r, c, *t); });
 }
 
+// RFC 7644 §4: discovery endpoints do not filter; a filter there SHALL be answered with 403.
+HttpResponse RefuseFilter() {
+  return ErrorResponse(ErrorCode::kForbidden, "filtering is not supported on discovery endpoints");
+}
+
 void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
   using M = Pistache::Http::Method;
   ScimRoute(router, M::Get, "/scim/v2/ServiceProviderConfig", Scope::kRead,
             [this](const HttpRequest& r, const Caller&) {
+              if (r.Query("filter")) return RefuseFilter();
               return discovery_.ServiceProviderConfig(scim_.BaseUrl(r));
             });
   ScimRoute(router, M::Get, "/scim/v2/ResourceTypes", Scope::kRead,
             [this](const HttpRequest& r, const Caller&) {
+              if (r.Query("filter")) return RefuseFilter();
               return discovery_.ResourceTypes(scim_.BaseUrl(r));
             });
   ScimRoute(router, M::Get, "/scim/v2/ResourceTypes/:name", Scope::kRead,
@@ -125,6 +132,7 @@ void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
             });
   ScimRoute(router, M::Get, "/scim/v2/Schemas", Scope::kRead,
             [this](const HttpRequest& r, const Caller&) {
+              if (r.Query("filter")) return RefuseFilter();
               return discovery_.Schemas(scim_.BaseUrl(r));
             });
   ScimRoute(router, M::Get, "/scim/v2/Schemas/:urn", Scope::kRead,

@@ -220,6 +220,9 @@ class Coercer {
           return Single(attr, *json::FindMemberCI(only, "value"), where, keep_read_only);
         }
         if (!only.IsObject() && !only.IsArray()) return Single(attr, only, where, keep_read_only);
+        if (only.IsObject() && attr.type == AttributeType::kComplex) {
+          return Single(attr, only, where, keep_read_only);  // [{"value": id}] for manager
+        }
       }
       return InvalidValue(where + " is single-valued; an array was given");
     }

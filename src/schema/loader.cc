@@ -186,6 +186,17 @@ Status ReadSchema(const json::Value& obj, const Context& file, Schema& out) {
   return OkStatus();
 }
 
+Status ReadToleratedSchemas(const json::Value& obj, const Context& ctx, ResourceType& out) {
+  const json::Value* tolerated = json::FindMemberCI(obj, "x-scimdToleratedSchemas");
+  if (tolerated == nullptr) return OkStatus();
+  if (!tolerated->IsArray()) return ctx.Fail("\"x-scimdToleratedSchemas\" must be an array");
+  for (const json::Value& urn : tolerated->GetArray()) {
+    if (!urn.IsString()) return ctx.Fail("\"x-scimdToleratedSchemas\" must hold strings");
+    out.tolerated_schemas.emplace_back(json::View(urn));
+  }
+  return OkStatus();
+}
+
 Status ReadExtensions(const json::Value& obj, const Context& ctx, ResourceType& out) {
   const json::Value* exts = json::FindMemberCI(obj, "schemaExtensions");
   if (exts == nullptr || exts->IsNull()) return OkStatus();
@@ -197,7 +208,7 @@ Status ReadExtensions(const json::Value& obj, const Context& ctx, ResourceType& 
     SCIM_RETURN_IF_ERROR(ReadBool(item, "required", ctx, ref.required));
     out.extensions.push_back(std::move(ref));
   }
-  return OkStatus();
+  return ReadToleratedSchemas(obj, ctx, out);
 }
 
 // RFC 7643 §6: name, endpoint and schema are required; id defaults to the name.

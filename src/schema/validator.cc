@@ -64,6 +64,13 @@ class Normalizer {
     return nullptr;
   }
 
+  bool IsTolerated(std::string_view urn) const {
+    for (const std::string& tolerated : type_.tolerated_schemas) {
+      if (EqualsIgnoreCase(tolerated, urn)) return true;
+    }
+    return false;
+  }
+
   void ListSchema(const SchemaPart& part) {
     for (const Schema* listed : listed_schemas_) {
       if (listed == part.schema) return;
@@ -79,6 +86,7 @@ class Normalizer {
     }
     for (const json::Value& urn : schemas->GetArray()) {
       if (!urn.IsString()) return Syntax("\"schemas\" must be an array of schema URNs");
+      if (IsTolerated(json::View(urn))) continue;
       SchemaPart* part = FindPart(json::View(urn));
       if (part == nullptr) {
         return Syntax("unknown schema \"" + std::string(json::View(urn).substr(0, 200)) +

@@ -111,6 +111,13 @@ bool EnforcesCanonical(const Attribute& parent, const Attribute& sub) {
 
 Status NormalizeComplex(const Attribute& attr, const json::Value& in, const std::string& path,
                         json::Allocator& alloc, json::Value& out) {
+  if (!attr.multi_valued && !in.IsObject() && !in.IsArray() && !in.IsNull() &&
+      attr.FindSub("value") != nullptr) {
+    // Entra ID sends the Enterprise manager as the manager's id alone: {"value": id}.
+    json::Value wrapped(rapidjson::kObjectType);
+    wrapped.AddMember("value", json::Value(in, alloc), alloc);
+    return NormalizeComplex(attr, wrapped, path, alloc, out);
+  }
   if (!in.IsObject()) return Invalid(path, "expected a complex value (JSON object)");
   out.SetObject();
   std::set<std::string> seen;
@@ -179,6 +186,10 @@ Status NormalizeMulti(const Attribute& attr, const json::Value& in, const std::s
 Status NormalizeValue(const Attribute& attr, const json::Value& in, const std::string& path,
                       bool enforce_canonical, json::Allocator& alloc, json::Value& out) {
   if (attr.multi_valued) return NormalizeMulti(attr, in, path, enforce_canonical, alloc, out);
+  if (in.IsArray() && in.Size() == 1 && attr.type == schema::AttributeType::kComplex) {
+    // Entra ID's legacy form of a singular complex value: a one-element array.
+    return NormalizeOne(attr, in[0], path, enforce_canonical, alloc, out);
+  }
   if (in.IsArray()) return Invalid(path, "single-valued; an array is not allowed");
   return NormalizeOne(attr, in, path, enforce_canonical, alloc, out);
 }

@@ -3,6 +3,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "scim/common/clock.h"
+
 namespace scim::store {
 namespace {
 
@@ -68,6 +70,24 @@ Status ReplaceMembers(soci::session& s, const std::string& tenant, const std::st
 
 }  // namespace
 
+void TouchResource(soci::session& s, const std::string& tenant, const std::string& id,
+                   const std::string& now) {
+  s << "UPDATE resources SET version = version + 1, last_modified = :now WHERE tenant = :t AND "
+       "id = :id",
+      soci::use(now, "now"), soci::use(tenant, "t"), soci::use(id, "id");
+}
+
+std::vector<std::string> GroupsContaining(soci::session& s, const std::string& tenant,
+                                          const std::string& member_id) {
+  std::vector<std::string> groups;
+  soci::rowset<std::string> rows =
+      (s.prepare << "SELECT group_id FROM group_members WHERE tenant = :t AND member_id = :m "
+                    "ORDER BY group_id",
+       soci::use(tenant, "t"), soci::use(member_id, "m"));
+  for (const std::string& g : rows) groups.push_back(g);
+  return groups;
+}
+
 std::vector<Member> LoadMemberRows(soci::session& s, const std::string& tenant,
                                    const std::string& group_id) {
   std::vector<Member> members;
@@ -79,6 +99,14 @@ std::vector<Member> LoadMemberRows(soci::session& s, const std::string& tenant,
   return members;
 }
 
+// A member's `groups` changed with the membership: its version moves so that ETags stay honest.
+void TouchMembers(soci::session& s, const std::string& tenant, const MembershipDelta& delta) {
+  if (delta.empty()) return;
+  std::string now = NowTimestamp();
+  for (const Member& m : delta.added) TouchResource(s, tenant, m.id, now);
+  for (const Member& m : delta.removed) TouchResource(s, tenant, m.id, now);
+}
+
 Result<MembershipDelta> ApplyMembership(soci::session& s, const std::string& tenant,
                                         const std::string& group_id,
                                         const MembershipChange& change) {
@@ -86,6 +114,7 @@ Result<MembershipDelta> ApplyMembership(soci::session& s, const std::string& ten
   delta.replaced = change.replace_all;
   if (change.replace_all) {
     SCIM_RETURN_IF_ERROR(ReplaceMembers(s, tenant, group_id, change.add, delta));
+    TouchMembers(s, tenant, delta);
     return delta;
   }
   if (change.remove_all) {
@@ -97,6 +126,7 @@ Result<MembershipDelta> ApplyMembership(soci::session& s, const std::string& ten
     if (DeleteRow(s, tenant, group_id, id)) delta.removed.push_back({id, ""});
   }
   SCIM_RETURN_IF_ERROR(AddMembers(s, tenant, group_id, change.add, delta));
+  TouchMembers(s, tenant, delta);
   return delta;
 }
 

@@ -26,6 +26,14 @@ Result<MembershipDelta> ApplyMembership(soci::session& s, const std::string& ten
                                         const std::string& group_id,
                                         const MembershipChange& change);
 
+// Bumps a resource's version and lastModified (its `groups` or `members` changed indirectly).
+void TouchResource(soci::session& s, const std::string& tenant, const std::string& id,
+                   const std::string& now);
+
+// The groups `member_id` belongs to directly.
+std::vector<std::string> GroupsContaining(soci::session& s, const std::string& tenant,
+                                          const std::string& member_id);
+
 // Deletes every row where `id` is the group or the member.
 void DeleteMembershipsOf(soci::session& s, const std::string& tenant, const std::string& id);
 

@@ -37,6 +37,28 @@ bool SameStoredData(const StoredRow& row, const json::Value& resource) {
   return stored == updated;
 }
 
+// A group lost `member` because the member was deleted: its version moves and downstream
+// systems get a members-removed event like any PATCH.
+void RecordMemberGone(soci::session& s, const WriteContext& ctx, const std::string& group_id,
+                      const Member& member) {
+  StoredRow group;
+  group.id = group_id;
+  s << "SELECT data, created, last_modified, version FROM resources WHERE tenant = :t AND id = :id",
+      soci::use(ctx.tenant, "t"), soci::use(group_id, "id"), soci::into(group.data),
+      soci::into(group.created), soci::into(group.last_modified), soci::into(group.version);
+  if (!s.got_data()) return;
+  group.version += 1;
+  group.last_modified = NowTimestamp();
+  s << "UPDATE resources SET version = :v, last_modified = :lm WHERE tenant = :t AND id = :id",
+      soci::use(group.version, "v"), soci::use(group.last_modified, "lm"),
+      soci::use(ctx.tenant, "t"), soci::use(group_id, "id");
+  json::Document snapshot = EventSnapshot(s, ctx.tenant, "Group", group);
+  MembershipDelta delta;
+  delta.removed.push_back(member);
+  RecordChange(s, ctx.tenant, ctx.actor, "Group", group_id, events::ChangeKind::kPatched,
+               group.version, &snapshot, &delta);
+}
+
 }  // namespace
 
 ResourceStore::ResourceStore(std::shared_ptr<Database> db,
@@ -133,8 +155,15 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
+    std::vector<std::string> parents = GroupsContaining(s, ctx.tenant, id);
+    std::vector<Member> members = LoadMemberRows(s, ctx.tenant, id);
     DeleteMembershipsOf(s, ctx.tenant, id);
     DeleteResourceRows(s, ctx.tenant, id);
+    std::string now = NowTimestamp();
+    for (const Member& m : members) TouchResource(s, ctx.tenant, m.id, now);
+    for (const std::string& parent : parents) {
+      RecordMemberGone(s, ctx, parent, Member{id, resource_type});
+    }
     RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, events::ChangeKind::kDeleted,
                  row->version + 1, nullptr, nullptr);
     return OkStatus();

@@ -134,6 +134,7 @@ json::Document AssembleResource(soci::session& s, const std::string& tenant,
     ReadGroups(s, tenant, row.id, groups, alloc);
     if (!groups.Empty()) doc.AddMember("groups", groups, alloc);
   }
+  if (resource_type == "User") FillManagerDisplayName(s, tenant, doc, alloc);  // follows renames
   json::Value meta(rapidjson::kObjectType);
   meta.AddMember("resourceType", json::String(resource_type, alloc), alloc);
   meta.AddMember("created", json::String(row.created, alloc), alloc);

@@ -66,6 +66,13 @@ BOOST_AUTO_TEST_CASE(and_binds_tighter_than_or) {
   BOOST_TEST(MustParse("a pr and b pr and c pr").children.size() == 3u);
 }
 
+// Microsoft Entra ID's `attr[filter].sub op value` means `attr[filter and sub op value]`.
+BOOST_AUTO_TEST_CASE(entra_value_path_comparison) {
+  Node entra = MustParse("emails[type eq \"work\"].value eq \"x@example.com\"");
+  Node rfc = MustParse("emails[type eq \"work\" and value eq \"x@example.com\"]");
+  BOOST_TEST(SameTree(entra, rfc));
+}
+
 BOOST_AUTO_TEST_CASE(parentheses_and_not) {
   BOOST_TEST(Canon("(a pr or b pr) and c pr") == "(a pr or b pr) and c pr");
   BOOST_TEST(Canon("((a pr))") == "a pr");
@@ -221,8 +228,9 @@ BOOST_AUTO_TEST_CASE(errors_carry_offsets) {
   BOOST_TEST(ParseError("name. pr") == "invalid sub-attribute name at offset 5");
   BOOST_TEST(ParseError(":name pr") == "invalid schema URN at offset 0");
   BOOST_TEST(ParseError("emails[type eq \"work\"") == "expected ']' at offset 21");
-  BOOST_TEST(ParseError("emails[type eq \"work\"].value eq \"x\"") ==
-             "expected 'and', 'or' or end of filter at offset 22");
+  BOOST_TEST(ParseError("emails[type eq \"work\"].value") == "expected comparison operator at offset 28");
+  BOOST_TEST(ParseError("emails[type eq \"work\"]. eq \"x\"") ==
+             "expected sub-attribute name at offset 23");
   BOOST_TEST(ParseError("emails[addresses[type pr]]") == "nested value filter at offset 16");
   BOOST_TEST(ParseError("name.givenName[x pr]") ==
              "a value filter must follow an attribute without sub-attribute at offset 14");

@@ -56,6 +56,10 @@ struct ResourceType {
   std::string description;
   std::string schema;  // core schema URN
   std::vector<SchemaExtensionRef> extensions;
+  // Schema URNs that clients list in `schemas` although they define nothing scimd stores (Entra
+  // ID sends Microsoft's ADSCIM Group URN): accepted and dropped on input, never advertised.
+  // From the non-standard "x-scimdToleratedSchemas" key of resource_types.json.
+  std::vector<std::string> tolerated_schemas;
 };
 
 // The common attributes of RFC 7643 §3.1 (id, externalId, meta and its sub-attributes), which no
