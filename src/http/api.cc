@@ -165,6 +165,18 @@ void Api::RegisterOperations(Pistache::Rest::Router& router) {
     r.body = ping.ok() ? "{\"status\":\"ready\"}" : "{\"status\":\"database unavailable\"}";
     return r;
   });
+  // Pistache's Router::route inserts a method's route table on first use; registering a route
+  // for every method before the server starts keeps that from racing between I/O threads.
+  Route(router, M::Head, "/healthz", [](const HttpRequest&) {
+    HttpResponse r;
+    r.status = 204;
+    return r;
+  });
+  for (M method : {M::Options, M::Trace, M::Connect}) {
+    Route(router, method, "/healthz", [](const HttpRequest&) {
+      return ErrorResponse(ErrorCode::kNotImplemented, "method not supported");
+    });
+  }
   Route(router, M::Get, "/metrics", [this](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
