@@ -352,6 +352,21 @@ class RfcPatchExamples(ConformanceCase):
         self.assertEqual(self.get(f"/Users/{self.babs_id}").json["nickName"], "Babs")
         resp = self.get(f"/Users/{self.babs_id}", headers={"If-None-Match": etag})
         self.assertEqual(resp.status, 200, resp)
+        # the same guard on PUT and DELETE
+        current = self.get(f"/Users/{self.babs_id}").json
+        put_body = {"schemas": [USER_URN], "userName": current["userName"], "nickName": "Stale"}
+        self.assertScimError(self.put(f"/Users/{self.babs_id}", put_body,
+                                      headers={"If-Match": etag}), 412)
+        self.assertScimError(self.delete(f"/Users/{self.babs_id}", headers={"If-Match": etag}),
+                             412)
+        self.assertVersionKept(current, self.get(f"/Users/{self.babs_id}").json)
+        replaced = self.assertUser(self.put(f"/Users/{self.babs_id}", put_body,
+                                            headers={"If-Match": current["meta"]["version"]}),
+                                   200, self.babs_id)
+        self.assertVersionMoved(current, replaced)
+        resp = self.delete(f"/Users/{self.babs_id}",
+                           headers={"If-Match": replaced["meta"]["version"]})
+        self.assertEqual(resp.status, 204, resp)
 
     # RFC 7644 §3.1 / §8.1: the request media type, with a charset parameter, and plain JSON.
     def test_patch_media_types(self):
