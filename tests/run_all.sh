@@ -138,15 +138,19 @@ build_fuzz() {
   build_targets build-fuzz '^fuzz_'
 }
 
-# run_fuzzer BINARY: runs one libFuzzer binary for FUZZ_SECONDS over a temp copy of its corpus
-# (and tests/fuzz/<name>.dict if present); its output goes to $WORK/fuzz-<name>.log.
+# run_fuzzer BINARY: runs one libFuzzer binary fuzz_<name> for FUZZ_SECONDS over a temp copy of
+# its seeds tests/fuzz/corpus/<name>/ (and tests/fuzz/fuzz_<name>.dict if present); its output
+# goes to $WORK/fuzz-fuzz_<name>.log.
 run_fuzzer() {
   local bin=$1 name corpus dict_args=()
   name=$(basename "$bin")
   corpus="$WORK/corpus-$name"
   mkdir -p "$corpus" "$ARTIFACTS"
-  if [[ -d "tests/fuzz/corpus/$name" ]]; then
-    cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+  if [[ -d "tests/fuzz/corpus/${name#fuzz_}" ]]; then
+    cp -r "tests/fuzz/corpus/${name#fuzz_}/." "$corpus/"
+  else
+    echo "run_fuzzer: no seed corpus tests/fuzz/corpus/${name#fuzz_}/" >&2
+    return 1
   fi
   if [[ -f "tests/fuzz/$name.dict" ]]; then
     dict_args=("-dict=tests/fuzz/$name.dict")

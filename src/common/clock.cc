@@ -84,6 +84,12 @@ std::optional<std::string> NormalizeTimestamp(std::string_view s) {
   tm.tm_min = mi;
   tm.tm_sec = ss;
   long long utc = static_cast<long long>(timegm(&tm)) - offset;
+  // The offset (or a leap second) can carry the instant out of years 0000-9999, which the
+  // four-digit form cannot write ("9999-12-31T23:59:59-01:00" would become "10000-...", which
+  // does not parse back and breaks the text order).
+  constexpr long long kFirstSecond = -62167219200LL;  // 0000-01-01T00:00:00Z
+  constexpr long long kLastSecond = 253402300799LL;   // 9999-12-31T23:59:59Z
+  if (utc < kFirstSecond || utc > kLastSecond) return std::nullopt;
   return FormatMillis(utc * 1000 + millis);
 }
 

@@ -187,15 +187,16 @@ class Coercer {
   explicit Coercer(json::Allocator& alloc) : alloc_(alloc) {}
 
   // A value for the whole attribute: an array for multi-valued attributes (a single element is
-  // wrapped), a single value otherwise. `in` must not be null.
-  Result<json::Value> Whole(const Attribute& attr, const json::Value& in,
-                            const std::string& where) {
+  // wrapped), a single value otherwise. `in` must not be null. `parent` is the attribute `attr`
+  // is a sub-attribute of (nullptr for a top-level attribute).
+  Result<json::Value> Whole(const Attribute& attr, const json::Value& in, const std::string& where,
+                            const Attribute* parent = nullptr) {
     if (!attr.multi_valued)
-      return Single(attr, in, where, attr.mutability == Mutability::kReadOnly);
+      return Single(attr, in, where, attr.mutability == Mutability::kReadOnly, parent);
     json::Value out(rapidjson::kArrayType);
     auto add = [&](const json::Value& element) -> Status {
       if (element.IsNull()) return OkStatus();
-      auto coerced = Single(attr, element, where, attr.mutability == Mutability::kReadOnly);
+      auto coerced = Single(attr, element, where, attr.mutability == Mutability::kReadOnly, parent);
       if (!coerced.ok()) return coerced.error();
       out.PushBack(*coerced, alloc_);
       return OkStatus();
@@ -210,18 +211,20 @@ class Coercer {
 
   // One value of the attribute's type (one element, for a multi-valued attribute).
   Result<json::Value> Single(const Attribute& attr, const json::Value& in, const std::string& where,
-                             bool keep_read_only) {
+                             bool keep_read_only, const Attribute* parent = nullptr) {
     // Entra ID before 2020 sent singular attributes as [{"value": v}]; unwrap that form.
     if (!attr.multi_valued && in.IsArray()) {
       if (in.Size() == 1) {
         const json::Value& only = in[0];
         if (only.IsObject() && only.MemberCount() == 1 && json::FindMemberCI(only, "value") &&
             attr.type != AttributeType::kComplex) {
-          return Single(attr, *json::FindMemberCI(only, "value"), where, keep_read_only);
+          return Single(attr, *json::FindMemberCI(only, "value"), where, keep_read_only, parent);
         }
-        if (!only.IsObject() && !only.IsArray()) return Single(attr, only, where, keep_read_only);
+        if (!only.IsObject() && !only.IsArray()) {
+          return Single(attr, only, where, keep_read_only, parent);
+        }
         if (only.IsObject() && attr.type == AttributeType::kComplex) {
-          return Single(attr, only, where, keep_read_only);  // [{"value": id}] for manager
+          return Single(attr, only, where, keep_read_only, parent);  // [{"value": id}] (manager)
         }
       }
       return InvalidValue(where + " is single-valued; an array was given");
@@ -231,7 +234,7 @@ class Coercer {
       case AttributeType::kReference:
       case AttributeType::kBinary:
         if (!in.IsString()) return InvalidValue(where + " must be a string");
-        return json::Value(in, alloc_);
+        return Canonical(attr, parent, in);
       case AttributeType::kBoolean:
         if (in.IsBool()) return json::Value(in.GetBool());
         // Entra ID sends booleans as "True"/"False".
@@ -257,6 +260,22 @@ class Coercer {
   }
 
  private:
+  // A string value in the schema's spelling when it matches one of the attribute's
+  // canonicalValues case-insensitively, as schema::NormalizeResource stores it (so a PATCH stores
+  // what a PUT of the same value would): not for the "type" of a multi-valued attribute, whose
+  // canonical values are only suggestions (RFC 7643 §2.4). A value matching none is kept as is;
+  // the final NormalizeResource check rejects it.
+  json::Value Canonical(const Attribute& attr, const Attribute* parent, const json::Value& in) {
+    bool suggested_only =
+        parent != nullptr && parent->multi_valued && EqualsIgnoreCase(attr.name, "type");
+    if (!suggested_only) {
+      for (const std::string& canonical : attr.canonical_values) {
+        if (EqualsIgnoreCase(canonical, json::View(in))) return json::String(canonical, alloc_);
+      }
+    }
+    return json::Value(in, alloc_);
+  }
+
   Result<json::Value> Complex(const Attribute& attr, const json::Value& in,
                               const std::string& where, bool keep_read_only) {
     if (!in.IsObject()) {
@@ -265,7 +284,7 @@ class Coercer {
       const Attribute* value_def = attr.FindSub("value");
       if (value_def != nullptr && !attr.multi_valued &&
           (in.IsString() || in.IsNumber() || in.IsBool())) {
-        auto v = Single(*value_def, in, where + ".value", keep_read_only);
+        auto v = Single(*value_def, in, where + ".value", keep_read_only, &attr);
         if (!v.ok()) return v;
         json::Value out(rapidjson::kObjectType);
         out.AddMember(json::String(value_def->name, alloc_), *v, alloc_);
@@ -284,8 +303,9 @@ class Coercer {
       // readOnly sub-attributes sent by clients are ignored (RFC 7643 §2.2), unless the whole
       // attribute is readOnly, in which case any change is refused later.
       if (sub->mutability == Mutability::kReadOnly && !keep_read_only) continue;
-      auto v = sub->multi_valued ? Whole(*sub, it->value, where + "." + sub->name)
-                                 : Single(*sub, it->value, where + "." + sub->name, keep_read_only);
+      auto v = sub->multi_valued
+                   ? Whole(*sub, it->value, where + "." + sub->name, &attr)
+                   : Single(*sub, it->value, where + "." + sub->name, keep_read_only, &attr);
       if (!v.ok()) return v;
       SetMember(out, sub->name, *v, alloc_);
     }
@@ -635,7 +655,7 @@ class Engine {
     json::Value element(rapidjson::kObjectType);
     for (const auto& [sub, literal] : *terms) {
       json::Value raw = BoundValueToJson(literal, alloc_);
-      auto v = coercer_.Single(*sub, raw, t.attr->name + "." + sub->name, false);
+      auto v = coercer_.Single(*sub, raw, t.attr->name + "." + sub->name, false, t.attr);
       if (!v.ok()) return v;
       SetMember(element, sub->name, *v, alloc_);
     }
@@ -686,7 +706,7 @@ class Engine {
       return SetSub(t, value);
     }
     // With a value filter.
-    auto coerced = t.sub ? coercer_.Whole(*t.sub, value, where + "." + t.sub->name)
+    auto coerced = t.sub ? coercer_.Whole(*t.sub, value, where + "." + t.sub->name, t.attr)
                          : coercer_.Single(attr, value, where, false);
     if (!coerced.ok()) return coerced.error();
     std::vector<size_t> matches = Matching(t);
@@ -729,7 +749,7 @@ class Engine {
   }
 
   Status SetSub(const Target& t, const json::Value& value) {
-    auto coerced = coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name);
+    auto coerced = coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name, t.attr);
     if (!coerced.ok()) return coerced.error();
     json::Value* cur = Current(t);
     if (cur == nullptr || !cur->IsObject()) {
@@ -764,7 +784,7 @@ class Engine {
       }
       return SetSub(t, value);
     }
-    auto coerced = t.sub ? coercer_.Whole(*t.sub, value, where + "." + t.sub->name)
+    auto coerced = t.sub ? coercer_.Whole(*t.sub, value, where + "." + t.sub->name, t.attr)
                          : coercer_.Single(attr, value, where, false);
     if (!coerced.ok()) return coerced.error();
     std::vector<size_t> matches = Matching(t);

@@ -229,6 +229,7 @@ class Normalizer {
     if (attr.type != AttributeType::kComplex || attr.multi_valued || old == nullptr) {
       return OkStatus();
     }
+    bool created = false;
     for (const Attribute& sub : attr.sub_attributes) {
       if (sub.mutability != Mutability::kImmutable) continue;
       const json::Value* old_sub = json::FindMemberCI(*old, sub.name);
@@ -238,8 +239,35 @@ class Normalizer {
         target.AddMember(json::String(attr.name, alloc_), json::Value(rapidjson::kObjectType),
                          alloc_);
         now = json::FindMemberCI(target, attr.name);
+        created = true;
       }
       SCIM_RETURN_IF_ERROR(CheckImmutableIn(sub, path + "." + sub.name, old_sub, *now));
+    }
+    // A complex value the body left out, brought back for its immutable sub-attributes, keeps
+    // its stored required sub-attributes too (RFC 7644 §3.5.1 lets the service keep omitted
+    // values), so that it stays valid; without them it is refused.
+    if (created) {
+      json::Value* now = json::FindMemberCI(target, attr.name);
+      SCIM_RETURN_IF_ERROR(KeepRequired(attr.sub_attributes, *old, *now, path + "."));
+    }
+    return OkStatus();
+  }
+
+  // Copies into `target` the required attributes of `attrs` it lacks from `old`; then fails
+  // (kInvalidValue) if one is still missing or blank.
+  Status KeepRequired(const std::vector<Attribute>& attrs, const json::Value& old,
+                      json::Value& target, const std::string& prefix) {
+    for (const Attribute& a : attrs) {
+      if (!a.required || a.mutability == Mutability::kReadOnly) continue;
+      const json::Value* v = json::FindMemberCI(target, a.name);
+      const json::Value* stored = json::FindMemberCI(old, a.name);
+      if (v == nullptr && stored != nullptr && !stored->IsNull()) {
+        target.AddMember(json::String(a.name, alloc_), json::Value(*stored, alloc_), alloc_);
+        v = json::FindMemberCI(target, a.name);
+      }
+      if (v == nullptr || (v->IsString() && Trim(json::View(*v)).empty())) {
+        return Invalid("required attribute '" + prefix + a.name + "' is missing or empty");
+      }
     }
     return OkStatus();
   }
@@ -249,9 +277,15 @@ class Normalizer {
       const json::Value* old =
           part.is_core ? &existing : json::FindMemberCI(existing, part.schema->id);
       if (old == nullptr || !old->IsObject()) continue;
+      bool was_empty = part.object.MemberCount() == 0;
       for (const Attribute& attr : part.schema->attributes) {
         SCIM_RETURN_IF_ERROR(
             CheckImmutableAttribute(attr, PathOf(part, attr.name), old, part.object));
+      }
+      // An extension the body left out, brought back by its immutable attributes: likewise.
+      if (!part.is_core && was_empty && part.object.MemberCount() > 0) {
+        SCIM_RETURN_IF_ERROR(
+            KeepRequired(part.schema->attributes, *old, part.object, part.schema->id + ":"));
       }
     }
     return OkStatus();

@@ -181,6 +181,28 @@ BOOST_AUTO_TEST_CASE(group_extension_attributes) {
       Contains(out.changed_attributes, "urn:scimd:params:scim:schemas:extension:2.0:Group:kind"));
 }
 
+// canonicalValues are stored in the schema's spelling, as a POST or PUT stores them (found by
+// tests/fuzz/fuzz_patch: PATCH stored "Organization" where PUT stores "organization"); the
+// suggested "type" values of multi-valued attributes keep the client's spelling, as in PUT.
+BOOST_AUTO_TEST_CASE(canonical_values_in_the_schema_spelling) {
+  json::Document group = BaseGroup();
+  Ok(Patch(GroupType(), Ops(R"([{"op": "add", "value": "Organization",
+      "path": "urn:scimd:params:scim:schemas:extension:2.0:Group:kind"}])"),
+           group));
+  SCIM_CHECK_JSON(*Get(group, "urn:scimd:params:scim:schemas:extension:2.0:Group"),
+                  R"({"kind": "organization"})");
+  const PatchOutcome& same = Ok(Patch(GroupType(), Ops(R"([{"op": "replace",
+      "value": {"urn:scimd:params:scim:schemas:extension:2.0:Group": {"kind": "ORGANIZATION"}}}])"),
+                                      group));
+  BOOST_CHECK(!same.modified);
+
+  json::Document user = PlainUser();
+  Ok(Patch(UserType(), Ops(R"([{"op": "add", "path": "emails",
+      "value": [{"value": "a@example.com", "type": "Work"}]}])"),
+           user));
+  SCIM_CHECK_JSON(*Get(user, "emails"), R"([{"value": "a@example.com", "type": "Work"}])");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

@@ -397,6 +397,48 @@ BOOST_AUTO_TEST_CASE(OmittedImmutableKeepsStoredValue) {
   BOOST_TEST(Str(Member(*Member(out, "spec"), "level")) == "high");
 }
 
+// Found by tests/fuzz/fuzz_resource: a PUT without "spec" kept {"code": "C1"} alone, without the
+// required spec.level, and the stored resource no longer validated. The stored required
+// sub-attributes are kept with the immutable one.
+BOOST_AUTO_TEST_CASE(OmittedComplexWithImmutableSubKeepsItsRequiredSubs) {
+  const std::string existing = R"({"schemas": ["urn:test:Widget"], "label": "w",
+      "spec": {"code": "C1", "note": "n", "level": "low"}})";
+  json::Document out;
+  Status status = Replace(existing, std::string(kWidgetHead) + R"("count": 1})", out);
+  BOOST_REQUIRE_MESSAGE(status.ok(), ErrorOf(status));
+  BOOST_TEST(json::Serialize(*Member(out, "spec")) == R"({"code":"C1","level":"low"})");
+  json::Document again;
+  json::Document stored = ParseJson(json::Serialize(out));
+  Status valid = NormalizeResource(testing::Widgets(), testing::WidgetType(), stored,
+                                   WriteMode::kReplace, &stored, again);
+  BOOST_TEST(valid.ok(), ErrorOf(valid));
+}
+
+// Likewise an extension the PUT left out, brought back by its immutable attribute.
+BOOST_AUTO_TEST_CASE(OmittedExtensionWithImmutableAttributeKeepsItsRequired) {
+  auto registry = Registry::LoadFromTexts(
+      {{"widget.json", testing::kWidgetSchema},
+       {"ext.json", R"({"id": "urn:test:WidgetSite", "name": "Site", "attributes": [
+           {"name": "site", "type": "string", "required": true},
+           {"name": "rack", "type": "integer"},
+           {"name": "installedAt", "type": "dateTime", "mutability": "immutable"}]})"},
+       {"type.json", R"({"name": "Widget", "endpoint": "/Widgets", "schema": "urn:test:Widget",
+           "schemaExtensions": [{"schema": "urn:test:WidgetSite", "required": false}]})"}});
+  BOOST_REQUIRE_MESSAGE(registry.ok(), ErrorOf(registry));
+  const ResourceType& type = *(*registry)->FindResourceType("Widget");
+  json::Document existing = ParseJson(R"({"schemas": ["urn:test:Widget", "urn:test:WidgetSite"],
+      "label": "w", "urn:test:WidgetSite": {"site": "Lyon", "rack": 4,
+                                           "installedAt": "2024-01-02T00:00:00.000Z"}})");
+  json::Document input = ParseJson(std::string(kWidgetHead) + R"("count": 1})");
+  json::Document out;
+  Status status = NormalizeResource(**registry, type, input, WriteMode::kReplace, &existing, out);
+  BOOST_REQUIRE_MESSAGE(status.ok(), ErrorOf(status));
+  BOOST_TEST(json::Serialize(*Member(out, "urn:test:WidgetSite")) ==
+             R"({"installedAt":"2024-01-02T00:00:00.000Z","site":"Lyon"})");
+  BOOST_TEST(json::Serialize(*Member(out, "schemas")) ==
+             R"(["urn:test:Widget","urn:test:WidgetSite"])");
+}
+
 BOOST_AUTO_TEST_CASE(ImmutableIsFreeOnCreateAndWhenUnset) {
   json::Document out = NormalizedWidget(R"("serial": "SN-9")");
   BOOST_TEST(Str(Member(out, "serial")) == "SN-9");
