@@ -83,7 +83,11 @@ std::optional<std::string> NormalizeTimestamp(std::string_view s) {
   tm.tm_hour = hh;
   tm.tm_min = mi;
   tm.tm_sec = ss;
-  long long utc = static_cast<long long>(timegm(&tm)) - offset;
+  std::time_t local = timegm(&tm);
+  std::tm check{};
+  gmtime_r(&local, &check);
+  if (check.tm_mday != day || check.tm_mon != mon - 1) return std::nullopt;  // "2021-02-31"
+  long long utc = static_cast<long long>(local) - offset;
   // The offset (or a leap second) can carry the instant out of years 0000-9999, which the
   // four-digit form cannot write ("9999-12-31T23:59:59-01:00" would become "10000-...", which
   // does not parse back and breaks the text order).

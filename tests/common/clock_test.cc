@@ -22,6 +22,15 @@ BOOST_AUTO_TEST_CASE(normalizes_to_utc_milliseconds) {
   BOOST_CHECK(!NormalizeTimestamp("2010-13-23T04:56:22Z"));
 }
 
+// A day the month does not have is not rolled over into the next month.
+BOOST_AUTO_TEST_CASE(rejects_days_the_month_does_not_have) {
+  BOOST_CHECK(!NormalizeTimestamp("2021-02-31T00:00:00Z"));
+  BOOST_CHECK(!NormalizeTimestamp("2021-04-31T00:00:00Z"));
+  BOOST_CHECK(!NormalizeTimestamp("2021-02-29T00:00:00Z"));
+  BOOST_CHECK_EQUAL(NormalizeTimestamp("2024-02-29T00:00:00Z").value_or("-"),
+                    "2024-02-29T00:00:00.000Z");
+}
+
 // Found by tests/fuzz/fuzz_resource: an offset that carries the instant past year 9999 or before
 // year 0000 gave "10000-01-01T23:58:59.000Z" / "-001-12-31T23:59:00.000Z", which
 // NormalizeTimestamp itself rejects and which break the text order of stored timestamps.
