@@ -16,7 +16,9 @@ User i (1 <= i <= N):
                       {value: u<i>@home.example.net, type: home}]
     active           false when i % 10 == 0, else true (90 % active)
     enterprise       employeeNumber %07d, costCenter CC-<1000 + i % 50>, department DEPT[i % 12]
-    created          2023-01-01T00:00:00.000Z + 30 s * i (lastModified the same, version 1)
+    created          2023-01-01T00:00:00.000Z + 30 s * i; lastModified 15 s later and version
+                     2 + the number of benchmark groups it is in (it was created, then added to
+                     its groups: every membership added bumps the member's version)
     member of group  (i % G) + 1
 Group g (1 <= g <= G): id %08x-0000-4000-9000-%012x, displayName "Group %04d", externalId grp-<g>.
 Benchmark group of size S: id %08x-0000-4000-a000-%012x of (S), displayName "bench-members-<S>",
@@ -93,7 +95,7 @@ def ts(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(BASE_EPOCH + seconds))
 
 
-def user_fields(i):
+def user_fields(i, bench_sizes=()):
     given = FIRST[i % 40]
     family = LAST[i % 100] + "-" + code(i // 100)
     return {
@@ -111,6 +113,8 @@ def user_fields(i):
         "costCenter": "CC-%d" % (1000 + i % 50),
         "department": DEPT[i % 12],
         "created": ts(30 * i),
+        "modified": ts(30 * i + 15),
+        "version": 2 + sum(1 for s in bench_sizes if i <= s),
     }
 
 
@@ -227,9 +231,9 @@ class Server:
 class Client:
     """A keep-alive HTTP/1.1 client (sends Connection: keep-alive explicitly)."""
 
-    def __init__(self, port, token):
-        self.port, self.token = port, token
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    def __init__(self, port, token, timeout=600):
+        self.port, self.token, self.timeout = port, token, timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 
     def request(self, method, path, body=None):
         headers = {"Authorization": "Bearer " + self.token, "Connection": "keep-alive",
@@ -246,12 +250,12 @@ class Client:
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
                 if attempt == 2:
                     raise
         if resp.getheader("Connection", "").lower() == "close":
             self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         return resp.status, (json.loads(raw) if raw else None)
 
     def get(self, path):

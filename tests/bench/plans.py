@@ -61,24 +61,26 @@ MARK = "bench-plan-marker"
 
 
 def parse_log(text):
-    """[(sql, params, plan)] for every statement executed in the log excerpt: auto_explain logs
-    the plan at executor end, then log_min_duration_statement the statement, then a DETAIL line
-    with its parameters."""
+    """[(sql, params, plan)] for every statement executed in the log excerpt. The server logs,
+    per statement: `duration: ... execute <name>: SQL`, a DETAIL line with the parameters, then
+    auto_explain's `duration: ... plan:` entry whose `Query Text:` repeats the SQL."""
     entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text)
     out = []
-    pending = None
     for e in entries:
-        m = re.search(r"LOG:\s+duration: [\d.]+ ms\s+plan:\n(.*)", e, re.S)
+        m = re.search(r"LOG:\s+duration: [\d.]+ ms\s+plan:\n\s*Query Text: ([^\n]*)\n(.*)", e, re.S)
         if m:
-            pending = m.group(1).rstrip()
+            sql = m.group(1).strip()
+            for item in reversed(out):
+                if item[0] == sql and item[2] is None:
+                    item[2] = m.group(2).rstrip()
+                    break
             continue
-        m = re.search(r"LOG:\s+duration: [\d.]+ ms\s+(?:execute [^:]*|statement): (.*)", e, re.S)
+        m = re.search(r"LOG:\s+duration: [\d.]+ ms\s+execute [^:]*: (.*)", e, re.S)
         if m:
-            out.append([m.group(1).strip(), {}, pending])
-            pending = None
+            out.append([m.group(1).strip(), {}, None])
             continue
         d = re.search(r"DETAIL:\s+parameters: (.*)", e, re.S)
-        if d and out:
+        if d and out and not out[-1][1]:
             for k, v in re.findall(r"\$(\d+) = '((?:[^']|'')*)'", d.group(1)):
                 out[-1][1][int(k)] = v.replace("''", "'")
     return [tuple(x) for x in out]
@@ -107,6 +109,8 @@ def sqlite_plan(conn, sql, params, with_stats):
             t = time.perf_counter()
             conn.execute(q, bind).fetchall()
             times.append((time.perf_counter() - t) * 1000)
+            if times[-1] > 2000:
+                break
     finally:
         if not with_stats:
             conn.execute("ROLLBACK")
@@ -118,22 +122,17 @@ def sqlite_plan(conn, sql, params, with_stats):
     return "\n".join(lines), statistics.median(times)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pg-db", required=True)
-    ap.add_argument("--pg-log", required=True)
-    ap.add_argument("--sqlite-db")
-    ap.add_argument("--users", type=int, required=True)
-    ap.add_argument("--out", default="/tmp/scimd-bench/plans.md")
-    ap.add_argument("--scimd", default=bc.DEFAULT_SCIMD)
-    args = ap.parse_args()
-    token = bc.create_token(args.scimd, args.pg_db, "bench-plans-%d" % int(time.time()))
-    pg_settings(args.pg_db, True)
+def capture(args, db, users, names, timeout):
+    """{name: (path, [(sql, params, plan)])} for the requests `names` against `db`."""
+    token = bc.create_token(args.scimd, db, "bench-plans-%d" % int(time.time()))
+    pg_settings(db, True)
     captured = {}
     try:
-        with bc.Server(args.scimd, args.pg_db) as srv:
-            c = bc.Client(srv.port, token)
-            for name, path in requests_for(args.users):
+        with bc.Server(args.scimd, db) as srv:
+            c = bc.Client(srv.port, token, timeout=timeout)
+            for name, path in requests_for(users):
+                if name not in names:
+                    continue
                 for attempt in range(2):  # the second run is the one kept: warm caches
                     start = os.path.getsize(args.pg_log)
                     st, body = c.get(path)
@@ -142,28 +141,79 @@ def main():
                     with open(args.pg_log, errors="replace") as f:
                         f.seek(start)
                         text = f.read()
-                stmts = [s for s in parse_log(text) if "FROM resources r" in s[0]]
+                parsed = parse_log(text)
+                stmts = [s for s in parsed if "FROM resources r" in s[0]]
+                groups = [s for s in parsed if "FROM group_members m JOIN resources g" in s[0]]
+                stmts += groups[:1]  # the per-user groups look-up, once
                 captured[name] = (path, stmts)
     finally:
-        pg_settings(args.pg_db, False)
+        pg_settings(db, False)
+    return captured
+
+
+def literal_sql(sql, params):
+    return re.sub(r"\$(\d+)", lambda m: "'%s'" % params[int(m.group(1))].replace("'", "''"), sql)
+
+
+def sqlite_section(out, conn, sql, params):
+    lite = to_sqlite(sql)
+    for stats in (True, False):
+        try:
+            text, ms = sqlite_plan(conn, lite, params, stats)
+        except sqlite3.Error as e:
+            text, ms = "error: %s" % e, float("nan")
+        out.write("SQLite EXPLAIN QUERY PLAN (%s; statement alone through python's sqlite3: %.2f ms):\n\n```\n%s\n```\n\n"
+                  % ("with ANALYZE statistics" if stats else "without sqlite_stat1", ms, text))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pg-db", required=True)
+    ap.add_argument("--pg-log", required=True)
+    ap.add_argument("--sqlite-db")
+    ap.add_argument("--users", type=int, required=True)
+    ap.add_argument("--slow", default="sortBy=name.familyName",
+                    help="requests captured on --small-pg-db instead (their PostgreSQL plan at --users is "
+                         "shown by EXPLAIN without ANALYZE)")
+    ap.add_argument("--small-pg-db")
+    ap.add_argument("--small-users", type=int, default=1000)
+    ap.add_argument("--out", default="/tmp/scimd-bench/plans.md")
+    ap.add_argument("--scimd", default=bc.DEFAULT_SCIMD)
+    args = ap.parse_args()
+    slow = [x for x in args.slow.split(",") if x]
+    names = [n for n, _ in requests_for(args.users)]
+    captured = capture(args, args.pg_db, args.users, [n for n in names if n not in slow], 600)
+    small = {}
+    if args.small_pg_db and slow:
+        small = capture(args, args.small_pg_db, args.small_users, slow, 600)
     conn = sqlite3.connect(bc.sqlite_path(args.sqlite_db), isolation_level=None) if args.sqlite_db else None
     with open(args.out, "w") as out:
         out.write("# Query plans at %d users (captured %s)\n\n" % (args.users, time.strftime("%Y-%m-%d %H:%M")))
-        for name, (path, stmts) in captured.items():
-            out.write("## %s\n\nRequest: `GET %s`\n\n" % (name, path))
-            for sql, params, plan in stmts:
-                out.write("Statement (PostgreSQL, as logged):\n\n```sql\n%s\n```\n\nParameters: `%s`\n\n" % (
-                    sql, ", ".join("$%d = '%s'" % (k, v) for k, v in sorted(params.items()))))
-                out.write("PostgreSQL plan (auto_explain, EXPLAIN ANALYZE BUFFERS of the server's own execution):\n\n```\n%s\n```\n\n" % (plan or "(none logged)"))
-                if conn is not None:
-                    lite = to_sqlite(sql)
-                    for stats in (True, False):
-                        try:
-                            text, ms = sqlite_plan(conn, lite, params, stats)
-                        except sqlite3.Error as e:
-                            text, ms = "error: %s" % e, float("nan")
-                        out.write("SQLite EXPLAIN QUERY PLAN (%s; query alone: %.2f ms median):\n\n```\n%s\n```\n\n"
-                                  % ("with ANALYZE statistics" if stats else "without sqlite_stat1", ms, text))
+        for name in names:
+            if name in captured:
+                path, stmts = captured[name]
+                out.write("## %s\n\nRequest: `GET %s`\n\n" % (name, path))
+                for sql, params, plan in stmts:
+                    out.write("Statement (PostgreSQL, as logged):\n\n```sql\n%s\n```\n\nParameters: `%s`\n\n" % (
+                        sql, ", ".join("$%d = '%s'" % (k, v) for k, v in sorted(params.items()))))
+                    out.write("PostgreSQL plan at %d users (auto_explain: EXPLAIN ANALYZE BUFFERS of the server's own "
+                              "execution):\n\n```\n%s\n```\n\n" % (args.users, plan or "(none logged)"))
+                    if conn is not None:
+                        sqlite_section(out, conn, sql, params)
+            elif name in small:
+                path, stmts = small[name]
+                out.write("## %s\n\nRequest: `GET %s` (too slow on PostgreSQL at %d users to run to the end: "
+                          "captured at %d users)\n\n" % (name, path, args.users, args.small_users))
+                for sql, params, plan in stmts:
+                    out.write("Statement (PostgreSQL, as logged at %d users):\n\n```sql\n%s\n```\n\nParameters: `%s`\n\n" % (
+                        args.small_users, sql, ", ".join("$%d = '%s'" % (k, v) for k, v in sorted(params.items()))))
+                    out.write("PostgreSQL plan at %d users (auto_explain, EXPLAIN ANALYZE BUFFERS):\n\n```\n%s\n```\n\n"
+                              % (args.small_users, plan or "(none logged)"))
+                    big = bc.psql(args.pg_db, "EXPLAIN " + literal_sql(sql, params) + ";\n", "-A", "-t")
+                    out.write("PostgreSQL plan at %d users (EXPLAIN only, same statement):\n\n```\n%s\n```\n\n"
+                              % (args.users, big.rstrip()))
+                    if conn is not None:
+                        sqlite_section(out, conn, sql, params)
     print("plans written to", args.out)
 
 

@@ -25,10 +25,12 @@ def fmt(x, digits=1):
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/scimd-bench/results.jsonl"
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    queries, keep, walks, patches, rss = {}, {}, {}, {}, {}
+    queries, alone, keep, walks, patches, rss, targets = {}, {}, {}, {}, {}, {}, {}
     order = []
     for r in rows:
-        if r["kind"] == "query":
+        if r["kind"] == "query" and r.get("conns") == 1:
+            alone[(r["db"], r["users"], r["query"])] = r
+        elif r["kind"] == "query":
             queries[(r["db"], r["users"], r["query"])] = r
             if r["query"] not in order:
                 order.append(r["query"])
@@ -38,6 +40,8 @@ def main():
             walks[(r["db"], r["users"])] = r
         elif r["kind"] == "patch":
             patches[(r["db"], r["group_size"], r["exclude_members"], r["conns"])] = r
+        elif r["kind"] == "target":
+            targets[(r["label"], r["query"])] = r
         elif r["kind"] == "rss":
             rss[(r["db"], r["users"])] = r["rss_kb"]
 
@@ -53,12 +57,19 @@ def main():
                 if r is None:
                     cells += ["–"] * 4
                     continue
+                if r.get("rps") is None:
+                    if r.get("timed_out"):
+                        cells += ["no answer in %d s ⁽ᵗ⁾" % r["probe_timeout_s"], "–", "–", "–"]
+                    else:
+                        cpu = r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0)
+                        cells += ["one at a time ⁽¹⁾", fmt(r["single_ms"], 0), "–", fmt(cpu, 0)]
+                    continue
                 mark = " ⁽ˢ⁾" if r.get("slow") else ""
                 err = "" if not r["non2xx"] and not any(r["errors"]) else " (%d non-2xx, errors %s)" % (r["non2xx"], r["errors"])
                 cpu = r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0)
                 cells += [fmt(r["rps"]) + mark + err, fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2), fmt(cpu, 2)]
             a, b = queries.get((db, 1000, qn)), queries.get((db, 1000000, qn))
-            if a and b:
+            if a and b and a.get("p50_ms") and b.get("p50_ms"):
                 ca = a.get("cpu_ms_scimd", 0) + a.get("cpu_ms_pg", 0)
                 cb = b.get("cpu_ms_scimd", 0) + b.get("cpu_ms_pg", 0)
                 ratio = "%.2fx" % (cb / ca) if ca else "–"
@@ -66,6 +77,43 @@ def main():
             else:
                 ratio = pratio = "–"
             print("| %s | %s | %s | %s |" % (qn, " | ".join(cells), ratio, pratio))
+
+    if alone:
+        print("\n#### One request at a time (wrk -t1 -c1 -d10s): latency = cost\n")
+        print("| db | query | " + " | ".join("%s req/s | %s p50 ms | %s p99 ms | %s CPU ms/req" % ((NAMES[n],) * 4) for n in SIZES)
+              + " | p50 1M/1k | CPU 1M/1k |")
+        print("|" + "---|" * (2 + 4 * len(SIZES) + 2))
+        for db in ("sqlite", "postgresql"):
+            for qn in order:
+                if not any((db, n, qn) in alone for n in SIZES):
+                    continue
+                cells = []
+                for n in SIZES:
+                    r = alone.get((db, n, qn))
+                    if r is None:
+                        cells += ["–"] * 4
+                        continue
+                    cpu = r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0)
+                    cells += [fmt(r["rps"]), fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2), fmt(cpu, 2)]
+                a, b = alone.get((db, 1000, qn)), alone.get((db, 1000000, qn))
+                if a and b:
+                    ca = a.get("cpu_ms_scimd", 0) + a.get("cpu_ms_pg", 0)
+                    cb = b.get("cpu_ms_scimd", 0) + b.get("cpu_ms_pg", 0)
+                    ratios = "%.2fx | %.2fx" % (b["p50_ms"] / a["p50_ms"], cb / ca if ca else float("nan"))
+                else:
+                    ratios = "– | –"
+                print("| %s | %s | %s | %s |" % (db, qn, " | ".join(cells), ratios))
+
+    if targets:
+        print("\n#### Target check: one request at a time, sizes interleaved (median of the rounds)\n")
+        print("| db | query | small p50 ms | large p50 ms | p50 ratio | small CPU ms/req | large CPU ms/req | CPU ratio | within 1.5x |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for (label, qn), r in targets.items():
+            ok = "yes" if r["ratio_p50"] <= 1.5 and r["ratio_cpu"] <= 1.5 else ("p50 only" if r["ratio_p50"] <= 1.5 else ("CPU only" if r["ratio_cpu"] <= 1.5 else "**no**"))
+            print("| %s (%s → %s users, %d rounds) | %s | %.2f | %.2f | %.2fx | %.2f | %.2f | %.2fx | %s |" % (
+                label, "{:,}".format(r["small_users"]), "{:,}".format(r["large_users"]), r["rounds"], qn,
+                r["small"]["p50_ms"], r["large"]["p50_ms"], r["ratio_p50"], r["small"]["cpu_ms"],
+                r["large"]["cpu_ms"], r["ratio_cpu"], ok))
 
     print("\n#### Keep-alive (userName eq, -t2 -c16 -d10s)\n")
     print("| db | users | header | req/s | p50 ms | p99 ms | CPU ms/req | non-2xx | TIME-WAIT sockets before → after |")

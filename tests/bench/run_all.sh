@@ -98,7 +98,7 @@ step_plans() {
   n=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
   l=$(label "$n")
   note "plans at $n"
-  python3 "$HERE/plans.py" --pg-db "$PG_URL/scim_$l" --pg-log "$PG_DIR/postgres.log" \
+  python3 "$HERE/plans.py" --pg-db "$PG_URL/scim_$l" --pg-log "$PG_DIR/postgres.log" --small-pg-db "$PG_URL/scim_1k" \
     --sqlite-db "sqlite:$BENCH_DIR/sqlite-$l.db" --users "$n" --out "$BENCH_DIR/plans-$l.md"
 }
 

@@ -6,7 +6,9 @@
 For each query in lua.QUERIES (the filters vary the looked-up user per request among the seeded
 ones): a warm-up wrk run, then `wrk -t2 -c16 -d10s --latency --timeout 60s -s SCRIPT URL`
 (no Connection header: plain HTTP/1.1 persistence). A query whose single request takes more than
---slow-threshold seconds is measured with -c2 -d30s instead, and marked so. Then the keep-alive
+--slow-threshold (0.2) seconds is measured with -c2 -d30s instead, and marked so; one slower
+than --single-only (5) seconds is only timed alone (twice); one that does not answer within
+--probe-timeout (120) seconds is recorded as such and cancelled (PostgreSQL). Then the keep-alive
 comparison (userName eq with and without -H 'Connection: keep-alive', counting the server's
 TIME-WAIT sockets), then a cursor walk of the whole user list, pages of 100, within
 --walk-budget seconds. Every result is appended to --out as one JSON line.
@@ -133,7 +135,9 @@ def main():
     ap.add_argument("--conns", type=int, default=16)
     ap.add_argument("--wrk-threads", type=int, default=2)
     ap.add_argument("--server-threads", type=int, default=2)
-    ap.add_argument("--slow-threshold", type=float, default=1.0)
+    ap.add_argument("--slow-threshold", type=float, default=0.2)
+    ap.add_argument("--single-only", type=float, default=5.0)
+    ap.add_argument("--probe-timeout", type=int, default=120)
     ap.add_argument("--walk-budget", type=float, default=180)
     ap.add_argument("--queries", default=",".join(lua.QUERIES))
     ap.add_argument("--no-keepalive", action="store_true")
@@ -158,14 +162,37 @@ def main():
         client = bc.Client(srv.port, token)
         meter = bc.CpuMeter(srv.proc.pid, args.pg_data)
         for name in [x for x in args.queries.split(",") if x]:
-            probes = [check_query(client, args.users, name) for _ in range(3)]
+            # First request alone, bounded: a query that takes longer than --probe-timeout is
+            # recorded as such (and cancelled on PostgreSQL), one slower than --single-only is
+            # timed alone, one slower than --slow-threshold is loaded with -c2 -d30s only.
+            probe_client = bc.Client(srv.port, token, timeout=args.probe_timeout)
+            cpu0 = meter.snapshot()
+            try:
+                first = check_query(probe_client, args.users, name)
+            except (TimeoutError, OSError) as e:
+                if bc.is_pg(args.db):
+                    bc.psql(args.db, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
+                                     "datname = current_database() AND state = 'active' AND pid <> pg_backend_pid();\n")
+                log("%-34s single request did not finish within %d s (%s): not loaded" % (name, args.probe_timeout, e))
+                record(kind="query", query=name, rps=None, timed_out=True, single_ms=None,
+                       probe_timeout_s=args.probe_timeout)
+                continue
+            if first > args.single_only:
+                second = check_query(probe_client, args.users, name)
+                cpu1 = meter.snapshot()
+                single = (first + second) / 2
+                log("%-34s single requests %.1f s and %.1f s: too slow to load, timed alone" % (name, first, second))
+                record(kind="query", query=name, rps=None, single_ms=single * 1000, singles_ms=[first * 1000, second * 1000],
+                       cpu_ms_scimd=(cpu1[0] - cpu0[0]) * 500, cpu_ms_pg=(cpu1[1] - cpu0[1]) * 500, slow=True)
+                continue
+            probes = [first] + [check_query(client, args.users, name) for _ in range(2)]
             single = statistics.median(probes)
             slow = single > args.slow_threshold
             conns, duration = (2, max(30, args.duration)) if slow else (args.conns, args.duration)
             path = os.path.join(args.work_dir, "%s-%s.lua" % (args.label, re.sub(r"[^a-zA-Z0-9]+", "_", name)))
             with open(path, "w") as f:
                 f.write(lua.query_script(args.users, token, name))
-            if args.warmup:
+            if args.warmup and not slow:
                 wrk(path, srv.port, args.wrk_threads, conns, args.warmup)
             r = wrk(path, srv.port, args.wrk_threads, conns, duration, meter=meter)
             log("%-34s %9.1f req/s  p50 %8.2f ms  p99 %8.2f ms  cpu/req %.2f+%.2f ms  non2xx %d  errors %d/%d/%d/%d  (single %.1f ms%s)"

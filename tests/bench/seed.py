@@ -170,14 +170,17 @@ ATTR_ROWS = [
 ]
 
 
-def users_sql(d, lo, hi):
+def users_sql(d, lo, hi, bench_sizes):
     data = user_data_expr(d)
+    # Created first, then added to its group and to the benchmark groups that contain it: every
+    # membership added bumps the member's version and lastModified (membership.cc TouchMembers).
+    version = " + ".join(["2"] + ["CASE WHEN u.i <= %d THEN 1 ELSE 0 END" % sz for sz in bench_sizes])
     res = (
         "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, external_id, "
         "display_name, display_name_lc, active, created, last_modified, version, password_hash, "
         "data) SELECT '%s', u.id, 'User', u.user_name, lower(u.user_name), u.external_id, "
-        "u.display, lower(u.display), u.active, u.created, u.created, 1, NULL, %s "
-        "FROM bench_u u WHERE u.i BETWEEN %d AND %d ORDER BY u.i" % (bc.TENANT, data, lo, hi))
+        "u.display, lower(u.display), u.active, u.created, %s, %s, NULL, %s "
+        "FROM bench_u u WHERE u.i BETWEEN %d AND %d ORDER BY u.i" % (bc.TENANT, d.ts("30 * u.i + 15"), version, data, lo, hi))
     branches = []
     for k, (path, ord_, expr) in enumerate(ATTR_ROWS):
         branches.append(
@@ -283,6 +286,17 @@ def fresh_db(db):
                 os.remove(p + suffix)
 
 
+def index_defs(ex, pg):
+    """{index name: definition} of our three tables, as the database reports them."""
+    if pg:
+        rows = bc.pg_rows(ex.db, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                                 "AND tablename IN ('resources', 'attr_values', 'group_members')")
+    else:
+        rows = ex.conn.execute("SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE type = 'index' "
+                               "AND tbl_name IN ('resources', 'attr_values', 'group_members')").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 def seed(args):
     db = args.db
     pg = bc.is_pg(db)
@@ -301,6 +315,10 @@ def seed(args):
         log("benchmark groups larger than the user count are skipped: %s" % skipped)
     indexes = migration_indexes("postgresql" if pg else "sqlite")
     log("seeding %s: %d users, %d groups, benchmark groups %s" % (db, args.users, args.groups, bench_sizes))
+    before = index_defs(ex, pg)
+    missing = [name for name, _ in indexes if name not in before]
+    if missing:
+        sys.exit("seed.py: indexes %s of the migration files are not in the migrated database" % missing)
     ex.run(["DROP INDEX IF EXISTS %s" % name for name, _ in indexes])
     ex.run(["DROP TABLE IF EXISTS bench_u", "DROP TABLE IF EXISTS bench_first",
             "DROP TABLE IF EXISTS bench_last", "DROP TABLE IF EXISTS bench_dept"]
@@ -311,7 +329,7 @@ def seed(args):
     log("bench_u built in %.1f s" % (time.time() - t))
     t = time.time()
     for lo in range(1, args.users + 1, CHUNK):
-        ex.run(users_sql(d, lo, min(args.users, lo + CHUNK - 1)))
+        ex.run(users_sql(d, lo, min(args.users, lo + CHUNK - 1), bench_sizes))
         log("  users %d..%d" % (lo, min(args.users, lo + CHUNK - 1)))
     log("users (resources + attr_values) in %.1f s" % (time.time() - t))
     t = time.time()
@@ -325,6 +343,9 @@ def seed(args):
         ex.run([sql.rstrip(";")])
         log("  index %s in %.1f s" % (name, time.time() - t1))
     log("indexes in %.1f s" % (time.time() - t))
+    after = index_defs(ex, pg)
+    if after != before:
+        sys.exit("seed.py: recreated indexes differ from the ones `scimd migrate` made:\n%s\n%s" % (before, after))
     t = time.time()
     ex.analyze()
     log("analyze in %.1f s" % (time.time() - t))
@@ -347,16 +368,16 @@ def expect(cond, msg):
         raise AssertionError(msg)
 
 
-def check_user(resource, i, n_groups):
-    f = bc.user_fields(i)
+def check_user(resource, i, n_groups, bench_sizes):
+    f = bc.user_fields(i, bench_sizes)
     want = bc.user_resource(i)
     expect(resource["id"] == f["id"], "id %s != %s" % (resource["id"], f["id"]))
     for key in ("schemas", "externalId", "userName", "name", "displayName", "emails", "active",
                 bc.ENTERPRISE_URN):
         expect(resource.get(key) == want[key], "user %d: %s is %r, expected %r" % (i, key, resource.get(key), want[key]))
     meta = resource["meta"]
-    expect(meta["created"] == f["created"] and meta["lastModified"] == f["created"] and
-           meta["version"] == 'W/"1"' and meta["resourceType"] == "User", "user %d: meta %r" % (i, meta))
+    expect(meta["created"] == f["created"] and meta["lastModified"] == f["modified"] and
+           meta["version"] == 'W/"%d"' % f["version"] and meta["resourceType"] == "User", "user %d: meta %r" % (i, meta))
     gid = bc.group_id((i % n_groups) + 1)
     groups = [g["value"] for g in resource.get("groups", [])]
     expect(gid in groups, "user %d: group %s not in %r" % (i, gid, groups))
@@ -378,7 +399,7 @@ def verify(args):
             f = bc.user_fields(i)
             st, body = c.get("/scim/v2/Users/" + f["id"])
             expect(st == 200, "GET user %d: %d %r" % (i, st, body))
-            check_user(body, i, args.groups)
+            check_user(body, i, args.groups, bench_sizes)
             filters = [
                 'userName eq "%s"' % f["userName"].lower(),   # case-insensitive
                 'userName eq "%s"' % f["userName"],
@@ -397,7 +418,7 @@ def verify(args):
                 expect(f["id"] in ids, "filter %s: user %d missing from %r" % (flt, i, ids))
                 if "sw" not in flt:
                     expect(body["totalResults"] == 1, "filter %s: totalResults %d" % (flt, body["totalResults"]))
-                    check_user(body["Resources"][0], i, args.groups)
+                    check_user(body["Resources"][0], i, args.groups, bench_sizes)
             # the one-letter-shorter prefix matches at most the 26 codes sharing it
             st, body = c.get("/scim/v2/Users?filter=" + bc.q('name.familyName sw "%s"' % f["family"][:-1]))
             expect(1 <= body["totalResults"] <= 26, "sw prefix totalResults %d" % body["totalResults"])
