@@ -49,9 +49,32 @@ def member_ids(db, group_id):
         conn.close()
 
 
+def group_version(db, group_id):
+    sql = "SELECT version FROM resources WHERE tenant = '%s' AND id = '%s'" % (bc.TENANT, group_id)
+    if bc.is_pg(db):
+        return bc.pg_rows(db, sql)[0][0]
+    conn = sqlite3.connect(bc.sqlite_path(db), timeout=60)
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def settle(db, group_id):
+    """Waits until the server has finished the PATCHes wrk left in flight when it stopped."""
+    last = group_version(db, group_id)
+    for _ in range(100):
+        time.sleep(0.5)
+        v = group_version(db, group_id)
+        if v == last:
+            return
+        last = v
+
+
 def reset_group(db, client, size):
-    """Removes every member that is not one of users 1..size; returns the member count."""
+    """Removes every member that is not one of users 1..size; returns how many it removed."""
     gid = bc.bench_group_id(size)
+    settle(db, gid)
     ids = member_ids(db, gid)
     extra = [m for m in ids if int(m[-12:], 16) > size]
     if extra:
