@@ -61,14 +61,15 @@ def group_version(db, group_id):
 
 
 def settle(db, group_id):
-    """Waits until the server has finished the PATCHes wrk left in flight when it stopped."""
-    last = group_version(db, group_id)
-    for _ in range(100):
+    """Waits until the server has finished the PATCHes wrk left in flight when it stopped (the
+    group's version unchanged for 5 s)."""
+    last, stable_since = group_version(db, group_id), time.time()
+    deadline = time.time() + 300
+    while time.time() < deadline and time.time() - stable_since < 5:
         time.sleep(0.5)
         v = group_version(db, group_id)
-        if v == last:
-            return
-        last = v
+        if v != last:
+            last, stable_since = v, time.time()
 
 
 def reset_group(db, client, size):
