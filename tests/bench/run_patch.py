@@ -21,6 +21,7 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import sys
 import time
 
@@ -101,6 +102,10 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--server-threads", type=int, default=2)
+    ap.add_argument("--interleaved-rounds", type=int, default=0,
+                    help="instead of the variants: this many rounds of excl-c1 runs, sizes alternating")
+    ap.add_argument("--variants", default="excl-c16,excl-c1,full-c16,full-c1",
+                    help="which of excl-c16, excl-c1, full-c16, full-c1 to run")
     ap.add_argument("--pool-base", type=int, default=POOL_BASE)
     ap.add_argument("--pool-stride", type=int, default=POOL_STRIDE)
     ap.add_argument("--pg-data", help="the PostgreSQL data directory, to count its CPU time")
@@ -118,10 +123,12 @@ def main():
         log("scimd pid %d on port %d: %s" % (srv.proc.pid, srv.port, " ".join(srv.command())))
         client = bc.Client(srv.port, token)
         meter = bc.CpuMeter(srv.proc.pid, args.pg_data)
-        for size in sizes:
+        for size in ([] if args.interleaved_rounds else sizes):
             gid = bc.bench_group_id(size)
             for exclude in (True, False):
                 for threads, conns in ((2, 16), (1, 1)):
+                    if "%s-c%d" % ("excl" if exclude else "full", conns) not in args.variants:
+                        continue
                     reset_group(args.db, client, size)
                     path = os.path.join(args.work_dir, "%s-patch-%d-%s.lua" % (args.label, size, "excl" if exclude else "full"))
                     with open(path, "w") as f:
@@ -142,9 +149,43 @@ def main():
                         max_ms=r["max"] / 1000, requests=r["requests"], non2xx=r["non2xx"],
                         bytes=r["bytes"], cpu_ms_scimd=r["cpu_ms_scimd"], cpu_ms_pg=r["cpu_ms_pg"],
                         errors=[r["err_connect"], r["err_read"], r["err_write"], r["err_timeout"]],
-                        cmd=r["cmd"], script=path, time=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                        duration=args.duration, cmd=r["cmd"], script=path, time=time.strftime("%Y-%m-%dT%H:%M:%S"),
                         loadavg=os.getloadavg())) + "\n")
                     out.flush()
+        if args.interleaved_rounds:
+            # Issue 4 target: one PATCH at a time (-t1 -c1, excludedAttributes=members), the group
+            # sizes alternating round after round so that the shared machine's load hits them alike.
+            runs = {}
+            scripts = {}
+            for size in sizes:
+                path = os.path.join(args.work_dir, "%s-patch-%d-excl.lua" % (args.label, size))
+                with open(path, "w") as f:
+                    f.write(lua.patch_script(args.users, token, bc.bench_group_id(size), args.pool_base,
+                                             args.pool_stride, LAG, True))
+                scripts[size] = path
+            for rnd in range(args.interleaved_rounds):
+                for size in sizes:
+                    reset_group(args.db, client, size)
+                    r = wrk(scripts[size], srv.port, 1, 1, args.duration, meter=meter)
+                    runs.setdefault(size, []).append(r)
+                    log("round %d group %6d: p50 %.2f ms p99 %.2f ms cpu/req %.2f ms non2xx %d (load %.1f)" % (
+                        rnd + 1, size, r["p50"] / 1000, r["p99"] / 1000, r["cpu_ms_scimd"] + r["cpu_ms_pg"],
+                        r["non2xx"], os.getloadavg()[0]))
+            reset_group(args.db, client, sizes[0])
+            med = {size: {"p50_ms": statistics.median(r["p50"] / 1000 for r in rs),
+                          "p99_ms": statistics.median(r["p99"] / 1000 for r in rs),
+                          "rps": statistics.median(r["rps"] for r in rs),
+                          "cpu_ms": statistics.median(r["cpu_ms_scimd"] + r["cpu_ms_pg"] for r in rs),
+                          "non2xx": sum(r["non2xx"] for r in rs)} for size, rs in runs.items()}
+            for size in sizes:
+                log("group %6d: p50 %.2f ms (%.2fx of %d)  cpu/req %.2f ms (%.2fx)" % (
+                    size, med[size]["p50_ms"], med[size]["p50_ms"] / med[sizes[0]]["p50_ms"], sizes[0],
+                    med[size]["cpu_ms"], med[size]["cpu_ms"] / med[sizes[0]]["cpu_ms"]))
+            out.write(json.dumps(dict(kind="patch_target", label=args.label, db=kind, users=args.users,
+                                      sizes=sizes, medians={str(k): v for k, v in med.items()},
+                                      rounds=args.interleaved_rounds, duration=args.duration,
+                                      cmd=runs[sizes[0]][0]["cmd"], time=time.strftime("%Y-%m-%dT%H:%M:%S"))) + "\n")
+            out.flush()
         log("server RSS %s kB" % srv.rss_kb())
 
 
