@@ -246,6 +246,9 @@ class Parser {
     size_t sub_start = ++pos_;
     while (!AtEnd() && IsNameChar(Peek())) ++pos_;
     if (pos_ == sub_start) return Fail("expected sub-attribute name", sub_start);
+    if (!IsValidName(in_.substr(sub_start, pos_ - sub_start))) {
+      return Fail("invalid sub-attribute name", sub_start);
+    }
     Node compare;
     compare.offset = sub_start;
     compare.attr.name = std::string(in_.substr(sub_start, pos_ - sub_start));

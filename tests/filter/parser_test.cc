@@ -231,6 +231,9 @@ BOOST_AUTO_TEST_CASE(errors_carry_offsets) {
   BOOST_TEST(ParseError("emails[type eq \"work\"].value") == "expected comparison operator at offset 28");
   BOOST_TEST(ParseError("emails[type eq \"work\"]. eq \"x\"") ==
              "expected sub-attribute name at offset 23");
+  // Found by fuzz_filter: a sub-attribute after ']' must be an ATTRNAME too.
+  BOOST_TEST(ParseError("emails[type eq \"work\"].5itle pr") ==
+             "invalid sub-attribute name at offset 23");
   BOOST_TEST(ParseError("emails[addresses[type pr]]") == "nested value filter at offset 16");
   BOOST_TEST(ParseError("name.givenName[x pr]") ==
              "a value filter must follow an attribute without sub-attribute at offset 14");
