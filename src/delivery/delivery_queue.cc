@@ -48,7 +48,8 @@ std::vector<Range> ParseGaps(const std::string& text) {
   size_t pos = 0;
   while (pos < text.size()) {
     size_t comma = text.find(',', pos);
-    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string item =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? text.size() : comma + 1;
     size_t dash = item.find('-');
     if (dash == std::string::npos) continue;
@@ -92,10 +93,10 @@ std::vector<OutboxRow> SelectOutbox(soci::session& s, const std::string& where, 
   std::vector<OutboxRow> rows;
   long long seq = 0, version = 0;
   std::string tenant, type, id, kind, payload, created;
-  soci::statement st = (s.prepare << kOutboxColumns + where, soci::use(a), soci::use(b),
-                        soci::into(seq), soci::into(tenant), soci::into(type), soci::into(id),
-                        soci::into(kind), soci::into(version), soci::into(payload),
-                        soci::into(created));
+  soci::statement st =
+      (s.prepare << kOutboxColumns + where, soci::use(a), soci::use(b), soci::into(seq),
+       soci::into(tenant), soci::into(type), soci::into(id), soci::into(kind), soci::into(version),
+       soci::into(payload), soci::into(created));
   st.execute();
   while (st.fetch()) {
     OutboxRow row;
@@ -144,8 +145,8 @@ Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string&
     s << "INSERT INTO target_cursors (target, type, last_seq, scanned_seq, gaps, updated) "
          "VALUES (:t, :ty, 0, 0, '', :u) ON CONFLICT (target) DO NOTHING",
         soci::use(target), soci::use(type), soci::use(now);
-    s << "UPDATE target_cursors SET type = :ty WHERE target = :t AND type <> :ty2",
-        soci::use(type), soci::use(target), soci::use(type);
+    s << "UPDATE target_cursors SET type = :ty WHERE target = :t AND type <> :ty2", soci::use(type),
+        soci::use(target), soci::use(type);
     return OkStatus();
   });
 }
@@ -172,16 +173,30 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
   FanOutResult result;
   Status st = Write([&](soci::session& s) -> Status {
     result = FanOutResult{};
+    // PostgreSQL settle rule. Writers take their xid before drawing an outbox seq (RecordChange).
+    // Reading the sequence here, before this transaction has an xid, and then taking one makes
+    // (seq_now, own_xid) a valid horizon: every transaction holding a seq <= seq_now has an xid
+    // < own_xid, so once no xid < own_xid is running, every seq <= seq_now is committed or never
+    // will be. (pg_snapshot_xmax is not usable: it is latestCompletedXid + 1, and a running
+    // transaction may already hold a larger xid.)
+    long long seq_now = 0, own_xid = 0;
+    if (pg) {
+      s << "SELECT COALESCE(pg_sequence_last_value("
+           "pg_get_serial_sequence('outbox', 'seq')::regclass), 0)",
+          soci::into(seq_now);
+    }
     long long last = 0, scanned = 0, horizon_seq = 0, horizon_xid = 0;
     std::string gaps_text;
     soci::indicator seq_ind = soci::i_null, xid_ind = soci::i_null;
-    s << std::string("SELECT last_seq, scanned_seq, gaps, horizon_seq, horizon_xid "
-                     "FROM target_cursors WHERE target = :t") +
+    s << std::string(
+             "SELECT last_seq, scanned_seq, gaps, horizon_seq, horizon_xid "
+             "FROM target_cursors WHERE target = :t") +
              (pg ? " FOR UPDATE" : ""),
         soci::use(target), soci::into(last), soci::into(scanned), soci::into(gaps_text),
         soci::into(horizon_seq, seq_ind), soci::into(horizon_xid, xid_ind);
     if (!s.got_data()) return Error(ErrorCode::kNotFound, "no cursor for target " + target);
     const bool has_horizon = seq_ind == soci::i_ok && xid_ind == soci::i_ok;
+    if (pg) s << "SELECT pg_current_xact_id()::text::bigint", soci::into(own_xid);
 
     // 1. What is settled: every seq <= `safe` is committed or will never exist.
     long long safe = last;
@@ -244,8 +259,8 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
     std::vector<Range> gaps;
     for (const Range& g : pg ? ParseGaps(gaps_text) : std::vector<Range>{}) {
       int64_t expected = g.first;
-      for (const OutboxRow& row : SelectOutbox(s, "WHERE seq >= :a AND seq <= :b ORDER BY seq",
-                                               g.first, g.last)) {
+      for (const OutboxRow& row :
+           SelectOutbox(s, "WHERE seq >= :a AND seq <= :b ORDER BY seq", g.first, g.last)) {
         if (row.event.seq > expected) gaps.push_back({expected, row.event.seq - 1});
         process(row);
         expected = row.event.seq + 1;
@@ -284,13 +299,8 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
       new_last = std::max(last, std::min(safe, new_scanned));
       if (new_last < new_scanned || !gaps.empty()) {
         if (horizon_consumed || !has_horizon) {
-          // The sequence first, then the snapshot: every transaction holding a seq <= S had its
-          // xid before X was read.
-          s << "SELECT COALESCE(pg_sequence_last_value("
-               "pg_get_serial_sequence('outbox', 'seq')::regclass), 0)",
-              soci::into(new_horizon_seq);
-          s << "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint",
-              soci::into(new_horizon_xid);
+          new_horizon_seq = seq_now;
+          new_horizon_xid = own_xid;
         } else {
           new_horizon_seq = horizon_seq;
           new_horizon_xid = horizon_xid;
@@ -318,8 +328,9 @@ Result<bool> DeliveryQueue::HasDue(const std::string& target) {
   Status st = db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
     long long id = 0;
-    s << std::string("SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
-                     "AND d.next_attempt_at <= :now AND ") +
+    s << std::string(
+             "SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
+             "AND d.next_attempt_at <= :now AND ") +
              kNoEarlierOpen + " LIMIT 1",
         soci::use(target), soci::use(now), soci::into(id);
     due = s.got_data();
@@ -349,8 +360,8 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     std::map<int64_t, ClaimedDelivery> by_seq;
     {
       soci::statement select =
-          (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows),
-           soci::into(id), soci::into(seq), soci::into(attempts));
+          (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows), soci::into(id),
+           soci::into(seq), soci::into(attempts));
       select.execute();
       while (select.fetch()) {
         ClaimedDelivery& c = by_seq[seq];
@@ -367,9 +378,10 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
       long long version = 0;
       soci::statement select =
           (s.prepare << "SELECT seq, tenant, resource_type, resource_id, event, version, "
-                        "payload, created FROM outbox WHERE seq IN (" + IdList(seqs) + ")",
-           soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid),
-           soci::into(kind), soci::into(version), soci::into(payload), soci::into(created));
+                        "payload, created FROM outbox WHERE seq IN (" +
+                            IdList(seqs) + ")",
+           soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid), soci::into(kind),
+           soci::into(version), soci::into(payload), soci::into(created));
       select.execute();
       while (select.fetch()) {
         ClaimedDelivery& c = by_seq[seq];
@@ -388,7 +400,8 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     std::string now_text = NowTimestamp();
     if (!bad.empty()) {
       s << "UPDATE deliveries SET status = 'failed', last_error = 'unknown outbox event kind', "
-           "next_attempt_at = NULL, updated = :u WHERE id IN (" + IdList(bad) + ")",
+           "next_attempt_at = NULL, updated = :u WHERE id IN (" +
+               IdList(bad) + ")",
           soci::use(now_text);
     }
     if (claimed.empty()) return OkStatus();
@@ -396,7 +409,8 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     for (const ClaimedDelivery& c : claimed) ids.push_back(c.id);
     long long lease_until = now + lease_ms;
     s << "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, lease_owner = :o, "
-         "lease_until = :lu, updated = :u WHERE id IN (" + IdList(ids) + ")",
+         "lease_until = :lu, updated = :u WHERE id IN (" +
+             IdList(ids) + ")",
         soci::use(owner_), soci::use(lease_until), soci::use(now_text);
     return OkStatus();
   });
@@ -410,11 +424,10 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   context.idempotency_key = target + ":" + std::to_string(event.seq);
   Status st = db_.WithSession([&](soci::session& s) -> Status {
     std::string link_target, external_id;
-    soci::statement select =
-        (s.prepare << "SELECT target, external_id FROM target_links "
-                      "WHERE tenant = :tn AND resource_id = :rid",
-         soci::use(event.tenant), soci::use(event.resource_id), soci::into(link_target),
-         soci::into(external_id));
+    soci::statement select = (s.prepare << "SELECT target, external_id FROM target_links "
+                                           "WHERE tenant = :tn AND resource_id = :rid",
+                              soci::use(event.tenant), soci::use(event.resource_id),
+                              soci::into(link_target), soci::into(external_id));
     select.execute();
     while (select.fetch()) context.linked_ids[link_target] = external_id;
     return OkStatus();
@@ -425,8 +438,8 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   }
   store::Database* db = &db_;
   std::string tenant = event.tenant;
-  context.lookup_target_id = [db, target,
-                              tenant](const std::string& resource_id) -> std::optional<std::string> {
+  context.lookup_target_id =
+      [db, target, tenant](const std::string& resource_id) -> std::optional<std::string> {
     std::optional<std::string> found;
     Status lookup = db->WithSession([&](soci::session& s) -> Status {
       std::string external_id;
@@ -487,8 +500,8 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
                       "lease_until = NULL, updated = :u "
                       "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
          soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
-         soci::use(error, error_ind),
-         soci::use(blocks), soci::use(now), soci::use(id), soci::use(owner_));
+         soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
+         soci::use(owner_));
     update.execute(true);
     owned = update.get_affected_rows() > 0;
     const events::ChangeEvent& ev = delivery.event;
@@ -500,8 +513,8 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
       s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
            "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
            "AND next_attempt_at < :h2",
-          soci::use(hold_until), soci::use(target), soci::use(ev.tenant),
-          soci::use(ev.resource_id), soci::use(seq), soci::use(hold_until);
+          soci::use(hold_until), soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id),
+          soci::use(seq), soci::use(hold_until);
     }
     if (outcome.unlink) {
       s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
@@ -528,7 +541,8 @@ Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
     long long now_ms = NowMs();
     s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
          "lease_until = NULL, updated = :u WHERE status = 'in_flight' AND lease_owner = :o "
-         "AND id IN (" + IdList(ids) + ")",
+         "AND id IN (" +
+             IdList(ids) + ")",
         soci::use(now_ms), soci::use(now), soci::use(owner_);
     return OkStatus();
   });
@@ -539,7 +553,8 @@ Status DeliveryQueue::RenewLeases(const std::vector<int64_t>& ids, int64_t lease
   return Write([&](soci::session& s) -> Status {
     long long until = NowMs() + lease_ms;
     s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
-         "AND lease_owner = :o AND id IN (" + IdList(ids) + ")",
+         "AND lease_owner = :o AND id IN (" +
+             IdList(ids) + ")",
         soci::use(until), soci::use(owner_);
     return OkStatus();
   });

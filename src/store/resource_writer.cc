@@ -64,10 +64,14 @@ std::string BuildPayload(soci::session& s, const std::string& tenant, const json
 
 const char* AuditAction(events::ChangeKind kind) {
   switch (kind) {
-    case events::ChangeKind::kCreated: return "create";
-    case events::ChangeKind::kReplaced: return "replace";
-    case events::ChangeKind::kPatched: return "patch";
-    case events::ChangeKind::kDeleted: return "delete";
+    case events::ChangeKind::kCreated:
+      return "create";
+    case events::ChangeKind::kReplaced:
+      return "replace";
+    case events::ChangeKind::kPatched:
+      return "patch";
+    case events::ChangeKind::kDeleted:
+      return "delete";
   }
   return "unknown";
 }
@@ -81,9 +85,9 @@ void InsertAttrValues(soci::session& s, const std::string& tenant, const std::st
   soci::statement st =
       (s.prepare << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, "
                     "value, value_lc, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :n)",
-       soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"),
-       soci::use(row.path, "p"), soci::use(row.ord, "o"), soci::use(row.value, "v"),
-       soci::use(row.value_lc, "vl"), soci::use(num, num_ind, "n"));
+       soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"), soci::use(row.path, "p"),
+       soci::use(row.ord, "o"), soci::use(row.value, "v"), soci::use(row.value_lc, "vl"),
+       soci::use(num, num_ind, "n"));
   for (const AttrValueRow& r : rows) {
     row = r;
     num = r.num.value_or(0);
@@ -151,7 +155,8 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
   IndexedColumns c = ExtractColumns(resource);
   NullableString user_name(c.user_name), external_id(c.external_id), display(c.display_name);
   NullableString user_lc(c.user_name ? std::optional(ToLower(*c.user_name)) : std::nullopt);
-  NullableString display_lc(c.display_name ? std::optional(ToLower(*c.display_name)) : std::nullopt);
+  NullableString display_lc(c.display_name ? std::optional(ToLower(*c.display_name))
+                                           : std::nullopt);
   NullableInt active(c.active);
   NullableString password(password_hash);
   std::string data = StoredData(resource);
@@ -159,19 +164,21 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
       insert ? "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, "
                "external_id, display_name, display_name_lc, active, created, last_modified, "
                "version, password_hash, data) VALUES (:t, :id, :rt, :un, :unl, :ext, :dn, :dnl, "
-               ":ac, :cr, :lm, :v, :pw, " + JsonParam(dialect, "data") + ")"
+               ":ac, :cr, :lm, :v, :pw, " +
+                   JsonParam(dialect, "data") + ")"
              : "UPDATE resources SET user_name = :un, user_name_lc = :unl, external_id = :ext, "
-               "display_name = :dn, display_name_lc = :dnl, active = :ac, created = :cr, last_modified = :lm, "
+               "display_name = :dn, display_name_lc = :dnl, active = :ac, created = :cr, "
+               "last_modified = :lm, "
                "version = :v, password_hash = COALESCE(:pw, password_hash), data = " +
-                   JsonParam(dialect, "data") + " WHERE tenant = :t AND id = :id AND resource_type = :rt";
+                   JsonParam(dialect, "data") +
+                   " WHERE tenant = :t AND id = :id AND resource_type = :rt";
   s << sql, soci::use(tenant, "t"), soci::use(row.id, "id"), soci::use(type.name, "rt"),
       soci::use(user_name.value, user_name.ind, "un"), soci::use(user_lc.value, user_lc.ind, "unl"),
       soci::use(external_id.value, external_id.ind, "ext"),
       soci::use(display.value, display.ind, "dn"),
       soci::use(display_lc.value, display_lc.ind, "dnl"), soci::use(active.value, active.ind, "ac"),
-      soci::use(row.created, "cr"), soci::use(row.last_modified, "lm"),
-      soci::use(row.version, "v"), soci::use(password.value, password.ind, "pw"),
-      soci::use(data, "data");
+      soci::use(row.created, "cr"), soci::use(row.last_modified, "lm"), soci::use(row.version, "v"),
+      soci::use(password.value, password.ind, "pw"), soci::use(data, "data");
   s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
       soci::use(row.id, "id");
   InsertAttrValues(s, tenant, type.name, row.id, ExtractAttrValues(registry, type, resource));
@@ -205,13 +212,18 @@ void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::V
 }
 
 void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
-                  const std::string& resource_type, const std::string& id,
-                  events::ChangeKind kind, long long version, const json::Value* resource,
-                  const MembershipDelta* members) {
+                  const std::string& resource_type, const std::string& id, events::ChangeKind kind,
+                  long long version, const json::Value* resource, const MembershipDelta* members) {
   std::string payload = BuildPayload(s, tenant, resource, members);
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
   std::string action = AuditAction(kind);
+  if (s.get_backend_name() == "postgresql") {
+    // The delivery fan-out's settle rule needs this transaction's xid assigned before its outbox
+    // seq is drawn (see DeliveryQueue::FanOut).
+    long long xid = 0;
+    s << "SELECT pg_current_xact_id()::text::bigint", soci::into(xid);
+  }
   s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, created) "
        "VALUES (:t, :rt, :id, :ev, :v, :p, :cr)",
       soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
@@ -219,9 +231,8 @@ void RecordChange(soci::session& s, const std::string& tenant, const std::string
       soci::use(now, "cr");
   s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
        "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
-      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"),
-      soci::use(action, "ac"), soci::use(resource_type, "rt"), soci::use(id, "id"),
-      soci::use(version, "v");
+      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"), soci::use(action, "ac"),
+      soci::use(resource_type, "rt"), soci::use(id, "id"), soci::use(version, "v");
 }
 
 }  // namespace scim::store

@@ -1,10 +1,11 @@
 // PostgreSQL-only behaviour (runs when SCIMD_TEST_PG_URL is set): outbox seqs that commit out of
 // order, and several dispatchers (as several scimd processes) sharing one database.
-#include <boost/test/unit_test.hpp>
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <boost/test/unit_test.hpp>
 #include <set>
 
+#include "delivery/delivery_queue.h"
 #include "delivery/delivery_test_support.h"
 #include "scim/delivery/dispatcher.h"
 #include "scim/delivery/status.h"
@@ -76,6 +77,38 @@ BOOST_AUTO_TEST_CASE(late_commit_of_smaller_seq_is_not_lost) {
   BOOST_TEST(QueryInt(*db, "SELECT COUNT(*) FROM target_cursors WHERE gaps <> '' AND target = :t",
                       std::string("crm")) == 0);
   CheckExactlyOnceInOrder(recorder->calls(), {later, early, after});
+}
+
+// A writer holding a smaller seq may have a larger xid than every committed transaction, so
+// pg_snapshot_xmax of a later snapshot can equal its xid: its seq must stay open until it ends.
+// Driven through DeliveryQueue so that no other transaction commits in between.
+BOOST_AUTO_TEST_CASE(open_writer_with_newest_xid_is_waited_for) {
+  TestDatabase db(Backend::kPostgres);
+  FakeAdapter crm("crm", std::make_shared<Recorder>());
+  DeliveryQueue queue(*db, "test-owner");
+  BOOST_TEST_REQUIRE(queue.EnsureCursor("crm", "crm").ok());
+  auto url = store::ParseConnectionUrl(db.url());
+  BOOST_TEST_REQUIRE(url.ok());
+  soci::session other(soci::postgresql, url->connect_string);
+  soci::session slow(soci::postgresql, url->connect_string);
+
+  other << "BEGIN";
+  other << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, "
+           "version) VALUES ('t1', '2026-01-01T00:00:00.000Z', 'test', 'create', 'User', 'o', 1)";
+  int64_t early = BeginWrite(slow, "x");  // xid after other's, seq before other's
+  int64_t later = InsertOutboxRow(other, store::Dialect::kPostgres, "t1", "User", "o", "created");
+  other << "COMMIT";
+  BOOST_TEST_REQUIRE(early < later);
+  const std::string queued = "SELECT COUNT(*) FROM deliveries WHERE target = 'crm' AND seq = :s";
+  for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(queue.FanOut(crm, 100).ok());
+  BOOST_TEST(QueryInt(*db, queued, later) == 1);
+  BOOST_TEST(QueryInt(*db, queued, early) == 0);
+  BOOST_TEST(QueryInt(*db, "SELECT COUNT(*) FROM target_cursors WHERE gaps <> '' AND target = :t",
+                      std::string("crm")) == 1);
+
+  slow << "COMMIT";
+  BOOST_TEST_REQUIRE(queue.FanOut(crm, 100).ok());
+  BOOST_TEST(QueryInt(*db, queued, early) == 1);
 }
 
 // Two dispatchers with different owner ids (two processes) on one database, with writers
