@@ -16,6 +16,14 @@ struct TokenCreateOptions {
   std::optional<int> expires_days;
 };
 
+// `scimd sync reconcile` (scim/delivery/reconcile.h).
+struct ReconcileCommand {
+  std::string db;  // empty: the configuration's database
+  std::string config_file;
+  std::string target;
+  bool dry_run = false;
+};
+
 int RunServe(const Config& config);
 int RunMigrate(const std::string& db);
 int RunTokenCreate(const TokenCreateOptions& options);
@@ -23,6 +31,9 @@ int RunTokenList(const std::string& db);
 int RunTokenRevoke(const std::string& db, const std::string& name);
 int RunSyncStatus(const std::string& db);
 int RunSyncRetry(const std::string& db, const std::optional<std::string>& target);
+// Compares the target's links with what it holds and repairs the differences; exit 1 when a
+// repair failed.
+int RunSyncReconcile(const ReconcileCommand& command);
 
 // Prints "scimd: <message>" on stderr and returns 1.
 int Fail(const std::string& message);

@@ -58,8 +58,22 @@ void AddTokenCommands(CLI::App& app, TokenCreateOptions& create, std::string& db
   r->callback([&] { result = RunTokenRevoke(db, revoke_name); });
 }
 
+void AddReconcileCommand(CLI::App& sync, ReconcileCommand& command, int& result) {
+  CLI::App* reconcile =
+      sync.add_subcommand("reconcile",
+                          "compare a target's links with what it holds; repair what is missing or "
+                          "orphaned");
+  reconcile->add_option("--db", command.db, "database URL")->envname("SCIMD_DB");
+  reconcile->add_option("--config", command.config_file, "YAML configuration file")
+      ->envname("SCIMD_CONFIG")
+      ->required();
+  reconcile->add_option("--target", command.target, "target name")->required();
+  reconcile->add_flag("--dry-run", command.dry_run, "only report what would be done");
+  reconcile->callback([&] { result = RunSyncReconcile(command); });
+}
+
 void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>& target,
-                     int& result) {
+                     ReconcileCommand& reconcile, int& result) {
   CLI::App* sync = app.add_subcommand("sync", "delivery to targets")->require_subcommand(1);
   CLI::App* status = sync->add_subcommand("status", "delivery status per target");
   status->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
@@ -68,6 +82,7 @@ void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>&
   retry->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
   retry->add_option("--target", target, "only this target");
   retry->callback([&] { result = RunSyncRetry(db, target); });
+  AddReconcileCommand(*sync, reconcile, result);
 }
 
 }  // namespace
@@ -94,7 +109,8 @@ int Main(int argc, char** argv) {
   std::string revoke_name;
   AddTokenCommands(app, create, db, revoke_name, result);
   std::optional<std::string> sync_target;
-  AddSyncCommands(app, db, sync_target, result);
+  ReconcileCommand reconcile;
+  AddSyncCommands(app, db, sync_target, reconcile, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

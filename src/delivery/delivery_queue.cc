@@ -7,6 +7,7 @@
 #include <map>
 
 #include "scim/common/clock.h"
+#include "scim/common/json.h"
 #include "scim/delivery/backoff.h"
 
 namespace scim::delivery {
@@ -120,6 +121,38 @@ bool SafeHandles(const events::TargetAdapter& adapter, const events::ChangeEvent
   } catch (...) {
     return true;  // let Deliver() decide (and report) rather than drop the event silently
   }
+}
+
+// A re-queued delivery may be older than changes of its resource that already reached the
+// target (a refused create does not hold later changes back). Sending its old snapshot would roll
+// the target back, so it carries the resource's latest committed state instead. Returns false
+// when that latest change is a delete: nothing is left to send.
+// Membership deltas of a re-queued Group event are sent as recorded.
+bool CatchUpRequeued(soci::session& s, const std::string& target, events::ChangeEvent& event) {
+  const long long seq = event.seq;
+  long long later = 0;
+  s << "SELECT o.seq FROM outbox o JOIN deliveries e ON e.target = :t AND e.seq = o.seq "
+       "WHERE o.tenant = :tn AND o.resource_id = :rid AND o.seq > :s AND e.status = 'delivered' "
+       "LIMIT 1",
+      soci::use(target), soci::use(event.tenant), soci::use(event.resource_id), soci::use(seq),
+      soci::into(later);
+  if (!s.got_data()) return true;
+  std::string kind, payload;
+  long long version = 0;
+  s << "SELECT event, version, payload FROM outbox WHERE tenant = :tn AND resource_id = :rid "
+       "AND seq > :s ORDER BY seq DESC LIMIT 1",
+      soci::use(event.tenant), soci::use(event.resource_id), soci::use(seq), soci::into(kind),
+      soci::into(version), soci::into(payload);
+  if (kind == events::ChangeKindName(events::ChangeKind::kDeleted)) return false;
+  json::Document latest, own;
+  if (!json::Parse(payload, latest).ok() || !json::Parse(event.payload, own).ok()) return true;
+  auto resource = latest.FindMember("resource");
+  if (resource == latest.MemberEnd() || !own.IsObject()) return true;
+  own.RemoveMember("resource");
+  own.AddMember("resource", json::Value(resource->value, own.GetAllocator()), own.GetAllocator());
+  event.payload = json::Serialize(own);
+  event.version = version;
+  return true;
 }
 
 }  // namespace
@@ -349,11 +382,11 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
     long long id = 0, seq = 0;
-    int attempts = 0;
+    int attempts = 0, requeues = 0;
     // The rows first (locking only them), then their events: a join in the locking query let
     // the planner walk the whole outbox in a merge join.
     std::string sql =
-        "SELECT d.id, d.seq, d.attempts FROM deliveries d "
+        "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d "
         "WHERE d.target = :t AND d.status = 'pending' AND d.next_attempt_at <= :now AND " +
         std::string(kNoEarlierOpen) + " ORDER BY d.seq LIMIT :n" +
         (pg ? " FOR UPDATE OF d SKIP LOCKED" : "");
@@ -361,12 +394,13 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
     {
       soci::statement select =
           (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows), soci::into(id),
-           soci::into(seq), soci::into(attempts));
+           soci::into(seq), soci::into(attempts), soci::into(requeues));
       select.execute();
       while (select.fetch()) {
         ClaimedDelivery& c = by_seq[seq];
         c.id = id;
         c.attempts = attempts;
+        c.requeues = requeues;
         c.event.seq = seq;
       }
     }
@@ -394,10 +428,23 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
         if (!events::ParseChangeKind(kind, c.event.kind)) bad.push_back(c.id);
       }
     }
+    std::vector<int64_t> superseded;
     for (auto& [key, c] : by_seq) {
-      if (std::find(bad.begin(), bad.end(), c.id) == bad.end()) claimed.push_back(std::move(c));
+      if (std::find(bad.begin(), bad.end(), c.id) != bad.end()) continue;
+      if (c.requeues > 0 && !CatchUpRequeued(s, target, c.event)) {
+        superseded.push_back(c.id);
+        continue;
+      }
+      claimed.push_back(std::move(c));
     }
     std::string now_text = NowTimestamp();
+    if (!superseded.empty()) {
+      s << "UPDATE deliveries SET status = 'delivered', last_error = 'superseded: the resource "
+           "was deleted at the target by a later change', next_attempt_at = NULL, updated = :u "
+           "WHERE id IN (" +
+               IdList(superseded) + ")",
+          soci::use(now_text);
+    }
     if (!bad.empty()) {
       s << "UPDATE deliveries SET status = 'failed', last_error = 'unknown outbox event kind', "
            "next_attempt_at = NULL, updated = :u WHERE id IN (" +
@@ -419,9 +466,11 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
 }
 
 Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& target,
-                                                            const events::ChangeEvent& event) {
+                                                            const ClaimedDelivery& delivery) {
+  const events::ChangeEvent& event = delivery.event;
   events::DeliveryContext context;
   context.idempotency_key = target + ":" + std::to_string(event.seq);
+  if (delivery.requeues > 0) context.idempotency_key += ":r" + std::to_string(delivery.requeues);
   Status st = db_.WithSession([&](soci::session& s) -> Status {
     std::string link_target, external_id;
     soci::statement select = (s.prepare << "SELECT target, external_id FROM target_links "
@@ -430,6 +479,14 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
                               soci::into(link_target), soci::into(external_id));
     select.execute();
     while (select.fetch()) context.linked_ids[link_target] = external_id;
+    std::string known;
+    soci::statement targets = (s.prepare << "SELECT target FROM target_cursors", soci::into(known));
+    targets.execute();
+    while (targets.fetch()) {
+      if (known != target && !context.linked_ids.contains(known)) {
+        context.unlinked_targets.insert(known);
+      }
+    }
     return OkStatus();
   });
   if (!st.ok()) return st.error();

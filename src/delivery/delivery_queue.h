@@ -61,6 +61,7 @@ inline constexpr int64_t kParkedMs = 4'000'000'000'000'000'000;
 struct ClaimedDelivery {
   int64_t id = 0;
   int attempts = 0;  // attempts before this one
+  int requeues = 0;  // times an operator re-queued it after it failed
   events::ChangeEvent event;
 };
 
@@ -94,9 +95,10 @@ class DeliveryQueue {
                                              int64_t lease_ms);
 
   // The context of a Deliver() call: links of the event's resource and a lookup of this
-  // target's links of other resources (each lookup is a query; a failed one gives nullopt).
+  // target's links of other resources (each lookup is a query; a failed one gives nullopt). The
+  // idempotency key is "<target>:<seq>", plus ":r<N>" after the N-th re-queue.
   Result<events::DeliveryContext> BuildContext(const std::string& target,
-                                               const events::ChangeEvent& event);
+                                               const ClaimedDelivery& delivery);
 
   // Records an outcome: delivered; pending again after RetryDelayMs(policy, attempts+1, ...)
   // (`random01` drives the jitter) or failed with blocks_resource once max_attempts is reached;

@@ -111,7 +111,7 @@ struct Dispatcher::Shared {
 
   // Delivers one claimed event and records the outcome.
   void DeliverOne(TargetState& t, const ClaimedDelivery& c, std::mt19937_64& rng) {
-    auto context = queue.BuildContext(t.name, c.event);
+    auto context = queue.BuildContext(t.name, c);
     if (!context.ok()) {
       Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
                                   ": cannot read links: " + context.error().detail);

@@ -77,9 +77,8 @@ double AgeSeconds(const std::optional<std::string>& created) {
 std::map<std::string, std::string> KnownTargets(soci::session& s) {
   std::map<std::string, std::string> known;
   std::string name, type;
-  soci::statement st =
-      (s.prepare << "SELECT target, type FROM target_cursors ORDER BY target", soci::into(name),
-       soci::into(type));
+  soci::statement st = (s.prepare << "SELECT target, type FROM target_cursors ORDER BY target",
+                        soci::into(name), soci::into(type));
   st.execute();
   while (st.fetch()) known[name] = type;
   return known;
@@ -91,9 +90,11 @@ Status RequeueSql(soci::session& s, const std::string& where, long long* affecte
   long long now = NowMs();
   std::string now_text = NowTimestamp();
   soci::statement st =
-      (s.prepare << "UPDATE deliveries SET status = 'pending', attempts = 0, "
-                    "next_attempt_at = :na, blocks_resource = 0, lease_owner = NULL, "
-                    "lease_until = NULL, updated = :u WHERE status = 'failed'" + where);
+      (s.prepare
+       << "UPDATE deliveries SET status = 'pending', attempts = 0, requeues = requeues + 1, "
+          "next_attempt_at = :na, blocks_resource = 0, lease_owner = NULL, "
+          "lease_until = NULL, updated = :u WHERE status = 'failed'" +
+              where);
   st.exchange(soci::use(now));
   st.exchange(soci::use(now_text));
   if (text != nullptr) st.exchange(soci::use(*text));
@@ -110,7 +111,8 @@ void UnparkSql(soci::session& s, const std::string& where, const std::vector<std
   long long now = NowMs();
   long long parked = kParkedMs;
   soci::statement st = (s.prepare << "UPDATE deliveries SET next_attempt_at = :now "
-                                     "WHERE status = 'pending' AND next_attempt_at >= :p" + where);
+                                     "WHERE status = 'pending' AND next_attempt_at >= :p" +
+                                         where);
   st.exchange(soci::use(now));
   st.exchange(soci::use(parked));
   for (const std::string& value : text) st.exchange(soci::use(value));
@@ -203,8 +205,8 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
                                                 const std::optional<std::string>& status,
                                                 const std::optional<std::string>& target,
                                                 int limit) {
-  if (status && std::find(std::begin(kStatuses), std::end(kStatuses), *status) ==
-                    std::end(kStatuses)) {
+  if (status &&
+      std::find(std::begin(kStatuses), std::end(kStatuses), *status) == std::end(kStatuses)) {
     return Error(ErrorCode::kInvalidValue,
                  "unknown delivery status \"" + *status +
                      "\" (expected pending, in_flight, delivered or failed)");
@@ -338,8 +340,9 @@ Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef
            "AND status IN ('pending', 'in_flight')) x",
           soci::use(min_cursor), soci::into(depth);
     }
-    text += "# HELP scimd_outbox_depth Outbox events not yet queued for every target or still "
-            "pending delivery.\n# TYPE scimd_outbox_depth gauge\n";
+    text +=
+        "# HELP scimd_outbox_depth Outbox events not yet queued for every target or still "
+        "pending delivery.\n# TYPE scimd_outbox_depth gauge\n";
     text += "scimd_outbox_depth " + std::to_string(depth) + "\n";
     std::string totals =
         "# HELP scimd_deliveries_total Deliveries by target and current outcome.\n"
@@ -461,7 +464,8 @@ std::string SyncStatusText(const std::vector<TargetStatus>& targets) {
   std::string out;
   char line[512];
   std::snprintf(line, sizeof line, "%-16s %-12s %8s %9s %8s %10s %7s %14s  %s\n", "TARGET", "TYPE",
-                "PENDING", "IN_FLIGHT", "BLOCKED", "DELIVERED", "FAILED", "OLDEST_PENDING", "LAST_ERROR");
+                "PENDING", "IN_FLIGHT", "BLOCKED", "DELIVERED", "FAILED", "OLDEST_PENDING",
+                "LAST_ERROR");
   out += line;
   for (const TargetStatus& t : targets) {
     std::string age = FormatSeconds(t.oldest_pending_seconds) + "s";

@@ -18,9 +18,10 @@ std::string ResourceTypeOf(soci::session& s, const std::string& tenant, const st
 
 bool DeleteRow(soci::session& s, const std::string& tenant, const std::string& group_id,
                const std::string& member_id) {
-  soci::statement st = (s.prepare << "DELETE FROM group_members WHERE tenant = :t AND "
-                                     "group_id = :g AND member_id = :m",
-                        soci::use(tenant, "t"), soci::use(group_id, "g"), soci::use(member_id, "m"));
+  soci::statement st =
+      (s.prepare << "DELETE FROM group_members WHERE tenant = :t AND "
+                    "group_id = :g AND member_id = :m",
+       soci::use(tenant, "t"), soci::use(group_id, "g"), soci::use(member_id, "m"));
   st.execute(true);
   return st.get_affected_rows() > 0;
 }
@@ -36,8 +37,11 @@ bool InsertRow(soci::session& s, const std::string& tenant, const std::string& g
   return st.get_affected_rows() > 0;
 }
 
+// Inserts the missing rows of `members` (recorded in delta.added); with `all`, every requested
+// member (deduplicated, with its type) is appended there too.
 Status AddMembers(soci::session& s, const std::string& tenant, const std::string& group_id,
-                  const std::vector<Member>& members, MembershipDelta& delta) {
+                  const std::vector<Member>& members, MembershipDelta& delta,
+                  std::vector<Member>* all = nullptr) {
   std::unordered_set<std::string> seen;
   for (const Member& requested : members) {
     if (!seen.insert(requested.id).second) continue;
@@ -49,6 +53,7 @@ Status AddMembers(soci::session& s, const std::string& tenant, const std::string
       return Error(ErrorCode::kInvalidValue, "member '" + requested.id + "' does not exist");
     }
     Member member{requested.id, type};
+    if (all != nullptr) all->push_back(member);
     if (InsertRow(s, tenant, group_id, member)) delta.added.push_back(member);
   }
   return OkStatus();
@@ -65,7 +70,7 @@ Status ReplaceMembers(soci::session& s, const std::string& tenant, const std::st
       delta.removed.push_back(existing);
     }
   }
-  return AddMembers(s, tenant, group_id, members, delta);
+  return AddMembers(s, tenant, group_id, members, delta, &delta.all);
 }
 
 }  // namespace
@@ -141,9 +146,10 @@ void ReadMembers(soci::session& s, const std::string& tenant, const std::string&
                  json::Value& out, json::Allocator& alloc) {
   out.SetArray();
   soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT m.member_id, m.member_type, COALESCE(r.display_name, r.user_name, '') "
-                    "FROM group_members m LEFT JOIN resources r ON r.tenant = m.tenant AND "
-                    "r.id = m.member_id WHERE m.tenant = :t AND m.group_id = :g ORDER BY m.member_id",
+      (s.prepare
+           << "SELECT m.member_id, m.member_type, COALESCE(r.display_name, r.user_name, '') "
+              "FROM group_members m LEFT JOIN resources r ON r.tenant = m.tenant AND "
+              "r.id = m.member_id WHERE m.tenant = :t AND m.group_id = :g ORDER BY m.member_id",
        soci::use(tenant, "t"), soci::use(group_id, "g"));
   for (const soci::row& r : rows) {
     json::Value member(rapidjson::kObjectType);

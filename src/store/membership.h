@@ -12,11 +12,14 @@
 
 namespace scim::store {
 
-// What actually changed, for the outbox event.
+// What actually changed, for the outbox event: the rows added and removed, and when the whole
+// list was replaced (PUT, replace without filter) also every member after the change, so that a
+// target can set its list from the event alone.
 struct MembershipDelta {
   bool replaced = false;
   std::vector<Member> added;
   std::vector<Member> removed;
+  std::vector<Member> all;  // only when `replaced`
   bool empty() const { return added.empty() && removed.empty(); }
 };
 

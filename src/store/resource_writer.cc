@@ -54,7 +54,9 @@ std::string BuildPayload(soci::session& s, const std::string& tenant, const json
   if (resource != nullptr) payload.AddMember("resource", json::Value(*resource, alloc), alloc);
   if (members != nullptr && (!members->empty() || members->replaced)) {
     json::Value delta(rapidjson::kObjectType);
-    delta.AddMember("added", MemberList(s, tenant, members->added, true, alloc), alloc);
+    // events::ChangeEvent's contract: with "replaced", "added" lists every member.
+    const std::vector<Member>& added = members->replaced ? members->all : members->added;
+    delta.AddMember("added", MemberList(s, tenant, added, true, alloc), alloc);
     delta.AddMember("removed", MemberList(s, tenant, members->removed, false, alloc), alloc);
     delta.AddMember("replaced", members->replaced, alloc);
     payload.AddMember("members", delta, alloc);
@@ -233,6 +235,11 @@ void RecordChange(soci::session& s, const std::string& tenant, const std::string
        "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
       soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"), soci::use(action, "ac"),
       soci::use(resource_type, "rt"), soci::use(id, "id"), soci::use(version, "v");
+}
+
+std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
+                          const MembershipDelta* members) {
+  return BuildPayload(s, tenant, resource, members);
 }
 
 }  // namespace scim::store

@@ -54,4 +54,9 @@ void RecordChange(soci::session& s, const std::string& tenant, const std::string
                   events::ChangeKind kind, long long version, const json::Value* resource,
                   const MembershipDelta* members);
 
+// The outbox payload RecordChange() writes (layout in scim/events/change_event.h), for callers
+// that need the same shape without recording a change (sync reconcile's current-state events).
+std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
+                          const MembershipDelta* members);
+
 }  // namespace scim::store

@@ -39,10 +39,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-# delivery_support.py lives next to the delivery tests (parked in wip_delivery/ for now).
-for _sub in ("wip_delivery",):
-    if os.path.isdir(os.path.join(ROOT, "tests", "integration", _sub)):
-        sys.path.insert(0, os.path.join(ROOT, "tests", "integration", _sub))
 
 import scimd_harness as harness  # noqa: E402
 from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes,  # noqa: E402

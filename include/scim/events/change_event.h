@@ -18,7 +18,9 @@ bool ParseChangeKind(std::string_view name, ChangeKind& out);
 //   {"resource": {...full SCIM resource after the change, without members for Groups...},
 //    "members": {"added": [{"value","type","role"}], "removed": [{"value","type"}],
 //                "replaced": false}}
-// "resource" is absent for kDeleted; "members" only when membership changed. "role" is the role
+// "resource" is absent for kDeleted; "members" only when membership changed. With "replaced"
+// true (PUT, or replace of the whole list) "added" holds every member after the change, not only
+// the new ones, and "removed" those that left. "role" is the role
 // of a User member (its primary role, else first, else "member"; product.md).
 struct ChangeEvent {
   int64_t seq = 0;             // outbox sequence: commit order

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,8 @@
 
 namespace scim::events {
 
+class Reconcilable;
+
 // What the delivery engine knows about the resource at this target when it calls Deliver().
 struct DeliveryContext {
   // The id this target gave the resource (the recorded link), if there is one.
@@ -23,6 +26,9 @@ struct DeliveryContext {
   // Every target's id for this resource (target name → id), including this target's own when
   // linked. The CRM copies the others into its users' `externalIds`.
   std::map<std::string, std::string> linked_ids;
+  // The other known targets with no link for this resource (never made, or dropped when the
+  // resource was deleted there). The CRM clears their keys from its users' `externalIds`.
+  std::set<std::string> unlinked_targets;
   // This target's id of another resource (e.g. a group member), or nullopt when that resource is
   // not linked at this target (yet). May be empty (no lookups possible: every call gives nullopt).
   std::function<std::optional<std::string>(const std::string& resource_id)> lookup_target_id;
@@ -109,6 +115,10 @@ class TargetAdapter {
 
   // Sends one committed change. Never throws; every failure is an outcome.
   virtual DeliveryOutcome Deliver(const ChangeEvent& event, const DeliveryContext& context) = 0;
+
+  // The adapter's reconciliation capability (scim/events/reconcilable.h), or nullptr when its
+  // target cannot be listed (webhook receivers).
+  virtual Reconcilable* AsReconcilable() { return nullptr; }
 };
 
 }  // namespace scim::events

@@ -88,6 +88,9 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
     if (target != name_ && target != "scim") fields.external_ids[target] = id;
   }
   fields.external_ids["scim"] = event.resource_id;
+  for (const std::string& target : context.unlinked_targets) {
+    if (target != name_ && target != "scim") fields.cleared_external_ids.insert(target);
+  }
 
   if (context.target_id) {
     auto patched = client_->PatchUser(*context.target_id, fields);

@@ -16,6 +16,7 @@
 
 #include "adapters/common/scim_resource.h"
 #include "adapters/crm/crm_client.h"
+#include "scim/events/reconcilable.h"
 #include "scim/events/target_adapter.h"
 
 namespace scim::adapters::crm {
@@ -28,7 +29,7 @@ struct CrmRoleMapping {
   std::optional<std::string> default_role;
 };
 
-class CrmAdapter : public events::TargetAdapter {
+class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
  public:
   CrmAdapter(std::string name, std::set<std::string> resources, CrmRoleMapping roles,
              std::unique_ptr<CrmClient> client);
@@ -44,6 +45,17 @@ class CrmAdapter : public events::TargetAdapter {
   // kept). Stores: bulk-import upsert. Deletes: DELETE, 404 counts as deleted.
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
                                   const events::DeliveryContext& context) override;
+
+  // Reconciliation (crm_reconcile.cc). The contract (crm.md) has no endpoint listing users,
+  // organizations or stores, so the inventory is built from the probes and is never complete.
+  events::Reconcilable* AsReconcilable() override { return this; }
+  // Users with an e-mail, and Groups of kind organization or store, are expected.
+  events::Expectation Expect(const events::ChangeEvent& current) const override;
+  // Linked users: GET /users/{id}; unlinked users: GET /users?externalId.scim=ID; linked
+  // organizations: GET /organizations/{id}/memberships (404: gone). Stores (linked by their
+  // SCIM id) have no read endpoint: they are `unchecked`.
+  Result<events::RemoteInventory> Inventory(
+      const std::vector<events::RemoteProbe>& probes) override;
 
  private:
   events::DeliveryOutcome DeliverUser(const events::ChangeEvent& event,

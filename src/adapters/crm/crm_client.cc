@@ -15,8 +15,10 @@ CallError Fail(const std::string& what, const HttpResponse& response) {
     if (auto e = doc.FindMember("error"); e != doc.MemberEnd() && e->value.IsObject()) {
       code = StringMember(e->value, "code").value_or("");
       message = StringMember(e->value, "message").value_or("");
-      if (message.empty()) message = code;
-      else if (!code.empty()) message = code + ": " + message;
+      if (message.empty())
+        message = code;
+      else if (!code.empty())
+        message = code + ": " + message;
     }
   }
   return ErrorFromResponse(what, response, message, code);
@@ -39,13 +41,16 @@ std::optional<CrmUser> ReadUser(const json::Value& v) {
   user.email = StringMember(v, "email").value_or("");
   if (auto ids = v.FindMember("externalIds"); ids != v.MemberEnd() && ids->value.IsObject()) {
     for (auto it = ids->value.MemberBegin(); it != ids->value.MemberEnd(); ++it) {
-      if (auto value = IdText(it->value)) user.external_ids[std::string(json::View(it->name))] = *value;
+      if (auto value = IdText(it->value))
+        user.external_ids[std::string(json::View(it->name))] = *value;
     }
   }
   return user;
 }
 
-std::string UserBody(const CrmUserFields& fields) {
+// The POST/PATCH body; `patch` adds `"system": null` for every cleared external id (the CRM
+// merges externalIds key by key, and null drops a key).
+std::string UserBody(const CrmUserFields& fields, bool patch) {
   JsonWriter w;
   w.StartObject();
   w.Field("email", fields.email);
@@ -55,6 +60,13 @@ std::string UserBody(const CrmUserFields& fields) {
   w.KeyOnly("externalIds");
   w.StartObject();
   for (const auto& [system, id] : fields.external_ids) w.Field(system, id);
+  if (patch) {
+    for (const std::string& system : fields.cleared_external_ids) {
+      if (fields.external_ids.contains(system)) continue;
+      w.KeyOnly(system);
+      w.Null();
+    }
+  }
   w.EndObject();
   w.EndObject();
   return w.Text();
@@ -81,7 +93,7 @@ CallResult<HttpResponse> CrmClient::Call(const std::string& method, const std::s
 CallResult<CreatedUser> CrmClient::CreateUser(const CrmUserFields& fields,
                                               const std::string& idempotency_key) const {
   const std::string what = "crm POST /users";
-  auto response = Call("POST", "/users", UserBody(fields), idempotency_key);
+  auto response = Call("POST", "/users", UserBody(fields, false), idempotency_key);
   if (!response.ok()) return response.error();
   if (response->status == 409) {
     json::Document doc;
@@ -130,7 +142,7 @@ CallResult<std::optional<CrmUser>> CrmClient::FindUserByScimId(const std::string
 }
 
 CallResult<bool> CrmClient::PatchUser(const std::string& id, const CrmUserFields& fields) const {
-  auto response = Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields));
+  auto response = Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields, true));
   if (!response.ok()) return response.error();
   if (response->status == 404) return false;
   if (!response->Success()) return Fail("crm PATCH /users/{id}", *response);
@@ -191,20 +203,20 @@ CallResult<bool> CrmClient::PutMembership(const std::string& org_id, const std::
   w.StartObject();
   w.Field("role", role);
   w.EndObject();
-  auto response = Call("PUT", "/organizations/" + UrlEncode(org_id) + "/memberships/" +
-                                  UrlEncode(user_id),
-                       w.Text());
+  auto response =
+      Call("PUT", "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id),
+           w.Text());
   if (!response.ok()) return response.error();
   if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm PUT /organizations/{id}/memberships/{user}", *response);
+  if (!response->Success())
+    return Fail("crm PUT /organizations/{id}/memberships/{user}", *response);
   return true;
 }
 
 CallResult<bool> CrmClient::DeleteMembership(const std::string& org_id,
                                              const std::string& user_id) const {
-  auto response = Call("DELETE", "/organizations/" + UrlEncode(org_id) + "/memberships/" +
-                                     UrlEncode(user_id),
-                       "");
+  auto response = Call(
+      "DELETE", "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id), "");
   if (!response.ok()) return response.error();
   if (response->status == 404) return false;
   if (!response->Success()) {

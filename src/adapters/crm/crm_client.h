@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +20,9 @@ struct CrmUserFields {
   std::string email;
   std::string name;
   bool active = true;
-  std::optional<std::string> role;                   // admin | manager | sales
+  std::optional<std::string> role;                  // admin | manager | sales
   std::map<std::string, std::string> external_ids;  // merged key by key on PATCH
+  std::set<std::string> cleared_external_ids;       // sent as null on PATCH: links now gone
 };
 
 struct CrmUser {

@@ -1,6 +1,7 @@
 #include "adapters/dolibarr/dolibarr_adapter.h"
 
 #include "adapters/common/scim_resource.h"
+#include "scim/common/strings.h"
 
 namespace scim::adapters::dolibarr {
 namespace {
@@ -87,6 +88,28 @@ DeliveryOutcome DolibarrAdapter::Deliver(const events::ChangeEvent& event,
   auto created = client_->Create(MapUser(event.resource_id, user, /*create=*/true));
   if (!created.ok()) return created.error().ToOutcome();
   return DeliveryOutcome::Delivered(*created);
+}
+
+events::Expectation DolibarrAdapter::Expect(const events::ChangeEvent& current) const {
+  events::Expectation expected;
+  if (current.resource_type != "User" || !Handles(current)) return expected;
+  auto payload = EventPayload::Parse(current);
+  if (!payload.ok() || payload->resource() == nullptr) return expected;
+  const json::Value& user = *payload->resource();
+  expected.should_exist = !PersonName(user).empty();
+  expected.natural_key = ToLower(PrimaryValue(user, "emails").value_or(""));
+  return expected;
+}
+
+Result<events::RemoteInventory> DolibarrAdapter::Inventory(
+    const std::vector<events::RemoteProbe>&) {
+  auto all = client_->ListAll();
+  if (!all.ok()) return Error(ErrorCode::kUnavailable, all.error().message);
+  events::RemoteInventory inventory;
+  for (const ThirdParty& tp : *all) {
+    inventory.records.push_back({"User", tp.id, tp.ref_ext, ToLower(tp.email)});
+  }
+  return inventory;
 }
 
 }  // namespace scim::adapters::dolibarr

@@ -9,11 +9,12 @@
 #include <string>
 
 #include "adapters/dolibarr/dolibarr_client.h"
+#include "scim/events/reconcilable.h"
 #include "scim/events/target_adapter.h"
 
 namespace scim::adapters::dolibarr {
 
-class DolibarrAdapter : public events::TargetAdapter {
+class DolibarrAdapter : public events::TargetAdapter, public events::Reconcilable {
  public:
   DolibarrAdapter(std::string name, std::set<std::string> resources,
                   std::unique_ptr<DolibarrClient> client);
@@ -27,6 +28,13 @@ class DolibarrAdapter : public events::TargetAdapter {
   // create. Delete: delete the linked (or ref_ext-found) third party; 404 counts as deleted.
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
                                   const events::DeliveryContext& context) override;
+
+  events::Reconcilable* AsReconcilable() override { return this; }
+  // Every SCIM User with a name is expected as a third party; natural key: its e-mail.
+  events::Expectation Expect(const events::ChangeEvent& current) const override;
+  // Every third party (paged list): target_id = id, scim_id = ref_ext, natural_key = e-mail.
+  // Third parties scimd did not create (customers, suppliers) are listed too, with no ref_ext.
+  Result<events::RemoteInventory> Inventory(const std::vector<events::RemoteProbe>&) override;
 
  private:
   std::string name_;

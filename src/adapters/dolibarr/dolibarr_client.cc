@@ -103,6 +103,32 @@ CallResult<std::optional<ThirdParty>> DolibarrClient::FindByRefExt(
   return GetOne("/thirdparties?sqlfilters=" + UrlEncode(filter) + "&limit=1", true);
 }
 
+CallResult<std::vector<ThirdParty>> DolibarrClient::ListAll(int page_size) const {
+  std::vector<ThirdParty> all;
+  for (int page = 0;; ++page) {
+    std::string path =
+        "/thirdparties?sortfield=t.rowid&sortorder=ASC&limit=" + std::to_string(page_size) +
+        "&page=" + std::to_string(page);
+    auto response = Call("GET", path, "");
+    if (!response.ok()) return response.error();
+    if (response->status == 404) break;  // "Thirdparties not found": an empty page
+    json::Document doc;
+    if (!json::Parse(response->body, doc).ok()) {
+      return CallError::Transport("dolibarr GET /thirdparties: malformed JSON answer");
+    }
+    const json::Value* items = &doc;
+    if (doc.IsObject() && doc.HasMember("data")) items = &doc["data"];  // pagination_data form
+    if (!items->IsArray()) {
+      return CallError::Transport("dolibarr GET /thirdparties: answer is not a list");
+    }
+    for (const auto& item : items->GetArray()) {
+      if (auto tp = ReadThirdParty(item)) all.push_back(std::move(*tp));
+    }
+    if (static_cast<int>(items->Size()) < page_size) break;
+  }
+  return all;
+}
+
 std::string DolibarrClient::Body(const ThirdPartyFields& fields) const {
   JsonWriter w;
   w.StartObject();

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/common/call_result.h"
 #include "adapters/common/http_client.h"
@@ -46,6 +47,9 @@ class DolibarrClient {
   // GET /thirdparties?sqlfilters=(t.ref_ext:=:'...')&limit=1; nullopt on 404 (Dolibarr's empty
   // list) or when `ref_ext` cannot be written in a filter (quotes, parentheses).
   CallResult<std::optional<ThirdParty>> FindByRefExt(const std::string& ref_ext) const;
+  // Every third party: GET /thirdparties?sortfield=t.rowid&limit=N&page=P from page 0 until a
+  // page holds fewer than N (dolibarr.md, "List"); Dolibarr's 404 on an empty page ends it too.
+  CallResult<std::vector<ThirdParty>> ListAll(int page_size = 100) const;
   // POST /thirdparties; the new id.
   CallResult<std::string> Create(const ThirdPartyFields& fields) const;
   // PUT /thirdparties/{id} with the set fields; false on 404.

@@ -95,4 +95,26 @@ DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
   return DeliveryOutcome::Delivered(*created);
 }
 
+events::Expectation ZohoBooksAdapter::Expect(const events::ChangeEvent& current) const {
+  events::Expectation expected;
+  if (current.resource_type != "User" || !Handles(current)) return expected;
+  auto payload = EventPayload::Parse(current);
+  if (!payload.ok() || payload->resource() == nullptr) return expected;
+  const json::Value& user = *payload->resource();
+  expected.natural_key = ToLower(PrimaryValue(user, "emails").value_or(""));
+  expected.should_exist = !expected.natural_key.empty() && IsActive(user);
+  return expected;
+}
+
+Result<events::RemoteInventory> ZohoBooksAdapter::Inventory(
+    const std::vector<events::RemoteProbe>&) {
+  auto users = client_->ListUsers();
+  if (!users.ok()) return Error(ErrorCode::kUnavailable, users.error().message);
+  events::RemoteInventory inventory;
+  for (const ZohoUser& user : *users) {
+    inventory.records.push_back({"User", user.user_id, "", ToLower(user.email)});
+  }
+  return inventory;
+}
+
 }  // namespace scim::adapters::zoho_books

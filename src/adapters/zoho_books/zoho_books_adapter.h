@@ -15,6 +15,7 @@
 #include <string>
 
 #include "adapters/zoho_books/zoho_books_client.h"
+#include "scim/events/reconcilable.h"
 #include "scim/events/target_adapter.h"
 
 namespace scim::adapters::zoho_books {
@@ -26,7 +27,7 @@ struct RoleMapping {
   std::optional<std::string> default_role_id;
 };
 
-class ZohoBooksAdapter : public events::TargetAdapter {
+class ZohoBooksAdapter : public events::TargetAdapter, public events::Reconcilable {
  public:
   ZohoBooksAdapter(std::string name, std::set<std::string> resources, RoleMapping roles,
                    std::unique_ptr<ZohoBooksClient> client);
@@ -40,6 +41,14 @@ class ZohoBooksAdapter : public events::TargetAdapter {
   // status differs; create it when none exists. Delete: delete the linked user (404: gone).
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
                                   const events::DeliveryContext& context) override;
+
+  events::Reconcilable* AsReconcilable() override { return this; }
+  // Active SCIM Users with an e-mail are expected (inactive ones are not created: see above);
+  // natural key: the e-mail.
+  events::Expectation Expect(const events::ChangeEvent& current) const override;
+  // Every Zoho user not deleted (paged list): target_id = user_id, natural_key = e-mail. Zoho
+  // users carry no SCIM id, so none of them can be proven to be scimd's.
+  Result<events::RemoteInventory> Inventory(const std::vector<events::RemoteProbe>&) override;
 
  private:
   // Brings an existing Zoho user in line with the SCIM user.

@@ -269,6 +269,35 @@ CallResult<std::optional<ZohoUser>> ZohoBooksClient::FindUserByEmail(const std::
   return std::optional<ZohoUser>();
 }
 
+CallResult<std::vector<ZohoUser>> ZohoBooksClient::ListUsers() {
+  std::vector<ZohoUser> all;
+  for (int page = 1; page <= kMaxListPages; ++page) {
+    auto answer = Call("GET", "/users",
+                       "filter_by=Status.All&page=" + std::to_string(page) + "&per_page=200", "");
+    if (!answer.ok()) return answer.error();
+    if (answer->not_found) break;
+    json::Document doc;
+    if (!json::Parse(answer->body, doc).ok() || !doc.IsObject()) {
+      return CallError::Transport("zoho_books GET /users: malformed answer");
+    }
+    if (auto users = doc.FindMember("users"); users != doc.MemberEnd() && users->value.IsArray()) {
+      for (const auto& entry : users->value.GetArray()) {
+        auto user = ReadUser(entry);
+        if (user && user->status != "deleted") all.push_back(std::move(*user));
+      }
+    }
+    auto ctx = doc.FindMember("page_context");
+    if (ctx == doc.MemberEnd() || !ctx->value.IsObject()) break;
+    auto more = ctx->value.FindMember("has_more_page");
+    if (more == ctx->value.MemberEnd() || !more->value.IsBool() || !more->value.GetBool()) break;
+    if (page == kMaxListPages) {
+      return CallError::Transport("zoho_books GET /users: more than " +
+                                  std::to_string(kMaxListPages) + " pages");
+    }
+  }
+  return all;
+}
+
 CallResult<std::string> ZohoBooksClient::CreateUser(const ZohoUserFields& fields) {
   auto answer = Call("POST", "/users", "", UserBody(fields));
   if (!answer.ok()) return answer.error();

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/common/call_result.h"
 #include "adapters/common/http_client.h"
@@ -58,6 +59,9 @@ class ZohoBooksClient {
   // Pages through GET /users?filter_by=Status.All and matches `email` case-insensitively,
   // skipping deleted users; nullopt when none matches.
   CallResult<std::optional<ZohoUser>> FindUserByEmail(const std::string& email);
+  // Every user but the deleted ones: pages through GET /users?filter_by=Status.All (page from 1,
+  // per_page 200, while page_context.has_more_page; zoho-books.md, "List parameters").
+  CallResult<std::vector<ZohoUser>> ListUsers();
   // POST /users; the new user's id (found by email when the answer does not carry it).
   CallResult<std::string> CreateUser(const ZohoUserFields& fields);
   // PUT /users/{id}; false when it does not exist.

@@ -3,18 +3,7 @@ of a stream of writes, and two scimd processes sharing one PostgreSQL database. 
 binary delivers to the fakes (tests/fakes) started in their own processes; the assertions read
 the fakes' records and request logs.
 
-In tests/integration, ctest runs it once per database; while parked in wip_delivery/ run it
-by hand (README.md), with SCIMD_TEST_DB=sqlite|postgresql."""
-
-import os
-import sys
-
-# Importable from tests/integration or from a subdirectory of it (wip_delivery/): this file's
-# directory holds delivery_support.py, tests/integration holds scimd_harness.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _path in (os.path.dirname(_HERE), _HERE):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+ctest runs it once per database (SCIMD_TEST_DB=sqlite|postgresql)."""
 
 import collections
 import signal

@@ -2,18 +2,7 @@
 (Dolibarr, Zoho Books, CRM, webhook receiver) started in their own processes, and the tests
 check what each fake ends up holding (docs/product.md, "What the targets receive").
 
-In tests/integration, ctest runs it once per database; while parked in wip_delivery/ run it
-by hand (README.md), with SCIMD_TEST_DB=sqlite|postgresql."""
-
-import os
-import sys
-
-# Importable from tests/integration or from a subdirectory of it (wip_delivery/): this file's
-# directory holds delivery_support.py, tests/integration holds scimd_harness.py.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _path in (os.path.dirname(_HERE), _HERE):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+ctest runs it once per database (SCIMD_TEST_DB=sqlite|postgresql)."""
 
 import unittest
 
