@@ -25,7 +25,7 @@ def fmt(x, digits=1):
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "/tmp/scimd-bench/results.jsonl"
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    queries, alone, keep, walks, patches, rss, targets, ptargets = {}, {}, {}, {}, {}, {}, {}, {}
+    queries, alone, keep, walks, pmembers, rss, targets = {}, {}, {}, {}, {}, {}, {}
     order = []
     for r in rows:
         if r["kind"] == "query" and r.get("conns") == 1:
@@ -38,10 +38,8 @@ def main():
             keep[(r["db"], r["users"], r["header"])] = r
         elif r["kind"] == "walk":
             walks[(r["db"], r["users"])] = r
-        elif r["kind"] == "patch":
-            patches[(r["db"], r["group_size"], r["exclude_members"], r["conns"])] = r
-        elif r["kind"] == "patch_target":
-            ptargets[r["db"]] = r
+        elif r["kind"] == "patch_members":
+            pmembers[(r["db"], r["group_size"])] = r
         elif r["kind"] == "target":
             targets[(r["label"], r["query"])] = r
         elif r["kind"] == "rss":
@@ -136,29 +134,28 @@ def main():
             "yes" if w["complete"] else "no (time budget %d s)" % w["budget"], w["seconds"],
             w["pages_per_s"], w["p50_ms"], w["p99_ms"]))
 
-    print("\n#### PATCH one member add / remove\n")
-    print("| db | response | wrk | group size | req/s | p50 ms | p99 ms | CPU ms/req | requests (non-2xx) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for (db, size, excl, conns), r in sorted(patches.items(), key=lambda kv: (kv[0][0], kv[0][2] is False, -kv[0][3], kv[0][1])):
-        print("| %s | %s | -t%d -c%d -d%ds | %s | %s | %s | %s | %s | %d (%d) |" % (
-            db, "`excludedAttributes=members`" if excl else "full group (all members)",
-            r["threads"], conns, r.get("duration", 10), "{:,}".format(size), fmt(r["rps"]), fmt(r["p50_ms"], 2),
-            fmt(r["p99_ms"], 2) if r["requests"] else "–",
-            fmt(r.get("cpu_ms_scimd", 0) + r.get("cpu_ms_pg", 0), 2) if r["requests"] else "–",
-            r["requests"], r["non2xx"]))
-
-    if ptargets:
-        print("\n#### PATCH target check: one PATCH at a time (-t1 -c1, excludedAttributes=members), sizes interleaved (median of the rounds)\n")
-        print("| db | group size | p50 ms | p99 ms | CPU ms/req | p50 vs 10 | CPU vs 10 | within 1.5x |")
-        print("|---|---|---|---|---|---|---|---|")
-        for db, r in sorted(ptargets.items()):
-            base = r["medians"][str(r["sizes"][0])]
-            for size in r["sizes"]:
-                m = r["medians"][str(size)]
-                rp, rc = m["p50_ms"] / base["p50_ms"], m["cpu_ms"] / base["cpu_ms"]
-                ok = "yes" if rp <= 1.5 and rc <= 1.5 else ("p50 only" if rp <= 1.5 else ("CPU only" if rc <= 1.5 else "**no**"))
-                print("| %s (%d rounds of %d s) | %s | %.2f | %.2f | %.2f | %.2fx | %.2fx | %s |" % (
-                    db, r["rounds"], r["duration"], "{:,}".format(size), m["p50_ms"], m["p99_ms"], m["cpu_ms"], rp, rc, ok))
+    if pmembers:
+        print("\n#### PATCH one member add / remove (run_patch.py; latencies pooled over the rounds)\n")
+        for db in ("sqlite", "postgresql"):
+            rows = sorted((r for (d, _), r in pmembers.items() if d == db), key=lambda r: r["group_size"])
+            if not rows:
+                continue
+            r0 = rows[0]
+            print("%s (%s; %d client(s), %d rounds x %g s per size, load %.1f–%.1f)\n" % (
+                db, r0.get("settings_note", ""), r0["clients"], r0["rounds"], r0["duration"],
+                min(r["load"][0] for r in rows), max(r["load"][1] for r in rows)))
+            print("| members | add ops | remove ops | req/s | add p50 ms | add p99 ms | remove p50 ms | remove p99 ms | CPU ms/PATCH | non-2xx |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
+            for r in rows:
+                print("| %s | %d | %d | %s | %s | %s | %s | %s | %.2f | %d |" % (
+                    "{:,}".format(r["group_size"]), r["add"]["n"], r["remove"]["n"], fmt(r["rps"]),
+                    fmt(r["add"]["p50_ms"], 2), fmt(r["add"]["p99_ms"], 2), fmt(r["remove"]["p50_ms"], 2),
+                    fmt(r["remove"]["p99_ms"], 2), r["cpu_ms_scimd"] + r["cpu_ms_pg"], r["bad"]))
+            lo, hi = rows[0], rows[-1]
+            print("\nratio %s/%s: add p50 %.2fx, add p99 %.2fx, remove p50 %.2fx, remove p99 %.2fx (target <= 1.5x)\n" % (
+                "{:,}".format(hi["group_size"]), "{:,}".format(lo["group_size"]),
+                hi["add"]["p50_ms"] / lo["add"]["p50_ms"], hi["add"]["p99_ms"] / lo["add"]["p99_ms"],
+                hi["remove"]["p50_ms"] / lo["remove"]["p50_ms"], hi["remove"]["p99_ms"] / lo["remove"]["p99_ms"]))
 
     if rss:
         print("\nServer RSS after the query runs: " + ", ".join(

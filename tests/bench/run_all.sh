@@ -7,14 +7,19 @@
 # Environment: SCIMD_BIN (default /work/build-bench/scimd), BENCH_DIR (default /tmp/scimd-bench:
 # SQLite files, results.jsonl, generated Lua scripts, logs), BENCH_PG_DIR (default
 # /tmp/scimd-bench-pg) and BENCH_PG_PORT (default 55873) for the throwaway PostgreSQL cluster,
-# SIZES (default "1000 100000 1000000"), PATCH_USERS (default 1000000: the database the PATCH
-# benchmark runs on).
+# SIZES (default "1000 100000 1000000"), PATCH_ARGS (extra arguments of run_patch.py, e.g.
+# "--clients 8 --rounds 3 --duration 8").
 #
-# PostgreSQL: tests/support/pg_cluster.sh starts the cluster (fsync, synchronous_commit and
-# full_page_writes off: fine for loading); before any benchmark this script sets
-# shared_buffers = 2GB and effective_cache_size = 12GB and turns fsync, synchronous_commit and
-# full_page_writes back ON (restart), so that PostgreSQL commits are as durable as SQLite's
-# (scimd runs SQLite with synchronous=FULL).
+# PostgreSQL: tests/support/pg_cluster.sh starts the cluster with PG_DURABLE=1 (no fsync=off etc.
+# on its command line, which would override ALTER SYSTEM); this script sets shared_buffers = 2GB
+# and effective_cache_size = 12GB, turns fsync, synchronous_commit and full_page_writes off for
+# the seed step only and back ON after it (ALTER SYSTEM + restart, checked with SHOW), so that
+# PostgreSQL commits are as durable as SQLite's (scimd runs SQLite with synchronous=FULL).
+#
+# The patch step is self-contained: run_patch.py seeds its own fresh databases (SQLite file
+# $BENCH_DIR/sqlite-patch.db, PostgreSQL database scim_patch) with groups of 10, 10,000 and
+# 100,000 members, and drops them at the end; it needs only the pg step before it:
+#   tests/bench/run_all.sh pg patch stop
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +30,7 @@ PG_DIR=${BENCH_PG_DIR:-/tmp/scimd-bench-pg}
 PG_PORT=${BENCH_PG_PORT:-55873}
 PG_BIN=/usr/lib/postgresql/15/bin
 SIZES=${SIZES:-"1000 100000 1000000"}
-PATCH_USERS=${PATCH_USERS:-1000000}
+PATCH_ARGS=${PATCH_ARGS:-}
 PG_URL=postgresql://scim@127.0.0.1:$PG_PORT
 RESULTS=$BENCH_DIR/results.jsonl
 mkdir -p "$BENCH_DIR"
@@ -43,7 +48,7 @@ pg_restart() {
 
 step_pg() {
   note "PostgreSQL cluster in $PG_DIR on port $PG_PORT"
-  bash "$ROOT/tests/support/pg_cluster.sh" start "$PG_DIR" "$PG_PORT"
+  PG_DURABLE=1 bash "$ROOT/tests/support/pg_cluster.sh" start "$PG_DIR" "$PG_PORT"
   "$PG_BIN/psql" -X -q -d "$PG_URL/postgres" -c "ALTER SYSTEM SET shared_buffers = '2GB'" \
     -c "ALTER SYSTEM SET effective_cache_size = '12GB'" -c "ALTER SYSTEM SET max_wal_size = '8GB'"
   pg_restart
@@ -53,6 +58,9 @@ durable_pg() {  # $1 = on | off
   "$PG_BIN/psql" -X -q -d "$PG_URL/postgres" -c "ALTER SYSTEM SET fsync = $1" \
     -c "ALTER SYSTEM SET synchronous_commit = $1" -c "ALTER SYSTEM SET full_page_writes = $1"
   pg_restart
+  local got
+  got=$("$PG_BIN/psql" -X -A -t -d "$PG_URL/postgres" -c "SELECT string_agg(setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'full_page_writes', 'synchronous_commit')")
+  [[ "$got" == "$1 $1 $1" ]] || { note "PostgreSQL durability settings are '$got', not $1 (command-line options override ALTER SYSTEM: was the cluster started with PG_DURABLE=1?)"; exit 1; }
   note "PostgreSQL fsync/synchronous_commit/full_page_writes = $1"
 }
 
@@ -103,13 +111,15 @@ step_plans() {
 }
 
 step_patch() {
-  l=$(label "$PATCH_USERS")
-  note "patch sqlite $PATCH_USERS"
-  python3 "$HERE/run_patch.py" --db "sqlite:$BENCH_DIR/sqlite-$l.db" --users "$PATCH_USERS" --label "sqlite-$l" \
-    --out "$RESULTS" --work-dir "$BENCH_DIR" 2>&1 | tee -a "$BENCH_DIR/patch.log" || note "patch sqlite FAILED"
-  note "patch postgresql $PATCH_USERS"
-  python3 "$HERE/run_patch.py" --db "$PG_URL/scim_$l" --users "$PATCH_USERS" --label "postgresql-$l" \
-    --pg-data "$PG_DIR/data" --out "$RESULTS" --work-dir "$BENCH_DIR" 2>&1 | tee -a "$BENCH_DIR/patch.log" || note "patch postgresql FAILED"
+  # shellcheck disable=SC2086  # PATCH_ARGS is a list of words
+  note "patch sqlite (fresh database, groups of 10 / 10,000 / 100,000 members) $PATCH_ARGS"
+  python3 "$HERE/run_patch.py" --db "sqlite:$BENCH_DIR/sqlite-patch.db" --out "$RESULTS" $PATCH_ARGS \
+    2>&1 | tee -a "$BENCH_DIR/patch.log" || note "patch sqlite FAILED"
+  durable_pg on  # refuses to go on unless the cluster really is durable
+  note "patch postgresql (fresh database scim_patch) $PATCH_ARGS"
+  # shellcheck disable=SC2086
+  python3 "$HERE/run_patch.py" --db "$PG_URL/scim_patch" --pg-data "$PG_DIR/data" --out "$RESULTS" $PATCH_ARGS \
+    2>&1 | tee -a "$BENCH_DIR/patch.log" || note "patch postgresql FAILED"
 }
 
 step_stop() {

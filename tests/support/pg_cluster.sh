@@ -9,8 +9,14 @@
 #   pg_cluster.sh status DIR       exit 0 if the cluster in DIR is running.
 #
 # initdb refuses to run as root: as root, every server command runs as the `postgres` user and
-# DIR is handed to it; as any other user they run directly. Durability settings are off
-# (fsync, synchronous_commit): the tests kill scimd, never this server.
+# DIR is handed to it; as any other user they run directly. Durability settings are off by
+# default (fsync, synchronous_commit, full_page_writes, given on the server's command line): the
+# tests kill scimd, never this server.
+#
+#   PG_DURABLE=1 pg_cluster.sh start DIR PORT   starts without those three options, i.e. with
+#                                  PostgreSQL's durable defaults (all on), and leaves them to
+#                                  postgresql.conf / ALTER SYSTEM (command-line options would
+#                                  override ALTER SYSTEM). Used by the benchmarks.
 set -euo pipefail
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -75,8 +81,11 @@ cmd_start() {
   prepare_dir "$dir"
   as_owner "$PG_BIN/initdb" -D "$dir/data" -U "$PG_USER" --auth=trust -E UTF8 --locale=C -N \
     >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
-  if ! as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  local opts="-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=200"
+  if [[ "${PG_DURABLE:-0}" != 1 ]]; then
+    opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  if ! as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 -o "$opts" \
       start >/dev/null; then
     show_log "$dir"
     die "server did not start on 127.0.0.1:$port"
@@ -84,7 +93,7 @@ cmd_start() {
   wait_ready "$dir" "$port"
   psql_admin "$port" -c "CREATE DATABASE scim" >/dev/null
   echo "$port" >"$dir/port"
-  echo "pg_cluster.sh: PostgreSQL up on 127.0.0.1:$port (postgresql://$PG_USER@127.0.0.1:$port/scim), data in $dir"
+  echo "pg_cluster.sh: PostgreSQL up on 127.0.0.1:$port (postgresql://$PG_USER@127.0.0.1:$port/scim), data in $dir$([[ "${PG_DURABLE:-0}" == 1 ]] && echo ', durable (fsync on)' || true)"
 }
 
 # Waits (up to 30 s) until the server answers over TCP.
