@@ -166,14 +166,8 @@ int64_t NowMs() {
 DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner)
     : db_(db), owner_(std::move(owner)) {}
 
-Status DeliveryQueue::Write(const std::function<Status(soci::session&)>& work) {
-  if (db_.dialect() != Dialect::kSqlite) return db_.InTransaction(work);
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return db_.InTransaction(work);
-}
-
 Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string& type) {
-  return Write([&](soci::session& s) -> Status {
+  return db_.InTransaction([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     s << "INSERT INTO target_cursors (target, type, last_seq, scanned_seq, gaps, updated) "
          "VALUES (:t, :ty, 0, 0, '', :u) ON CONFLICT (target) DO NOTHING",
@@ -204,7 +198,7 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
   const std::string target(adapter.Name());
   const bool pg = db_.dialect() == Dialect::kPostgres;
   FanOutResult result;
-  Status st = Write([&](soci::session& s) -> Status {
+  Status st = db_.InTransaction([&](soci::session& s) -> Status {
     result = FanOutResult{};
     // PostgreSQL settle rule. Writers take their xid before drawing an outbox seq (RecordChange).
     // Reading the sequence here, before this transaction has an xid, and then taking one makes
@@ -377,7 +371,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
                                                           int64_t lease_ms) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
-  Status st = Write([&](soci::session& s) -> Status {
+  Status st = db_.InTransaction([&](soci::session& s) -> Status {
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
@@ -548,7 +542,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   }
   error = Truncate(std::move(error));
   bool owned = false;
-  Status st = Write([&](soci::session& s) -> Status {
+  Status st = db_.InTransaction([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     long long id = delivery.id;
     soci::statement update =
@@ -593,7 +587,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
 
 Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
   if (ids.empty()) return OkStatus();
-  return Write([&](soci::session& s) -> Status {
+  return db_.InTransaction([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     long long now_ms = NowMs();
     s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
@@ -607,7 +601,7 @@ Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {
 
 Status DeliveryQueue::RenewLeases(const std::vector<int64_t>& ids, int64_t lease_ms) {
   if (ids.empty()) return OkStatus();
-  return Write([&](soci::session& s) -> Status {
+  return db_.InTransaction([&](soci::session& s) -> Status {
     long long until = NowMs() + lease_ms;
     s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
          "AND lease_owner = :o AND id IN (" +
@@ -633,7 +627,7 @@ Result<int> DeliveryQueue::ReapExpired(const std::string& target,
   });
   if (!st.ok()) return st.error();
   if (!any) return 0;
-  st = Write([&](soci::session& s) -> Status {
+  st = db_.InTransaction([&](soci::session& s) -> Status {
     reaped = 0;
     long long now = NowMs();
     std::string now_text = NowTimestamp();

@@ -119,14 +119,8 @@ class DeliveryQueue {
   Result<int> ReapExpired(const std::string& target, const adapters::RetryPolicy& policy);
 
  private:
-  // Runs `work` in a write transaction. On SQLite this process's delivery writes queue on a
-  // mutex first: waiting there wakes at once, whereas SQLite's busy handler sleeps in steps of
-  // up to 100 ms when BEGIN IMMEDIATE finds the lock taken.
-  Status Write(const std::function<Status(soci::session&)>& work);
-
   store::Database& db_;
   std::string owner_;
-  std::mutex write_mu_;
 };
 
 }  // namespace scim::delivery

@@ -97,6 +97,10 @@ Status Database::WithSession(const std::function<Status(soci::session&)>& work) 
 }
 
 Status Database::InTransaction(const std::function<Status(soci::session&)>& work) {
+  // SQLite has one writer at a time; threads that wait in its busy handler sleep in steps (1, 2,
+  // 5 ms...) and lose their turn. Queueing them on a mutex hands the lock over at once.
+  std::unique_lock<std::mutex> sqlite_writer(sqlite_write_mu_, std::defer_lock);
+  if (dialect_ == Dialect::kSqlite) sqlite_writer.lock();
   try {
     soci::session s(*pool_);
     s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
@@ -129,7 +133,8 @@ Status Database::Migrate() {
          "name TEXT NOT NULL, applied TEXT NOT NULL)";
     if (dialect_ == Dialect::kPostgres) s << "SELECT pg_advisory_lock(" << kMigrationLockKey << ")";
     Status status = ApplyPendingMigrations(s);
-    if (dialect_ == Dialect::kPostgres) s << "SELECT pg_advisory_unlock(" << kMigrationLockKey << ")";
+    if (dialect_ == Dialect::kPostgres)
+      s << "SELECT pg_advisory_unlock(" << kMigrationLockKey << ")";
     return status;
   });
 }

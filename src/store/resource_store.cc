@@ -15,16 +15,16 @@ Error NotFound(const std::string& type, const std::string& id) {
 
 Status CheckVersion(const StoredRow& row, std::optional<int64_t> expected) {
   if (expected && *expected != row.version) {
-    return Error(ErrorCode::kPreconditionFailed,
-                 "version " + FormatVersion(*expected) + " is not the current version " +
-                     FormatVersion(row.version));
+    return Error(ErrorCode::kPreconditionFailed, "version " + FormatVersion(*expected) +
+                                                     " is not the current version " +
+                                                     FormatVersion(row.version));
   }
   return OkStatus();
 }
 
 // The resource as the outbox records it: no members (they travel as a delta), no groups.
-json::Document EventSnapshot(soci::session& s, const std::string& tenant,
-                             const std::string& type, const StoredRow& row) {
+json::Document EventSnapshot(soci::session& s, const std::string& tenant, const std::string& type,
+                             const StoredRow& row) {
   return AssembleResource(s, tenant, type, row, false, false);
 }
 
@@ -72,8 +72,8 @@ Result<json::Document> ResourceStore::Get(const std::string& tenant,
   Status status = db_->WithSession([&](soci::session& s) -> Status {
     auto row = ReadRow(s, db_->dialect(), tenant, resource_type, id, false);
     if (!row) return NotFound(resource_type, id);
-    out = AssembleResource(s, tenant, resource_type, *row, read.include_members,
-                           read.include_groups);
+    out =
+        AssembleResource(s, tenant, resource_type, *row, read.include_members, read.include_groups);
     return OkStatus();
   });
   if (!status.ok()) return status.error();
@@ -125,7 +125,10 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     std::optional<std::string> password_hash;
     SCIM_RETURN_IF_ERROR(mutate(resource, members, password_hash));
     FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
-    if (members.empty() && !password_hash && SameStoredData(*row, resource)) {
+    // Membership first: adding a member already there or removing one that is not changes nothing.
+    auto delta = ApplyMembership(s, ctx.tenant, id, members);
+    if (!delta.ok()) return delta.error();
+    if (delta->empty() && !password_hash && SameStoredData(*row, resource)) {
       // RFC 7644 §3.5.2.1: a change that changes nothing keeps the version and timestamp.
       out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                              read.include_groups);
@@ -135,8 +138,6 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     row->last_modified = NowTimestamp();
     WriteResourceRows(s, db_->dialect(), *registry_, *type, ctx.tenant, *row, resource,
                       password_hash, false);
-    auto delta = ApplyMembership(s, ctx.tenant, id, members);
-    if (!delta.ok()) return delta.error();
     row->data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
     RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, kind, row->version, &snapshot,

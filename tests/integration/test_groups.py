@@ -161,6 +161,27 @@ class GroupsTest(ScimTestCase):
         self.assertEqual(self.member_ids(emptied.json), [])
         self.assertEqual(self.member_ids(self.fetch(group["id"])), [])
 
+    def test_member_changes_that_change_nothing_keep_the_version(self):
+        # RFC 7644 §3.5.2.1: adding a member already there, or a PUT with the same members and
+        # attributes, changes nothing: same meta.version, and member versions do not move either.
+        a, b = self.user(), self.user()
+        group = self.group(members=[a["id"], b["id"]])
+        version = group["meta"]["version"]
+        member_version = self.get(f"/Users/{a['id']}").json["meta"]["version"]
+        resp = self.patch(f"/Groups/{group['id']}", [
+            {"op": "add", "path": "members", "value": [{"value": a["id"]}]}])
+        self.assertIn(resp.status, (200, 204), resp)
+        self.assertEqual(self.fetch(group["id"])["meta"]["version"], version)
+        same = {"schemas": [GROUP_URN], "displayName": group["displayName"],
+                "members": [{"value": b["id"]}, {"value": a["id"]}]}
+        self.assertStatus(self.put(f"/Groups/{group['id']}", same), 200)
+        self.assertEqual(self.fetch(group["id"])["meta"]["version"], version)
+        self.assertEqual(self.get(f"/Users/{a['id']}").json["meta"]["version"], member_version)
+        resp = self.patch(f"/Groups/{group['id']}", [
+            {"op": "add", "path": "members", "value": [{"value": self.user()["id"]}]}])
+        self.assertIn(resp.status, (200, 204), resp)
+        self.assertNotEqual(self.fetch(group["id"])["meta"]["version"], version)
+
     def test_duplicate_member_entries_count_once(self):
         a = self.user()
         resp = self.post_group(members=[a["id"], a["id"]])

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "scim/common/result.h"
@@ -52,6 +53,7 @@ class Database {
   Dialect dialect_;
   size_t pool_size_;
   std::unique_ptr<soci::connection_pool> pool_;
+  std::mutex sqlite_write_mu_;  // SQLite: this process's write transactions, one at a time
 };
 
 }  // namespace scim::store
