@@ -62,6 +62,18 @@ Result<Config> ParseNode(const YAML::Node& root, const std::string& source) {
     l.rate_limit_per_minute = limits["rate_limit_per_minute"].as<int64_t>(l.rate_limit_per_minute);
     l.max_page_size = limits["max_page_size"].as<int64_t>(l.max_page_size);
   }
+  if (const YAML::Node delivery = root["delivery"]) {
+    DeliverySettings& d = config.delivery;
+    d.lease_seconds = delivery["lease_seconds"].as<int64_t>(d.lease_seconds);
+    d.workers_per_target = delivery["workers_per_target"].as<int64_t>(d.workers_per_target);
+    d.poll_interval_ms = delivery["poll_interval_ms"].as<int64_t>(d.poll_interval_ms);
+    if (d.lease_seconds < 1 || d.workers_per_target < 1 || d.workers_per_target > 64 ||
+        d.poll_interval_ms < 1) {
+      return ConfigError(source,
+                         "delivery: lease_seconds and poll_interval_ms must be positive, "
+                         "workers_per_target between 1 and 64");
+    }
+  }
   if (const YAML::Node targets = root["targets"]) {
     for (const auto& node : targets) {
       auto target = ParseTarget(node, source);
@@ -115,7 +127,8 @@ Result<Config> LoadConfigFile(const std::string& path) {
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
   auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return Error(ErrorCode::kInvalidValue, "listen address must be HOST:PORT, got '" + listen + "'");
+    return Error(ErrorCode::kInvalidValue,
+                 "listen address must be HOST:PORT, got '" + listen + "'");
   }
   std::string host = listen.substr(0, colon);
   char* end = nullptr;

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "http/server.h"
 #include "scim/adapters/registry.h"
 #include "scim/delivery/dispatcher.h"
-#include "http/server.h"
 #include "scim/http/api.h"
 #include "scim/schema/registry.h"
 #include "scim/service/resource_service.h"
@@ -71,10 +71,18 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
 
 void LogDelivery(delivery::LogLevel level, std::string_view message) {
   switch (level) {
-    case delivery::LogLevel::kDebug: spdlog::debug("delivery: {}", message); break;
-    case delivery::LogLevel::kInfo: spdlog::info("delivery: {}", message); break;
-    case delivery::LogLevel::kWarning: spdlog::warn("delivery: {}", message); break;
-    case delivery::LogLevel::kError: spdlog::error("delivery: {}", message); break;
+    case delivery::LogLevel::kDebug:
+      spdlog::debug("delivery: {}", message);
+      break;
+    case delivery::LogLevel::kInfo:
+      spdlog::info("delivery: {}", message);
+      break;
+    case delivery::LogLevel::kWarning:
+      spdlog::warn("delivery: {}", message);
+      break;
+    case delivery::LogLevel::kError:
+      spdlog::error("delivery: {}", message);
+      break;
   }
 }
 
@@ -95,11 +103,14 @@ int RunServe(const Config& config) {
   if (!targets.ok()) return Fail(targets.error().detail);
   delivery::DispatcherOptions dispatch_options;
   dispatch_options.log = LogDelivery;
+  dispatch_options.lease_duration = std::chrono::seconds(config.delivery.lease_seconds);
+  dispatch_options.workers_per_target = static_cast<int>(config.delivery.workers_per_target);
+  dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
   delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);
 
   auto store = std::make_shared<store::ResourceStore>(*db, *registry);
-  auto service = std::make_shared<service::ResourceService>(*registry, store,
-                                                            config.limits.max_page_size);
+  auto service =
+      std::make_shared<service::ResourceService>(*registry, store, config.limits.max_page_size);
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
@@ -112,9 +123,8 @@ int RunServe(const Config& config) {
   Status started = server.Start(router);
   if (!started.ok()) return Fail(started.error().detail);
   spdlog::info("scimd listening on {}:{} (database {})", listen->first, server.Port(),
-               config.database.substr(0, config.database.find('@') == std::string::npos
-                                                ? config.database.size()
-                                                : 0) +
+               config.database.substr(
+                   0, config.database.find('@') == std::string::npos ? config.database.size() : 0) +
                    (config.database.find('@') == std::string::npos ? "" : "postgresql"));
   int signal = 0;
   sigwait(&signals, &signal);

@@ -75,41 +75,18 @@ def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
 # Fakes
 
 
-# Runs tests/fakes/run_fake.py with TCP_NODELAY on every accepted connection. Python's
-# http.server sends a response's head and body in two writes; on a kept-alive connection the
-# second waits for the client's delayed ACK (Nagle), about 40 ms per request with a body. Real
-# targets do not behave like that, so the delivery-lag benchmark uses this launcher.
-_NODELAY_BOOT = """
-import os, socket, sys
-fakes = os.path.join(sys.argv.pop(1), "tests", "fakes")
-sys.path.insert(0, fakes)
-import fakelib
-_setup = fakelib.FakeHandler.setup
-def setup(self):
-    _setup(self)
-    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-fakelib.FakeHandler.setup = setup
-import run_fake
-sys.exit(run_fake.main(sys.argv[1:]))
-"""
-
-
 class FakeProcess:
     """One fake target in a subprocess (`python3 tests/fakes/run_fake.py KIND --port 0`).
 
-    config: settings passed as --config-json (e.g. {"rate_limit_per_minute": 0}); nodelay: run
-    it with TCP_NODELAY on its connections (see _NODELAY_BOOT)."""
+    config: settings passed as --config-json (e.g. {"rate_limit_per_minute": 0}). The fakes set
+    TCP_NODELAY on their connections themselves (fakelib.FakeHandler)."""
 
-    def __init__(self, kind, config=None, extra_args=(), nodelay=False):
+    def __init__(self, kind, config=None, extra_args=()):
         self.kind = kind
         self.workdir = tempfile.mkdtemp(prefix=f"scimd-fake-{kind}-")
         port_file = os.path.join(self.workdir, "port")
         self.log_path = os.path.join(self.workdir, "fake.log")
-        if nodelay:
-            cmd = [sys.executable, "-c", _NODELAY_BOOT, source_dir(), kind]
-        else:
-            cmd = [sys.executable, os.path.join(source_dir(), "tests", "fakes", "run_fake.py"),
-                   kind]
+        cmd = [sys.executable, os.path.join(source_dir(), "tests", "fakes", "run_fake.py"), kind]
         cmd += ["--port", "0", "--port-file", port_file]
         if config:
             cmd += ["--config-json", json.dumps(config)]
@@ -209,7 +186,7 @@ class FakeProcess:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_fakes(kinds, configs=None, nodelay=False):
+def start_fakes(kinds, configs=None):
     """{kind: FakeProcess} for each kind; rate limits off unless configs say otherwise."""
     configs = configs or {}
     fakes = {}
@@ -217,7 +194,7 @@ def start_fakes(kinds, configs=None, nodelay=False):
         for kind in kinds:
             config = {"rate_limit_per_minute": 0, "max_log_entries": 200000}
             config.update(configs.get(kind, {}))
-            fakes[kind] = FakeProcess(kind, config, nodelay=nodelay)
+            fakes[kind] = FakeProcess(kind, config)
     except BaseException:
         stop_fakes(fakes)
         raise
@@ -431,18 +408,21 @@ class FakeTargetsTestCase(ScimTestCase):
     """ScimTestCase whose scimd delivers to fakes started for the class.
 
     Class attributes: fake_kinds (subset of dolibarr, zoho_books, crm, webhook), fake_configs
-    ({kind: settings}), retry (see targets_yaml), target_extra ({kind: {key: value}}).
+    ({kind: settings}), retry (see targets_yaml), target_extra ({kind: {key: value}}),
+    delivery_yaml (a `delivery:` block of the scimd configuration, or "").
     Available: cls.fakes ({kind: FakeProcess})."""
 
     fake_kinds = ("dolibarr", "zoho_books", "crm", "webhook")
     fake_configs = {}
     retry = {"max_attempts": 3, "initial_backoff_ms": 50, "max_backoff_ms": 200}
     target_extra = {}
+    delivery_yaml = ""  # e.g. "delivery: {lease_seconds: 3}\n"
 
     @classmethod
     def setUpClass(cls):
         cls.fakes = start_fakes(cls.fake_kinds, cls.fake_configs)
-        cls.config_yaml = targets_yaml(cls.fakes, cls.retry, cls.target_extra)
+        cls.config_yaml = cls.delivery_yaml + targets_yaml(cls.fakes, cls.retry,
+                                                           cls.target_extra)
         cls.server_env = dict(SECRETS_ENV)
         try:
             super().setUpClass()

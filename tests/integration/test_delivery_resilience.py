@@ -313,6 +313,9 @@ class PoisonEventTest(FakeTargetsTestCase):
                          f"after version {current['meta']['version']} had been delivered")
 
 
+LEASE_SECONDS = 6  # delivery.lease_seconds of the kill -9 test: recovery waits for it
+
+
 class _Writer(threading.Thread):
     """Creates users and patches each one `patches` times, recording every acknowledged write;
     stops at `stop` or at the first transport error (the server died)."""
@@ -426,6 +429,7 @@ def check_exactly_once(test, client, fakes, writers, restart_time=None):
 class CrashTest(FakeTargetsTestCase):
     fake_kinds = ("crm", "webhook")
     retry = PATIENT_RETRY
+    delivery_yaml = f"delivery: {{lease_seconds: {LEASE_SECONDS}}}\n"
 
     def test_kill_9_during_writes_and_deliveries(self):
         for fake in self.fakes.values():
@@ -448,8 +452,11 @@ class CrashTest(FakeTargetsTestCase):
         restart_time = time.time()
         self.server.start()
         self.client.close()
-        # Deliveries claimed by the dead process wait for their lease (60 s) to expire.
-        self.settle(timeout=100)
+        # Deliveries claimed by the dead process wait for their lease to expire.
+        started = time.time()
+        self.settle(timeout=60)
+        self.assertLess(time.time() - started, LEASE_SECONDS + 30,
+                        "recovery took much longer than the configured lease")
         stats = check_exactly_once(self, self.client, self.fakes, writers, restart_time)
         print(f"\nkill -9: {stats}, SETs before the crash {status_sets}")
         self.assertEqual(sum(t["failed"] for t in sync_status(self.client).values()), 0)

@@ -19,12 +19,22 @@ struct Limits {
   int64_t max_page_size = 1000;  // advertised as filter.maxResults
 };
 
+// The delivery engine (`delivery:` in the file); see delivery::DispatcherOptions.
+struct DeliverySettings {
+  // How long a claimed delivery stays reserved; renewed every third of it while in progress. A
+  // killed process's deliveries are taken over by another (or the restarted) process after it.
+  int64_t lease_seconds = 15;
+  int64_t workers_per_target = 2;
+  int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite:scimd.db";
   std::string public_url;  // SCIM root for meta.location; derived from the Host header if empty
   int threads = 2;
   Limits limits;
+  DeliverySettings delivery;
   std::vector<adapters::TargetConfig> targets;
 };
 

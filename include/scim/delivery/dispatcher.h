@@ -65,7 +65,7 @@ struct DispatcherOptions {
   // How long a claimed delivery stays reserved for this process. Leases of deliveries in
   // progress are renewed every third of this; a process that dies lets them expire, and the
   // delivery is then claimed again (counting the lost attempt).
-  std::chrono::milliseconds lease_duration{60000};
+  std::chrono::milliseconds lease_duration{15000};
   // Threads per target: deliveries of different resources run in parallel up to this.
   int workers_per_target = 2;
   // Deliveries claimed per claim transaction (per worker), and outbox rows fanned out per
