@@ -509,7 +509,10 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
 Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
                                    const events::DeliveryOutcome& outcome,
                                    const adapters::RetryPolicy& policy, double random01) {
-  const int attempts = delivery.attempts + 1;
+  // A rate-limited try is not an attempt (DeliveryOutcome::rate_limited).
+  const bool rate_limited =
+      outcome.status == events::DeliveryStatus::kRetry && outcome.rate_limited;
+  const int attempts = delivery.attempts + (rate_limited ? 0 : 1);
   const long long now_ms = NowMs();
   std::string status;
   long long next_at = now_ms;
@@ -524,13 +527,14 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
     case events::DeliveryStatus::kRetry:
       error = outcome.error.empty() ? "target asked to retry" : outcome.error;
       error_ind = soci::i_ok;
-      if (attempts >= std::max(1, policy.max_attempts)) {
+      if (!rate_limited && attempts >= std::max(1, policy.max_attempts)) {
         status = "failed";
         blocks = 1;
         error = "gave up after " + std::to_string(attempts) + " attempts: " + error;
       } else {
         status = "pending";
-        next_at = now_ms + RetryDelayMs(policy, attempts, outcome.retry_after_seconds, random01);
+        next_at = now_ms + RetryDelayMs(policy, std::max(attempts, 1), outcome.retry_after_seconds,
+                                        random01);
         next_ind = soci::i_ok;
       }
       break;

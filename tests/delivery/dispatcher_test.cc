@@ -1,12 +1,12 @@
 // The delivery engine against a real database (SQLite; PostgreSQL too when SCIMD_TEST_PG_URL is
 // set) with an in-process fake target: ordering per resource, retries, failures, leases, links.
-#include <boost/test/unit_test.hpp>
+#include "scim/delivery/dispatcher.h"
 
+#include <boost/test/unit_test.hpp>
 #include <random>
 
 #include "delivery/delivery_queue.h"
 #include "delivery/delivery_test_support.h"
-#include "scim/delivery/dispatcher.h"
 #include "scim/delivery/status.h"
 
 namespace scim::delivery {
@@ -31,8 +31,10 @@ constexpr const char* kNextSql = "SELECT next_attempt_at FROM deliveries WHERE i
 
 struct Setup {
   explicit Setup(Backend backend, adapters::RetryPolicy retry = {10, 20, 100})
-      : db(backend), recorder(std::make_shared<Recorder>()),
-        adapter(std::make_shared<FakeAdapter>("crm", recorder)), retry(retry) {}
+      : db(backend),
+        recorder(std::make_shared<Recorder>()),
+        adapter(std::make_shared<FakeAdapter>("crm", recorder)),
+        retry(retry) {}
 
   std::unique_ptr<Dispatcher> MakeDispatcher(DispatcherOptions options = {}) {
     if (options.owner_id.empty()) options.owner_id = "test-owner";
@@ -212,6 +214,28 @@ BOOST_AUTO_TEST_CASE(max_attempts_then_retry_pg, *boost::unit_test::precondition
   MaxAttemptsThenRetry(Backend::kPostgres);
 }
 
+// A target that keeps answering 429 delays its deliveries without using up their attempts:
+// rate limits never turn work into failures.
+BOOST_AUTO_TEST_CASE(rate_limited_tries_are_not_attempts) {
+  Setup t(Backend::kSqlite, {3, 1, 2});
+  t.adapter->SetScript([&](const events::ChangeEvent& e, int attempt) {
+    if (attempt <= 6) {
+      auto outcome = events::DeliveryOutcome::Retry("HTTP 429 slow down", 0);
+      outcome.rate_limited = true;
+      return outcome;
+    }
+    if (attempt == 7) return events::DeliveryOutcome::Retry("HTTP 503");
+    return events::DeliveryOutcome::Delivered("x-" + e.resource_id);
+  });
+  int64_t a1 = AddEvent(*t.db, "a", "created");
+  auto d = t.MakeDispatcher();
+  t.RunUntil(*d, [&] { return DeliveryStatusOf(*t.db, "crm", a1) != "pending"; });
+  BOOST_TEST(DeliveryStatusOf(*t.db, "crm", a1) == "delivered");
+  // Six 429s, one 503 and the success: two attempts counted, under max_attempts = 3.
+  BOOST_TEST(QueryInt(*t.db, kAttemptsSql, DeliveryIdOf(*t.db, "crm", a1)) == 2);
+  BOOST_TEST(t.recorder->calls().size() == 8u);
+}
+
 // A poison event (the target refuses it) fails alone: later changes of the same resource and
 // other resources go on; RetryFailed re-queues it.
 void PoisonFailsAlone(Backend backend) {
@@ -304,14 +328,14 @@ void ExpiredLeaseReclaimed(Backend backend) {
     BOOST_TEST_REQUIRE(fanned.ok());
     BOOST_TEST(fanned->queued == 2);
     long long now = NowMs();
-    testing::Exec(*t.db, "UPDATE deliveries SET status = 'in_flight', "
-                         "lease_owner = 'crashed-process', lease_until = " +
-                             std::to_string(now - 5000) +
-                             " WHERE seq = " + std::to_string(dead));
-    testing::Exec(*t.db, "UPDATE deliveries SET status = 'in_flight', "
-                         "lease_owner = 'busy-process', lease_until = " +
-                             std::to_string(now + 600000) +
-                             " WHERE seq = " + std::to_string(alive));
+    testing::Exec(*t.db,
+                  "UPDATE deliveries SET status = 'in_flight', "
+                  "lease_owner = 'crashed-process', lease_until = " +
+                      std::to_string(now - 5000) + " WHERE seq = " + std::to_string(dead));
+    testing::Exec(*t.db,
+                  "UPDATE deliveries SET status = 'in_flight', "
+                  "lease_owner = 'busy-process', lease_until = " +
+                      std::to_string(now + 600000) + " WHERE seq = " + std::to_string(alive));
   }
   DispatcherOptions options;
   options.lease_duration = 3000ms;
@@ -338,9 +362,10 @@ BOOST_AUTO_TEST_CASE(expired_lease_on_last_attempt_fails) {
   DeliveryQueue queue(*t.db, "crashed");
   BOOST_TEST_REQUIRE(queue.EnsureCursor("crm", "fake").ok());
   BOOST_TEST_REQUIRE(queue.FanOut(*t.adapter, 10).ok());
-  testing::Exec(*t.db, "UPDATE deliveries SET status = 'in_flight', attempts = 1, "
-                       "lease_owner = 'crashed', lease_until = 1 WHERE seq = " +
-                           std::to_string(seq));
+  testing::Exec(*t.db,
+                "UPDATE deliveries SET status = 'in_flight', attempts = 1, "
+                "lease_owner = 'crashed', lease_until = 1 WHERE seq = " +
+                    std::to_string(seq));
   auto reaped = queue.ReapExpired("crm", t.retry);
   BOOST_TEST_REQUIRE(reaped.ok());
   BOOST_TEST(*reaped == 1);
@@ -355,7 +380,8 @@ BOOST_AUTO_TEST_CASE(expired_lease_on_last_attempt_fails) {
 void LinksRecordedAndRemoved(Backend backend) {
   TestDatabase db(backend);
   auto recorder = std::make_shared<Recorder>();
-  auto dolibarr = std::make_shared<FakeAdapter>("dolibarr", recorder, std::set<std::string>{"User"});
+  auto dolibarr =
+      std::make_shared<FakeAdapter>("dolibarr", recorder, std::set<std::string>{"User"});
   auto crm = std::make_shared<FakeAdapter>("crm", recorder);
   dolibarr->SetInstance("dolibarr");
   crm->SetInstance("crm");

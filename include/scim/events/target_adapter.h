@@ -61,6 +61,9 @@ struct DeliveryOutcome {
   // From the target's Retry-After (or the adapter's own rate limiter): do not retry before this.
   // The engine uses the longer of this and its own backoff.
   std::optional<int> retry_after_seconds;
+  // For kRetry: the target (429) or the adapter's own limiter asked to slow down. The attempt
+  // does not count against the retry limit: rate limits delay work, never drop it.
+  bool rate_limited = false;
 
   static DeliveryOutcome Delivered(std::optional<std::string> id = std::nullopt) {
     DeliveryOutcome o;

@@ -25,6 +25,8 @@ struct CallError {
   std::string code;
   // From Retry-After (or the adapter's own rate limiter).
   std::optional<int> retry_after_seconds;
+  // The adapter's own rate limiter refused to send now (no HTTP status).
+  bool client_rate_limited = false;
   // Set for failures that no retry can fix even without an HTTP status (bad configuration,
   // an answer the adapter cannot understand from a target that did accept the request).
   bool permanent = false;
@@ -51,7 +53,11 @@ struct CallError {
 
   // The delivery outcome for a call that failed this way: kRetry when Transient(), else kFailed.
   events::DeliveryOutcome ToOutcome() const {
-    if (Transient()) return events::DeliveryOutcome::Retry(message, retry_after_seconds);
+    if (Transient()) {
+      auto outcome = events::DeliveryOutcome::Retry(message, retry_after_seconds);
+      outcome.rate_limited = http_status == 429 || client_rate_limited;
+      return outcome;
+    }
     return events::DeliveryOutcome::Failed(message);
   }
 };
@@ -60,17 +66,29 @@ struct CallError {
 template <class T>
 class [[nodiscard]] CallResult {
  public:
-  CallResult(T value) : data_(std::move(value)) {}            // NOLINT: implicit by design
-  CallResult(CallError error) : data_(std::move(error)) {}    // NOLINT: implicit by design
+  CallResult(T value) : data_(std::move(value)) {}          // NOLINT: implicit by design
+  CallResult(CallError error) : data_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return data_.index() == 0; }
-  T& value() & { assert(ok()); return std::get<0>(data_); }
-  const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
-  const CallError& error() const { assert(!ok()); return std::get<1>(data_); }
+  const CallError& error() const {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
 
  private:
   std::variant<T, CallError> data_;
@@ -83,7 +101,10 @@ class [[nodiscard]] CallResult<void> {
   CallResult(CallError error) : error_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return !error_.has_value(); }
-  const CallError& error() const { assert(!ok()); return *error_; }
+  const CallError& error() const {
+    assert(!ok());
+    return *error_;
+  }
 
  private:
   std::optional<CallError> error_;

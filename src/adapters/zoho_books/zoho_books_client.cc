@@ -162,6 +162,7 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
           what + ": client-side limit of " + std::to_string(limiter_.per_minute()) +
           " requests a minute reached");
       error.retry_after_seconds = static_cast<int>(std::ceil(needed.count() / 1000.0));
+      error.client_rate_limited = true;
       return error;
     }
     auto token = AccessToken(rejected);
