@@ -130,8 +130,10 @@ class Reconciler {
         soci::into(last_seq, ind);
     if (!s.got_data() || ind != soci::i_ok) last_seq = 0;
     soci::statement unscanned =
-        (s.prepare << "SELECT DISTINCT tenant, resource_id FROM outbox WHERE seq > :s",
-         soci::use(last_seq), soci::into(tenant), soci::into(id));
+        (s.prepare << "SELECT DISTINCT o.tenant, o.resource_id FROM outbox o WHERE o.seq > :s "
+                      "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.target = :t "
+                      "AND d.seq = o.seq)",
+         soci::use(last_seq), soci::use(name_), soci::into(tenant), soci::into(id));
     unscanned.execute();
     while (unscanned.fetch()) outstanding_.emplace(tenant, id);
   }

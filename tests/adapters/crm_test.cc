@@ -28,12 +28,18 @@ struct CrmFixture {
     Fake().Reset();
     config.name = "crm";
     config.type = "crm";
-    config.settings = {{"url", Fake().url()}, {"token", "crm-test-token"}, {"timeout_ms", "5000"}};
+    // max_rate_wait_ms 0: a call finding no slot in the client-side budget answers at once.
+    config.settings = {{"url", Fake().url()},
+                       {"token", "crm-test-token"},
+                       {"timeout_ms", "5000"},
+                       {"requests_per_minute", "100000"},
+                       {"max_rate_wait_ms", "0"}};
     adapter = testing::MakeAdapter(config);
   }
 
   // A context whose member lookups answer from `links` (SCIM id → CRM user id).
-  events::DeliveryContext Context(int64_t seq, std::optional<std::string> target_id = std::nullopt) {
+  events::DeliveryContext Context(int64_t seq,
+                                  std::optional<std::string> target_id = std::nullopt) {
     auto context = testing::Context("crm", seq, std::move(target_id));
     context.lookup_target_id = [this](const std::string& id) -> std::optional<std::string> {
       auto it = links.find(id);
@@ -61,7 +67,8 @@ struct CrmFixture {
     return nullptr;
   }
 
-  std::map<std::string, std::string> Memberships(const json::Document& state, const std::string& org) {
+  std::map<std::string, std::string> Memberships(const json::Document& state,
+                                                 const std::string& org) {
     std::map<std::string, std::string> out;
     for (const auto& m : Records(state, "memberships").GetArray()) {
       if (Str(m, "organizationId") == org) out[Str(m, "userId")] = Str(m, "role");
@@ -150,14 +157,14 @@ BOOST_AUTO_TEST_CASE(update_deactivate_reactivate_delete) {
   Fake().State(state);
   BOOST_TEST((*UserById(state, id))["active"].GetBool());
 
-  auto deleted = adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "User", "u-linus", "{}", 4),
-                                  Context(4, id));
+  auto deleted =
+      adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "User", "u-linus", "{}", 4), Context(4, id));
   BOOST_TEST(deleted.status == DeliveryStatus::kDelivered);
   BOOST_TEST(deleted.unlink);
   Fake().State(state);
   BOOST_TEST(Records(state, "users").Size() == 0u);
-  auto again = adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "User", "u-linus", "{}", 4),
-                                Context(4, id));
+  auto again =
+      adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "User", "u-linus", "{}", 4), Context(4, id));
   BOOST_TEST(again.status == DeliveryStatus::kDelivered);
   BOOST_TEST(again.unlink);
 }
@@ -197,8 +204,8 @@ BOOST_AUTO_TEST_CASE(email_taken_adopts_the_existing_user) {
   // A second SCIM user with the same email must not take it over.
   std::string twin = kLinus;
   twin.replace(twin.find("u-linus"), 7, "u-twin");
-  auto conflict = adapter->Deliver(MakeEvent(ChangeKind::kCreated, "User", "u-twin", Payload(twin), 2),
-                                   Context(2));
+  auto conflict = adapter->Deliver(
+      MakeEvent(ChangeKind::kCreated, "User", "u-twin", Payload(twin), 2), Context(2));
   BOOST_TEST(conflict.status == DeliveryStatus::kFailed);
   BOOST_TEST(conflict.error.find("u-linus") != std::string::npos, conflict.error);
 }
@@ -209,7 +216,8 @@ BOOST_AUTO_TEST_CASE(organization_with_memberships) {
   std::string members =
       R"({"added":[{"value":"u-alice","type":"User","role":"admin"},{"value":"u-bob","type":"User"}],"removed":[],"replaced":false})";
   auto created = adapter->Deliver(
-      MakeEvent(ChangeKind::kCreated, "Group", "g-org", Payload(Org("Acme"), members), 3), Context(3));
+      MakeEvent(ChangeKind::kCreated, "Group", "g-org", Payload(Org("Acme"), members), 3),
+      Context(3));
   BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
   std::string org = created.target_id.value();
   json::Document state;
@@ -238,7 +246,8 @@ BOOST_AUTO_TEST_CASE(organization_with_memberships) {
   BOOST_TEST(roles[alice] == "member");
 
   // The whole list replaced by Bob alone.
-  std::string replaced = R"({"added":[{"value":"u-bob","type":"User","role":"admin"}],"removed":[],"replaced":true})";
+  std::string replaced =
+      R"({"added":[{"value":"u-bob","type":"User","role":"admin"}],"removed":[],"replaced":true})";
   auto put = adapter->Deliver(
       MakeEvent(ChangeKind::kReplaced, "Group", "g-org", Payload(Org("Acme Corp"), replaced), 5),
       Context(5, org));
@@ -248,8 +257,8 @@ BOOST_AUTO_TEST_CASE(organization_with_memberships) {
   BOOST_TEST(roles.size() == 1u);
   BOOST_TEST(roles[bob] == "admin");
 
-  auto deleted = adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "Group", "g-org", "{}", 6),
-                                  Context(6, org));
+  auto deleted =
+      adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "Group", "g-org", "{}", 6), Context(6, org));
   BOOST_TEST(deleted.status == DeliveryStatus::kDelivered);
   BOOST_TEST(deleted.unlink);
   Fake().State(state);
@@ -281,7 +290,8 @@ BOOST_AUTO_TEST_CASE(membership_waits_for_unlinked_users) {
 }
 
 BOOST_AUTO_TEST_CASE(organization_create_is_idempotent_by_key) {
-  Fake().Mode(R"({"mode":"fail_after_apply","count":1,"method":"POST","path_prefix":"/organizations"})");
+  Fake().Mode(
+      R"({"mode":"fail_after_apply","count":1,"method":"POST","path_prefix":"/organizations"})");
   auto event = MakeEvent(ChangeKind::kCreated, "Group", "g-org", Payload(Org("Acme")), 9);
   auto first = adapter->Deliver(event, Context(9));
   BOOST_TEST(first.status == DeliveryStatus::kRetry);
@@ -300,7 +310,8 @@ BOOST_AUTO_TEST_CASE(organization_create_is_idempotent_by_key) {
 
 BOOST_AUTO_TEST_CASE(store_upsert_and_delete) {
   auto created = adapter->Deliver(
-      MakeEvent(ChangeKind::kCreated, "Group", "g-store", Payload(Store("Berlin 1")), 1), Context(1));
+      MakeEvent(ChangeKind::kCreated, "Group", "g-store", Payload(Store("Berlin 1")), 1),
+      Context(1));
   BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
   BOOST_TEST(created.target_id.value_or("") == "g-store");
   json::Document state;
@@ -334,11 +345,12 @@ BOOST_AUTO_TEST_CASE(store_upsert_and_delete) {
 
 BOOST_AUTO_TEST_CASE(group_that_stops_being_a_store_is_removed) {
   auto created = adapter->Deliver(
-      MakeEvent(ChangeKind::kCreated, "Group", "g-store", Payload(Store("Berlin 1")), 1), Context(1));
+      MakeEvent(ChangeKind::kCreated, "Group", "g-store", Payload(Store("Berlin 1")), 1),
+      Context(1));
   BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
-  auto plain = adapter->Deliver(
-      MakeEvent(ChangeKind::kPatched, "Group", "g-store", Payload(R"({"id":"g-store","displayName":"x"})"), 2),
-      Context(2, "g-store"));
+  auto plain = adapter->Deliver(MakeEvent(ChangeKind::kPatched, "Group", "g-store",
+                                          Payload(R"({"id":"g-store","displayName":"x"})"), 2),
+                                Context(2, "g-store"));
   BOOST_TEST(plain.status == DeliveryStatus::kDelivered);
   BOOST_TEST(plain.unlink);
   json::Document state;
@@ -346,9 +358,9 @@ BOOST_AUTO_TEST_CASE(group_that_stops_being_a_store_is_removed) {
   BOOST_TEST(Records(state, "stores").Size() == 0u);
 
   // A plain group never reaches the CRM.
-  auto other = adapter->Deliver(
-      MakeEvent(ChangeKind::kCreated, "Group", "g-plain", Payload(R"({"id":"g-plain","displayName":"x"})"), 3),
-      Context(3));
+  auto other = adapter->Deliver(MakeEvent(ChangeKind::kCreated, "Group", "g-plain",
+                                          Payload(R"({"id":"g-plain","displayName":"x"})"), 3),
+                                Context(3));
   BOOST_TEST(other.status == DeliveryStatus::kDelivered);
   BOOST_TEST(!other.target_id.has_value());
   Fake().State(state);
@@ -360,7 +372,20 @@ BOOST_AUTO_TEST_CASE(errors_are_classified) {
   auto e429 = adapter->Deliver(
       MakeEvent(ChangeKind::kCreated, "User", "u-linus", Payload(kLinus), 1), Context(1));
   BOOST_TEST(e429.status == DeliveryStatus::kRetry);
+  BOOST_TEST(e429.rate_limited);
   BOOST_TEST(e429.retry_after_seconds.value_or(0) == 7);
+  // That 429 paused the adapter's own limiter: the next call does not reach the CRM.
+  json::Document before, after;
+  Fake().State(before);
+  auto held = adapter->Deliver(
+      MakeEvent(ChangeKind::kCreated, "User", "u-linus", Payload(kLinus), 1), Context(1));
+  BOOST_TEST(held.status == DeliveryStatus::kRetry);
+  BOOST_TEST(held.rate_limited);
+  BOOST_TEST(held.error.find("client-side limit") != std::string::npos, held.error);
+  BOOST_TEST(held.retry_after_seconds.value_or(0) >= 6);
+  Fake().State(after);
+  BOOST_TEST(testing::Requests(after).Size() == testing::Requests(before).Size());
+  adapter = testing::MakeAdapter(config);
 
   // The CRM's own limit (one request a minute here): 429 with the Retry-After it computes.
   Fake().Control("rate_limit", R"({"per_minute":1})");
@@ -370,6 +395,7 @@ BOOST_AUTO_TEST_CASE(errors_are_classified) {
   BOOST_TEST(limited.error.find("rate_limited") != std::string::npos, limited.error);
   BOOST_TEST(limited.retry_after_seconds.value_or(0) >= 1);
   Fake().Control("rate_limit", R"({"per_minute":0})");
+  adapter = testing::MakeAdapter(config);
 
   Fake().Mode(R"({"mode":"error500","count":1})");
   auto e500 = adapter->Deliver(

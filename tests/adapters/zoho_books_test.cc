@@ -3,7 +3,7 @@
 #include <chrono>
 #include <thread>
 
-#include "adapters/zoho_books/rate_limiter.h"
+#include "adapters/common/rate_limiter.h"
 #include "fake_server.h"
 
 namespace scim::adapters {
@@ -330,21 +330,21 @@ BOOST_AUTO_TEST_SUITE(zoho_rate_limiter)
 
 BOOST_AUTO_TEST_CASE(no_minute_exceeds_the_limit) {
   // 60 a minute: a burst of 6, then 54 a minute (one every 1.11 s).
-  zoho_books::RateLimiter limiter(60, std::chrono::milliseconds(0));
+  RateLimiter limiter(60, std::chrono::milliseconds(0));
   for (int i = 0; i < 6; ++i) BOOST_TEST(limiter.Reserve().has_value());
   std::chrono::milliseconds needed(0);
   BOOST_TEST(!limiter.Reserve(&needed).has_value());
   BOOST_TEST(needed.count() > 1000);
   BOOST_TEST(needed.count() <= 1112);
 
-  zoho_books::RateLimiter patient(60, std::chrono::milliseconds(5000));
+  RateLimiter patient(60, std::chrono::milliseconds(5000));
   for (int i = 0; i < 6; ++i) BOOST_TEST(patient.Reserve()->count() == 0);
   auto w1 = patient.Reserve();
   auto w2 = patient.Reserve();
   BOOST_TEST_REQUIRE((w1 && w2));
   BOOST_TEST(w2->count() > w1->count() + 1000);  // queued one after the other
 
-  zoho_books::RateLimiter paused(6000, std::chrono::milliseconds(0));
+  RateLimiter paused(6000, std::chrono::milliseconds(0));
   BOOST_TEST(paused.Reserve().has_value());
   paused.Pause(std::chrono::seconds(30));
   BOOST_TEST(!paused.Reserve(&needed).has_value());

@@ -248,7 +248,11 @@ def targets_yaml(fakes, retry=None, extra=None):
                        "    secret: ${WEBHOOK_SECRET}\n")
         else:
             raise ValueError(kind)
-        for key, value in extra.get(kind, {}).items():
+        settings = dict(extra.get(kind, {}))
+        if kind in ("zoho_books", "crm"):
+            # The fakes run without rate limits (start_fakes); so does scimd unless told.
+            settings.setdefault("requests_per_minute", 100000)
+        for key, value in settings.items():
             out.append(f"    {key}: {value}\n")
         out.append(_retry_yaml(retry.get(kind) if per_kind else retry))
     return "".join(out)

@@ -74,8 +74,12 @@ std::string UserBody(const CrmUserFields& fields, bool patch) {
 
 }  // namespace
 
-CrmClient::CrmClient(std::string base_url, std::string token, HttpClientOptions http_options)
-    : base_url_(std::move(base_url)), token_(std::move(token)), http_(std::move(http_options)) {}
+CrmClient::CrmClient(std::string base_url, std::string token, HttpClientOptions http_options,
+                     int requests_per_minute, std::chrono::milliseconds max_rate_wait)
+    : base_url_(std::move(base_url)),
+      token_(std::move(token)),
+      http_(std::move(http_options)),
+      limiter_(std::make_unique<RateLimiter>(requests_per_minute, max_rate_wait)) {}
 
 CallResult<HttpResponse> CrmClient::Call(const std::string& method, const std::string& path,
                                          const std::string& body,
@@ -87,7 +91,22 @@ CallResult<HttpResponse> CrmClient::Call(const std::string& method, const std::s
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   if (!idempotency_key.empty()) request.headers.emplace_back("Idempotency-Key", idempotency_key);
   request.body = body;
-  return http_.Send(request);
+  std::chrono::milliseconds needed(0);
+  if (!limiter_->Acquire(&needed)) {
+    CallError error =
+        CallError::Transport("crm " + method + " " + path + ": client-side limit of " +
+                             std::to_string(limiter_->per_minute()) + " requests a minute reached");
+    error.retry_after_seconds = static_cast<int>((needed.count() + 999) / 1000);
+    error.client_rate_limited = true;
+    return error;
+  }
+  auto response = http_.Send(request);
+  if (response.ok() && response->status == 429) {
+    auto retry_after = response->Header("Retry-After");
+    int seconds = retry_after ? ParseRetryAfter(*retry_after).value_or(60) : 60;
+    limiter_->Pause(std::chrono::seconds(std::max(1, seconds)));
+  }
+  return response;
 }
 
 CallResult<CreatedUser> CrmClient::CreateUser(const CrmUserFields& fields,

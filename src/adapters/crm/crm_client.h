@@ -5,6 +5,7 @@
 // first answer instead of creating twice.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "adapters/common/call_result.h"
 #include "adapters/common/http_client.h"
+#include "adapters/common/rate_limiter.h"
 
 namespace scim::adapters::crm {
 
@@ -54,7 +56,9 @@ struct Membership {
 // Thread-safe (stateless apart from the HttpClient).
 class CrmClient {
  public:
-  CrmClient(std::string base_url, std::string token, HttpClientOptions http_options);
+  CrmClient(std::string base_url, std::string token, HttpClientOptions http_options,
+            int requests_per_minute = 100,
+            std::chrono::milliseconds max_rate_wait = std::chrono::milliseconds(10000));
 
   // POST /users with `idempotency_key`.
   CallResult<CreatedUser> CreateUser(const CrmUserFields& fields,
@@ -99,6 +103,9 @@ class CrmClient {
   std::string base_url_;
   std::string token_;
   HttpClient http_;
+  // The CRM allows `requests_per_minute` per token (contract default 100): calls wait for a slot,
+  // up to max_rate_wait, and a 429 pauses every caller for its Retry-After.
+  std::unique_ptr<RateLimiter> limiter_;
 };
 
 }  // namespace scim::adapters::crm

@@ -4,6 +4,8 @@
 //   role_mapping: SCIM role value → CRM role (admin | manager | sales), a map or "a=b,c=d"
 //   default_role: CRM role for users whose role is not mapped (default: none sent)
 //   timeout_ms, connect_timeout_ms: HTTP timeouts
+//   requests_per_minute: client-side budget per token (default 100, the CRM's own default)
+//   max_rate_wait_ms: longest wait for a slot before answering kRetry (default 10000)
 #include <memory>
 
 #include "adapters/common/config_util.h"
@@ -27,7 +29,12 @@ Result<std::unique_ptr<events::TargetAdapter>> CreateCrm(const TargetConfig& con
   if (!mapping.ok()) return mapping.error();
   roles.by_scim_role = std::move(mapping).value();
   roles.default_role = config.Get("default_role");
-  auto client = std::make_unique<crm::CrmClient>(*url, *token, *http);
+  auto rpm = IntSetting(config, "requests_per_minute", 100, 1, 100000);
+  if (!rpm.ok()) return rpm.error();
+  auto max_wait = IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000);
+  if (!max_wait.ok()) return max_wait.error();
+  auto client = std::make_unique<crm::CrmClient>(*url, *token, *http, static_cast<int>(*rpm),
+                                                 std::chrono::milliseconds(*max_wait));
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<crm::CrmAdapter>(
       config.name, std::move(resources).value(), std::move(roles), std::move(client)));
 }

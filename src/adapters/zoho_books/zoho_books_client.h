@@ -18,7 +18,7 @@
 
 #include "adapters/common/call_result.h"
 #include "adapters/common/http_client.h"
-#include "adapters/zoho_books/rate_limiter.h"
+#include "adapters/common/rate_limiter.h"
 
 namespace scim::adapters::zoho_books {
 

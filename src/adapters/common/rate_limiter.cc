@@ -1,10 +1,10 @@
-#include "adapters/zoho_books/rate_limiter.h"
+#include "adapters/common/rate_limiter.h"
 
 #include <algorithm>
 #include <cmath>
 #include <thread>
 
-namespace scim::adapters::zoho_books {
+namespace scim::adapters {
 
 RateLimiter::RateLimiter(int per_minute, std::chrono::milliseconds max_wait)
     : per_minute_(std::max(1, per_minute)),
@@ -28,7 +28,8 @@ std::optional<std::chrono::milliseconds> RateLimiter::Reserve(std::chrono::milli
   tokens_ -= 1;
   std::chrono::milliseconds wait(0);
   if (tokens_ < 0) {
-    wait = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(-tokens_ / per_second_ * 1000)));
+    wait =
+        std::chrono::milliseconds(static_cast<int64_t>(std::ceil(-tokens_ / per_second_ * 1000)));
   }
   if (needed != nullptr) *needed = wait;
   if (wait > max_wait_) {
@@ -52,4 +53,4 @@ void RateLimiter::Pause(std::chrono::seconds seconds) {
   tokens_ = std::min(tokens_, 1.0 - static_cast<double>(seconds.count()) * per_second_);
 }
 
-}  // namespace scim::adapters::zoho_books
+}  // namespace scim::adapters

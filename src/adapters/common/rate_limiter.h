@@ -1,15 +1,15 @@
 #pragma once
 // Client-side request budget for a target with a per-minute limit (Zoho Books: 100 requests a
-// minute per organization). A token bucket sized so that no 60-second window can exceed the
-// limit: a burst of max(1, limit/10) plus a refill of (limit - burst) per minute. Callers
-// reserve a slot; a reservation is a promise to wait until its time, so work is delayed, never
-// dropped, and concurrent callers queue in order.
+// minute per organization; the CRM: 100 a minute per token). A token bucket sized so that no
+// 60-second window can exceed the limit: a burst of max(1, limit/10) plus a refill of (limit -
+// burst) per minute. Callers reserve a slot; a reservation is a promise to wait until its time, so
+// work is delayed, never dropped, and concurrent callers queue in order.
 
 #include <chrono>
 #include <mutex>
 #include <optional>
 
-namespace scim::adapters::zoho_books {
+namespace scim::adapters {
 
 class RateLimiter {
  public:
@@ -43,4 +43,4 @@ class RateLimiter {
   Clock::time_point last_;
 };
 
-}  // namespace scim::adapters::zoho_books
+}  // namespace scim::adapters
