@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "delivery/delivery_context.h"
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
 #include "scim/delivery/backoff.h"
@@ -461,48 +462,10 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
 
 Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& target,
                                                             const ClaimedDelivery& delivery) {
-  const events::ChangeEvent& event = delivery.event;
-  events::DeliveryContext context;
-  context.idempotency_key = target + ":" + std::to_string(event.seq);
-  if (delivery.requeues > 0) context.idempotency_key += ":r" + std::to_string(delivery.requeues);
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
-    std::string link_target, external_id;
-    soci::statement select = (s.prepare << "SELECT target, external_id FROM target_links "
-                                           "WHERE tenant = :tn AND resource_id = :rid",
-                              soci::use(event.tenant), soci::use(event.resource_id),
-                              soci::into(link_target), soci::into(external_id));
-    select.execute();
-    while (select.fetch()) context.linked_ids[link_target] = external_id;
-    std::string known;
-    soci::statement targets = (s.prepare << "SELECT target FROM target_cursors", soci::into(known));
-    targets.execute();
-    while (targets.fetch()) {
-      if (known != target && !context.linked_ids.contains(known)) {
-        context.unlinked_targets.insert(known);
-      }
-    }
-    return OkStatus();
-  });
-  if (!st.ok()) return st.error();
-  if (auto it = context.linked_ids.find(target); it != context.linked_ids.end()) {
-    context.target_id = it->second;
-  }
-  store::Database* db = &db_;
-  std::string tenant = event.tenant;
-  context.lookup_target_id =
-      [db, target, tenant](const std::string& resource_id) -> std::optional<std::string> {
-    std::optional<std::string> found;
-    Status lookup = db->WithSession([&](soci::session& s) -> Status {
-      std::string external_id;
-      s << "SELECT external_id FROM target_links WHERE target = :t AND tenant = :tn "
-           "AND resource_id = :rid",
-          soci::use(target), soci::use(tenant), soci::use(resource_id), soci::into(external_id);
-      if (s.got_data()) found = external_id;
-      return OkStatus();
-    });
-    if (!lookup.ok()) return std::nullopt;
-    return found;
-  };
+  auto context = LoadDeliveryContext(db_, target, delivery.event);
+  if (!context.ok()) return context.error();
+  context->idempotency_key = target + ":" + std::to_string(delivery.event.seq);
+  if (delivery.requeues > 0) context->idempotency_key += ":r" + std::to_string(delivery.requeues);
   return context;
 }
 

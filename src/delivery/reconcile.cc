@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "delivery/delivery_context.h"
 #include "scim/common/clock.h"
 #include "scim/events/reconcilable.h"
 #include "scim/store/current_state.h"
@@ -226,50 +227,18 @@ class Reconciler {
 
   // ---- repairs, through the adapter's Deliver() ----
 
-  // The context a dispatcher would give: every target's link of the resource, lookups of this
-  // target's links, and an idempotency key of its own (a repeated repair is a new change).
+  // The context a dispatcher would give (LoadDeliveryContext), with `target_id` as the link to
+  // use and an idempotency key of its own (a repeated repair is a new change).
   events::DeliveryContext Context(const events::ChangeEvent& event,
                                   std::optional<std::string> target_id) {
-    events::DeliveryContext context;
+    auto loaded = LoadDeliveryContext(db_, name_, event);
+    // Without the other links the CRM just sends fewer externalIds.
+    events::DeliveryContext context =
+        loaded.ok() ? std::move(loaded).value() : events::DeliveryContext{};
     context.target_id = std::move(target_id);
+    if (context.target_id) context.linked_ids[name_] = *context.target_id;
     context.idempotency_key =
         name_ + ":reconcile:" + std::to_string(EpochMs()) + ":" + std::to_string(++calls_);
-    Status st = db_.WithSession([&](soci::session& s) -> Status {
-      std::string target, external_id;
-      soci::statement select = (s.prepare << "SELECT target, external_id FROM target_links "
-                                             "WHERE tenant = :tn AND resource_id = :rid",
-                                soci::use(event.tenant), soci::use(event.resource_id),
-                                soci::into(target), soci::into(external_id));
-      select.execute();
-      while (select.fetch()) context.linked_ids[target] = external_id;
-      if (context.target_id) context.linked_ids[name_] = *context.target_id;
-      std::string known;
-      soci::statement targets =
-          (s.prepare << "SELECT target FROM target_cursors", soci::into(known));
-      targets.execute();
-      while (targets.fetch()) {
-        if (known != name_ && !context.linked_ids.contains(known)) {
-          context.unlinked_targets.insert(known);
-        }
-      }
-      return OkStatus();
-    });
-    (void)st;  // without the other links the CRM just sends fewer externalIds
-    store::Database* db = &db_;
-    std::string name = name_, tenant = event.tenant;
-    context.lookup_target_id = [db, name,
-                                tenant](const std::string& id) -> std::optional<std::string> {
-      std::optional<std::string> found;
-      Status lookup = db->WithSession([&](soci::session& s) -> Status {
-        std::string external_id;
-        s << "SELECT external_id FROM target_links WHERE target = :t AND tenant = :tn AND "
-             "resource_id = :rid",
-            soci::use(name), soci::use(tenant), soci::use(id), soci::into(external_id);
-        if (s.got_data()) found = external_id;
-        return OkStatus();
-      });
-      return lookup.ok() ? found : std::nullopt;
-    };
     return context;
   }
 
