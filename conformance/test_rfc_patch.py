@@ -336,6 +336,29 @@ class RfcPatchExamples(ConformanceCase):
         primaries = [e["value"] for e in after["emails"] if e.get("primary") is True]
         self.assertEqual(primaries, ["babs@jensen.org"])
 
+    # The same when the client re-sends the old primary value (merged, without "primary") next
+    # to the new primary one: the old one loses the flag (RFC 7643 §2.4: at most one primary).
+    def test_primary_moves_when_old_primary_is_resent(self):
+        after = self.patch_ok(f"/Users/{self.babs_id}", self.body({
+            "op": "add", "path": "emails",
+            "value": [{"value": "bjensen@example.com", "type": "work"},
+                      {"value": "babs@jensen.org", "type": "home", "primary": True}]}), "User")
+        primaries = [e["value"] for e in after["emails"] if e.get("primary") is True]
+        self.assertEqual(primaries, ["babs@jensen.org"])
+        self.assertEqual(len(after["emails"]), 2, after["emails"])
+
+    # Two values made primary by one request are refused as invalidValue, by PATCH as by PUT,
+    # and nothing changes.
+    def test_two_primaries_are_invalid_value(self):
+        two = [{"value": "a@example.com", "type": "work", "primary": True},
+               {"value": "b@example.com", "type": "home", "primary": True}]
+        resp = self.patch(f"/Users/{self.babs_id}", self.body(
+            {"op": "add", "path": "emails", "value": two}))
+        self.assertScimError(resp, 400, "invalidValue")
+        put_body = {"schemas": [USER_URN], "userName": self.babs["userName"], "emails": two}
+        self.assertScimError(self.put(f"/Users/{self.babs_id}", put_body), 400, "invalidValue")
+        self.assertVersionKept(self.babs, self.get(f"/Users/{self.babs_id}").json)
+
     # §3.14: the version a client read guards its PATCH (If-Match) and its conditional GET
     # (If-None-Match).
     def test_etag_preconditions(self):

@@ -107,7 +107,9 @@ struct PatchOutcome {
 //   manager that way), a one-element array [{"value": v}] for a singular simple attribute becomes v
 //   (Entra's pre-2020 form), and null means "unassigned" (RFC 7643 §2.5) and removes.
 // - Setting `primary` to true on an element clears it on the other elements of that attribute
-//   (§3.5.2); two elements marked primary by one operation → kInvalidValue.
+//   (§3.5.2), including an element that was primary before and that the same operation merges or
+//   re-sends without `primary`; two different elements marked primary by one operation →
+//   kInvalidValue (as a PUT with two primaries, RFC 7643 §2.4). A value given twice counts once.
 // - Members: operations on `members`, `members[...]` or a path-less value's `members` key go into
 //   the delta; member values must be objects with a string `value` (kInvalidValue otherwise).
 //   replace → replace_all; remove without value/filter → remove_all; `members[value eq "ID"]`
