@@ -1,6 +1,7 @@
 // ResourceStore::List: filtering, sorting and paging run in the database (RFC 7644 §3.4.2).
 
 #include <map>
+#include <optional>
 
 #include "scim/store/resource_store.h"
 #include "store/bound_sql.h"
@@ -49,11 +50,16 @@ Result<int64_t> CountMatches(soci::session& s, const std::string& where,
 // An integer column: SOCI reports INTEGER as int on SQLite and BIGINT as long long on PostgreSQL.
 long long RowInt64(const soci::row& r, size_t i) {
   switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer: return r.get<int>(i);
-    case soci::dt_long_long: return r.get<long long>(i);
-    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
-    default: return std::stoll(r.get<std::string>(i));
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double:
+      return static_cast<long long>(r.get<double>(i));
+    default:
+      return std::stoll(r.get<std::string>(i));
   }
 }
 
@@ -72,14 +78,34 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
   return rows;
 }
 
-Status CheckCursor(const std::string& cursor) {
-  if (cursor.size() > 64) return Error(ErrorCode::kInvalidCursor, "invalid cursor");
-  for (char c : cursor) {
-    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-') {
-      return Error(ErrorCode::kInvalidCursor, "invalid cursor");
-    }
+// A cursor (opaque to clients, RFC 9865 §2) is "<last id>.<total>": the id the next page starts
+// after, and totalResults as counted on the walk's first page. Later pages reuse that count, so
+// each page costs the same however many resources match (a walk reports the total of its start).
+struct CursorPosition {
+  std::string after;
+  int64_t total = 0;
+};
+
+std::string FormatCursor(const std::string& after, int64_t total) {
+  return after + "." + std::to_string(total);
+}
+
+Result<CursorPosition> ParseCursor(const std::string& cursor) {
+  Error invalid(ErrorCode::kInvalidCursor, "invalid cursor");
+  size_t dot = cursor.rfind('.');
+  if (cursor.size() > 84 || dot == std::string::npos || dot == 0 || dot + 1 == cursor.size() ||
+      cursor.size() - dot - 1 > 18) {
+    return invalid;
   }
-  return OkStatus();
+  CursorPosition position{cursor.substr(0, dot), 0};
+  for (char c : position.after) {
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-') return invalid;
+  }
+  for (char c : cursor.substr(dot + 1)) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return invalid;
+    position.total = position.total * 10 + (c - '0');
+  }
+  return position;
 }
 
 }  // namespace
@@ -93,33 +119,44 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   if (by_cursor && query.sort_by) {
     return Error(ErrorCode::kInvalidValue, "sortBy cannot be combined with cursor pagination");
   }
-  if (by_cursor && !query.cursor->empty()) SCIM_RETURN_IF_ERROR(CheckCursor(*query.cursor));
+  std::optional<CursorPosition> position;
+  if (by_cursor && !query.cursor->empty()) {
+    auto parsed = ParseCursor(*query.cursor);
+    if (!parsed.ok()) return parsed.error();
+    position = std::move(parsed).value();
+  }
   auto order = OrderClause(query, db_->dialect(), params);
   if (!order.ok()) return order.error();
   ListPage page;
   Status status = db_->WithSession([&](soci::session& s) -> Status {
-    auto total = CountMatches(s, *where, params);
-    if (!total.ok()) return total.error();
-    page.total_results = *total;
+    if (position) {
+      page.total_results = position->total;
+    } else {
+      auto total = CountMatches(s, *where, params);
+      if (!total.ok()) return total.error();
+      page.total_results = *total;
+    }
     if (query.count <= 0) return OkStatus();
     std::string page_where = *where;
-    if (by_cursor && !query.cursor->empty()) {
+    if (position) {
       page_where += query.descending ? " AND r.id < :after" : " AND r.id > :after";
-      params["after"] = *query.cursor;
+      params["after"] = position->after;
     }
     std::string limit = " LIMIT " + std::to_string(query.count);
-    if (!by_cursor) limit += " OFFSET " + std::to_string(std::max<int64_t>(0, query.start_index - 1));
-    BoundSql sql("SELECT r.id, r.data, r.created, r.last_modified, r.version FROM resources r "
-                 "WHERE " + page_where + *order + limit,
-                 params);
+    if (!by_cursor)
+      limit += " OFFSET " + std::to_string(std::max<int64_t>(0, query.start_index - 1));
+    BoundSql sql(
+        "SELECT r.id, r.data, r.created, r.last_modified, r.version FROM resources r "
+        "WHERE " +
+            page_where + *order + limit,
+        params);
     if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
     for (const StoredRow& row : FetchRows(s, sql)) {
-      page.resources.push_back(AssembleResource(s, tenant, resource_type, row,
-                                                query.read.include_members,
-                                                query.read.include_groups));
+      page.resources.push_back(AssembleResource(
+          s, tenant, resource_type, row, query.read.include_members, query.read.include_groups));
     }
     if (by_cursor && static_cast<int64_t>(page.resources.size()) == query.count) {
-      page.next_cursor = page.resources.back()["id"].GetString();
+      page.next_cursor = FormatCursor(page.resources.back()["id"].GetString(), page.total_results);
     }
     return OkStatus();
   });

@@ -731,6 +731,27 @@ class ListFilterTest(ScimTestCase):
         resp = self.post("/.search", {"schemas": [SEARCH_URN], "cursor": "", "count": 10})
         self.assertScimError(resp, 400, "invalidValue")
 
+    def test_cursor_walk_reports_the_total_of_its_start(self):
+        # Later pages reuse the count taken on the first page (constant cost per page); a new
+        # walk counts again.
+        first = self.get("/Users?cursor&count=2").json
+        total = first["totalResults"]
+        extra = self.post_user(expect=201).json
+        try:
+            second = self.get(f"/Users?cursor={q(first['nextCursor'])}&count=2")
+            self.assertStatus(second, 200)
+            self.assertEqual(second.json["totalResults"], total)
+            self.assertEqual(self.get("/Users?cursor&count=2").json["totalResults"], total + 1)
+        finally:
+            self.assertStatus(self.delete(f"/Users/{extra['id']}"), 204)
+
+    def test_tampered_cursor_is_invalid_cursor(self):
+        cursor = self.get("/Users?cursor&count=2").json["nextCursor"]
+        for bad in (cursor.split(".")[0] + ".x1", "zz" + cursor, cursor + ".", ".12", "a" * 100):
+            with self.subTest(cursor=bad):
+                self.assertScimError(self.get(f"/Users?cursor={q(bad)}&count=2"), 400,
+                                     "invalidCursor")
+
     def test_cursor_on_groups(self):
         def fetch(cursor):
             resp = self.get(f"/Groups?cursor={q(cursor)}&count=3")
