@@ -2,12 +2,15 @@
 """Delivery lag under a steady write load (python3 standard library only).
 
     python3 tests/bench/delivery_lag.py [--db sqlite,postgresql] [--rate 200] [--duration 60]
-        [--threads 32] [--scimd BIN] [--pg-port 55991] [--out results.json]
+        [--threads 32] [--targets dolibarr,zoho_books,crm] [--scimd-threads N]
+        [--workers-per-target N] [--scimd BIN] [--pg-port 55991] [--out results.json]
 
 For each database it runs the same load twice against a fresh database:
-  1. "targets": scimd configured with three fast fake targets (crm, webhook, dolibarr from
-     tests/fakes, each in its own process, rate limits off, TCP_NODELAY on their sockets: see
-     delivery_support._NODELAY_BOOT; --fake-nagle runs them unmodified);
+  1. "targets": scimd configured with three fast fake targets (--targets; by default dolibarr,
+     zoho_books and crm from tests/fakes, the issue's three; the figures before 2026-11-21 used
+     crm,webhook,dolibarr), each in its own process, rate limits off (the fakes' own, and the
+     CRM and Zoho adapters' client-side budgets set to their maximum); the fakes set TCP_NODELAY
+     on their connections themselves;
   2. "no targets": the same scimd configuration without `targets:`.
 The load is open-loop-ish: --threads threads with one keep-alive connection each share a fixed
 schedule of --rate writes per second for --duration seconds (a thread that falls behind sends at
@@ -22,15 +25,19 @@ Measured:
   - the largest backlog: `pending` summed over targets from GET /admin/v1/sync/status polled every
     second, and the time to drain after the load stops;
   - completeness: writes whose version never reached a target (must be 0).
-PostgreSQL runs on a throwaway cluster started here with fsync, synchronous_commit and
-full_page_writes ON (scimd runs SQLite with synchronous=FULL), so commits are durable on both.
+PostgreSQL runs on a throwaway cluster started here with PG_DURABLE=1 tests/support/pg_cluster.sh
+(fsync, synchronous_commit and full_page_writes ON: checked with SHOW, the run refuses otherwise;
+shared_buffers 512MB by ALTER SYSTEM); scimd runs SQLite with synchronous=FULL, so commits are
+durable on both. Also recorded: CPU seconds of scimd, of the fakes, of PostgreSQL and of this load
+generator over the run, and scimd's own view of the write latency (/metrics histogram, when
+present) next to the client's.
 """
 
 import argparse
-import collections
 import http.client
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -41,13 +48,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 import scimd_harness as harness  # noqa: E402
-from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes,  # noqa: E402
-                              targets_yaml)
+from delivery_support import (SECRETS_ENV, TARGET_NAMES, metric_value, start_fakes,  # noqa: E402
+                              stop_fakes, targets_yaml)
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 USER_URN = "urn:ietf:params:scim:schemas:core:2.0:User"
 PATCH_URN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-KINDS = ("crm", "webhook", "dolibarr")
+DEFAULT_KINDS = "dolibarr,zoho_books,crm"
 
 
 def cpu_seconds(pid):
@@ -85,17 +92,62 @@ def as_postgres(cmd):
     return subprocess.run(["bash", "-c", cmd], check=True, capture_output=True, text=True)
 
 
+DURABILITY = ("fsync", "synchronous_commit", "full_page_writes")
+
+
+def pg_settings(port):
+    rows = harness.psql("SELECT name || '=' || setting FROM pg_settings WHERE name IN ('fsync', "
+                        "'synchronous_commit', 'full_page_writes', 'shared_buffers', "
+                        "'server_version')", port=port).splitlines()
+    return dict(r.split("=", 1) for r in rows if "=" in r)
+
+
 def start_durable_pg(directory, port):
-    subprocess.run(["bash", os.path.join(ROOT, "tests", "support", "pg_cluster.sh"), "start",
-                    directory, str(port)], check=True, capture_output=True, text=True)
-    # pg_cluster.sh starts with fsync etc. off on the command line; restart with them on.
-    opts = (f"-p {port} -c listen_addresses=127.0.0.1 -k {directory} -c fsync=on "
-            "-c synchronous_commit=on -c full_page_writes=on -c max_connections=200 "
-            "-c shared_buffers=512MB")
+    """A fresh cluster with PostgreSQL's durable defaults (PG_DURABLE=1: no fsync=off etc. on
+    the command line), shared_buffers 512MB (ALTER SYSTEM + restart, as in earlier runs).
+    Returns its settings; raises unless fsync, synchronous_commit and full_page_writes are on."""
+    env = dict(os.environ, PG_DURABLE="1")
+    script = os.path.join(ROOT, "tests", "support", "pg_cluster.sh")
+    subprocess.run(["bash", script, "start", directory, str(port)], check=True,
+                   capture_output=True, text=True, env=env)
+    harness.psql("ALTER SYSTEM SET shared_buffers = '512MB'", dbname="postgres", port=port)
     as_postgres(f"{PG_BIN}/pg_ctl -D {directory}/data -l {directory}/postgres.log -w -t 120 "
-                f"-m fast restart -o '{opts}'")
-    out = harness.psql("SHOW fsync", port=port).strip()
-    assert out == "on", out
+                f"-m fast restart")
+    settings = pg_settings(port)
+    if any(settings.get(k) != "on" for k in DURABILITY):
+        raise RuntimeError(f"PostgreSQL is not durable: {settings}")
+    return settings
+
+
+def pg_postmaster_pid(directory):
+    try:
+        with open(os.path.join(directory, "data", "postmaster.pid")) as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        return None
+
+
+def pg_cpu_seconds(postmaster):
+    """CPU seconds of the postmaster and all its children so far (live ones only)."""
+    if postmaster is None:
+        return None
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def own_cpu_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def stop_pg(directory):
@@ -209,10 +261,38 @@ def arrivals(fakes, writes):
     by_family = {w[4]: w[1] for w in writes}
     given_version = {(w[1], w[3]): w[2] for w in writes}
     out = {}
+    if "crm" in fakes:
+        out["crm"] = _crm_arrivals(fakes["crm"], given_version)
+    if "dolibarr" in fakes:
+        out["dolibarr"] = _dolibarr_arrivals(fakes["dolibarr"], given_version)
+    if "zoho_books" in fakes:
+        out["zoho_books"] = _zoho_arrivals(fakes["zoho_books"], by_family, given_version)
+    if "webhook" in fakes:
+        out["webhook"] = _webhook_arrivals(fakes["webhook"])
+    return out
 
+
+def _zoho_arrivals(fake, by_family, given_version):
+    """POST /users (create) and PUT /users/{id} both carry the whole name and the email
+    ("<family>@lag.example.com"): the write is found from them."""
+    zoho = {}
+    for r in fake.requests():
+        if r["status"] not in (200, 201) or not isinstance(r.get("body"), dict):
+            continue
+        if not ((r["method"] == "POST" and r["path"].endswith("/users")) or
+                (r["method"] == "PUT" and "/users/" in r["path"])):
+            continue
+        uid = by_family.get(str(r["body"].get("email", "")).split("@", 1)[0])
+        given = str(r["body"].get("name", "")).split(" ", 1)[0]
+        if uid and (uid, given) in given_version:
+            zoho.setdefault((uid, given_version[(uid, given)]), r["ts"])
+    return zoho
+
+
+def _crm_arrivals(fake, given_version):
     crm = {}
     crm_ids = {}
-    log = fakes["crm"].requests()
+    log = fake.requests()
     for r in log:
         if r["method"] == "POST" and r["path"] == "/users" and r["status"] == 201:
             uid = r["body"]["externalIds"]["scim"]
@@ -224,11 +304,13 @@ def arrivals(fakes, writes):
             given = r["body"]["name"].split(" ", 1)[0]
             if uid and (uid, given) in given_version:
                 crm.setdefault((uid, given_version[(uid, given)]), r["ts"])
-    out["crm"] = crm
+    return crm
 
+
+def _dolibarr_arrivals(fake, given_version):
     dolibarr = {}
     tp_ids = {}
-    log = fakes["dolibarr"].requests()
+    log = fake.requests()
     for r in log:
         if r["method"] == "POST" and r["path"].endswith("/thirdparties") and r["status"] == 200:
             uid = r["body"].get("ref_ext")
@@ -240,19 +322,19 @@ def arrivals(fakes, writes):
             given = r["body"]["name"].split(" ", 1)[0]
             if uid and (uid, given) in given_version:
                 dolibarr.setdefault((uid, given_version[(uid, given)]), r["ts"])
-    out["dolibarr"] = dolibarr
+    return dolibarr
 
+
+def _webhook_arrivals(fake):
     webhook = {}
-    ts_of = {r["seq"]: r["ts"] for r in fakes["webhook"].requests()}
-    for event in fakes["webhook"].records()["events"]:
+    ts_of = {r["seq"]: r["ts"] for r in fake.requests()}
+    for event in fake.records()["events"]:
         uri = event["claims"]["sub_id"]["uri"]
         uid = uri.rsplit("/", 1)[1]
         body = next(iter(event["claims"]["events"].values()))
         version = int(body.get("version", "W/\"0\"").strip('W/"'))
         webhook.setdefault((uid, version), ts_of.get(event["request_seq"]))
-    out["webhook"] = webhook
-    del by_family
-    return out
+    return webhook
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,18 +353,58 @@ def settle(client, timeout):
     return None
 
 
+def write_route_latency(client):
+    """scimd's own latency histogram of the Users routes: {route: {count, mean_ms, le: count}}."""
+    out = {}
+    text = client.get("/metrics", token=None).body.decode()
+    for line in text.splitlines():
+        if not line.startswith("scimd_http_request_duration_seconds") or "Users" not in line:
+            continue
+        name, value = line.rsplit(" ", 1)
+        route = name.split('route="', 1)[1].split('"', 1)[0]
+        entry = out.setdefault(route, {"le": {}})
+        if name.startswith("scimd_http_request_duration_seconds_bucket"):
+            entry["le"][name.split('le="', 1)[1].split('"', 1)[0]] = int(float(value))
+        elif name.startswith("scimd_http_request_duration_seconds_sum"):
+            entry["sum_s"] = float(value)
+        elif name.startswith("scimd_http_request_duration_seconds_count"):
+            entry["count"] = int(float(value))
+    for entry in out.values():
+        if entry.get("count"):
+            entry["mean_ms"] = round(entry.pop("sum_s", 0.0) * 1000.0 / entry["count"], 2)
+    return out
+
+
 def run_once(db_kind, with_targets, args):
+    kinds = [k.strip() for k in args.targets.split(",") if k.strip()]
     fakes = {}
     if with_targets:
-        fakes = start_fakes(KINDS, {k: {"max_log_entries": 1000000} for k in KINDS},
-                            nodelay=not args.fake_nagle)
-    config = targets_yaml(fakes, retry={"max_attempts": 10, "initial_backoff_ms": 200,
-                                        "max_backoff_ms": 5000}) if fakes else "{}\n"
+        # log_read_responses off: the Zoho adapter pages through GET /users; keeping every page in
+        # the fake's request log would cost gigabytes. The arrivals only need write answers.
+        fakes = start_fakes(kinds, {k: {"max_log_entries": 2000000, "log_read_responses": False}
+                                    for k in kinds})
+    # scimd's per-token API limit (default 6,000/min, a bucket of 6,000) would start answering
+    # 429 near the end of a 60 s run at 200/s: off.
+    config = "limits: {rate_limit_per_minute: 0}\n"
+    if args.workers_per_target:
+        config += f"delivery: {{workers_per_target: {args.workers_per_target}}}\n"
+    # The CRM and Zoho adapters keep a client-side request budget (default 100/min, the vendors'
+    # own limits); the fakes' limits are off, so the adapters' are lifted to their maximum.
+    unlimited = {"requests_per_minute": 100000}
+    config += targets_yaml(fakes, retry={"max_attempts": 10, "initial_backoff_ms": 200,
+                                         "max_backoff_ms": 5000},
+                           extra={"crm": unlimited, "zoho_books": unlimited}) if fakes else ""
     db = harness.fresh_db_url("lag", kind=db_kind)
-    server = harness.ScimdServer(db=db, config_yaml=config, env=SECRETS_ENV, tag="lag")
-    result = {"db": db_kind, "targets": list(KINDS) if with_targets else [],
-              "fake_nodelay": bool(with_targets and not args.fake_nagle),
-              "rate": args.rate, "duration": args.duration, "threads": args.threads}
+    extra = ["--threads", str(args.scimd_threads)] if args.scimd_threads else []
+    server = harness.ScimdServer(db=db, config_yaml=config, env=SECRETS_ENV, tag="lag",
+                                 extra_args=extra)
+    result = {"db": db_kind, "targets": kinds if with_targets else [],
+              "rate": args.rate, "duration": args.duration, "threads": args.threads,
+              "scimd_threads": args.scimd_threads or "default",
+              "workers_per_target": args.workers_per_target or "default",
+              "scimd": args.scimd}
+    if db_kind == "postgresql":
+        result["pg_settings"] = pg_settings(args.pg_port)
     try:
         server.start()
         token = harness.create_token(db, "lag")
@@ -295,7 +417,10 @@ def run_once(db_kind, with_targets, args):
                    for i in range(args.threads)]
         procs = {"scimd": server.proc.pid}
         procs.update({k: f.proc.pid for k, f in fakes.items()})
+        postmaster = pg_postmaster_pid(args.pg_dir) if db_kind == "postgresql" else None
         cpu_before = {k: cpu_seconds(pid) for k, pid in procs.items()}
+        cpu_before["postgresql"] = pg_cpu_seconds(postmaster)
+        cpu_before["loadgen"] = own_cpu_seconds()
         load_before = loadavg()
         poller.start()
         for w in writers:
@@ -304,12 +429,24 @@ def run_once(db_kind, with_targets, args):
             w.join()
         load_end = time.time()
         load_after = loadavg()
+        cpu_load = {k: cpu_seconds(pid) for k, pid in procs.items()}
+        cpu_load["postgresql"] = pg_cpu_seconds(postmaster)
+        cpu_load["loadgen"] = own_cpu_seconds()
+        result["server_write_latency"] = write_route_latency(client)
         drain = settle(client, args.drain_timeout) if with_targets else None
         poller.stop.set()
         poller.join()
         cpu_after = {k: cpu_seconds(pid) for k, pid in procs.items()}
-        result["cpu_s"] = {k: round(cpu_after[k] - cpu_before[k], 1) for k in procs
-                           if cpu_after[k] is not None and cpu_before[k] is not None}
+        cpu_after["postgresql"] = pg_cpu_seconds(postmaster)
+        cpu_after["loadgen"] = own_cpu_seconds()
+
+        def delta(a, b):
+            return {k: round(b[k] - a[k], 1) for k in a
+                    if a.get(k) is not None and b.get(k) is not None}
+        # CPU seconds during the load window, and from the start to the end of the drain.
+        result["cpu_s_load"] = delta(cpu_before, cpu_load)
+        result["cpu_s_load_window"] = round(load_end - t0, 1)
+        result["cpu_s"] = delta(cpu_before, cpu_after)
         result["cpu_s_window"] = round(time.time() - t0, 1)
         result["loadavg_1m"] = [load_before, load_after]
 
@@ -334,8 +471,8 @@ def run_once(db_kind, with_targets, args):
             pending = [sum(v for k, v in s[1].items() if k != "error") for s in poller.samples]
             result["max_backlog"] = max(pending or [0])
             result["max_backlog_by_target"] = {
-                name: max([s[1].get(name, 0) for s in poller.samples] or [0])
-                for name in ("crm", "events", "dolibarr")}
+                TARGET_NAMES[k]: max([s[1].get(TARGET_NAMES[k], 0) for s in poller.samples] or [0])
+                for k in kinds}
             result["max_oldest_pending_s"] = round(max([s[2] for s in poller.samples] or [0]), 2)
             result["drain_s_after_load"] = None if drain is None else round(drain, 1)
             got = arrivals(fakes, writes)
@@ -393,9 +530,14 @@ def main():
     parser.add_argument("--pg-dir", default="/tmp/scimd-lag-pg")
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--modes", default="targets,none")
-    parser.add_argument("--fake-nagle", action="store_true",
-                        help="run the fakes as they are (Nagle on: about 40 ms per response "
-                             "with a body on a kept-alive connection) instead of with TCP_NODELAY")
+    parser.add_argument("--targets", default=DEFAULT_KINDS,
+                        help="fake targets (of dolibarr, zoho_books, crm, webhook), default "
+                             f"{DEFAULT_KINDS}")
+    parser.add_argument("--scimd-threads", type=int, default=0,
+                        help="scimd serve --threads (default: scimd's own, 2)")
+    parser.add_argument("--workers-per-target", type=int, default=0,
+                        help="delivery.workers_per_target in scimd's configuration (default: "
+                             "scimd's own, 2)")
     parser.add_argument("--out", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args()
     os.environ["SCIMD_BIN"] = os.path.abspath(args.scimd)
@@ -407,8 +549,9 @@ def main():
     try:
         for kind in kinds:
             if kind == "postgresql" and not pg_started:
-                start_durable_pg(args.pg_dir, args.pg_port)
                 pg_started = True
+                settings = start_durable_pg(args.pg_dir, args.pg_port)
+                print(f"PostgreSQL {settings}", file=sys.stderr, flush=True)
             for mode in modes:
                 result = run_once(kind, mode == "targets", args)
                 line = json.dumps(result)

@@ -382,7 +382,9 @@ class FakeApp:
     (``POST /_control/<name>`` → ``callable(body) -> (status, obj)``).
 
     Settings common to all fakes (in ``config``): ``rate_limit_per_minute`` (0 = off),
-    ``rate_limit_window_seconds`` (60 by default; tests shrink it), ``max_log_entries``.
+    ``rate_limit_window_seconds`` (60 by default; tests shrink it), ``max_log_entries``,
+    ``log_read_responses`` (True; False keeps the answered body of GET requests out of the
+    request log: benchmarks whose adapters page through lists would otherwise keep every page).
     """
 
     name = "fake"
@@ -391,6 +393,7 @@ class FakeApp:
         "rate_limit_per_minute": 0,
         "rate_limit_window_seconds": 60.0,
         "max_log_entries": 10000,
+        "log_read_responses": True,
     }
     # Whether ratelimit answers carry Retry-After when the mode does not give one.
     RETRY_AFTER_BY_DEFAULT = False
@@ -479,6 +482,8 @@ class FakeApp:
                 response.delay = max(response.delay, fault.delay_seconds())
             entry["status"] = None if response.drop else response.status
             entry["response"] = response.payload
+            if request.method == "GET" and not self.config.get("log_read_responses", True):
+                entry["response"] = None
             entry["duration_ms"] = round((time.monotonic() - started) * 1000.0, 3)
         return response
 
@@ -643,6 +648,11 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "scimd-fake/1.0"
+    # TCP_NODELAY on every accepted connection (StreamRequestHandler.setup). http.server sends a
+    # response's head and body in two writes; with Nagle on, the body of every response on a
+    # kept-alive connection would wait for the client's delayed ACK (~40 ms on Linux). Real
+    # targets do not behave like that, and the delivery-lag benchmark would measure the fake.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt: str, *args: Any) -> None:  # quiet unless asked
         if getattr(self.server, "verbose", False):
