@@ -93,7 +93,10 @@ int RunServe(const Config& config) {
   if (!listen.ok()) return Fail(listen.error().detail);
   auto registry = schema::Registry::LoadEmbedded();
   if (!registry.ok()) return Fail("cannot load schemas: " + registry.error().detail);
-  size_t pool_size = static_cast<size_t>(config.threads) * 2 + 4;
+  // HTTP threads, the delivery workers of every target, and the fan-out/housekeeping threads.
+  size_t pool_size =
+      static_cast<size_t>(config.threads) * 2 + 4 +
+      config.targets.size() * static_cast<size_t>(config.delivery.workers_per_target + 1);
   auto db = store::Database::Open(config.database, pool_size);
   if (!db.ok()) return Fail(db.error().detail);
   Status migrated = (*db)->Migrate();

@@ -466,6 +466,7 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   if (!context.ok()) return context.error();
   context->idempotency_key = target + ":" + std::to_string(delivery.event.seq);
   if (delivery.requeues > 0) context->idempotency_key += ":r" + std::to_string(delivery.requeues);
+  context->attempt = delivery.attempts + 1;
   return context;
 }
 

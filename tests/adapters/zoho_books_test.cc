@@ -85,7 +85,8 @@ BOOST_FIXTURE_TEST_SUITE(zoho_books, ZohoFixture)
 
 BOOST_AUTO_TEST_CASE(create_with_mapped_role_and_oauth) {
   BOOST_TEST(!adapter->Handles(MakeEvent(ChangeKind::kCreated, "Group", "g", "{}", 1)));
-  auto outcome = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto outcome =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(outcome.status == DeliveryStatus::kDelivered, outcome.error);
   json::Document state;
   Fake().State(state);
@@ -109,7 +110,8 @@ BOOST_AUTO_TEST_CASE(create_with_mapped_role_and_oauth) {
 }
 
 BOOST_AUTO_TEST_CASE(update_deactivate_reactivate_delete) {
-  auto created = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto created =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
   std::string id = created.target_id.value();
   Fake().Control("accept_invitation", R"({"email":"grace@example.com"})");
@@ -118,7 +120,8 @@ BOOST_AUTO_TEST_CASE(update_deactivate_reactivate_delete) {
   json::Document state;
   Fake().State(state);
   int puts_before = CountRequests(state, "PUT", "/books/v3/users");
-  auto same = adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true), 2), Context("zoho", 2, id));
+  auto same =
+      adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true), 2), Context("zoho", 2, id));
   BOOST_TEST_REQUIRE(same.status == DeliveryStatus::kDelivered, same.error);
   Fake().State(state);
   BOOST_TEST(CountRequests(state, "PUT", "/books/v3/users") == puts_before);
@@ -153,7 +156,8 @@ BOOST_AUTO_TEST_CASE(update_deactivate_reactivate_delete) {
 }
 
 BOOST_AUTO_TEST_CASE(inactive_users_get_no_invitation) {
-  auto created = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(false), 1), Context("zoho", 1));
+  auto created =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(false), 1), Context("zoho", 1));
   BOOST_TEST(created.status == DeliveryStatus::kDelivered);
   BOOST_TEST(!created.target_id.has_value());
   json::Document state;
@@ -161,7 +165,8 @@ BOOST_AUTO_TEST_CASE(inactive_users_get_no_invitation) {
   BOOST_TEST(UsersWithEmail(state, "grace@example.com") == 0);
 
   // Activated later: invited then.
-  auto activated = adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true), 2), Context("zoho", 2));
+  auto activated =
+      adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true), 2), Context("zoho", 2));
   BOOST_TEST_REQUIRE(activated.status == DeliveryStatus::kDelivered, activated.error);
   BOOST_TEST(activated.target_id.has_value());
   // Deactivated before accepting: the invitation is withdrawn and the link dropped.
@@ -174,19 +179,46 @@ BOOST_AUTO_TEST_CASE(inactive_users_get_no_invitation) {
 }
 
 BOOST_AUTO_TEST_CASE(redelivery_after_lost_answer_creates_no_duplicate) {
-  Fake().Mode(R"({"mode":"fail_after_apply","count":1,"method":"POST","path_prefix":"/books/v3/users"})");
-  auto first = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  Fake().Mode(
+      R"({"mode":"fail_after_apply","count":1,"method":"POST","path_prefix":"/books/v3/users"})");
+  auto first =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(first.status == DeliveryStatus::kRetry);
-  auto second = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto second =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(second.status == DeliveryStatus::kDelivered, second.error);
   json::Document state;
   Fake().State(state);
   BOOST_TEST(UsersWithEmail(state, "grace@example.com") == 1);
-  BOOST_TEST(second.target_id.value_or("") == Str(UserByEmail(state, "grace@example.com"), "user_id"));
+  BOOST_TEST(second.target_id.value_or("") ==
+             Str(UserByEmail(state, "grace@example.com"), "user_id"));
+}
+
+// First try of an active user: create without paging through Zoho's users (no email filter);
+// a retry, or a refused create, looks the user up by email and adopts it instead of duplicating.
+BOOST_AUTO_TEST_CASE(first_try_creates_without_listing_users) {
+  auto first_try = Context("zoho", 1);
+  first_try.attempt = 1;
+  auto created = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), first_try);
+  BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST(CountRequests(state, "GET", "/books/v3/users") == 0);
+  BOOST_TEST(CountRequests(state, "POST", "/books/v3/users") == 1);
+
+  // The same user again on a first try (an earlier delivery's answer was lost): Zoho refuses
+  // the duplicate email, the adapter finds and adopts the existing user.
+  auto again = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 2), first_try);
+  BOOST_TEST_REQUIRE(again.status == DeliveryStatus::kDelivered, again.error);
+  Fake().State(state);
+  BOOST_TEST(UsersWithEmail(state, "grace@example.com") == 1);
+  BOOST_TEST(again.target_id.value_or("a") == created.target_id.value_or("b"));
+  BOOST_TEST(CountRequests(state, "GET", "/books/v3/users") >= 1);
 }
 
 BOOST_AUTO_TEST_CASE(expired_token_is_refreshed_once_on_401) {
-  auto created = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto created =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
   Fake().Control("expire_tokens");
   auto updated = adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true, "G. Hopper"), 2),
@@ -205,7 +237,8 @@ BOOST_AUTO_TEST_CASE(expired_token_is_refreshed_once_on_401) {
 
 BOOST_AUTO_TEST_CASE(token_is_refreshed_before_it_expires) {
   Fake().Config(R"({"access_token_lifetime_seconds":3})");  // refreshed after 2 s
-  auto first = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto first =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST_REQUIRE(first.status == DeliveryStatus::kDelivered, first.error);
   std::this_thread::sleep_for(std::chrono::milliseconds(2300));
   auto second = adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(true, "G. Hopper"), 2),
@@ -222,14 +255,16 @@ BOOST_AUTO_TEST_CASE(token_is_refreshed_before_it_expires) {
 BOOST_AUTO_TEST_CASE(refused_refresh_token_is_a_retry_without_secrets) {
   config.settings["refresh_token"] = "1000.revoked-secret-value";
   auto revoked = testing::MakeAdapter(config);
-  auto outcome = revoked->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto outcome =
+      revoked->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(outcome.status == DeliveryStatus::kRetry);
   BOOST_TEST(outcome.error.find("invalid_code") != std::string::npos, outcome.error);
   BOOST_TEST(outcome.error.find("revoked-secret-value") == std::string::npos, outcome.error);
   BOOST_TEST(outcome.error.find("fake-client-secret") == std::string::npos, outcome.error);
   BOOST_TEST(outcome.retry_after_seconds.has_value());
   // The failure is remembered: no second refresh attempt right away.
-  auto again = revoked->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto again =
+      revoked->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(again.status == DeliveryStatus::kRetry);
   json::Document state;
   Fake().State(state);
@@ -238,7 +273,8 @@ BOOST_AUTO_TEST_CASE(refused_refresh_token_is_a_retry_without_secrets) {
 
 BOOST_AUTO_TEST_CASE(target_rate_limit_is_a_retry_until_the_next_minute) {
   Fake().Control("rate_limit", R"({"per_minute":1})");
-  auto outcome = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto outcome =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(outcome.status == DeliveryStatus::kRetry);
   BOOST_TEST(outcome.error.find("HTTP 429") != std::string::npos, outcome.error);
   BOOST_TEST_REQUIRE(outcome.retry_after_seconds.has_value());
@@ -248,7 +284,8 @@ BOOST_AUTO_TEST_CASE(target_rate_limit_is_a_retry_until_the_next_minute) {
 
 BOOST_AUTO_TEST_CASE(daily_limit_parks_the_target) {
   Fake().Config(R"({"daily_limit":1})");
-  auto outcome = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto outcome =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(outcome.status == DeliveryStatus::kRetry);
   BOOST_TEST(outcome.error.find("per day") != std::string::npos, outcome.error);
   BOOST_TEST(outcome.retry_after_seconds.value_or(0) == 3600);
@@ -256,7 +293,8 @@ BOOST_AUTO_TEST_CASE(daily_limit_parks_the_target) {
   json::Document state;
   Fake().State(state);
   auto calls = testing::Requests(state).Size();
-  auto later = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 2), Context("zoho", 2));
+  auto later =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 2), Context("zoho", 2));
   BOOST_TEST(later.status == DeliveryStatus::kRetry);
   BOOST_TEST(later.retry_after_seconds.value_or(0) >= 3500);
   Fake().State(state);
@@ -267,13 +305,14 @@ BOOST_AUTO_TEST_CASE(client_side_budget_refuses_long_waits) {
   config.settings["requests_per_minute"] = "10";  // burst 1, then one every 6.7 s
   config.settings["max_rate_wait_ms"] = "0";
   auto limited = testing::MakeAdapter(config);
-  auto outcome = limited->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto outcome =
+      limited->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(outcome.status == DeliveryStatus::kRetry);
   BOOST_TEST(outcome.error.find("client-side limit") != std::string::npos, outcome.error);
   BOOST_TEST(outcome.retry_after_seconds.value_or(0) >= 1);
   json::Document state;
   Fake().State(state);
-  BOOST_TEST(CountRequests(state, "GET", "/books/v3/users") == 1);  // the lookup went out
+  BOOST_TEST(CountRequests(state, "GET", "/books/v3/users") == 1);   // the lookup went out
   BOOST_TEST(CountRequests(state, "POST", "/books/v3/users") == 0);  // the create waits
 }
 
@@ -298,7 +337,8 @@ BOOST_AUTO_TEST_CASE(client_side_budget_waits_instead_of_dropping) {
 
 BOOST_AUTO_TEST_CASE(errors_are_classified) {
   Fake().Mode(R"({"mode":"error500","count":1,"path_prefix":"/books/v3"})");
-  auto e500 = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto e500 =
+      adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(e500.status == DeliveryStatus::kRetry);
   BOOST_TEST(e500.error.find("Internal error") != std::string::npos, e500.error);
 
@@ -313,7 +353,8 @@ BOOST_AUTO_TEST_CASE(errors_are_classified) {
   // A role_id Zoho does not know: 400 with the target's message, permanent.
   config.settings["role_mapping.admin"] = "123";
   auto bad_role = testing::MakeAdapter(config);
-  auto e400 = bad_role->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
+  auto e400 =
+      bad_role->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));
   BOOST_TEST(e400.status == DeliveryStatus::kFailed);
   BOOST_TEST(e400.error.find("Invalid value passed for role_id") != std::string::npos, e400.error);
 

@@ -35,6 +35,9 @@ struct DeliveryContext {
   // Stable per (event, target), identical on every attempt: "<target name>:<seq>". Sent as the
   // target's Idempotency-Key / the SET `jti`.
   std::string idempotency_key;
+  // Which try of this delivery this is: 1 for the first (nothing can have reached the target for
+  // it yet), more after a retry or a lost lease; 0 when unknown (treat as a retry).
+  int attempt = 0;
 };
 
 enum class DeliveryStatus {

@@ -33,7 +33,8 @@ DeliveryOutcome ZohoBooksAdapter::Sync(const ZohoUser& current, const ZohoUserFi
   if (differs) {
     auto updated = client_->UpdateUser(current.user_id, wanted);
     if (!updated.ok()) return updated.error().ToOutcome();
-    if (!*updated) return DeliveryOutcome::Retry("zoho_books user " + current.user_id + " vanished");
+    if (!*updated)
+      return DeliveryOutcome::Retry("zoho_books user " + current.user_id + " vanished");
   }
   bool is_inactive = current.status == "inactive";
   if (active == is_inactive) {
@@ -79,9 +80,15 @@ DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
     if (*current && (*current)->status != "deleted") return Sync(**current, wanted, active);
     // Gone from Zoho: find it by email or create it again below.
   }
-  auto existing = client_->FindUserByEmail(wanted.email);
-  if (!existing.ok()) return existing.error().ToOutcome();
-  if (*existing) return Sync(**existing, wanted, active);
+  // Zoho cannot filter users by email: a look-up pages through every user. On a first try of an
+  // active user nothing of this delivery can be there yet, so create first and look up only if
+  // Zoho refuses (the user may exist already, created by hand or by a lost earlier delivery).
+  const bool create_first = active && context.attempt == 1;
+  if (!create_first) {
+    auto existing = client_->FindUserByEmail(wanted.email);
+    if (!existing.ok()) return existing.error().ToOutcome();
+    if (*existing) return Sync(**existing, wanted, active);
+  }
 
   if (!active) {
     // Creating would send an invitation to someone who must not get in: wait until the user is
@@ -91,8 +98,13 @@ DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
     return outcome;
   }
   auto created = client_->CreateUser(wanted);
-  if (!created.ok()) return created.error().ToOutcome();
-  return DeliveryOutcome::Delivered(*created);
+  if (created.ok()) return DeliveryOutcome::Delivered(*created);
+  if (create_first && !created.error().Transient()) {
+    auto existing = client_->FindUserByEmail(wanted.email);
+    if (!existing.ok()) return existing.error().ToOutcome();
+    if (*existing) return Sync(**existing, wanted, active);
+  }
+  return created.error().ToOutcome();
 }
 
 events::Expectation ZohoBooksAdapter::Expect(const events::ChangeEvent& current) const {
