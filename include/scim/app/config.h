@@ -32,7 +32,9 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite:scimd.db";
   std::string public_url;  // SCIM root for meta.location; derived from the Host header if empty
-  int threads = 2;
+  // HTTP worker threads. Handlers block on the database, so more threads than cores keep the API
+  // answering while delivery work holds the SQLite writer (docs/benchmarks.md, "Delivery lag").
+  int threads = 8;
   Limits limits;
   DeliverySettings delivery;
   std::vector<adapters::TargetConfig> targets;
