@@ -534,7 +534,7 @@ def main():
                         help="fake targets (of dolibarr, zoho_books, crm, webhook), default "
                              f"{DEFAULT_KINDS}")
     parser.add_argument("--scimd-threads", type=int, default=0,
-                        help="scimd serve --threads (default: scimd's own, 2)")
+                        help="scimd serve --threads (default: scimd's own, 8)")
     parser.add_argument("--workers-per-target", type=int, default=0,
                         help="delivery.workers_per_target in scimd's configuration (default: "
                              "scimd's own, 2)")
