@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <functional>
 
 #include "adapters/common/json_util.h"
 #include "scim/common/json.h"
@@ -34,8 +35,8 @@ std::optional<ZohoUser> ReadUser(const json::Value& v) {
       auto email = StringMember(entry, "email");
       if (!email) continue;
       auto selected = entry.FindMember("is_selected");
-      bool is_selected = selected != entry.MemberEnd() && selected->value.IsBool() &&
-                         selected->value.GetBool();
+      bool is_selected =
+          selected != entry.MemberEnd() && selected->value.IsBool() && selected->value.GetBool();
       if (user.email.empty() || is_selected) user.email = *email;
     }
   }
@@ -158,9 +159,9 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
   for (int attempt = 0;; ++attempt) {
     std::chrono::milliseconds needed(0);
     if (!limiter_.Acquire(&needed)) {
-      CallError error = CallError::Transport(
-          what + ": client-side limit of " + std::to_string(limiter_.per_minute()) +
-          " requests a minute reached");
+      CallError error = CallError::Transport(what + ": client-side limit of " +
+                                             std::to_string(limiter_.per_minute()) +
+                                             " requests a minute reached");
       error.retry_after_seconds = static_cast<int>(std::ceil(needed.count() / 1000.0));
       error.client_rate_limited = true;
       return error;
@@ -170,8 +171,9 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
 
     HttpRequest request;
     request.method = method;
-    request.url = settings_.api_url + path + "?organization_id=" +
-                  UrlEncode(settings_.organization_id) + (query.empty() ? "" : "&" + query);
+    request.url = settings_.api_url + path +
+                  "?organization_id=" + UrlEncode(settings_.organization_id) +
+                  (query.empty() ? "" : "&" + query);
     request.headers = {{"Authorization", "Zoho-oauthtoken " + *token},
                        {"Accept", "application/json"}};
     if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
@@ -241,13 +243,12 @@ CallResult<std::optional<ZohoUser>> ZohoBooksClient::GetUser(const std::string& 
   return user;
 }
 
-CallResult<std::optional<ZohoUser>> ZohoBooksClient::FindUserByEmail(const std::string& email) {
-  std::string wanted = ToLower(email);
+CallResult<bool> ZohoBooksClient::VisitUsers(const std::function<bool(ZohoUser&)>& visit) {
   for (int page = 1; page <= kMaxListPages; ++page) {
     auto answer = Call("GET", "/users",
                        "filter_by=Status.All&page=" + std::to_string(page) + "&per_page=200", "");
     if (!answer.ok()) return answer.error();
-    if (answer->not_found) return std::optional<ZohoUser>();
+    if (answer->not_found) return true;
     json::Document doc;
     if (!json::Parse(answer->body, doc).ok() || !doc.IsObject()) {
       return CallError::Transport("zoho_books GET /users: malformed answer");
@@ -255,47 +256,39 @@ CallResult<std::optional<ZohoUser>> ZohoBooksClient::FindUserByEmail(const std::
     if (auto users = doc.FindMember("users"); users != doc.MemberEnd() && users->value.IsArray()) {
       for (const auto& entry : users->value.GetArray()) {
         auto user = ReadUser(entry);
-        if (user && user->status != "deleted" && ToLower(user->email) == wanted) return user;
+        if (user && user->status != "deleted" && !visit(*user)) return false;
       }
     }
-    bool more = false;
-    if (auto ctx = doc.FindMember("page_context");
-        ctx != doc.MemberEnd() && ctx->value.IsObject()) {
-      auto has_more = ctx->value.FindMember("has_more_page");
-      more = has_more != ctx->value.MemberEnd() && has_more->value.IsBool() &&
-             has_more->value.GetBool();
+    auto ctx = doc.FindMember("page_context");
+    if (ctx == doc.MemberEnd() || !ctx->value.IsObject()) return true;
+    auto more = ctx->value.FindMember("has_more_page");
+    if (more == ctx->value.MemberEnd() || !more->value.IsBool() || !more->value.GetBool()) {
+      return true;
     }
-    if (!more) break;
   }
-  return std::optional<ZohoUser>();
+  return CallError::Transport("zoho_books GET /users: more than " + std::to_string(kMaxListPages) +
+                              " pages");
+}
+
+CallResult<std::optional<ZohoUser>> ZohoBooksClient::FindUserByEmail(const std::string& email) {
+  std::string wanted = ToLower(email);
+  std::optional<ZohoUser> found;
+  auto visited = VisitUsers([&](ZohoUser& user) {
+    if (ToLower(user.email) != wanted) return true;
+    found = std::move(user);
+    return false;
+  });
+  if (!visited.ok()) return visited.error();
+  return found;
 }
 
 CallResult<std::vector<ZohoUser>> ZohoBooksClient::ListUsers() {
   std::vector<ZohoUser> all;
-  for (int page = 1; page <= kMaxListPages; ++page) {
-    auto answer = Call("GET", "/users",
-                       "filter_by=Status.All&page=" + std::to_string(page) + "&per_page=200", "");
-    if (!answer.ok()) return answer.error();
-    if (answer->not_found) break;
-    json::Document doc;
-    if (!json::Parse(answer->body, doc).ok() || !doc.IsObject()) {
-      return CallError::Transport("zoho_books GET /users: malformed answer");
-    }
-    if (auto users = doc.FindMember("users"); users != doc.MemberEnd() && users->value.IsArray()) {
-      for (const auto& entry : users->value.GetArray()) {
-        auto user = ReadUser(entry);
-        if (user && user->status != "deleted") all.push_back(std::move(*user));
-      }
-    }
-    auto ctx = doc.FindMember("page_context");
-    if (ctx == doc.MemberEnd() || !ctx->value.IsObject()) break;
-    auto more = ctx->value.FindMember("has_more_page");
-    if (more == ctx->value.MemberEnd() || !more->value.IsBool() || !more->value.GetBool()) break;
-    if (page == kMaxListPages) {
-      return CallError::Transport("zoho_books GET /users: more than " +
-                                  std::to_string(kMaxListPages) + " pages");
-    }
-  }
+  auto visited = VisitUsers([&](ZohoUser& user) {
+    all.push_back(std::move(user));
+    return true;
+  });
+  if (!visited.ok()) return visited.error();
   return all;
 }
 
@@ -325,8 +318,8 @@ CallResult<bool> ZohoBooksClient::UpdateUser(const std::string& user_id,
 }
 
 CallResult<bool> ZohoBooksClient::SetActive(const std::string& user_id, bool active) {
-  auto answer = Call("POST", "/users/" + UrlEncode(user_id) + (active ? "/active" : "/inactive"),
-                     "", "");
+  auto answer =
+      Call("POST", "/users/" + UrlEncode(user_id) + (active ? "/active" : "/inactive"), "", "");
   if (!answer.ok()) return answer.error();
   return !answer->not_found;
 }

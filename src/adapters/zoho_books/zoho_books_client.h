@@ -11,6 +11,7 @@
 //   HTTP 200. "Does not exist" (HTTP 404 or code 1002) is reported as not found, not as an error.
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -72,6 +73,10 @@ class ZohoBooksClient {
   CallResult<bool> DeleteUser(const std::string& user_id);
 
  private:
+  // Pages through GET /users (every status but deleted), calling `visit` for each user until it
+  // returns false. True when every page was read, false when `visit` stopped early.
+  CallResult<bool> VisitUsers(const std::function<bool(ZohoUser&)>& visit);
+
   struct Answer {
     int status = 0;
     bool not_found = false;  // 404 or code 1002
