@@ -220,21 +220,17 @@ void RecordChange(soci::session& s, const std::string& tenant, const std::string
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
   std::string action = AuditAction(kind);
-  if (s.get_backend_name() == "postgresql") {
-    // The delivery fan-out's settle rule needs this transaction's xid assigned before its outbox
-    // seq is drawn (see DeliveryQueue::FanOut).
-    long long xid = 0;
-    s << "SELECT pg_current_xact_id()::text::bigint", soci::into(xid);
-  }
+  // The audit row first: on PostgreSQL that write gives the transaction its xid before the
+  // outbox seq is drawn, which the delivery fan-out's settle rule relies on (FanOut).
+  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
+       "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
+      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"), soci::use(action, "ac"),
+      soci::use(resource_type, "rt"), soci::use(id, "id"), soci::use(version, "v");
   s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, created) "
        "VALUES (:t, :rt, :id, :ev, :v, :p, :cr)",
       soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
       soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
       soci::use(now, "cr");
-  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
-       "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
-      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"), soci::use(action, "ac"),
-      soci::use(resource_type, "rt"), soci::use(id, "id"), soci::use(version, "v");
 }
 
 std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
