@@ -5,21 +5,25 @@
 namespace scim::delivery {
 namespace {
 
+// One round trip: the resource's links at every target, and every known target (a cursor row)
+// with a NULL id where it has no link.
 void ReadLinks(soci::session& s, const std::string& target, const events::ChangeEvent& event,
                events::DeliveryContext& context) {
-  std::string link_target, external_id;
-  soci::statement select = (s.prepare << "SELECT target, external_id FROM target_links "
-                                         "WHERE tenant = :tn AND resource_id = :rid",
-                            soci::use(event.tenant), soci::use(event.resource_id),
-                            soci::into(link_target), soci::into(external_id));
+  std::string name, external_id;
+  soci::indicator id_ind = soci::i_null;
+  soci::statement select =
+      (s.prepare << "SELECT target, external_id FROM target_links WHERE tenant = :tn AND "
+                    "resource_id = :rid UNION ALL SELECT c.target, NULL FROM target_cursors c "
+                    "WHERE NOT EXISTS (SELECT 1 FROM target_links l WHERE l.target = c.target "
+                    "AND l.tenant = :tn2 AND l.resource_id = :rid2)",
+       soci::use(event.tenant), soci::use(event.resource_id), soci::use(event.tenant),
+       soci::use(event.resource_id), soci::into(name), soci::into(external_id, id_ind));
   select.execute();
-  while (select.fetch()) context.linked_ids[link_target] = external_id;
-  std::string known;
-  soci::statement targets = (s.prepare << "SELECT target FROM target_cursors", soci::into(known));
-  targets.execute();
-  while (targets.fetch()) {
-    if (known != target && !context.linked_ids.contains(known)) {
-      context.unlinked_targets.insert(known);
+  while (select.fetch()) {
+    if (id_ind == soci::i_ok) {
+      context.linked_ids[name] = external_id;
+    } else if (name != target) {
+      context.unlinked_targets.insert(name);
     }
   }
 }
