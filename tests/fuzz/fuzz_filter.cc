@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "filter/widget_schemas.h"
+#include "fuzz/fuzz_invariant.h"
 #include "scim/common/json.h"
 #include "scim/filter/bind.h"
 #include "scim/filter/evaluator.h"
@@ -27,11 +28,7 @@ namespace {
 
 using namespace scim;
 
-[[noreturn]] void Fail(const char* what, std::string_view input, const std::string& detail = "") {
-  std::fprintf(stderr, "INVARIANT FAILED: %s\ninput: %.*s\n%s\n", what,
-               static_cast<int>(input.size()), input.data(), detail.c_str());
-  std::abort();
-}
+using fuzzing::Fail;
 
 const char* kResources[] = {
     R"json({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_invariant.h"
 #include "fuzz/fuzz_schemas.h"
 #include "scim/common/json.h"
 #include "scim/common/strings.h"
@@ -36,11 +37,7 @@ namespace {
 
 using namespace scim;
 
-[[noreturn]] void Fail(const char* what, std::string_view input, const std::string& detail = "") {
-  std::fprintf(stderr, "INVARIANT FAILED: %s\ninput: %.*s\n%s\n", what,
-               static_cast<int>(input.size()), input.data(), detail.c_str());
-  std::abort();
-}
+using fuzzing::Fail;
 
 // Resources as the store hands them to the engine (a Group without `members`).
 const char* kRichUser = R"json({
