@@ -563,7 +563,10 @@ Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dia
   return compiler.Finish(std::move(*sql));
 }
 
-Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
+namespace {
+
+// The path a sortBy really sorts on: a complex attribute sorts by its `value` sub-attribute.
+Result<ResolvedPath> SortablePath(const schema::ResolvedPath& resolved) {
   if (resolved.attribute == nullptr)
     return Error(ErrorCode::kInvalidValue, "sortBy without attribute");
   ResolvedPath path = resolved;
@@ -578,6 +581,30 @@ Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect
     }
     path.sub_attribute = value;
   }
+  return path;
+}
+
+// The attr_values column a leaf sorts by; "" for case-exact strings (s.value, unindexed).
+std::string IndexedSortColumn(const Attribute& leaf) {
+  switch (leaf.type) {
+    case AttributeType::kInteger:
+    case AttributeType::kDecimal:
+      return "num";
+    case AttributeType::kString:
+    case AttributeType::kReference:
+    case AttributeType::kBinary:
+      return leaf.case_exact ? "" : "value_lc";
+    default:
+      return "value_lc";
+  }
+}
+
+}  // namespace
+
+Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
+  auto sortable = SortablePath(resolved);
+  if (!sortable.ok()) return sortable.error();
+  const ResolvedPath& path = *sortable;
   Compiler compiler(dialect, "s");
   Target target = Classify(path);
   bool pg = dialect == Dialect::kPostgres;
@@ -599,20 +626,8 @@ Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect
     default:
       return Unsortable(path, "not supported");
   }
-  std::string key;
-  switch (leaf.type) {
-    case AttributeType::kInteger:
-    case AttributeType::kDecimal:
-      key = "s.num";
-      break;
-    case AttributeType::kString:
-    case AttributeType::kReference:
-    case AttributeType::kBinary:
-      key = leaf.case_exact ? collate("s.value", false) : "s.value_lc";
-      break;
-    default:
-      key = "s.value_lc";
-  }
+  std::string column = IndexedSortColumn(leaf);
+  std::string key = column.empty() ? collate("s.value", false) : "s." + column;
   std::string from =
       " FROM attr_values s WHERE s.tenant = r.tenant AND s.resource_id = r.id AND "
       "s.path = " +
@@ -636,6 +651,15 @@ Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect
   }
   return compiler.Finish("(SELECT " + key + from + " ORDER BY " + order + "s.ord, " + key +
                          " LIMIT 1)");
+}
+
+std::optional<IndexedSort> CompileIndexedSort(const schema::ResolvedPath& resolved) {
+  auto path = SortablePath(resolved);
+  if (!path.ok() || Classify(*path).where != Where::kAttrValues || path->attribute->multi_valued)
+    return std::nullopt;
+  std::string column = IndexedSortColumn(path->Leaf());
+  if (column.empty()) return std::nullopt;
+  return IndexedSort{column, QualifiedLc(*path)};
 }
 
 std::string SortTerm(const SqlFragment& key, bool descending) {

@@ -18,6 +18,7 @@
 // The semantics are those of filter::Matches (evaluator.h); tests/store/filter_sql_test.cc runs
 // both over generated data and compares the results.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,19 @@ Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dia
 // element. Parameters are named s0, s1, ... (distinct from the filter's). kInvalidValue for
 // attributes that cannot be sorted (members, groups, returned-never, complex without value).
 Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& path, Dialect dialect);
+
+// A sortBy whose order an index gives: a singular attribute kept in attr_values (one row per
+// resource that has a value) sorted by `column` ("value_lc" or "num"), whose index is
+// (tenant, resource_type, path, column, resource_id). Resources without a row for `path` have no
+// value. The order is that of CompileSortKey's key, ties broken by resource id.
+struct IndexedSort {
+  std::string column;
+  std::string path;  // attr_values.path
+};
+
+// The IndexedSort for `path`, or nullopt when CompileSortKey's correlated key must be used
+// (columns of resources, multi-valued attributes, case-exact strings, unsortable attributes).
+std::optional<IndexedSort> CompileIndexedSort(const schema::ResolvedPath& path);
 
 // The ORDER BY term for a sort key: resources without a value sort last ascending and first
 // descending (descending is the exact reverse of ascending). The caller appends a unique

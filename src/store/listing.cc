@@ -35,9 +35,10 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
   return " ORDER BY " + SortTerm(*key, query.descending) + ", r.id" + direction;
 }
 
-Result<int64_t> CountMatches(soci::session& s, const std::string& where,
-                             const std::map<std::string, std::string>& params) {
-  BoundSql sql("SELECT COUNT(*) FROM resources r WHERE " + where, params);
+// Runs a `SELECT COUNT(*) ...` statement.
+Result<int64_t> CountRows(soci::session& s, const std::string& count_sql,
+                          const std::map<std::string, std::string>& params) {
+  BoundSql sql(count_sql, params);
   if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
   long long total = 0;
   soci::details::prepare_temp_type prepared = sql.Prepare(s);
@@ -63,6 +64,9 @@ long long RowInt64(const soci::row& r, size_t i) {
   }
 }
 
+constexpr const char* kRowColumns =
+    "SELECT r.id, r.data, r.created, r.last_modified, r.version";
+
 std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
   std::vector<StoredRow> rows;
   soci::rowset<soci::row> rs(sql.Prepare(s));
@@ -77,6 +81,108 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
   }
   return rows;
 }
+
+// Pages through a sort the index gives (IndexedSort): the resources with a value in index order,
+// then, ascending, the resources without one by id; descending is the exact reverse (RFC 7644
+// §3.4.2.3 leaves where missing values go to the provider; CompileSortKey's rule). Each part is
+// one index range with LIMIT/OFFSET, so a page costs the same at 1,000 or 1,000,000 resources,
+// where an ORDER BY on a correlated key sorted every matching resource.
+class IndexedSortPager {
+ public:
+  IndexedSortPager(soci::session& s, const IndexedSort& sort, const std::string& where,
+                   std::map<std::string, std::string> params, bool descending, bool filtered)
+      : s_(s), sort_(sort), where_(where), params_(std::move(params)),
+        direction_(descending ? " DESC" : " ASC"), descending_(descending), filtered_(filtered) {
+    params_["spath"] = sort.path;
+  }
+
+  // Rows [offset, offset + count) of the whole order; `total` counts every matching resource.
+  Result<std::vector<StoredRow>> Page(int64_t offset, int64_t count, int64_t total) {
+    std::vector<StoredRow> rows;
+    if (descending_) {
+      auto with = CountWithValues();
+      if (!with.ok()) return with.error();
+      int64_t without = total - *with;
+      if (offset < without) rows = WithoutValues(offset, count);
+      Append(rows, WithValues(std::max<int64_t>(0, offset - without), count - Size(rows)));
+      return rows;
+    }
+    rows = WithValues(offset, count);
+    if (Size(rows) == count) return rows;
+    int64_t with = 0;
+    if (!rows.empty()) {
+      with = offset + Size(rows);
+    } else if (offset > 0) {
+      auto counted = CountWithValues();
+      if (!counted.ok()) return counted.error();
+      with = *counted;
+    }
+    if (total > with)
+      Append(rows, WithoutValues(std::max<int64_t>(0, offset - with), count - Size(rows)));
+    return rows;
+  }
+
+ private:
+  static int64_t Size(const std::vector<StoredRow>& rows) {
+    return static_cast<int64_t>(rows.size());
+  }
+
+  static void Append(std::vector<StoredRow>& rows, std::vector<StoredRow> more) {
+    for (auto& row : more) rows.push_back(std::move(row));
+  }
+
+  std::string HasValue(const std::string& alias) const {
+    return alias + ".tenant = r.tenant AND " + alias + ".resource_id = r.id AND " + alias +
+           ".path = :spath AND " + alias + "." + sort_.column + " IS NOT NULL";
+  }
+
+  std::vector<StoredRow> Run(const std::string& sql) const {
+    BoundSql bound(sql, params_);
+    if (!bound.ok()) throw std::logic_error("unbound SQL parameter " + bound.missing());
+    return FetchRows(s_, bound);
+  }
+
+  std::vector<StoredRow> WithValues(int64_t offset, int64_t limit) const {
+    if (limit <= 0) return {};
+    return Run(std::string(kRowColumns) +
+               " FROM attr_values s JOIN resources r ON r.tenant = s.tenant AND r.id = "
+               "s.resource_id WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
+               HasValue("s") + " AND " + where_ + " ORDER BY s." + sort_.column + direction_ +
+               ", s.resource_id" + direction_ + Window(offset, limit));
+  }
+
+  std::vector<StoredRow> WithoutValues(int64_t offset, int64_t limit) const {
+    if (limit <= 0) return {};
+    return Run(std::string(kRowColumns) + " FROM resources r WHERE " + where_ +
+               " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE " + HasValue("s") +
+               ") ORDER BY r.id" + direction_ + Window(offset, limit));
+  }
+
+  // Without a filter the attr_values rows alone answer (they exist only for live resources).
+  Result<int64_t> CountWithValues() const {
+    std::string from = " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype";
+    std::string has_value = " AND s.path = :spath AND s." + sort_.column + " IS NOT NULL";
+    if (!filtered_) return CountRows(s_, "SELECT COUNT(*)" + from + has_value, params_);
+    return CountRows(s_,
+                     "SELECT COUNT(*) FROM attr_values s JOIN resources r ON r.tenant = s.tenant "
+                     "AND r.id = s.resource_id WHERE s.tenant = :tenant AND s.resource_type = "
+                     ":rtype" +
+                         has_value + " AND " + where_,
+                     params_);
+  }
+
+  static std::string Window(int64_t offset, int64_t limit) {
+    return " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
+  }
+
+  soci::session& s_;
+  const IndexedSort& sort_;
+  const std::string& where_;
+  std::map<std::string, std::string> params_;
+  std::string direction_;
+  bool descending_;
+  bool filtered_;
+};
 
 // A cursor (opaque to clients, RFC 9865 §2) is "<last id>.<total>": the id the next page starts
 // after, and totalResults as counted on the walk's first page. Later pages reuse that count, so
@@ -108,6 +214,25 @@ Result<CursorPosition> ParseCursor(const std::string& cursor) {
   return position;
 }
 
+// One page of the resources matching `where` in the order of `order` (an ORDER BY clause): at
+// `offset`, or after the cursor's position.
+Result<std::vector<StoredRow>> OrderedPage(soci::session& s, std::string where,
+                                           const std::string& order,
+                                           std::map<std::string, std::string> params,
+                                           const std::optional<CursorPosition>& position,
+                                           const ListQuery& query, int64_t offset) {
+  if (position) {
+    where += query.descending ? " AND r.id < :after" : " AND r.id > :after";
+    params["after"] = position->after;
+  }
+  std::string window = " LIMIT " + std::to_string(query.count);
+  if (!query.cursor) window += " OFFSET " + std::to_string(offset);
+  BoundSql bound(std::string(kRowColumns) + " FROM resources r WHERE " + where + order + window,
+                 params);
+  if (!bound.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + bound.missing());
+  return FetchRows(s, bound);
+}
+
 }  // namespace
 
 Result<ListPage> ResourceStore::List(const std::string& tenant, const std::string& resource_type,
@@ -125,6 +250,8 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
     if (!parsed.ok()) return parsed.error();
     position = std::move(parsed).value();
   }
+  std::optional<IndexedSort> indexed;
+  if (query.sort_by) indexed = CompileIndexedSort(*query.sort_by);
   auto order = OrderClause(query, db_->dialect(), params);
   if (!order.ok()) return order.error();
   ListPage page;
@@ -132,26 +259,19 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
     if (position) {
       page.total_results = position->total;
     } else {
-      auto total = CountMatches(s, *where, params);
+      auto total = CountRows(s, "SELECT COUNT(*) FROM resources r WHERE " + *where, params);
       if (!total.ok()) return total.error();
       page.total_results = *total;
     }
     if (query.count <= 0) return OkStatus();
-    std::string page_where = *where;
-    if (position) {
-      page_where += query.descending ? " AND r.id < :after" : " AND r.id > :after";
-      params["after"] = position->after;
-    }
-    std::string limit = " LIMIT " + std::to_string(query.count);
-    if (!by_cursor)
-      limit += " OFFSET " + std::to_string(std::max<int64_t>(0, query.start_index - 1));
-    BoundSql sql(
-        "SELECT r.id, r.data, r.created, r.last_modified, r.version FROM resources r "
-        "WHERE " +
-            page_where + *order + limit,
-        params);
-    if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
-    for (const StoredRow& row : FetchRows(s, sql)) {
+    int64_t offset = by_cursor ? 0 : std::max<int64_t>(0, query.start_index - 1);
+    Result<std::vector<StoredRow>> rows =
+        indexed ? IndexedSortPager(s, *indexed, *where, params, query.descending,
+                                   query.filter.has_value())
+                      .Page(offset, query.count, page.total_results)
+                : OrderedPage(s, *where, *order, params, position, query, offset);
+    if (!rows.ok()) return rows.error();
+    for (const StoredRow& row : *rows) {
       page.resources.push_back(AssembleResource(
           s, tenant, resource_type, row, query.read.include_members, query.read.include_groups));
     }
