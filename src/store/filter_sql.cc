@@ -217,6 +217,20 @@ class Compiler {
     return expr + " LIKE " + P(pattern) + (pg() ? "" : " ESCAPE '\\'");
   }
 
+  // SQLite co/ew on a value whose lower-cased copy `lc` may be cut short: matched on `lc` (read
+  // from the covering look-up index, which `lc >= ''` makes SQLite scan instead of the table),
+  // and on the full value only where `lc` was cut. PostgreSQL matches the full value, which its
+  // trigram index (migrations/postgresql/005) serves.
+  std::string InsideTruncated(const std::string& lc, const std::string& exact, CompareOp op,
+                              const std::string& pattern) {
+    std::string cut = "length(CAST(" + lc + " AS BLOB)) > " + std::to_string(kShortLiteral);
+    std::string in_lc = Like(lc, pattern);
+    // A cut value contains what its prefix contains, but need not end as its prefix does.
+    if (op == CompareOp::kEw) in_lc = "NOT " + cut + " AND " + in_lc;
+    return lc + " >= '' AND (" + in_lc + " OR (" + cut + " AND " + Like(AsciiLower(exact), pattern) +
+           "))";
+  }
+
   // Case-sensitive co/sw/ew on `expr`.
   std::string ExactMatch(const std::string& expr, CompareOp op, const std::string& lit) {
     if (pg()) {
@@ -295,11 +309,12 @@ class Compiler {
           }
           return Range(lc, lc_is_c, lit_lc);
         case CompareOp::kCo:
+        case CompareOp::kEw: {
           if (lit.empty()) return "1 = 1";
-          return Like(full, "%" + LikeEscape(lit_lc) + "%");
-        case CompareOp::kEw:
-          if (lit.empty()) return "1 = 1";
-          return Like(full, "%" + LikeEscape(lit_lc));
+          std::string pattern = "%" + LikeEscape(lit_lc) + (op == CompareOp::kCo ? "%" : "");
+          if (truncated && !pg()) return InsideTruncated(lc, s.exact, op, pattern);
+          return Like(full, pattern);
+        }
         default:
           if (truncated && long_literal) {
             return Ordered(full, full_is_c) + " " + SqlOp(op) + " " + P(lit_lc);
