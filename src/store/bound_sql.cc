@@ -42,4 +42,15 @@ soci::details::prepare_temp_type BoundSql::Prepare(soci::session& s) const {
   return prepared;
 }
 
+std::string InList(const std::vector<std::string>& values, const std::string& prefix,
+                   std::map<std::string, std::string>& params) {
+  std::string list;
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::string name = prefix + std::to_string(i);
+    params[name] = values[i];
+    list += (i == 0 ? ":" : ", :") + name;
+  }
+  return list;
+}
+
 }  // namespace scim::store

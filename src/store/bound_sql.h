@@ -31,4 +31,9 @@ class BoundSql {
   std::string missing_;
 };
 
+// Placeholders ":<prefix>0, :<prefix>1, ..." for an IN list of `values`; each value is added to
+// `params` under its placeholder's name. `values` must not be empty.
+std::string InList(const std::vector<std::string>& values, const std::string& prefix,
+                   std::map<std::string, std::string>& params);
+
 }  // namespace scim::store

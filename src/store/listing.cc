@@ -131,9 +131,16 @@ class IndexedSortPager {
     for (auto& row : more) rows.push_back(std::move(row));
   }
 
-  std::string HasValue(const std::string& alias) const {
-    return alias + ".tenant = r.tenant AND " + alias + ".resource_id = r.id AND " + alias +
-           ".path = :spath AND " + alias + "." + sort_.column + " IS NOT NULL";
+  // attr_values rows (alias s) of the sort attribute that hold a value.
+  std::string HasValue() const {
+    return "s.path = :spath AND s." + sort_.column + " IS NOT NULL";
+  }
+
+  // FROM/WHERE of the matching resources that have a value, joined to their attr_values row.
+  std::string WithValuesFrom() const {
+    return " FROM attr_values s JOIN resources r ON r.tenant = s.tenant AND r.id = s.resource_id "
+           "WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
+           HasValue() + " AND " + where_;
   }
 
   std::vector<StoredRow> Run(const std::string& sql) const {
@@ -144,30 +151,35 @@ class IndexedSortPager {
 
   std::vector<StoredRow> WithValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
-    return Run(std::string(kRowColumns) +
-               " FROM attr_values s JOIN resources r ON r.tenant = s.tenant AND r.id = "
-               "s.resource_id WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
-               HasValue("s") + " AND " + where_ + " ORDER BY s." + sort_.column + direction_ +
-               ", s.resource_id" + direction_ + Window(offset, limit));
+    std::string order = sort_.column + direction_ + ", s.resource_id" + direction_;
+    if (filtered_) {
+      return Run(std::string(kRowColumns) + WithValuesFrom() + " ORDER BY s." + order +
+                 Window(offset, limit));
+    }
+    // Unfiltered: the page is cut from the index alone, then joined (a join first let SQLite
+    // build a Bloom filter over every resource for a page of 100).
+    return Run(std::string(kRowColumns) + " FROM (SELECT s.resource_id, s." + sort_.column +
+               " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
+               HasValue() + " ORDER BY s." + order + Window(offset, limit) +
+               ") s JOIN resources r ON r.tenant = :tenant AND r.id = s.resource_id WHERE " +
+               where_ + " ORDER BY s." + order);
   }
 
   std::vector<StoredRow> WithoutValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
     return Run(std::string(kRowColumns) + " FROM resources r WHERE " + where_ +
-               " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE " + HasValue("s") +
-               ") ORDER BY r.id" + direction_ + Window(offset, limit));
+               " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE s.tenant = r.tenant AND "
+               "s.resource_id = r.id AND " +
+               HasValue() + ") ORDER BY r.id" + direction_ + Window(offset, limit));
   }
 
   // Without a filter the attr_values rows alone answer (they exist only for live resources).
   Result<int64_t> CountWithValues() const {
-    std::string from = " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype";
-    std::string has_value = " AND s.path = :spath AND s." + sort_.column + " IS NOT NULL";
-    if (!filtered_) return CountRows(s_, "SELECT COUNT(*)" + from + has_value, params_);
+    if (filtered_) return CountRows(s_, "SELECT COUNT(*)" + WithValuesFrom(), params_);
     return CountRows(s_,
-                     "SELECT COUNT(*) FROM attr_values s JOIN resources r ON r.tenant = s.tenant "
-                     "AND r.id = s.resource_id WHERE s.tenant = :tenant AND s.resource_type = "
-                     ":rtype" +
-                         has_value + " AND " + where_,
+                     "SELECT COUNT(*) FROM attr_values s WHERE s.tenant = :tenant AND "
+                     "s.resource_type = :rtype AND " +
+                         HasValue(),
                      params_);
   }
 
@@ -271,10 +283,8 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
                       .Page(offset, query.count, page.total_results)
                 : OrderedPage(s, *where, *order, params, position, query, offset);
     if (!rows.ok()) return rows.error();
-    for (const StoredRow& row : *rows) {
-      page.resources.push_back(AssembleResource(
-          s, tenant, resource_type, row, query.read.include_members, query.read.include_groups));
-    }
+    page.resources = AssembleResources(s, tenant, resource_type, *rows,
+                                       query.read.include_members, query.read.include_groups);
     if (by_cursor && static_cast<int64_t>(page.resources.size()) == query.count) {
       page.next_cursor = FormatCursor(page.resources.back()["id"].GetString(), page.total_results);
     }

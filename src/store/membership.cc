@@ -1,9 +1,11 @@
 #include "store/membership.h"
 
 #include <set>
+#include <stdexcept>
 #include <unordered_set>
 
 #include "scim/common/clock.h"
+#include "store/bound_sql.h"
 
 namespace scim::store {
 namespace {
@@ -161,19 +163,31 @@ void ReadMembers(soci::session& s, const std::string& tenant, const std::string&
   }
 }
 
-void ReadGroups(soci::session& s, const std::string& tenant, const std::string& user_id,
-                json::Value& out, json::Allocator& alloc) {
-  out.SetArray();
-  soci::rowset<soci::row> rows =
-      (s.prepare << "SELECT m.group_id, COALESCE(g.display_name, '') FROM group_members m "
-                    "JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
-                    "WHERE m.tenant = :t AND m.member_id = :u ORDER BY m.group_id",
-       soci::use(tenant, "t"), soci::use(user_id, "u"));
+std::map<std::string, std::vector<GroupRef>> ReadGroupsOf(
+    soci::session& s, const std::string& tenant, const std::vector<std::string>& member_ids) {
+  std::map<std::string, std::vector<GroupRef>> groups;
+  if (member_ids.empty()) return groups;
+  std::map<std::string, std::string> params{{"t", tenant}};
+  std::string in_list = InList(member_ids, "m", params);
+  BoundSql sql("SELECT m.member_id, m.group_id, COALESCE(g.display_name, '') FROM group_members m "
+               "JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
+               "WHERE m.tenant = :t AND m.member_id IN (" +
+                   in_list + ") ORDER BY m.member_id, m.group_id",
+               params);
+  if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
+  soci::rowset<soci::row> rows(sql.Prepare(s));
   for (const soci::row& r : rows) {
+    groups[r.get<std::string>(0)].push_back({r.get<std::string>(1), r.get<std::string>(2)});
+  }
+  return groups;
+}
+
+void GroupsToJson(const std::vector<GroupRef>& groups, json::Value& out, json::Allocator& alloc) {
+  out.SetArray();
+  for (const GroupRef& ref : groups) {
     json::Value group(rapidjson::kObjectType);
-    group.AddMember("value", json::String(r.get<std::string>(0), alloc), alloc);
-    std::string display = r.get<std::string>(1);
-    if (!display.empty()) group.AddMember("display", json::String(display, alloc), alloc);
+    group.AddMember("value", json::String(ref.id, alloc), alloc);
+    if (!ref.display.empty()) group.AddMember("display", json::String(ref.display, alloc), alloc);
     group.AddMember("type", "direct", alloc);
     out.PushBack(group, alloc);
   }

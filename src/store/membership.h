@@ -3,6 +3,7 @@
 
 #include <soci/soci.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,19 @@ void DeleteMembershipsOf(soci::session& s, const std::string& tenant, const std:
 void ReadMembers(soci::session& s, const std::string& tenant, const std::string& group_id,
                  json::Value& out, json::Allocator& alloc);
 
-// User.groups: [{"value", "display", "type": "direct"}] (RFC 7643 §4.1.2).
-void ReadGroups(soci::session& s, const std::string& tenant, const std::string& user_id,
-                json::Value& out, json::Allocator& alloc);
+// A group a member belongs to directly, as User.groups shows it.
+struct GroupRef {
+  std::string id;
+  std::string display;
+};
+
+// The direct groups of each of `member_ids`, each list ordered by group id, in one query.
+// Members without groups are absent from the map.
+std::map<std::string, std::vector<GroupRef>> ReadGroupsOf(
+    soci::session& s, const std::string& tenant, const std::vector<std::string>& member_ids);
+
+// User.groups: [{"value", "display", "type": "direct"}] (RFC 7643 §4.1.2) of `groups`.
+void GroupsToJson(const std::vector<GroupRef>& groups, json::Value& out, json::Allocator& alloc);
 
 // All member rows of a group.
 std::vector<Member> LoadMemberRows(soci::session& s, const std::string& tenant,

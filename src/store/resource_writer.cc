@@ -1,7 +1,10 @@
 #include "store/resource_writer.h"
 
+#include <stdexcept>
+
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
+#include "store/bound_sql.h"
 #include "store/resource_rows.h"
 #include "store/sql_util.h"
 
@@ -115,9 +118,10 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
   return row;
 }
 
-json::Document AssembleResource(soci::session& s, const std::string& tenant,
-                                const std::string& resource_type, const StoredRow& row,
-                                bool include_members, bool include_groups) {
+namespace {
+
+// schemas, id and the stored attributes of a row (no members, groups or meta yet).
+json::Document ResourceFromRow(const StoredRow& row) {
   json::Document data;
   if (!json::Parse(row.data, data).ok() || !data.IsObject()) data.SetObject();
   json::Document doc(rapidjson::kObjectType);
@@ -130,24 +134,117 @@ json::Document AssembleResource(soci::session& s, const std::string& tenant,
     if (json::View(it->name) == "schemas") continue;
     doc.AddMember(json::Value(it->name, alloc), json::Value(it->value, alloc), alloc);
   }
-  if (include_members && resource_type == "Group") {
-    json::Value members;
-    ReadMembers(s, tenant, row.id, members, alloc);
-    doc.AddMember("members", members, alloc);
-  }
-  if (include_groups && resource_type == "User") {
-    json::Value groups;
-    ReadGroups(s, tenant, row.id, groups, alloc);
-    if (!groups.Empty()) doc.AddMember("groups", groups, alloc);
-  }
-  if (resource_type == "User") FillManagerDisplayName(s, tenant, doc, alloc);  // follows renames
+  return doc;
+}
+
+void AddMeta(const std::string& resource_type, const StoredRow& row, json::Document& doc) {
+  auto& alloc = doc.GetAllocator();
   json::Value meta(rapidjson::kObjectType);
   meta.AddMember("resourceType", json::String(resource_type, alloc), alloc);
   meta.AddMember("created", json::String(row.created, alloc), alloc);
   meta.AddMember("lastModified", json::String(row.last_modified, alloc), alloc);
   meta.AddMember("version", json::String(FormatVersion(row.version), alloc), alloc);
   doc.AddMember("meta", meta, alloc);
-  return doc;
+}
+
+// The Enterprise manager object of a User with its (derived) displayName removed; null if none.
+json::Value* ManagerOf(json::Value& resource) {
+  auto ext = resource.FindMember(kEnterprise);
+  if (ext == resource.MemberEnd() || !ext->value.IsObject()) return nullptr;
+  auto manager = ext->value.FindMember("manager");
+  if (manager == ext->value.MemberEnd() || !manager->value.IsObject()) return nullptr;
+  json::RemoveMemberCI(manager->value, "displayName");
+  return &manager->value;
+}
+
+std::optional<std::string> ManagerId(json::Value* manager) {
+  if (manager == nullptr) return std::nullopt;
+  auto value = manager->FindMember("value");
+  if (value == manager->MemberEnd() || !value->value.IsString()) return std::nullopt;
+  return std::string(json::View(value->value));
+}
+
+// displayName (else userName) of the Users among `ids`, in one query.
+std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std::string& tenant,
+                                                    const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> names;
+  if (ids.empty()) return names;
+  std::map<std::string, std::string> params{{"t", tenant}};
+  std::string in_list = InList(ids, "i", params);
+  BoundSql sql(
+      "SELECT id, COALESCE(display_name, user_name) FROM resources WHERE tenant = :t AND "
+      "resource_type = 'User' AND id IN (" +
+          in_list + ")",
+      params);
+  if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
+  soci::rowset<soci::row> rows(sql.Prepare(s));
+  for (const soci::row& r : rows) {
+    if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
+  }
+  return names;
+}
+
+// Sets manager.displayName of each User from its manager's current name (follows renames).
+void FillManagerDisplayNames(soci::session& s, const std::string& tenant,
+                             std::vector<json::Document>& users) {
+  std::vector<std::optional<std::string>> manager_ids;
+  std::vector<std::string> wanted;
+  for (json::Document& user : users) {
+    manager_ids.push_back(ManagerId(ManagerOf(user)));
+    if (manager_ids.back()) wanted.push_back(*manager_ids.back());
+  }
+  std::map<std::string, std::string> names = UserDisplayNames(s, tenant, wanted);
+  for (size_t i = 0; i < users.size(); ++i) {
+    if (!manager_ids[i]) continue;
+    auto name = names.find(*manager_ids[i]);
+    if (name == names.end()) continue;
+    auto& alloc = users[i].GetAllocator();
+    ManagerOf(users[i])->AddMember("displayName", json::String(name->second, alloc), alloc);
+  }
+}
+
+void AddGroups(soci::session& s, const std::string& tenant, std::vector<json::Document>& users) {
+  std::vector<std::string> ids;
+  for (const json::Document& user : users) ids.emplace_back(json::View(user["id"]));
+  std::map<std::string, std::vector<GroupRef>> groups = ReadGroupsOf(s, tenant, ids);
+  for (json::Document& user : users) {
+    auto found = groups.find(std::string(json::View(user["id"])));
+    if (found == groups.end()) continue;
+    json::Value list;
+    GroupsToJson(found->second, list, user.GetAllocator());
+    user.AddMember("groups", list, user.GetAllocator());
+  }
+}
+
+}  // namespace
+
+std::vector<json::Document> AssembleResources(soci::session& s, const std::string& tenant,
+                                              const std::string& resource_type,
+                                              const std::vector<StoredRow>& rows,
+                                              bool include_members, bool include_groups) {
+  std::vector<json::Document> docs;
+  for (const StoredRow& row : rows) docs.push_back(ResourceFromRow(row));
+  if (include_members && resource_type == "Group") {
+    for (json::Document& doc : docs) {
+      json::Value members;
+      ReadMembers(s, tenant, std::string(json::View(doc["id"])), members, doc.GetAllocator());
+      doc.AddMember("members", members, doc.GetAllocator());
+    }
+  }
+  if (resource_type == "User") {
+    if (include_groups) AddGroups(s, tenant, docs);
+    FillManagerDisplayNames(s, tenant, docs);
+  }
+  for (size_t i = 0; i < docs.size(); ++i) AddMeta(resource_type, rows[i], docs[i]);
+  return docs;
+}
+
+json::Document AssembleResource(soci::session& s, const std::string& tenant,
+                                const std::string& resource_type, const StoredRow& row,
+                                bool include_members, bool include_groups) {
+  std::vector<json::Document> one =
+      AssembleResources(s, tenant, resource_type, {row}, include_members, include_groups);
+  return std::move(one.front());
 }
 
 void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry& registry,
@@ -195,22 +292,12 @@ void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::
 
 void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,
                             json::Allocator& alloc) {
-  auto ext = resource.FindMember(kEnterprise);
-  if (ext == resource.MemberEnd() || !ext->value.IsObject()) return;
-  auto manager = ext->value.FindMember("manager");
-  if (manager == ext->value.MemberEnd() || !manager->value.IsObject()) return;
-  auto value = manager->value.FindMember("value");
-  json::RemoveMemberCI(manager->value, "displayName");
-  if (value == manager->value.MemberEnd() || !value->value.IsString()) return;
-  std::string id(json::View(value->value));
-  std::string display;
-  soci::indicator ind = soci::i_null;
-  s << "SELECT COALESCE(display_name, user_name) FROM resources WHERE tenant = :t AND id = :id "
-       "AND resource_type = 'User'",
-      soci::use(tenant, "t"), soci::use(id, "id"), soci::into(display, ind);
-  if (s.got_data() && ind == soci::i_ok) {
-    manager->value.AddMember("displayName", json::String(display, alloc), alloc);
-  }
+  json::Value* manager = ManagerOf(resource);
+  std::optional<std::string> id = ManagerId(manager);
+  if (!id) return;
+  auto names = UserDisplayNames(s, tenant, {*id});
+  if (auto name = names.find(*id); name != names.end())
+    manager->AddMember("displayName", json::String(name->second, alloc), alloc);
 }
 
 void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,

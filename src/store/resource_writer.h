@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "scim/common/json.h"
 #include "scim/events/change_event.h"
@@ -34,6 +35,13 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
 json::Document AssembleResource(soci::session& s, const std::string& tenant,
                                 const std::string& resource_type, const StoredRow& row,
                                 bool include_members, bool include_groups);
+
+// AssembleResource for a page of rows, in their order: User.groups and the managers' display
+// names are read in one query each for the whole page (Group.members stay one query per group).
+std::vector<json::Document> AssembleResources(soci::session& s, const std::string& tenant,
+                                              const std::string& resource_type,
+                                              const std::vector<StoredRow>& rows,
+                                              bool include_members, bool include_groups);
 
 // Inserts or updates the resource row and rewrites its attr_values rows.
 void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry& registry,
