@@ -26,6 +26,32 @@ void SetLocation(const RequestContext& ctx, const schema::ResourceType& type,
   meta->value.AddMember("location", json::String(location, alloc), alloc);
 }
 
+// members[].$ref and groups[].$ref: the URI of the referenced resource (RFC 7643 §4.1.2, §4.2),
+// built from its type's endpoint; an element whose type is unknown keeps no $ref.
+void SetReferences(const RequestContext& ctx, const schema::Registry& registry,
+                   json::Document& resource) {
+  auto& alloc = resource.GetAllocator();
+  for (const char* name : {"members", "groups"}) {
+    auto list = resource.FindMember(name);
+    if (list == resource.MemberEnd() || !list->value.IsArray()) continue;
+    bool groups = std::string_view(name) == "groups";
+    for (auto& element : list->value.GetArray()) {
+      auto value = element.FindMember("value");
+      auto type = element.FindMember("type");
+      if (value == element.MemberEnd() || !value->value.IsString()) continue;
+      std::string type_name = groups ? "Group" : "";
+      if (!groups && type != element.MemberEnd() && type->value.IsString())
+        type_name = std::string(json::View(type->value));
+      const schema::ResourceType* referenced = registry.FindResourceType(type_name);
+      if (referenced == nullptr) continue;
+      std::string ref =
+          ctx.base_url + referenced->endpoint + "/" + std::string(json::View(value->value));
+      json::RemoveMemberCI(element, "$ref");
+      element.AddMember("$ref", json::String(ref, alloc), alloc);
+    }
+  }
+}
+
 store::WriteContext WriteContextOf(const RequestContext& ctx) { return {ctx.tenant, ctx.actor}; }
 
 // PUT (RFC 7644 §3.5.1): the stored resource is replaced by the normalized body; attributes the
@@ -76,6 +102,7 @@ json::Document ResourceService::Present(const RequestContext& ctx,
                                         const schema::ResourceType& type, json::Document resource,
                                         const schema::AttributeSelection& selection) const {
   SetLocation(ctx, type, resource);
+  SetReferences(ctx, *registry_, resource);
   schema::Project(*registry_, type, selection, resource, resource.GetAllocator());
   return resource;
 }

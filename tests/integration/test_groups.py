@@ -49,15 +49,24 @@ class GroupsTest(ScimTestCase):
         parse_time(created["meta"]["created"])
         expected = {alice["id"]: ("User", "Alice A"), bob["id"]: ("User", "Bob B"),
                     inner["id"]: ("Group", inner["displayName"])}
+        locations = {r["id"]: r["meta"]["location"] for r in (alice, bob, inner)}
         for body in (created, self.fetch(created["id"])):
             members = {m["value"]: m for m in body["members"]}
             self.assertEqual(set(members), set(expected), body)
             for member_id, (kind, display) in expected.items():
                 self.assertEqual(members[member_id].get("type"), kind, members[member_id])
                 self.assertEqual(members[member_id].get("display"), display, members[member_id])
-                if "$ref" in members[member_id]:
-                    self.assertTrue(members[member_id]["$ref"].endswith(f"/{kind}s/{member_id}"),
-                                    members[member_id])
+                # RFC 7643 §4.2: $ref is the member's URI, its meta.location.
+                self.assertEqual(members[member_id].get("$ref"), locations[member_id], members[member_id])
+
+    def test_user_groups_carry_the_group_uri_and_projection_can_drop_it(self):
+        dave = self.user("Dave D")
+        group = self.group(members=[{"value": dave["id"]}])
+        groups = self.get(f"/Users/{dave['id']}").json["groups"]
+        self.assertEqual([(g["value"], g.get("$ref")) for g in groups], [(group["id"], group["meta"]["location"])])
+        only_values = self.get(f"/Groups/{group['id']}?attributes=members.value")
+        self.assertStatus(only_values, 200)
+        self.assertEqual(only_values.json["members"], [{"value": dave["id"]}])
 
     def test_member_display_comes_from_the_member_not_the_input(self):
         carol = self.user("Carol C")
