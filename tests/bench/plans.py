@@ -41,7 +41,8 @@ def requests_for(n):
         ("emails.value co", "/scim/v2/Users?filter=" + bc.q('emails.value co "u%d@home"' % i)),
         ("sortBy=name.familyName", "/scim/v2/Users?sortBy=name.familyName&count=100"),
         ("sortBy=userName", "/scim/v2/Users?sortBy=userName&count=100"),
-        ("cursor page", "/scim/v2/Users?count=100&cursor=" + f["id"]),
+        # A cursor is "<last id>.<total>" (src/store/listing.cc): the total of the walk's first page.
+        ("cursor page", "/scim/v2/Users?count=100&cursor=%s.%d" % (f["id"], n)),
     ]
 
 
@@ -147,13 +148,28 @@ def capture(args, db, users, names, timeout):
                         f.seek(start)
                         text = f.read()
                 parsed = parse_log(text)
-                stmts = [s for s in parsed if "FROM resources r" in s[0]]
+                stmts = [s for s in parsed if " resources r " in s[0]]  # page, count, sorted page
                 groups = [s for s in parsed if "FROM group_members m JOIN resources g" in s[0]]
                 stmts += groups[:1]  # the per-user groups look-up, once
                 captured[name] = (path, stmts)
     finally:
         pg_settings(db, False)
     return captured
+
+
+def shown_params(params):
+    """The parameters as `$1 = 'v', ...`; a long IN list (a page's ids) shows its first values."""
+    items = ["$%d = '%s'" % (k, v) for k, v in sorted(params.items())]
+    if len(items) > 8:
+        items = items[:4] + ["... (%d parameters in all)" % len(items)]
+    return ", ".join(items)
+
+
+def short_plan(plan):
+    """A plan with its long literal arrays (a page's ids in ANY ('{...}')) cut to 3 values."""
+    if not plan:
+        return plan
+    return re.sub(r"'\{([^}]{200,})\}'", lambda m: "'{%s,...}'" % ",".join(m.group(1).split(",")[:3]), plan)
 
 
 def literal_sql(sql, params):
@@ -177,7 +193,7 @@ def main():
     ap.add_argument("--pg-log", required=True)
     ap.add_argument("--sqlite-db")
     ap.add_argument("--users", type=int, required=True)
-    ap.add_argument("--slow", default="sortBy=name.familyName",
+    ap.add_argument("--slow", default="",
                     help="requests captured on --small-pg-db instead (their PostgreSQL plan at --users is "
                          "shown by EXPLAIN without ANALYZE)")
     ap.add_argument("--small-pg-db")
@@ -200,9 +216,9 @@ def main():
                 out.write("## %s\n\nRequest: `GET %s`\n\n" % (name, path))
                 for sql, params, plan in stmts:
                     out.write("Statement (PostgreSQL, as logged):\n\n```sql\n%s\n```\n\nParameters: `%s`\n\n" % (
-                        sql, ", ".join("$%d = '%s'" % (k, v) for k, v in sorted(params.items()))))
+                        sql, shown_params(params)))
                     out.write("PostgreSQL plan at %d users (auto_explain: EXPLAIN ANALYZE BUFFERS of the server's own "
-                              "execution):\n\n```\n%s\n```\n\n" % (args.users, plan or "(none logged)"))
+                              "execution):\n\n```\n%s\n```\n\n" % (args.users, short_plan(plan) or "(none logged)"))
                     if conn is not None:
                         sqlite_section(out, conn, sql, params)
             elif name in small:
@@ -211,12 +227,12 @@ def main():
                           "captured at %d users)\n\n" % (name, path, args.users, args.small_users))
                 for sql, params, plan in stmts:
                     out.write("Statement (PostgreSQL, as logged at %d users):\n\n```sql\n%s\n```\n\nParameters: `%s`\n\n" % (
-                        args.small_users, sql, ", ".join("$%d = '%s'" % (k, v) for k, v in sorted(params.items()))))
+                        args.small_users, sql, shown_params(params)))
                     out.write("PostgreSQL plan at %d users (auto_explain, EXPLAIN ANALYZE BUFFERS):\n\n```\n%s\n```\n\n"
-                              % (args.small_users, plan or "(none logged)"))
+                              % (args.small_users, short_plan(plan) or "(none logged)"))
                     big = bc.psql(args.pg_db, "EXPLAIN " + literal_sql(sql, params) + ";\n", "-A", "-t")
                     out.write("PostgreSQL plan at %d users (EXPLAIN only, same statement):\n\n```\n%s\n```\n\n"
-                              % (args.users, big.rstrip()))
+                              % (args.users, short_plan(big.rstrip())))
                     if conn is not None:
                         sqlite_section(out, conn, sql, params)
     print("plans written to", args.out)
