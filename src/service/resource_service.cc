@@ -61,9 +61,8 @@ store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::Re
   return [&registry, &type, &body](json::Document& resource, store::MembershipChange& members,
                                    std::optional<std::string>& password_hash) -> Status {
     json::Document normalized;
-    SCIM_RETURN_IF_ERROR(schema::NormalizeResource(registry, type, body,
-                                                   schema::WriteMode::kReplace, &resource,
-                                                   normalized));
+    SCIM_RETURN_IF_ERROR(schema::NormalizeResource(
+        registry, type, body, schema::WriteMode::kReplace, &resource, normalized));
     auto input = ExtractWriteInput(normalized);
     if (!input.ok()) return input.error();
     password_hash = input->password_hash;
@@ -78,28 +77,27 @@ store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::Re
 
 store::Mutator PatchMutator(const schema::Registry& registry, const schema::ResourceType& type,
                             const json::Value& body, const patch::MemberLoader& loader) {
-  return [&registry, &type, &body, loader](json::Document& resource,
-                                           store::MembershipChange& members,
-                                           std::optional<std::string>& password_hash) -> Status {
-    auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
-    if (!outcome.ok()) return outcome.error();
-    auto input = ExtractWriteInput(resource);
-    if (!input.ok()) return input.error();
-    password_hash = input->password_hash;
-    members = ToMembershipChange(outcome->members);
-    return OkStatus();
-  };
+  return
+      [&registry, &type, &body, loader](json::Document& resource, store::MembershipChange& members,
+                                        std::optional<std::string>& password_hash) -> Status {
+        auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
+        if (!outcome.ok()) return outcome.error();
+        auto input = ExtractWriteInput(resource);
+        if (!input.ok()) return input.error();
+        password_hash = input->password_hash;
+        members = ToMembershipChange(outcome->members);
+        return OkStatus();
+      };
 }
 
 }  // namespace
 
 ResourceService::ResourceService(std::shared_ptr<const schema::Registry> registry,
-                                 std::shared_ptr<store::ResourceStore> store,
-                                 int64_t max_page_size)
+                                 std::shared_ptr<store::ResourceStore> store, int64_t max_page_size)
     : registry_(std::move(registry)), store_(std::move(store)), max_page_size_(max_page_size) {}
 
-json::Document ResourceService::Present(const RequestContext& ctx,
-                                        const schema::ResourceType& type, json::Document resource,
+json::Document ResourceService::Present(const RequestContext& ctx, const schema::ResourceType& type,
+                                        json::Document resource,
                                         const schema::AttributeSelection& selection) const {
   SetLocation(ctx, type, resource);
   SetReferences(ctx, *registry_, resource);
@@ -112,8 +110,8 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
                                                const json::Value& body,
                                                const schema::AttributeSelection& selection) {
   json::Document normalized;
-  SCIM_RETURN_IF_ERROR(schema::NormalizeResource(*registry_, type, body,
-                                                 schema::WriteMode::kCreate, nullptr, normalized));
+  SCIM_RETURN_IF_ERROR(schema::NormalizeResource(*registry_, type, body, schema::WriteMode::kCreate,
+                                                 nullptr, normalized));
   auto input = ExtractWriteInput(normalized);
   if (!input.ok()) return input.error();
   store::MembershipChange members;
@@ -142,10 +140,9 @@ Result<json::Document> ResourceService::Replace(const RequestContext& ctx,
                                                 const std::string& id, const json::Value& body,
                                                 std::optional<int64_t> if_match,
                                                 const schema::AttributeSelection& selection) {
-  auto replaced = store_->Modify(WriteContextOf(ctx), type.name, id, if_match,
-                                 events::ChangeKind::kReplaced,
-                                 ReplaceMutator(*registry_, type, body),
-                                 ReadFor(*registry_, type, selection));
+  auto replaced =
+      store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kReplaced,
+                     ReplaceMutator(*registry_, type, body), ReadFor(*registry_, type, selection));
   if (!replaced.ok()) {
     if (replaced.error().code == ErrorCode::kUniqueness) {
       return Error(ErrorCode::kUniqueness, "userName is already taken");
@@ -167,10 +164,9 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
     for (const store::Member& m : *rows) members.push_back({m.id, m.type, ""});
     return members;
   };
-  auto patched = store_->Modify(WriteContextOf(ctx), type.name, id, if_match,
-                                events::ChangeKind::kPatched,
-                                PatchMutator(*registry_, type, body, loader),
-                                ReadFor(*registry_, type, selection));
+  auto patched = store_->Modify(
+      WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
+      PatchMutator(*registry_, type, body, loader), ReadFor(*registry_, type, selection));
   if (!patched.ok()) {
     if (patched.error().code == ErrorCode::kUniqueness) {
       return Error(ErrorCode::kUniqueness, "userName is already taken");

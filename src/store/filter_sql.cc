@@ -227,8 +227,8 @@ class Compiler {
     std::string in_lc = Like(lc, pattern);
     // A cut value contains what its prefix contains, but need not end as its prefix does.
     if (op == CompareOp::kEw) in_lc = "NOT " + cut + " AND " + in_lc;
-    return lc + " >= '' AND (" + in_lc + " OR (" + cut + " AND " + Like(AsciiLower(exact), pattern) +
-           "))";
+    return lc + " >= '' AND (" + in_lc + " OR (" + cut + " AND " +
+           Like(AsciiLower(exact), pattern) + "))";
   }
 
   // Case-sensitive co/sw/ew on `expr`.

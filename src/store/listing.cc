@@ -64,8 +64,7 @@ long long RowInt64(const soci::row& r, size_t i) {
   }
 }
 
-constexpr const char* kRowColumns =
-    "SELECT r.id, r.data, r.created, r.last_modified, r.version";
+constexpr const char* kRowColumns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
 
 std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
   std::vector<StoredRow> rows;
@@ -91,8 +90,13 @@ class IndexedSortPager {
  public:
   IndexedSortPager(soci::session& s, const IndexedSort& sort, const std::string& where,
                    std::map<std::string, std::string> params, bool descending, bool filtered)
-      : s_(s), sort_(sort), where_(where), params_(std::move(params)),
-        direction_(descending ? " DESC" : " ASC"), descending_(descending), filtered_(filtered) {
+      : s_(s),
+        sort_(sort),
+        where_(where),
+        params_(std::move(params)),
+        direction_(descending ? " DESC" : " ASC"),
+        descending_(descending),
+        filtered_(filtered) {
     params_["spath"] = sort.path;
   }
 
@@ -132,9 +136,7 @@ class IndexedSortPager {
   }
 
   // attr_values rows (alias s) of the sort attribute that hold a value.
-  std::string HasValue() const {
-    return "s.path = :spath AND s." + sort_.column + " IS NOT NULL";
-  }
+  std::string HasValue() const { return "s.path = :spath AND s." + sort_.column + " IS NOT NULL"; }
 
   // FROM/WHERE of the matching resources that have a value, joined to their attr_values row.
   std::string WithValuesFrom() const {
@@ -283,8 +285,8 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
                       .Page(offset, query.count, page.total_results)
                 : OrderedPage(s, *where, *order, params, position, query, offset);
     if (!rows.ok()) return rows.error();
-    page.resources = AssembleResources(s, tenant, resource_type, *rows,
-                                       query.read.include_members, query.read.include_groups);
+    page.resources = AssembleResources(s, tenant, resource_type, *rows, query.read.include_members,
+                                       query.read.include_groups);
     if (by_cursor && static_cast<int64_t>(page.resources.size()) == query.count) {
       page.next_cursor = FormatCursor(page.resources.back()["id"].GetString(), page.total_results);
     }

@@ -169,11 +169,12 @@ std::map<std::string, std::vector<GroupRef>> ReadGroupsOf(
   if (member_ids.empty()) return groups;
   std::map<std::string, std::string> params{{"t", tenant}};
   std::string in_list = InList(member_ids, "m", params);
-  BoundSql sql("SELECT m.member_id, m.group_id, COALESCE(g.display_name, '') FROM group_members m "
-               "JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
-               "WHERE m.tenant = :t AND m.member_id IN (" +
-                   in_list + ") ORDER BY m.member_id, m.group_id",
-               params);
+  BoundSql sql(
+      "SELECT m.member_id, m.group_id, COALESCE(g.display_name, '') FROM group_members m "
+      "JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
+      "WHERE m.tenant = :t AND m.member_id IN (" +
+          in_list + ") ORDER BY m.member_id, m.group_id",
+      params);
   if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
   soci::rowset<soci::row> rows(sql.Prepare(s));
   for (const soci::row& r : rows) {

@@ -58,9 +58,8 @@ void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::V
 
 // Records the outbox event (payload layout in scim/events/change_event.h) and the audit entry.
 void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
-                  const std::string& resource_type, const std::string& id,
-                  events::ChangeKind kind, long long version, const json::Value* resource,
-                  const MembershipDelta* members);
+                  const std::string& resource_type, const std::string& id, events::ChangeKind kind,
+                  long long version, const json::Value* resource, const MembershipDelta* members);
 
 // The outbox payload RecordChange() writes (layout in scim/events/change_event.h), for callers
 // that need the same shape without recording a change (sync reconcile's current-state events).

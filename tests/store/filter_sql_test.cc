@@ -387,7 +387,7 @@ BOOST_AUTO_TEST_CASE(substring_operators_on_cut_values) {
   };
   BOOST_TEST(!matches("title ew \"a\""));  // value_lc ends in 'a', the value does not
   BOOST_TEST(matches("title ew \"aEnd\""));
-  BOOST_TEST(matches("title co \"aaa\""));  // in value_lc
+  BOOST_TEST(matches("title co \"aaa\""));   // in value_lc
   BOOST_TEST(matches("title co \"aend\""));  // past value_lc's end
   BOOST_TEST(!matches("title co \"aenda\""));
 }

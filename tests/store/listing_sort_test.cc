@@ -3,13 +3,13 @@
 // §3.4.2.3). Runs on SQLite, and on PostgreSQL when SCIMD_TEST_PG_URL names a server (a
 // throwaway database is created and dropped).
 
-#include <boost/test/unit_test.hpp>
+#include <unistd.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <unistd.h>
 
 #include "scim/common/strings.h"
 #include "scim/filter/bind.h"
@@ -37,7 +37,8 @@ class ScratchDatabase {
       RunAdmin("CREATE DATABASE " + name_);
       url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
     } else {
-      path_ = (std::filesystem::temp_directory_path() / ("scimd-listing-" + suffix + ".db")).string();
+      path_ =
+          (std::filesystem::temp_directory_path() / ("scimd-listing-" + suffix + ".db")).string();
       url_ = "sqlite:" + path_;
     }
     auto opened = Database::Open(url_, 2);
@@ -56,10 +57,12 @@ class ScratchDatabase {
   void RunAdmin(const std::string& sql) {
     auto admin = Database::Open(admin_url_, 1);
     BOOST_TEST_REQUIRE(admin.ok());
-    BOOST_TEST((*admin)->WithSession([&](soci::session& s) -> Status {
-                         s << sql;
-                         return OkStatus();
-                       }).ok(),
+    BOOST_TEST((*admin)
+                   ->WithSession([&](soci::session& s) -> Status {
+                     s << sql;
+                     return OkStatus();
+                   })
+                   .ok(),
                sql);
   }
   std::string admin_url_, name_, path_, url_;
@@ -73,13 +76,15 @@ std::vector<SortedUser> CreateUsers(ResourceStore& store, int n) {
     SortedUser u;
     if (i % 5 != 0) u.title = titles[(i * 3) % 7];
     u.active = i % 3 != 0;
-    std::string body = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
-                       "\"userName\":\"sorted" +
-                       std::to_string(i) + "\",\"active\":" + (u.active ? "true" : "false") +
-                       (u.title ? ",\"title\":\"" + *u.title + "\"" : "") + "}";
+    std::string body =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+        "\"userName\":\"sorted" +
+        std::to_string(i) + "\",\"active\":" + (u.active ? "true" : "false") +
+        (u.title ? ",\"title\":\"" + *u.title + "\"" : "") + "}";
     json::Document doc;
     BOOST_TEST_REQUIRE(json::Parse(body, doc).ok());
-    auto created = store.Create(WriteContext{"default", "tester"}, "User", std::move(doc), {}, std::nullopt);
+    auto created =
+        store.Create(WriteContext{"default", "tester"}, "User", std::move(doc), {}, std::nullopt);
     BOOST_TEST_REQUIRE(created.ok());
     u.id = (*created)["id"].GetString();
     users.push_back(u);
@@ -119,7 +124,8 @@ void CheckPagedSorts(const std::shared_ptr<Database>& db) {
         query.sort_by = *title;
         query.descending = descending;
         query.count = count;
-        if (active_only) query.filter = *filter::ParseAndBind("active eq true", **registry, user_type);
+        if (active_only)
+          query.filter = *filter::ParseAndBind("active eq true", **registry, user_type);
         std::vector<std::string> got;
         for (int64_t start = 1; start <= static_cast<int64_t>(expected.size()) + count;
              start += count) {
