@@ -1,6 +1,7 @@
 #include "store/bound_sql.h"
 
 #include <cctype>
+#include <stdexcept>
 
 namespace scim::store {
 namespace {
@@ -37,6 +38,7 @@ BoundSql::BoundSql(std::string sql, std::map<std::string, std::string> values) {
 }
 
 soci::details::prepare_temp_type BoundSql::Prepare(soci::session& s) const {
+  if (!ok()) throw std::logic_error("unbound SQL parameter " + missing_);
   soci::details::prepare_temp_type prepared = (s.prepare << sql_);
   for (const std::string& value : ordered_) prepared, soci::use(value);
   return prepared;

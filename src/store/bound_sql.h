@@ -22,7 +22,8 @@ class BoundSql {
   bool ok() const { return missing_.empty(); }
   const std::string& missing() const { return missing_; }
 
-  // Prepares a statement on `s` with every value bound; the BoundSql must outlive it.
+  // Prepares a statement on `s` with every value bound; the BoundSql must outlive it. Throws
+  // std::logic_error when a placeholder had no value (a bug in the caller, never user input).
   soci::details::prepare_temp_type Prepare(soci::session& s) const;
 
  private:

@@ -147,7 +147,6 @@ class IndexedSortPager {
 
   std::vector<StoredRow> Run(const std::string& sql) const {
     BoundSql bound(sql, params_);
-    if (!bound.ok()) throw std::logic_error("unbound SQL parameter " + bound.missing());
     return FetchRows(s_, bound);
   }
 

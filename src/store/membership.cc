@@ -1,7 +1,6 @@
 #include "store/membership.h"
 
 #include <set>
-#include <stdexcept>
 #include <unordered_set>
 
 #include "scim/common/clock.h"
@@ -175,7 +174,6 @@ std::map<std::string, std::vector<GroupRef>> ReadGroupsOf(
       "WHERE m.tenant = :t AND m.member_id IN (" +
           in_list + ") ORDER BY m.member_id, m.group_id",
       params);
-  if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
   soci::rowset<soci::row> rows(sql.Prepare(s));
   for (const soci::row& r : rows) {
     groups[r.get<std::string>(0)].push_back({r.get<std::string>(1), r.get<std::string>(2)});

@@ -1,7 +1,5 @@
 #include "store/resource_writer.h"
 
-#include <stdexcept>
-
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "store/bound_sql.h"
@@ -176,7 +174,6 @@ std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std:
       "resource_type = 'User' AND id IN (" +
           in_list + ")",
       params);
-  if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
   soci::rowset<soci::row> rows(sql.Prepare(s));
   for (const soci::row& r : rows) {
     if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
