@@ -83,7 +83,7 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
 
 // Pages through a sort the index gives (IndexedSort): the resources with a value in index order,
 // then, ascending, the resources without one by id; descending is the exact reverse (RFC 7644
-// §3.4.2.3 leaves where missing values go to the provider; CompileSortKey's rule). Each part is
+// §3.4.2.3: resources without data for sortBy come last ascending, first descending). Each part is
 // one index range with LIMIT/OFFSET, so a page costs the same at 1,000 or 1,000,000 resources,
 // where an ORDER BY on a correlated key sorted every matching resource.
 class IndexedSortPager {
