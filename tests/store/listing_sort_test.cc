@@ -15,6 +15,7 @@
 #include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
 #include "store/filter_sql.h"
+#include "support/pg_configured.h"
 
 namespace scim::store {
 namespace {
@@ -142,15 +143,6 @@ void CheckPagedSorts(const std::shared_ptr<Database>& db) {
   }
 }
 
-struct PostgresConfigured {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    const char* url = std::getenv("SCIMD_TEST_PG_URL");
-    boost::test_tools::assertion_result result(url != nullptr && *url != '\0');
-    result.message() << "SCIMD_TEST_PG_URL is not set";
-    return result;
-  }
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(listing_sort)
@@ -161,7 +153,7 @@ BOOST_AUTO_TEST_CASE(indexed_sort_pages_on_sqlite) {
 }
 
 BOOST_AUTO_TEST_CASE(indexed_sort_pages_on_postgres,
-                     *boost::unit_test::precondition(PostgresConfigured())) {
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
   ScratchDatabase scratch(true);
   CheckPagedSorts(scratch.db);
 }

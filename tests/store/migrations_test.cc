@@ -9,18 +9,10 @@
 
 #include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
+#include "support/pg_configured.h"
 
 namespace scim::store {
 namespace {
-
-struct PostgresConfigured {
-  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-    const char* url = std::getenv("SCIMD_TEST_PG_URL");
-    boost::test_tools::assertion_result result(url != nullptr && *url != '\0');
-    result.message() << "SCIMD_TEST_PG_URL is not set";
-    return result;
-  }
-};
 
 // Runs statements on SCIMD_TEST_PG_URL's database (`database` replaces its name when given).
 void AsAdmin(const std::vector<std::string>& statements, const std::string& database = "") {
@@ -51,7 +43,7 @@ long long CountOf(Database& db, const std::string& sql) {
 BOOST_AUTO_TEST_SUITE(migrations)
 
 BOOST_AUTO_TEST_CASE(without_create_privilege_pg_trgm_is_skipped_and_co_still_works,
-                     *boost::unit_test::precondition(PostgresConfigured())) {
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
   std::string suffix = std::to_string(::getpid());
   std::string role = "scimd_limited_" + suffix, database = "scimd_limited_db_" + suffix;
   AsAdmin({"DROP DATABASE IF EXISTS " + database, "DROP ROLE IF EXISTS " + role,
