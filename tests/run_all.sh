@@ -4,6 +4,10 @@
 #   build       Release build in build/
 #   test        ctest in build/: unit tests, and the black-box tests on SQLite and on a throwaway
 #               PostgreSQL cluster
+#   image       tests/deploy/check_deploy.sh: the container image from build/scimd (no second
+#               compile) run over HTTPS with a SCIM request through it, the systemd unit
+#               (systemd-analyze), the compose and Kubernetes manifests; installs podman and
+#               mmdebstrap when missing, caches the bootstrapped base in /var/cache/scimd-container
 #   asan-build  the unit tests again with -DSCIMD_SANITIZE=ON (ASan + UBSan) in build-asan/
 #   asan-test   ctest -L unit in build-asan/, leaks detected, UB fatal
 #   fuzz-build  if tests/fuzz/CMakeLists.txt exists: the fuzz_* targets with clang in build-fuzz/
@@ -121,6 +125,15 @@ test_release() {
   run_ctest release --test-dir build --output-on-failure -j "$JOBS" --no-tests=error
 }
 
+image_check() {
+  if bash tests/deploy/check_deploy.sh; then
+    add_counts 1 0
+  else
+    add_counts 0 1
+    return 1
+  fi
+}
+
 build_asan() {
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSCIMD_SANITIZE=ON -DSCIMD_TESTS=ON
   build_targets build-asan '^unit_'
@@ -222,6 +235,7 @@ main() {
   phase deps deps
   phase build build_release
   skip_unless test build || phase test test_release
+  skip_unless image build || phase image image_check
   phase asan-build build_asan
   skip_unless asan-test asan-build || phase asan-test test_asan
   if [[ -f tests/fuzz/CMakeLists.txt ]]; then
