@@ -61,7 +61,20 @@ Result<Config> ParseNode(const YAML::Node& root, const std::string& source) {
     l.bulk_max_operations = limits["bulk_max_operations"].as<int64_t>(l.bulk_max_operations);
     l.rate_limit_per_minute = limits["rate_limit_per_minute"].as<int64_t>(l.rate_limit_per_minute);
     l.max_page_size = limits["max_page_size"].as<int64_t>(l.max_page_size);
+    l.max_connections = limits["max_connections"].as<int64_t>(l.max_connections);
+    l.idle_timeout_seconds = limits["idle_timeout_seconds"].as<int64_t>(l.idle_timeout_seconds);
+    l.auth_failures_per_minute =
+        limits["auth_failures_per_minute"].as<int64_t>(l.auth_failures_per_minute);
+    if (l.max_connections < 0 || l.idle_timeout_seconds < 1) {
+      return ConfigError(source, "limits: max_connections must be >= 0, idle_timeout_seconds >= 1");
+    }
   }
+  if (const YAML::Node tls = root["tls"]) {
+    config.tls.cert_file = tls["cert_file"].as<std::string>("");
+    config.tls.key_file = tls["key_file"].as<std::string>("");
+    config.tls.client_ca_file = tls["client_ca_file"].as<std::string>("");
+  }
+  config.insecure_http = root["insecure_http"].as<bool>(false);
   if (const YAML::Node delivery = root["delivery"]) {
     DeliverySettings& d = config.delivery;
     d.lease_seconds = delivery["lease_seconds"].as<int64_t>(d.lease_seconds);

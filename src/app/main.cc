@@ -19,6 +19,8 @@ struct ServeFlags {
   std::string config_file;
   std::string db;
   std::string listen;
+  std::string tls_cert;
+  std::string tls_key;
   int threads = 0;
 };
 
@@ -35,6 +37,10 @@ Result<Config> ResolveServeConfig(const ServeFlags& flags) {
   config.listen = EnvOr("SCIMD_LISTEN", config.listen);
   if (!flags.db.empty()) config.database = flags.db;
   if (!flags.listen.empty()) config.listen = flags.listen;
+  config.tls.cert_file = EnvOr("SCIMD_TLS_CERT", config.tls.cert_file);
+  config.tls.key_file = EnvOr("SCIMD_TLS_KEY", config.tls.key_file);
+  if (!flags.tls_cert.empty()) config.tls.cert_file = flags.tls_cert;
+  if (!flags.tls_key.empty()) config.tls.key_file = flags.tls_key;
   if (flags.threads > 0) config.threads = flags.threads;
   return config;
 }
@@ -96,6 +102,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--config", serve_flags.config_file, "YAML configuration file");
   serve->add_option("--db", serve_flags.db, "database URL");
   serve->add_option("--listen", serve_flags.listen, "HOST:PORT");
+  serve->add_option("--tls-cert", serve_flags.tls_cert, "PEM certificate chain: serve HTTPS");
+  serve->add_option("--tls-key", serve_flags.tls_key, "PEM private key of --tls-cert");
   serve->add_option("--threads", serve_flags.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
   serve->callback([&] {
     auto config = ResolveServeConfig(serve_flags);

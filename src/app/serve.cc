@@ -1,9 +1,13 @@
 // `scimd serve`: opens and migrates the database, loads the schemas, wires the HTTP API and runs
 // until SIGTERM or SIGINT.
 
+#include <arpa/inet.h>
 #include <pistache/router.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <thread>
 
@@ -21,11 +25,13 @@
 namespace scim::app {
 namespace {
 
-sigset_t BlockTerminationSignals() {
+// SIGTERM/SIGINT stop the server, SIGHUP re-reads the TLS certificate.
+sigset_t BlockServerSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
@@ -36,9 +42,76 @@ std::vector<delivery::TargetRef> TargetRefs(const Config& config) {
   return refs;
 }
 
-http::ApiOptions ApiOptionsOf(const Config& config) {
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+// Where clients reach the SCIM root when no public_url is configured: the listen address (the
+// host name for a wildcard one), never a client's Host header, which any client can forge.
+std::string DefaultPublicUrl(const Config& config, const std::string& host, uint16_t port) {
+  std::string name = host;
+  if (host == "0.0.0.0" || host == "::" || host == "[::]" || host.empty()) {
+    char buffer[256] = {0};
+    name = gethostname(buffer, sizeof buffer - 1) == 0 ? buffer : "localhost";
+  } else if (host.find(':') != std::string::npos && host.front() != '[') {
+    name = "[" + host + "]";
+  }
+  return std::string(config.tls.enabled() ? "https://" : "http://") + name + ":" +
+         std::to_string(port) + "/scim/v2";
+}
+
+// Raises the soft descriptor limit to the hard one and returns it.
+size_t RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? 1u << 20 : static_cast<size_t>(limit.rlim_cur);
+}
+
+// Client connections the descriptors allow: what is left after the database pool, the
+// delivery workers' sockets and the server's own descriptors, divided by the descriptors one
+// connection takes (three over TLS: the client's, the relay's and Pistache's end of it).
+// Staying below the limit matters: Pistache's acceptor spins when accept() fails with EMFILE.
+size_t MaxConnections(const Config& config, size_t descriptors, size_t pool_size) {
+  const size_t reserved =
+      64 + pool_size + 8 * static_cast<size_t>(config.threads) +
+      4 * config.targets.size() * static_cast<size_t>(config.delivery.workers_per_target);
+  const size_t per_connection = config.tls.enabled() ? 3 : 1;
+  size_t derived = descriptors > reserved + 16 ? (descriptors - reserved) / per_connection : 16;
+  if (config.limits.max_connections > 0) {
+    derived = std::min(derived, static_cast<size_t>(config.limits.max_connections));
+  }
+  return derived;
+}
+
+// Refuses plain HTTP on an address other clients can reach, unless insecure_http is set.
+Status CheckTransport(const Config& config, const std::string& host) {
+  if (config.tls.enabled()) {
+    if (config.tls.cert_file.empty() || config.tls.key_file.empty()) {
+      return Error(ErrorCode::kInvalidValue,
+                   "tls: both cert_file and key_file (--tls-cert, --tls-key) are needed");
+    }
+    return http::CheckTlsSettings(
+        {config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file});
+  }
+  if (IsLoopback(host) || config.insecure_http) return OkStatus();
+  return Error(ErrorCode::kInvalidValue,
+               "refusing plain HTTP on non-loopback address " + host +
+                   ": configure tls (cert_file, key_file; or --tls-cert/--tls-key), or set "
+                   "insecure_http: true");
+}
+
+http::ApiOptions ApiOptionsOf(const Config& config, const std::string& host, uint16_t port) {
   http::ApiOptions options;
-  options.public_url = config.public_url;
+  options.public_url =
+      config.public_url.empty() ? DefaultPublicUrl(config, host, port) : config.public_url;
+  options.auth_failures_per_minute = config.limits.auth_failures_per_minute;
   options.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   options.max_page_size = config.limits.max_page_size;
   options.bulk_max_operations = config.limits.bulk_max_operations;
@@ -48,11 +121,17 @@ http::ApiOptions ApiOptionsOf(const Config& config) {
 }
 
 http::HttpServerOptions ServerOptionsOf(const Config& config, const std::string& host,
-                                        uint16_t port) {
+                                        uint16_t port, size_t max_connections) {
   http::HttpServerOptions options;
   options.address = host;
   options.port = port;
   options.threads = config.threads;
+  options.max_connections = max_connections;
+  options.keep_alive_timeout = std::chrono::seconds(config.limits.idle_timeout_seconds);
+  if (config.tls.enabled()) {
+    options.tls =
+        http::TlsSettings{config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file};
+  }
   options.limits.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   return options;
 }
@@ -91,6 +170,8 @@ void LogDelivery(delivery::LogLevel level, std::string_view message) {
 int RunServe(const Config& config) {
   auto listen = ParseListen(config.listen);
   if (!listen.ok()) return Fail(listen.error().detail);
+  Status transport = CheckTransport(config, listen->first);
+  if (!transport.ok()) return Fail(transport.error().detail);
   auto registry = schema::Registry::LoadEmbedded();
   if (!registry.ok()) return Fail("cannot load schemas: " + registry.error().detail);
   // HTTP threads, the delivery workers of every target, and the fan-out/housekeeping threads.
@@ -117,20 +198,31 @@ int RunServe(const Config& config) {
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
-  auto api = http::BuildApi(*registry, *db, service, tokens, ApiOptionsOf(config), *router);
+  auto api = http::BuildApi(*registry, *db, service, tokens,
+                            ApiOptionsOf(config, listen->first, listen->second), *router);
 
-  sigset_t signals = BlockTerminationSignals();
+  const size_t max_connections = MaxConnections(config, RaiseDescriptorLimit(), pool_size);
+  sigset_t signals = BlockServerSignals();
   Status dispatching = dispatcher.Start();
   if (!dispatching.ok()) return Fail("delivery: " + dispatching.error().detail);
-  http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second));
+  http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second, max_connections));
   Status started = server.Start(router);
   if (!started.ok()) return Fail(started.error().detail);
-  spdlog::info("scimd listening on {}:{} (database {})", listen->first, server.Port(),
+  spdlog::info("scimd listening on {}://{}:{} (at most {} connections, database {})",
+               config.tls.enabled() ? "https" : "http", listen->first, server.Port(),
+               max_connections,
                config.database.substr(
                    0, config.database.find('@') == std::string::npos ? config.database.size() : 0) +
                    (config.database.find('@') == std::string::npos ? "" : "postgresql"));
   int signal = 0;
-  sigwait(&signals, &signal);
+  while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+    Status reloaded = server.ReloadTls();
+    if (reloaded.ok()) {
+      spdlog::info("SIGHUP: TLS certificate re-read");
+    } else {
+      spdlog::error("SIGHUP: keeping the old TLS certificate: {}", reloaded.error().detail);
+    }
+  }
   spdlog::info("received signal {}, shutting down", signal);
   server.Shutdown();
   dispatcher.Stop();

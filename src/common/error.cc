@@ -25,6 +25,8 @@ const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTooManyRequests: return "tooManyRequests";
     case ErrorCode::kInternal: return "internal";
     case ErrorCode::kNotImplemented: return "notImplemented";
+    case ErrorCode::kMethodNotAllowed: return "methodNotAllowed";
+    case ErrorCode::kUnsupportedMediaType: return "unsupportedMediaType";
     case ErrorCode::kUnavailable: return "unavailable";
   }
   return "internal";

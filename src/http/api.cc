@@ -1,6 +1,9 @@
 #include "scim/http/api.h"
 
 #include <chrono>
+#include <map>
+#include <set>
+#include <variant>
 
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
@@ -8,14 +11,26 @@
 #include "http/error_response.h"
 #include "http/metrics.h"
 #include "http/pistache_binding.h"
-#include "http/safe_handler.h"
 #include "http/rate_limiter.h"
+#include "http/safe_handler.h"
 #include "http/scim_handlers.h"
 
 namespace scim::http {
 
 using auth::Scope;
 using Pistache::Rest::Routes::bind;
+
+namespace {
+
+// RFC 7644 §3.1: SCIM bodies are application/scim+json; application/json is accepted too.
+// Parameters (charset) are ignored, the type is case-insensitive (RFC 9110 §8.3.1).
+bool IsJsonMediaType(const std::optional<std::string>& content_type) {
+  if (!content_type) return false;
+  std::string type = ToLower(Trim(content_type->substr(0, content_type->find(';'))));
+  return type == "application/scim+json" || type == "application/json";
+}
+
+}  // namespace
 
 // Owns the handlers the routes call.
 class Api {
@@ -29,6 +44,7 @@ class Api {
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
         limiter_(options.rate_limit_per_minute),
+        auth_failures_(options.auth_failures_per_minute),
         admin_(db_, options.targets),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
                                            static_cast<int64_t>(options.max_body_bytes), true}) {}
@@ -49,12 +65,21 @@ class Api {
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
   void RegisterAdmin(Pistache::Rest::Router& router);
+  // Every method a registered path lacks answers 405 with Allow (RFC 9110 §15.5.6).
+  void RegisterMethodNotAllowed(Pistache::Rest::Router& router);
+  // 401 and 403 as Authenticator says; 429 while the client's address has used up its failed
+  // authentications (limits.auth_failures_per_minute): invalid tokens cost a hash and a look-up,
+  // and are never counted against a token's own rate limit.
+  // Returns the caller, or the response that refuses the request.
+  std::variant<Caller, HttpResponse> AuthenticateLimited(const HttpRequest& req, Scope scope);
 
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::Database> db_;
   Authenticator auth_;
   ScimHandlers scim_;
   RateLimiter limiter_;
+  RateLimiter auth_failures_;  // by client address
+  std::map<std::string, std::set<Pistache::Http::Method>> methods_by_route_;
   AdminHandlers admin_;
   DiscoveryHandlers discovery_;
   Metrics metrics_;
@@ -62,31 +87,69 @@ class Api {
 
 void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
                 const std::string& route, Handler handler) {
-  router.addRoute(
-      method, route,
-      SafeRoute([this, route, handler](const Pistache::Rest::Request& request,
-                                       Pistache::Http::ResponseWriter& writer) {
-        auto started = std::chrono::steady_clock::now();
-        auto converted = ToHttpRequest(request, route);
-        HttpResponse response = converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
-        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-        metrics_.Record(MethodName(request.method()), route, response.status, took.count());
-        WriteResponse(response, writer);
-      }));
+  methods_by_route_[route].insert(method);
+  router.addRoute(method, route,
+                  SafeRoute([this, route, handler](const Pistache::Rest::Request& request,
+                                                   Pistache::Http::ResponseWriter& writer) {
+                    auto started = std::chrono::steady_clock::now();
+                    auto converted = ToHttpRequest(request, route);
+                    HttpResponse response =
+                        converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
+                    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+                    metrics_.Record(MethodName(request.method()), route, response.status,
+                                    took.count());
+                    WriteResponse(response, writer);
+                  }));
 }
 
 void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                     const std::string& route, Scope scope, ScimHandler handler) {
   Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
-    auto caller = auth_.Authenticate(req, scope);
-    if (!caller.ok()) return ErrorResponse(caller.error());
-    if (auto wait = limiter_.Acquire(caller->actor)) {
+    auto authenticated = AuthenticateLimited(req, scope);
+    if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
+    const Caller* caller = &std::get<Caller>(authenticated);
+    if (!req.body.empty() && !IsJsonMediaType(req.Header("content-type"))) {
+      return ErrorResponse(ErrorCode::kUnsupportedMediaType,
+                           "the body must be application/scim+json or application/json");
+    }
+    if (auto wait = limiter_.Acquire(caller->tenant + "/" + caller->actor)) {
       HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
       limited.retry_after = std::to_string(*wait);
       return limited;
     }
     return handler(req, *caller);
   });
+}
+
+std::variant<Caller, HttpResponse> Api::AuthenticateLimited(const HttpRequest& req, Scope scope) {
+  if (auto wait = auth_failures_.Peek(req.client_address)) {
+    HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests,
+                                         "too many failed authentications from this address");
+    limited.retry_after = std::to_string(*wait);
+    return limited;
+  }
+  auto caller = auth_.Authenticate(req, scope);
+  if (caller.ok()) return std::move(*caller);
+  if (caller.error().code == ErrorCode::kUnauthorized) auth_failures_.Acquire(req.client_address);
+  return ErrorResponse(caller.error());
+}
+
+void Api::RegisterMethodNotAllowed(Pistache::Rest::Router& router) {
+  using M = Pistache::Http::Method;
+  const auto known = methods_by_route_;
+  for (const auto& [route, methods] : known) {
+    std::string allow;
+    for (M method : methods) allow += (allow.empty() ? "" : ", ") + MethodName(method);
+    for (M method : {M::Get, M::Post, M::Put, M::Patch, M::Delete, M::Head, M::Options}) {
+      if (methods.count(method) > 0) continue;
+      Route(router, method, route, [allow](const HttpRequest& r) {
+        HttpResponse response = ErrorResponse(ErrorCode::kMethodNotAllowed,
+                                              r.method + " is not supported on this endpoint");
+        response.allow = allow;
+        return response;
+      });
+    }
+  }
 }
 
 void Api::RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type) {
@@ -139,6 +202,14 @@ void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
             [this](const HttpRequest& r, const Caller&) {
               return discovery_.Schema(scim_.BaseUrl(r), r.params.at("urn"));
             });
+  // RFC 7644 §3.11: a service provider without /Me SHOULD answer 501. Tokens here belong to
+  // clients, not to users, so there is no "me" to resolve.
+  for (M method : {M::Get, M::Post, M::Put, M::Patch, M::Delete}) {
+    ScimRoute(router, method, "/scim/v2/Me", Scope::kRead, [](const HttpRequest&, const Caller&) {
+      return ErrorResponse(ErrorCode::kNotImplemented,
+                           "/Me is not supported: tokens are bound to clients, not to users");
+    });
+  }
   ScimRoute(router, M::Post, "/scim/v2/Bulk", Scope::kWrite,
             [this](const HttpRequest& r, const Caller& c) { return scim_.Bulk(r, c); });
   ScimRoute(router, M::Post, "/scim/v2/.search", Scope::kRead,
@@ -205,6 +276,7 @@ void Api::Register(Pistache::Rest::Router& router) {
   RegisterDiscovery(router);
   RegisterOperations(router);
   RegisterAdmin(router);
+  RegisterMethodNotAllowed(router);
   router.addNotFoundHandler([](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter w) {
     WriteResponse(ErrorResponse(ErrorCode::kNotFound, "no such endpoint"), w);
     return Pistache::Rest::Route::Result::Ok;

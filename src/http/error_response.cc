@@ -25,8 +25,10 @@ HttpStatus StatusOf(ErrorCode code) {
     case ErrorCode::kForbidden: return {403, nullptr};
     case ErrorCode::kNotFound: return {404, nullptr};
     case ErrorCode::kConflict: return {409, nullptr};
+    case ErrorCode::kMethodNotAllowed: return {405, nullptr};
     case ErrorCode::kPreconditionFailed: return {412, nullptr};  // RFC 7644 §3.14
     case ErrorCode::kPayloadTooLarge: return {413, nullptr};
+    case ErrorCode::kUnsupportedMediaType: return {415, nullptr};
     case ErrorCode::kTooManyRequests: return {429, nullptr};
     case ErrorCode::kInternal: return {500, nullptr};
     case ErrorCode::kNotImplemented: return {501, nullptr};
@@ -54,6 +56,8 @@ HttpResponse ErrorResponse(const Error& error) {
   response.status = status.status;
   response.body = json::Serialize(body);
   if (error.code == ErrorCode::kUnauthorized) response.www_authenticate = "Bearer realm=\"scimd\"";
+  // A 503 is transient (the database is restarting, the server is draining): say when to retry.
+  if (error.code == ErrorCode::kUnavailable) response.retry_after = "1";
   return response;
 }
 

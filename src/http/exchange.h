@@ -18,6 +18,8 @@ struct HttpRequest {
   std::map<std::string, std::string> query;   // query parameters, decoded
   std::map<std::string, std::string> headers; // lower-cased names
   std::string body;
+  // The client's IP address: the TCP peer's, or for HTTPS the one the TLS front accepted.
+  std::string client_address;
 
   std::optional<std::string> Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -40,6 +42,7 @@ struct HttpResponse {
   std::optional<std::string> etag;
   std::optional<std::string> www_authenticate;
   std::optional<std::string> retry_after;
+  std::optional<std::string> allow;  // on a 405: the methods the path supports
 };
 
 }  // namespace scim::http

@@ -85,6 +85,36 @@ class RequestId final : public TextHeader {
   using TextHeader::TextHeader;
 };
 
+// Allow (RFC 9110 §10.2.1): the methods a path supports, on a 405.
+class AllowMethods final : public TextHeader {
+ public:
+  NAME("Allow")
+  using TextHeader::TextHeader;
+};
+
+// X-Content-Type-Options: nosniff, on every response.
+class ContentTypeOptions final : public TextHeader {
+ public:
+  NAME("X-Content-Type-Options")
+  using TextHeader::TextHeader;
+};
+
+// Cache-Control as one string ("no-store"): Pistache's own class writes directive lists only.
+class CacheControlText final : public TextHeader {
+ public:
+  NAME("Cache-Control")
+  using TextHeader::TextHeader;
+};
+
+// Adds the headers every scimd response carries: identity data is never cached by a browser or
+// proxy (Cache-Control: no-store) and never content-sniffed (X-Content-Type-Options: nosniff).
+inline void AddProtectiveHeaders(Pistache::Http::Header::Collection& headers) {
+  headers.remove<ContentTypeOptions>();
+  headers.add<ContentTypeOptions>("nosniff");
+  headers.remove<CacheControlText>();
+  headers.add<CacheControlText>("no-store");
+}
+
 // Adds header H built from `args` to `headers`, replacing any header of the same name.
 template <class H, class... Args>
 void SetHeader(Pistache::Http::Header::Collection& headers, Args&&... args) {

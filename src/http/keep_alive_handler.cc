@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <string>
 #include <utility>
@@ -40,6 +41,7 @@ struct KeepAliveHandler::PeerState {
   std::shared_ptr<ServerControl> control;
   std::shared_ptr<Http::RequestParser> parser;
   RequestHead head;
+  std::shared_ptr<ConnectionActivity> activity = std::make_shared<ConnectionActivity>();
   bool open = false;        // counted in control->open_requests()
   bool dispatched = false;  // Pistache's parser completed the current request
 };
@@ -58,6 +60,7 @@ class KeepAliveHandler::Sink final : public FramerSink {
       return false;
     }
     state_.open = true;
+    state_.activity->busy.store(true);
     handler_.control_->RequestOpened();
     if (head.expect_continue) {
       peer_->send(Pistache::RawBuffer(kContinue.data(), kContinue.size()));
@@ -108,9 +111,14 @@ void KeepAliveHandler::onConnection(const std::shared_ptr<Tcp::Peer>& peer) {
   // What Http::Handler::onConnection does, with our size: Pistache's idle/timeout sweep
   // (Http::Handler::getParser) finds the parser under ParserData.
   auto parser = std::make_shared<Http::RequestParser>(MaxBufferedRequestBytes(limits_));
+  // Idle until a request is dispatched: Pistache's sweep then closes a connection that never
+  // sends anything at the keep-alive timeout, quietly, instead of answering it 408.
+  peer->setIdle(true);
   peer->putData(Http::Handler::ParserData, parser);
-  peer->putData(kPeerStateKey, std::make_shared<PeerState>(limits_, control_, std::move(parser)));
-  control_->ConnectionOpened(peer);
+  auto state = std::make_shared<PeerState>(limits_, control_, std::move(parser));
+  auto activity = state->activity;
+  peer->putData(kPeerStateKey, std::move(state));
+  control_->ConnectionOpened(peer, std::move(activity));
 }
 
 std::shared_ptr<KeepAliveHandler::PeerState> KeepAliveHandler::StateOf(
@@ -126,6 +134,7 @@ std::shared_ptr<KeepAliveHandler::PeerState> KeepAliveHandler::StateOf(
 void KeepAliveHandler::onInput(const char* buffer, size_t len,
                                const std::shared_ptr<Tcp::Peer>& peer) {
   const std::shared_ptr<PeerState> state = StateOf(peer);
+  state->activity->Touch();
   Sink sink(*this, peer, *state);
   state->framer.Feed(std::string_view(buffer, len), sink);
 }
@@ -228,6 +237,7 @@ void KeepAliveHandler::Refuse(const std::shared_ptr<Tcp::Peer>& peer, PeerState&
 void KeepAliveHandler::CloseRequest(PeerState& state) {
   if (state.open) {
     state.open = false;
+    state.activity->busy.store(false);
     control_->RequestClosed();
   }
 }
@@ -249,13 +259,51 @@ void KeepAliveHandler::CloseAfterWrites(const std::shared_ptr<Tcp::Peer>& peer, 
           [](std::exception_ptr) {});
 }
 
-void ServerControl::ConnectionOpened(const std::shared_ptr<Tcp::Peer>& peer) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  connections_[peer->getID()] = peer;
-  if (connections_.size() >= prune_at_) {
-    std::erase_if(connections_, [](const auto& entry) { return entry.second.expired(); });
-    prune_at_ = std::max<size_t>(64, 2 * connections_.size());
+void ConnectionActivity::Touch() {
+  last_input_ns.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                      std::memory_order_relaxed);
+  spoke.store(true, std::memory_order_relaxed);
+}
+
+void ServerControl::ConnectionOpened(const std::shared_ptr<Tcp::Peer>& peer,
+                                     std::shared_ptr<ConnectionActivity> activity) {
+  activity->last_input_ns.store(std::chrono::steady_clock::now().time_since_epoch().count());
+  std::shared_ptr<Tcp::Peer> victim;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    connections_[peer->getID()] = Tracked{peer, std::move(activity)};
+    const size_t max = max_connections_.load();
+    if (connections_.size() >= prune_at_ || (max > 0 && connections_.size() > max)) {
+      std::erase_if(connections_, [](const auto& entry) { return entry.second.peer.expired(); });
+      prune_at_ = std::max<size_t>(64, 2 * connections_.size());
+    }
+    if (max > 0 && connections_.size() > max) victim = PickVictimLocked(peer->getID());
   }
+  if (victim) {
+    evicted_.fetch_add(1);
+    KeepAliveHandler::CloseAfterWrites(victim, SHUT_RDWR);
+  }
+}
+
+std::shared_ptr<Tcp::Peer> ServerControl::PickVictimLocked(size_t newcomer) {
+  const Tracked* best = nullptr;
+  for (const auto& [id, tracked] : connections_) {
+    const ConnectionActivity& a = *tracked.activity;
+    if (id == newcomer || a.busy.load() || a.evicting.load() || tracked.peer.expired()) continue;
+    if (best == nullptr) {
+      best = &tracked;
+      continue;
+    }
+    const ConnectionActivity& b = *best->activity;
+    if (a.spoke.load() != b.spoke.load()) {
+      if (!a.spoke.load()) best = &tracked;
+    } else if (a.last_input_ns.load() < b.last_input_ns.load()) {
+      best = &tracked;
+    }
+  }
+  if (best == nullptr) return nullptr;
+  best->activity->evicting.store(true);
+  return best->peer.lock();
 }
 
 void ServerControl::ConnectionClosed(const Tcp::Peer& peer) {
@@ -266,8 +314,8 @@ void ServerControl::ConnectionClosed(const Tcp::Peer& peer) {
 size_t ServerControl::open_connections() const {
   std::lock_guard<std::mutex> lock(mutex_);
   size_t open = 0;
-  for (const auto& [id, weak] : connections_) {
-    if (!weak.expired()) ++open;
+  for (const auto& [id, tracked] : connections_) {
+    if (!tracked.peer.expired()) ++open;
   }
   return open;
 }
@@ -276,8 +324,8 @@ size_t ServerControl::CloseConnections() {
   std::vector<std::shared_ptr<Tcp::Peer>> peers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [id, weak] : connections_) {
-      if (auto peer = weak.lock()) peers.push_back(std::move(peer));
+    for (const auto& [id, tracked] : connections_) {
+      if (auto peer = tracked.peer.lock()) peers.push_back(std::move(peer));
     }
   }
   for (const auto& peer : peers) KeepAliveHandler::CloseAfterWrites(peer, SHUT_RDWR);

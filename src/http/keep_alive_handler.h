@@ -47,10 +47,27 @@
 
 namespace scim::http {
 
+// What the connection cap needs to know of one connection; written by its I/O thread without a
+// lock, read when a connection has to be chosen for eviction.
+struct ConnectionActivity {
+  std::atomic<int64_t> last_input_ns{0};  // steady clock of the last byte received
+  std::atomic<bool> spoke{false};         // any byte received at all
+  std::atomic<bool> busy{false};          // a request is being received or answered
+  std::atomic<bool> evicting{false};      // already asked to close
+  void Touch();
+};
+
 // State shared by all clones of one server's KeepAliveHandler (one clone per I/O thread).
 // Thread-safe.
 class ServerControl {
  public:
+  // At most `max` open connections: when a new one would pass it, the idle connection that has
+  // been silent longest is closed (one that never sent a byte first; never one with a request in
+  // progress). 0: no cap.
+  void SetMaxConnections(size_t max) { max_connections_.store(max); }
+  // Connections closed to make room so far.
+  uint64_t evicted_connections() const { return evicted_.load(); }
+
   // From now on requests whose head arrives get a SCIM 503 with Connection: close. Requests
   // already accepted go on.
   void StartDraining() { draining_.store(true); }
@@ -63,7 +80,9 @@ class ServerControl {
   void RequestClosed() { open_requests_.fetch_sub(1); }
 
   // Book-keeping of open connections, by KeepAliveHandler's onConnection/onDisconnection.
-  void ConnectionOpened(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  // ConnectionOpened may close an older connection to stay within the cap.
+  void ConnectionOpened(const std::shared_ptr<Pistache::Tcp::Peer>& peer,
+                        std::shared_ptr<ConnectionActivity> activity);
   void ConnectionClosed(const Pistache::Tcp::Peer& peer);
 
   // Connections not yet closed (a connection Pistache drops at its keep-alive timeout leaves
@@ -80,9 +99,17 @@ class ServerControl {
  private:
   std::atomic<bool> draining_{false};
   std::atomic<int> open_requests_{0};
+  std::atomic<size_t> max_connections_{0};
+  std::atomic<uint64_t> evicted_{0};
+  struct Tracked {
+    std::weak_ptr<Pistache::Tcp::Peer> peer;
+    std::shared_ptr<ConnectionActivity> activity;
+  };
+  // The connection to close to make room (nullptr when none may be closed); mutex_ held.
+  std::shared_ptr<Pistache::Tcp::Peer> PickVictimLocked(size_t newcomer);
   mutable std::mutex mutex_;
   // By Peer::getID(), which Pistache never reuses.
-  std::unordered_map<size_t, std::weak_ptr<Pistache::Tcp::Peer>> connections_;
+  std::unordered_map<size_t, Tracked> connections_;
   size_t prune_at_ = 64;
 };
 

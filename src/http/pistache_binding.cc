@@ -1,6 +1,7 @@
 #include "http/pistache_binding.h"
 
 #include "http/headers.h"
+#include "http/tls_front.h"
 #include "http/url_decode.h"
 
 namespace scim::http {
@@ -13,6 +14,15 @@ std::vector<std::string> ParamNames(const std::string& route) {
     if (!segment.empty() && segment[0] == ':') names.push_back(segment);
   }
   return names;
+}
+
+// A relay from the TLS front comes from loopback; the front recorded who its client is.
+std::string ClientAddress(const Pistache::Address& peer) {
+  std::string host = peer.host();
+  if (host == "127.0.0.1") {
+    if (auto relayed = ClientAddressOf(static_cast<uint16_t>(peer.port()))) return *relayed;
+  }
+  return host;
 }
 
 }  // namespace
@@ -34,6 +44,7 @@ Result<HttpRequest> ToHttpRequest(const Pistache::Rest::Request& request,
     out.headers[ToLower(header.first)] = header.second.value();
   }
   out.body = request.body();
+  out.client_address = ClientAddress(request.address());
   return out;
 }
 
@@ -43,6 +54,8 @@ void WriteResponse(const HttpResponse& response, Pistache::Http::ResponseWriter&
   if (response.etag) SetHeader<ETag>(headers, *response.etag);
   if (response.www_authenticate) SetHeader<WwwAuthenticate>(headers, *response.www_authenticate);
   if (response.retry_after) SetHeader<RetryAfter>(headers, *response.retry_after);
+  if (response.allow) SetHeader<AllowMethods>(headers, *response.allow);
+  AddProtectiveHeaders(headers);
   auto code = static_cast<Pistache::Http::Code>(response.status);
   if (response.status == 204 || response.status == 304) {
     writer.send(code);

@@ -8,20 +8,42 @@ namespace scim::http {
 RateLimiter::RateLimiter(int64_t per_minute)
     : capacity_(static_cast<double>(per_minute)), per_second_(per_minute / 60.0) {}
 
-std::optional<int> RateLimiter::Acquire(const std::string& key) {
-  if (capacity_ <= 0) return std::nullopt;
+std::map<std::string, RateLimiter::Bucket>::iterator RateLimiter::RefillLocked(
+    const std::string& key) {
   auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mutex_);
   auto [it, inserted] = buckets_.try_emplace(key, Bucket{capacity_, now});
+  if (inserted && ++inserts_ % 4096 == 0) {
+    std::erase_if(buckets_, [&](const auto& entry) {
+      std::chrono::duration<double> idle = now - entry.second.updated;
+      return entry.first != key && entry.second.tokens + idle.count() * per_second_ >= capacity_;
+    });
+    it = buckets_.find(key);
+  }
   Bucket& b = it->second;
   std::chrono::duration<double> elapsed = now - b.updated;
   b.tokens = std::min(capacity_, b.tokens + elapsed.count() * per_second_);
   b.updated = now;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
-    return std::nullopt;
-  }
-  return std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / per_second_)));
+  return it;
+}
+
+std::optional<int> RateLimiter::WaitFor(double tokens) const {
+  if (tokens >= 1.0) return std::nullopt;
+  return std::max(1, static_cast<int>(std::ceil((1.0 - tokens) / per_second_)));
+}
+
+std::optional<int> RateLimiter::Acquire(const std::string& key) {
+  if (capacity_ <= 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  Bucket& b = RefillLocked(key)->second;
+  auto wait = WaitFor(b.tokens);
+  if (!wait) b.tokens -= 1.0;
+  return wait;
+}
+
+std::optional<int> RateLimiter::Peek(const std::string& key) {
+  if (capacity_ <= 0) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  return WaitFor(RefillLocked(key)->second.tokens);
 }
 
 }  // namespace scim::http

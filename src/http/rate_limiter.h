@@ -18,15 +18,25 @@ class RateLimiter {
   // Takes one request from `key`'s bucket. nullopt when allowed; otherwise the seconds to wait.
   std::optional<int> Acquire(const std::string& key);
 
+  // Like Acquire, but takes nothing: nullopt while `key` has at least one request left.
+  std::optional<int> Peek(const std::string& key);
+
  private:
   struct Bucket {
     double tokens;
     std::chrono::steady_clock::time_point updated;
   };
+  // Refills `key`'s bucket up to now; mutex_ held. Every 4096 new keys, buckets that are full
+  // again are dropped (a full bucket is what a new key gets), so the map stays bounded by the
+  // keys active within a minute.
+  std::map<std::string, Bucket>::iterator RefillLocked(const std::string& key);
+  std::optional<int> WaitFor(double tokens) const;
+
   double capacity_;
   double per_second_;
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
+  size_t inserts_ = 0;
 };
 
 }  // namespace scim::http

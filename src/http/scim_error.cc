@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "http/headers.h"
+
 namespace scim::http {
 
 std::string ScimErrorBody(int status, std::string_view detail, std::string_view scim_type) {
@@ -29,6 +31,7 @@ std::string ScimErrorBody(int status, std::string_view detail, std::string_view 
 Pistache::Async::Promise<ssize_t> SendScimError(Pistache::Http::ResponseWriter& response,
                                                 Pistache::Http::Code code, std::string_view detail,
                                                 std::string_view scim_type) {
+  AddProtectiveHeaders(response.headers());
   static const Pistache::Http::Mime::MediaType kScimJson =
       Pistache::Http::Mime::MediaType::fromString(std::string(kScimMediaType));
   return response.send(code, ScimErrorBody(static_cast<int>(code), detail, scim_type), kScimJson);

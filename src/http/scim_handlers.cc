@@ -129,9 +129,10 @@ HttpResponse ResourceResponse(int status, const json::Document& resource) {
 ScimHandlers::ScimHandlers(std::shared_ptr<service::ResourceService> service, ScimSettings settings)
     : service_(std::move(service)), settings_(std::move(settings)) {}
 
-std::string ScimHandlers::BaseUrl(const HttpRequest& req) const {
+std::string ScimHandlers::BaseUrl(const HttpRequest&) const {
   if (!settings_.public_url.empty()) return settings_.public_url;
-  return "http://" + req.Header("host").value_or("localhost") + kScimRoot;
+  // Never the client's Host header: any client could make scimd hand out links to its host.
+  return std::string("http://localhost") + kScimRoot;
 }
 
 service::RequestContext ScimHandlers::ContextOf(const HttpRequest& req, const Caller& caller) const {

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/error_log.h"
 #include "http/keep_alive_handler.h"
 #include "http/limits.h"
+#include "http/tls_front.h"
 #include "scim/common/result.h"
 
 namespace scim::http {
@@ -27,6 +29,12 @@ struct HttpServerOptions {
   RequestLimits limits;
   // An idle keep-alive connection is closed after this long.
   std::chrono::seconds keep_alive_timeout{60};
+  // Open client connections at most (see ServerControl::SetMaxConnections, TlsFront); 0: no cap.
+  // Keep it below the descriptor limit: Pistache's acceptor spins when accept() fails.
+  size_t max_connections = 0;
+  // HTTPS: when set, a TlsFront listens on address:port and Pistache on an ephemeral loopback
+  // port behind it.
+  std::optional<TlsSettings> tls;
   // Receives handler failures; default stderr.
   ErrorLog log = LogToStderr;
 };
@@ -53,6 +61,15 @@ class HttpServer {
   // The bound port (the ephemeral one when options.port was 0); 0 before Start().
   uint16_t Port() const { return port_; }
 
+  // Re-reads the TLS certificate, key and CA: new connections use them, open ones are kept.
+  // An error leaves the old certificate in use. OkStatus without TLS.
+  Status ReloadTls();
+
+  // Open client connections.
+  size_t open_connections() const;
+  // Connections closed to make room under max_connections.
+  uint64_t evicted_connections() const { return control_->evicted_connections(); }
+
   // Stops the server. Idempotent; a server cannot be started again. Steps:
   //  1. from now on, requests whose head arrives are answered 503 with Connection: close (the
   //     listening socket stays open until step 4: Pistache cannot stop accepting on its own);
@@ -70,9 +87,12 @@ class HttpServer {
   void Shutdown(std::chrono::milliseconds drain = std::chrono::seconds(5));
 
  private:
+  Status StartTlsFront();
+
   HttpServerOptions options_;
   std::shared_ptr<ServerControl> control_ = std::make_shared<ServerControl>();
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<TlsFront> tls_front_;
   uint16_t port_ = 0;
   bool started_ = false;
   bool stopped_ = false;

@@ -214,7 +214,7 @@ class ScimdServer:
     to self.log_path; log_tail() returns its end."""
 
     def __init__(self, db=None, extra_args=(), config_yaml=None, env=None, port=None,
-                 migrate_first=True, start_timeout=30.0, tag="server"):
+                 migrate_first=True, start_timeout=30.0, tag="server", ssl_context=None):
         self.workdir = tempfile.mkdtemp(prefix=f"scimd-{_safe(tag)}-")
         self.db = db or fresh_db_url(tag, workdir=self.workdir)
         self._owns_db = db is None
@@ -232,12 +232,22 @@ class ScimdServer:
         self.proc = None
         self._log_file = None
         self.starts = 0
+        # Set when the server speaks HTTPS: the client context that trusts its certificate.
+        self.ssl_context = ssl_context
 
     # -- lifecycle --
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ssl_context else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def connection(self, timeout=2):
+        """A new HTTP(S) connection to the server."""
+        if self.ssl_context:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.ssl_context)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def command(self):
         cmd = [scimd_bin(), "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}"]
@@ -269,7 +279,7 @@ class ScimdServer:
                 raise HarnessError(f"scimd serve exited with {self.proc.returncode} during start-up\n"
                                    + self.log_tail())
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn = self.connection()
                 conn.request("GET", "/healthz")
                 status = conn.getresponse().status
                 conn.close()
@@ -383,8 +393,9 @@ class Client:
     str/bytes are sent as they are. Every call returns a Response. token=None sends no
     Authorization header; pass token= per call to override the client's."""
 
-    def __init__(self, port, token=None, host="127.0.0.1", timeout=30.0):
+    def __init__(self, port, token=None, host="127.0.0.1", timeout=30.0, ssl_context=None):
         self.host, self.port, self.token, self.timeout = host, port, token, timeout
+        self.ssl_context = ssl_context  # HTTPS with this context when set
         self._conn = None
 
     def close(self):
@@ -415,7 +426,10 @@ class Client:
         # server before it read the request (the server never saw it, so a retry is safe).
         for attempt in (0, 1):
             reused = self._conn is not None
-            if self._conn is None:
+            if self._conn is None and self.ssl_context is not None:
+                self._conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout,
+                                                         context=self.ssl_context)
+            elif self._conn is None:
                 self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             try:
                 self._conn.request(method, path, body=data, headers=hdrs)

@@ -17,6 +17,20 @@ struct Limits {
   int64_t bulk_max_operations = 1000;
   int64_t rate_limit_per_minute = 6000;
   int64_t max_page_size = 1000;  // advertised as filter.maxResults
+  // Open client connections at most; 0 derives it from the descriptor limit (RLIMIT_NOFILE).
+  int64_t max_connections = 0;
+  // An idle keep-alive connection (or a TLS handshake that never finishes) is closed after this.
+  int64_t idle_timeout_seconds = 60;
+  // Failed authentications per client address and minute before its requests get 429.
+  int64_t auth_failures_per_minute = 60;
+};
+
+// `tls:` HTTPS in scimd itself (PEM files). Empty cert_file: plain HTTP.
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // optional: mutual TLS, clients need a certificate it signed
+  bool enabled() const { return !cert_file.empty() || !key_file.empty(); }
 };
 
 // The delivery engine (`delivery:` in the file); see delivery::DispatcherOptions.
@@ -36,6 +50,10 @@ struct Config {
   // answering while delivery work holds the SQLite writer (docs/benchmarks.md, "Delivery lag").
   int threads = 8;
   Limits limits;
+  TlsConfig tls;
+  // Plain HTTP on a non-loopback address is refused unless this is set (e.g. behind a
+  // TLS-terminating proxy on a private network).
+  bool insecure_http = false;
   DeliverySettings delivery;
   std::vector<adapters::TargetConfig> targets;
 };

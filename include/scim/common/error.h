@@ -27,8 +27,10 @@ enum class ErrorCode {
   kForbidden,           // 403
   kNotFound,            // 404
   kConflict,            // 409 without scimType
+  kMethodNotAllowed,    // 405 (the path exists, the method does not)
   kPreconditionFailed,  // 412 (If-Match did not match)
   kPayloadTooLarge,     // 413
+  kUnsupportedMediaType,  // 415 (a body that is not application/scim+json or application/json)
   kTooManyRequests,     // 429
   kInternal,            // 500, detail never shown to clients
   kNotImplemented,      // 501

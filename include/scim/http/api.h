@@ -21,6 +21,8 @@ struct ApiOptions {
   int64_t max_page_size = 1000;
   int64_t bulk_max_operations = 1000;
   int64_t rate_limit_per_minute = 6000;
+  // Failed authentications allowed per client address and minute; then 429 until it refills.
+  int64_t auth_failures_per_minute = 60;
   std::vector<delivery::TargetRef> targets;  // configured delivery targets, for the admin API
 };
 
