@@ -21,8 +21,11 @@
 #      /usr/bin/scimd is the built binary, any warning fails; security exposure at most 2.0);
 #   5. validates deploy/compose.yaml and deploy/kubernetes/ (tests/deploy/validate_manifests.py),
 #      shows the validator rejects a broken copy, and has scimd check the ConfigMap's scimd.yaml
-#      when the binary has `config check`.
-# Containers, the /data directory and the certificate are removed on exit, also on failure.
+#      when the binary has `config check`;
+#   6. plays the Deployment and ConfigMap with `podman kube play` (one replica, test Secrets:
+#      see check_kube_play) and checks the pod serves /healthz and /readyz over HTTPS.
+# Containers, the kube play pod, its volumes and secrets, the /data directory and the
+# certificate are removed on exit, also on failure.
 # Prints the image size and the time of each step.
 #
 # Knobs (environment): SCIMD_BIN (default build/scimd), SCIMD_IMAGE (default localhost/scimd:dev),
@@ -59,6 +62,7 @@ cleanup() {
   for c in "$NAME" "$NAME-2"; do
     "${PODMAN[@]}" rm -f -t 2 "$c" >/dev/null 2>&1 || true
   done
+  kube_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -241,6 +245,59 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
     config check --config /etc/scimd/config/scimd.yaml || fail "scimd config check rejects the ConfigMap's scimd.yaml"
 }
 
+# --- 6. the Kubernetes Deployment under podman kube play ----------------------------------
+
+KUBE_OBJECTS=0  # set once kube play may have left a pod, volumes and secrets to remove
+
+kube_cleanup() {
+  [[ $KUBE_OBJECTS == 1 ]] || return 0
+  podman kube down "$WORK/kube/play.yaml" >/dev/null 2>&1 || true
+  podman volume rm -f scimd-config scimd-tls >/dev/null 2>&1 || true
+  podman secret rm scimd-env scimd-tls >/dev/null 2>&1 || true
+}
+
+# podman 4.3 (Debian 12) runs the ConfigMap and the Deployment (one replica, Secrets filled in
+# with test values: tests/deploy/kube_play_inputs.py); the pod must serve /healthz and /readyz
+# over HTTPS as uid 10001 on a read-only root filesystem. Other podman versions read Secrets
+# differently: the step says SKIP there. The ulimits this machine needs go through a
+# containers.conf (kube play has no --ulimit).
+check_kube_play() {
+  local version conf="" i
+  version=$(podman version -f '{{.Client.Version}}')
+  if [[ $version != 4.3.* ]]; then
+    log "SKIP: podman kube play: the Secret workarounds are for podman 4.3, this is $version"
+    return 0
+  fi
+  mkdir -p "$WORK/kube"
+  PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  /usr/bin/python3 tests/deploy/kube_play_inputs.py deploy/kubernetes "$WORK/kube" "$PORT" \
+    "$WORK/tls/tls.crt" "$WORK/tls/tls.key"
+  KUBE_OBJECTS=1
+  kube_cleanup
+  KUBE_OBJECTS=1
+  podman secret create scimd-env "$WORK/kube/scimd-env.json" >/dev/null
+  podman secret create scimd-tls "$WORK/kube/scimd-tls.json" >/dev/null
+  if [[ ${#RUN_FLAGS[@]} -gt 0 ]]; then
+    printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n' \
+      >"$WORK/kube/containers.conf"
+    conf=$WORK/kube/containers.conf
+  fi
+  CONTAINERS_CONF=${conf:-${CONTAINERS_CONF:-}} podman kube play "$WORK/kube/play.yaml" \
+    >"$WORK/kube/play.log" 2>&1 || { cat "$WORK/kube/play.log" >&2; fail "podman kube play"; }
+  for i in $(seq 1 60); do
+    curl -fsS --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$PORT/readyz" 2>/dev/null && break
+    [[ $i -lt 60 ]] || { podman logs scimd-pod-0-scimd 2>&1 | tail -n 20 >&2; fail "kube play: /readyz never answered"; }
+    sleep 0.5
+  done
+  expect 200 '' "kube play: GET /healthz over HTTPS" "$(http GET /healthz)"
+  expect 200 '' "kube play: GET /readyz over HTTPS" "$(http GET /readyz)"
+  [[ $(podman inspect -f '{{.Config.User}} {{.HostConfig.ReadonlyRootfs}}' scimd-pod-0-scimd) == "10001:10001 true" ]] ||
+    fail "kube play: the pod does not run as 10001 with a read-only root filesystem"
+  log "kube play: pod runs as uid 10001, root filesystem read-only, published $(podman port scimd-pod-0-scimd | tr "\n" " ")"
+  kube_cleanup
+  KUBE_OBJECTS=0
+}
+
 main() {
   install_packages
   step_done "packages"
@@ -257,6 +314,8 @@ main() {
   check_systemd_unit
   check_manifests
   step_done "systemd unit and manifests"
+  check_kube_play
+  step_done "kube play"
   log "OK"
 }
 
