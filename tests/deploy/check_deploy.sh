@@ -6,7 +6,7 @@
 # Promises, in order; the first failure stops it with a message naming the step, and it exits
 # non-zero:
 #   1. installs the Debian packages it needs when missing (podman, runc, mmdebstrap, python3-yaml,
-#      openssl, curl, systemd for systemd-analyze);
+#      openssl, curl, systemd for systemd-analyze, postgresql-15);
 #   2. builds the image localhost/scimd:dev with deploy/container/build.sh --binary build/scimd
 #      (no second C++ compile; the base image is bootstrapped with mmdebstrap when it cannot be
 #      pulled) and checks it: every library scimd links resolves inside it, it runs as a
@@ -23,9 +23,13 @@
 #      shows the validator rejects a broken copy, and has scimd check the ConfigMap's scimd.yaml
 #      when the binary has `config check`;
 #   6. plays the Deployment and ConfigMap with `podman kube play` (one replica, test Secrets:
-#      see check_kube_play) and checks the pod serves /healthz and /readyz over HTTPS.
-# Containers, the kube play pod, its volumes and secrets, the /data directory and the
-# certificate are removed on exit, also on failure.
+#      see check_kube_play) and checks the pod serves /healthz and /readyz over HTTPS;
+#   7. runs compose.yaml's migrate service and its two replicas (their image, command,
+#      environment, read-only root, dropped capabilities) against a throwaway PostgreSQL on the
+#      host in place of the postgres service: migrate exits 0, both replicas get ready, a user
+#      created through one is read through the other.
+# Containers, the kube play pod, its volumes and secrets, the PostgreSQL cluster, the /data
+# directory and the certificate are removed on exit, also on failure.
 # Prints the image size and the time of each step.
 #
 # Knobs (environment): SCIMD_BIN (default build/scimd), SCIMD_IMAGE (default localhost/scimd:dev),
@@ -37,7 +41,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BIN=$(realpath "${SCIMD_BIN:-build/scimd}")
 IMAGE=${SCIMD_IMAGE:-localhost/scimd:dev}
-PACKAGES=(podman runc mmdebstrap python3-yaml openssl curl systemd)
+PACKAGES=(podman runc mmdebstrap python3-yaml openssl curl systemd postgresql-15)
 WORK=$(mktemp -d /tmp/scimd-check-deploy.XXXXXX)
 NAME=scimd-check-$$
 PODMAN=(podman)   # plus global flags (--runtime runc) when this machine needs them
@@ -60,9 +64,10 @@ step_done() {
 cleanup() {
   local c
   for c in "$NAME" "$NAME-2"; do
-    "${PODMAN[@]}" rm -f -t 2 "$c" >/dev/null 2>&1 || true
+    "${PODMAN[@]}" rm -f -v -t 2 "$c" >/dev/null 2>&1 || true
   done
   kube_cleanup
+  compose_cleanup
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -298,6 +303,74 @@ check_kube_play() {
   KUBE_OBJECTS=0
 }
 
+# --- 7. compose.yaml's scimd services on PostgreSQL ----------------------------------------
+
+PG_DIR=  # set while the throwaway PostgreSQL cluster runs
+
+compose_cleanup() {
+  local c
+  for c in $(podman ps -a --format '{{.Names}}' | grep -E "^compose-.*-$$\$" || true); do
+    "${PODMAN[@]}" rm -f -v -t 2 "$c" >/dev/null 2>&1 || true
+  done
+  [[ -z "$PG_DIR" ]] || bash tests/support/pg_cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_ready PORT NAME: waits up to 30 s for /readyz on 127.0.0.1:PORT over HTTPS.
+wait_ready() {
+  local i
+  for i in $(seq 1 60); do
+    curl -fsS --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$1/readyz" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  "${PODMAN[@]}" logs "$2" 2>&1 | tail -n 20 >&2
+  fail "$2: /readyz never answered on port $1"
+}
+
+# Runs the compose file's migrate and replica services (tests/deploy/compose_as_podman.py: the
+# image, command, environment and restrictions of each, in depends_on order) against a throwaway
+# PostgreSQL on the host, standing in for the postgres service (no registry for its image here).
+# The one-shot migrate must exit 0, both replicas must get ready, and a user created through one
+# replica must be read through the other.
+check_compose_stack() {
+  local pg_port first line name kind quoted ports=() servers=()
+  pg_port=$(free_port)
+  first=$(free_port)
+  chmod 0711 "$WORK"
+  PG_DIR=$WORK/pg
+  bash tests/support/pg_cluster.sh start "$PG_DIR" "$pg_port" >/dev/null
+  while IFS=$'\t' read -r name kind quoted; do
+    eval "local -a args=($quoted)"
+    if [[ $kind == oneshot ]]; then
+      "${PODMAN[@]}" run --rm --no-healthcheck --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" \
+        >"$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log" >&2; fail "compose service $name failed"; }
+      log "compose: $name exited 0"
+    else
+      ports+=("$((first + ${#servers[@]}))")
+      servers+=("compose-$name-$$")
+      "${PODMAN[@]}" run -d --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" >/dev/null 2>"$WORK/run.err" ||
+        { cat "$WORK/run.err" >&2; fail "compose service $name did not start"; }
+    fi
+  done < <(/usr/bin/python3 tests/deploy/compose_as_podman.py deploy/compose.yaml "$pg_port" "$WORK/tls" "$first")
+  [[ ${#servers[@]} -ge 2 ]] || fail "compose: fewer than two replicas"
+  wait_ready "${ports[0]}" "${servers[0]}"
+  wait_ready "${ports[1]}" "${servers[1]}"
+  SECRET=$("${PODMAN[@]}" exec "${servers[0]}" scimd token create --name compose --scopes scim:read,scim:write | tail -n 1)
+  PORT=${ports[0]}
+  local r id
+  r=$(http POST /scim/v2/Users '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"compose.user@example.com"}')
+  expect 201 '"userName":"compose.user@example.com"' "compose: POST /Users through ${servers[0]} (PostgreSQL)" "$r"
+  id=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1].split(" ",1)[1])["id"])' "$r")
+  PORT=${ports[1]}
+  expect 200 '"userName":"compose.user@example.com"' "compose: GET /Users/ID through ${servers[1]}" \
+    "$(http GET "/scim/v2/Users/$id")"
+  compose_cleanup
+  PG_DIR=
+}
+
 main() {
   install_packages
   step_done "packages"
@@ -316,6 +389,8 @@ main() {
   step_done "systemd unit and manifests"
   check_kube_play
   step_done "kube play"
+  check_compose_stack
+  step_done "compose services on PostgreSQL"
   log "OK"
 }
 
