@@ -15,8 +15,9 @@
 #      against a throwaway SQLite database in a host directory mounted at /data, port published
 #      on 127.0.0.1 only; checks /healthz (200 over HTTPS, and plain HTTP refused), the image's
 #      HEALTHCHECK, a token made with `scimd token create` inside the container, GET /Users
-#      (200, a ListResponse; 401 without the token), POST /Users (201) and that the user is still
-#      there after the container is replaced by a new one on the same /data;
+#      (200, a ListResponse; 401 without the token), POST /Users (201), that SIGHUP leaves it
+#      serving, and that the user is still there after the container is replaced by a new one
+#      on the same /data;
 #   4. verifies deploy/systemd/scimd.service with systemd-analyze (verify, on a copy whose
 #      /usr/bin/scimd is the built binary, any warning fails; security exposure at most 2.0);
 #   5. validates deploy/compose.yaml and deploy/kubernetes/ (tests/deploy/validate_manifests.py),
@@ -155,7 +156,7 @@ start_container() {
 wait_healthy() {
   local i
   for i in $(seq 1 60); do
-    if curl -fsS --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$PORT/healthz" 2>/dev/null; then
+    if curl -fsS --max-time 2 --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$PORT/healthz" 2>/dev/null; then
       return 0
     fi
     if [[ $("${PODMAN[@]}" inspect -f '{{.State.Running}}' "$1") != true ]]; then break; fi
@@ -167,7 +168,7 @@ wait_healthy() {
 
 # http METHOD PATH [BODY]: prints "<status> <body>" of a request with the bearer token.
 http() {
-  local args=(-sS --cacert "$WORK/tls/tls.crt" -X "$1" -o "$WORK/body" -w '%{http_code}')
+  local args=(-sS --max-time 10 --cacert "$WORK/tls/tls.crt" -X "$1" -o "$WORK/body" -w '%{http_code}')
   [[ -n "$SECRET" ]] && args+=(-H "Authorization: Bearer $SECRET")
   [[ $# -ge 3 ]] && args+=(-H 'Content-Type: application/scim+json' --data "$3")
   : >"$WORK/body"
@@ -182,7 +183,7 @@ expect() {
 
 check_serving() {
   local r id
-  r=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null || true)
+  r=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null || true)
   [[ "$r" != 200 ]] || fail "plain HTTP got 200 on the TLS port"
   log "plain HTTP on the TLS port: refused ($r)"
   expect 200 '' "GET /healthz over HTTPS" "$(http GET /healthz)"
@@ -197,6 +198,10 @@ check_serving() {
   expect 201 '"userName":"ci.user@example.com"' "POST /scim/v2/Users" "$r"
   id=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1].split(" ",1)[1])["id"])' "$r")
   echo "$id" >"$WORK/user-id"
+  # SIGHUP (README: re-read the certificate) must not end the server.
+  "${PODMAN[@]}" kill --signal HUP "$NAME" >/dev/null
+  sleep 1
+  expect 200 '' "GET /healthz after SIGHUP" "$(http GET /healthz)"
 }
 
 # The database lives in /data: a new container on the same directory still has the user.
@@ -290,7 +295,7 @@ check_kube_play() {
   CONTAINERS_CONF=${conf:-${CONTAINERS_CONF:-}} podman kube play "$WORK/kube/play.yaml" \
     >"$WORK/kube/play.log" 2>&1 || { cat "$WORK/kube/play.log" >&2; fail "podman kube play"; }
   for i in $(seq 1 60); do
-    curl -fsS --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$PORT/readyz" 2>/dev/null && break
+    curl -fsS --max-time 2 --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$PORT/readyz" 2>/dev/null && break
     [[ $i -lt 60 ]] || { podman logs scimd-pod-0-scimd 2>&1 | tail -n 20 >&2; fail "kube play: /readyz never answered"; }
     sleep 0.5
   done
@@ -323,7 +328,7 @@ free_port() {
 wait_ready() {
   local i
   for i in $(seq 1 60); do
-    curl -fsS --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$1/readyz" 2>/dev/null && return 0
+    curl -fsS --max-time 2 --cacert "$WORK/tls/tls.crt" -o /dev/null "https://127.0.0.1:$1/readyz" 2>/dev/null && return 0
     sleep 0.5
   done
   "${PODMAN[@]}" logs "$2" 2>&1 | tail -n 20 >&2
