@@ -75,6 +75,13 @@ Result<Config> ParseNode(const YAML::Node& root, const std::string& source) {
     config.tls.client_ca_file = tls["client_ca_file"].as<std::string>("");
   }
   config.insecure_http = root["insecure_http"].as<bool>(false);
+  if (const YAML::Node log = root["log"]) {
+    config.log.format = log["format"].as<std::string>(config.log.format);
+    config.log.access = log["access"].as<bool>(config.log.access);
+    if (config.log.format != "json" && config.log.format != "text") {
+      return ConfigError(source, "log.format: must be json or text");
+    }
+  }
   if (const YAML::Node delivery = root["delivery"]) {
     DeliverySettings& d = config.delivery;
     d.lease_seconds = delivery["lease_seconds"].as<int64_t>(d.lease_seconds);

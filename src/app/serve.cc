@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/logging.h"
 #include "http/server.h"
 #include "scim/adapters/registry.h"
 #include "scim/delivery/dispatcher.h"
@@ -90,6 +91,21 @@ size_t MaxConnections(const Config& config, size_t descriptors, size_t pool_size
   return derived;
 }
 
+std::string ConnectionMetrics(const http::HttpServer& server, size_t max_connections) {
+  return "# HELP scimd_open_connections Client connections open now.\n"
+         "# TYPE scimd_open_connections gauge\n"
+         "scimd_open_connections " +
+         std::to_string(server.open_connections()) +
+         "\n# HELP scimd_max_connections The connection cap (limits.max_connections).\n"
+         "# TYPE scimd_max_connections gauge\n"
+         "scimd_max_connections " +
+         std::to_string(max_connections) +
+         "\n# HELP scimd_evicted_connections_total Idle connections closed to make room.\n"
+         "# TYPE scimd_evicted_connections_total counter\n"
+         "scimd_evicted_connections_total " +
+         std::to_string(server.evicted_connections()) + "\n";
+}
+
 // Refuses plain HTTP on an address other clients can reach, unless insecure_http is set.
 Status CheckTransport(const Config& config, const std::string& host) {
   if (config.tls.enabled()) {
@@ -112,6 +128,8 @@ http::ApiOptions ApiOptionsOf(const Config& config, const std::string& host, uin
   options.public_url =
       config.public_url.empty() ? DefaultPublicUrl(config, host, port) : config.public_url;
   options.auth_failures_per_minute = config.limits.auth_failures_per_minute;
+  options.access_log = config.log.access;
+  options.version = SCIMD_VERSION;
   options.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   options.max_page_size = config.limits.max_page_size;
   options.bulk_max_operations = config.limits.bulk_max_operations;
@@ -168,6 +186,8 @@ void LogDelivery(delivery::LogLevel level, std::string_view message) {
 }  // namespace
 
 int RunServe(const Config& config) {
+  Status logging = ConfigureLogging(config.log.format);
+  if (!logging.ok()) return Fail(logging.error().detail);
   auto listen = ParseListen(config.listen);
   if (!listen.ok()) return Fail(listen.error().detail);
   Status transport = CheckTransport(config, listen->first);
@@ -198,14 +218,17 @@ int RunServe(const Config& config) {
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
-  auto api = http::BuildApi(*registry, *db, service, tokens,
-                            ApiOptionsOf(config, listen->first, listen->second), *router);
-
   const size_t max_connections = MaxConnections(config, RaiseDescriptorLimit(), pool_size);
   sigset_t signals = BlockServerSignals();
+  http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second, max_connections));
+  http::ApiOptions api_options = ApiOptionsOf(config, listen->first, listen->second);
+  api_options.extra_metrics = [&server, max_connections] {
+    return ConnectionMetrics(server, max_connections);
+  };
+  auto api = http::BuildApi(*registry, *db, service, tokens, api_options, *router);
+
   Status dispatching = dispatcher.Start();
   if (!dispatching.ok()) return Fail("delivery: " + dispatching.error().detail);
-  http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second, max_connections));
   Status started = server.Start(router);
   if (!started.ok()) return Fail(started.error().detail);
   spdlog::info("scimd listening on {}://{}:{} (at most {} connections, database {})",

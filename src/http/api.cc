@@ -1,10 +1,12 @@
 #include "scim/http/api.h"
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
 #include <variant>
 
+#include "http/access_log.h"
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
 #include "http/discovery_handlers.h"
@@ -47,7 +49,10 @@ class Api {
         auth_failures_(options.auth_failures_per_minute),
         admin_(db_, options.targets),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
-                                           static_cast<int64_t>(options.max_body_bytes), true}) {}
+                                           static_cast<int64_t>(options.max_body_bytes), true}),
+        access_log_(options.access_log),
+        version_(options.version),
+        extra_metrics_(options.extra_metrics) {}
 
   void Register(Pistache::Rest::Router& router);
 
@@ -67,6 +72,8 @@ class Api {
   void RegisterAdmin(Pistache::Rest::Router& router);
   // Every method a registered path lacks answers 405 with Allow (RFC 9110 §15.5.6).
   void RegisterMethodNotAllowed(Pistache::Rest::Router& router);
+  // The server's own gauges and counters for /metrics (build info, rate limiting, extras).
+  std::string ServerMetricsText() const;
   // 401 and 403 as Authenticator says; 429 while the client's address has used up its failed
   // authentications (limits.auth_failures_per_minute): invalid tokens cost a hash and a look-up,
   // and are never counted against a token's own rate limit.
@@ -83,6 +90,11 @@ class Api {
   AdminHandlers admin_;
   DiscoveryHandlers discovery_;
   Metrics metrics_;
+  std::atomic<uint64_t> rate_limited_{0};  // 429s of the per-token limit
+  std::atomic<uint64_t> auth_limited_{0};  // 429s of the failed-authentication limit
+  bool access_log_ = true;
+  std::string version_;
+  std::function<std::string()> extra_metrics_;
 };
 
 void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
@@ -96,8 +108,12 @@ void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
                     HttpResponse response =
                         converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
                     std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-                    metrics_.Record(MethodName(request.method()), route, response.status,
-                                    took.count());
+                    const std::string method = MethodName(request.method());
+                    metrics_.Record(method, route, response.status, took.count());
+                    if (converted.ok()) {
+                      response.request_id = converted->request_id;
+                      if (access_log_) LogAccess(*converted, route, response.status, took.count());
+                    }
                     WriteResponse(response, writer);
                   }));
 }
@@ -108,11 +124,14 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
     auto authenticated = AuthenticateLimited(req, scope);
     if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
     const Caller* caller = &std::get<Caller>(authenticated);
+    req.caller_tenant = caller->tenant;
+    req.caller_token = caller->actor;
     if (!req.body.empty() && !IsJsonMediaType(req.Header("content-type"))) {
       return ErrorResponse(ErrorCode::kUnsupportedMediaType,
                            "the body must be application/scim+json or application/json");
     }
     if (auto wait = limiter_.Acquire(caller->tenant + "/" + caller->actor)) {
+      rate_limited_.fetch_add(1);
       HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
       limited.retry_after = std::to_string(*wait);
       return limited;
@@ -123,6 +142,7 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
 
 std::variant<Caller, HttpResponse> Api::AuthenticateLimited(const HttpRequest& req, Scope scope) {
   if (auto wait = auth_failures_.Peek(req.client_address)) {
+    auth_limited_.fetch_add(1);
     HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests,
                                          "too many failed authentications from this address");
     limited.retry_after = std::to_string(*wait);
@@ -132,6 +152,24 @@ std::variant<Caller, HttpResponse> Api::AuthenticateLimited(const HttpRequest& r
   if (caller.ok()) return std::move(*caller);
   if (caller.error().code == ErrorCode::kUnauthorized) auth_failures_.Acquire(req.client_address);
   return ErrorResponse(caller.error());
+}
+
+std::string Api::ServerMetricsText() const {
+  std::string out =
+      "# HELP scimd_build_info The running scimd's version.\n"
+      "# TYPE scimd_build_info gauge\n"
+      "scimd_build_info{version=\"" +
+      version_ +
+      "\"} 1\n"
+      "# HELP scimd_rate_limited_requests_total Requests answered 429, by limit.\n"
+      "# TYPE scimd_rate_limited_requests_total counter\n"
+      "scimd_rate_limited_requests_total{limit=\"token\"} " +
+      std::to_string(rate_limited_.load()) +
+      "\n"
+      "scimd_rate_limited_requests_total{limit=\"auth_failures\"} " +
+      std::to_string(auth_limited_.load()) + "\n";
+  if (extra_metrics_) out += extra_metrics_();
+  return out;
 }
 
 void Api::RegisterMethodNotAllowed(Pistache::Rest::Router& router) {
@@ -269,6 +307,7 @@ void Api::RegisterAdmin(Pistache::Rest::Router& router) {
   ScimRoute(router, M::Get, "/admin/v1/sync/links", Scope::kAdmin,
             [this](const HttpRequest& r, const Caller& c) { return admin_.Links(r, c); });
   metrics_.AddCollector([this] { return admin_.MetricsText(); });
+  metrics_.AddCollector([this] { return ServerMetricsText(); });
 }
 
 void Api::Register(Pistache::Rest::Router& router) {

@@ -20,6 +20,12 @@ struct HttpRequest {
   std::string body;
   // The client's IP address: the TCP peer's, or for HTTPS the one the TLS front accepted.
   std::string client_address;
+  // The client's X-Request-Id when it is a sane token (1-128 of [A-Za-z0-9._:-]), else one
+  // generated here; echoed in the response and logged.
+  std::string request_id;
+  // Who the request authenticated as, for the access log (empty when it did not).
+  mutable std::string caller_tenant;
+  mutable std::string caller_token;
 
   std::optional<std::string> Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -43,6 +49,7 @@ struct HttpResponse {
   std::optional<std::string> www_authenticate;
   std::optional<std::string> retry_after;
   std::optional<std::string> allow;  // on a 405: the methods the path supports
+  std::string request_id;            // sent as X-Request-Id when not empty
 };
 
 }  // namespace scim::http

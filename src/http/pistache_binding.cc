@@ -1,5 +1,6 @@
 #include "http/pistache_binding.h"
 
+#include "http/access_log.h"
 #include "http/headers.h"
 #include "http/tls_front.h"
 #include "http/url_decode.h"
@@ -45,6 +46,7 @@ Result<HttpRequest> ToHttpRequest(const Pistache::Rest::Request& request,
   }
   out.body = request.body();
   out.client_address = ClientAddress(request.address());
+  out.request_id = RequestIdFor(out.Header("x-request-id"));
   return out;
 }
 
@@ -55,6 +57,7 @@ void WriteResponse(const HttpResponse& response, Pistache::Http::ResponseWriter&
   if (response.www_authenticate) SetHeader<WwwAuthenticate>(headers, *response.www_authenticate);
   if (response.retry_after) SetHeader<RetryAfter>(headers, *response.retry_after);
   if (response.allow) SetHeader<AllowMethods>(headers, *response.allow);
+  if (!response.request_id.empty()) SetHeader<RequestId>(headers, response.request_id);
   AddProtectiveHeaders(headers);
   auto code = static_cast<Pistache::Http::Code>(response.status);
   if (response.status == 204 || response.status == 304) {

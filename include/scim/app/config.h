@@ -42,6 +42,12 @@ struct DeliverySettings {
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
 };
 
+// `log:` the format of log lines and whether each request is logged.
+struct LogSettings {
+  std::string format = "text";  // or "json" (one object per line)
+  bool access = true;           // one access-log record per request
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string database = "sqlite:scimd.db";
@@ -55,6 +61,7 @@ struct Config {
   // TLS-terminating proxy on a private network).
   bool insecure_http = false;
   DeliverySettings delivery;
+  LogSettings log;
   std::vector<adapters::TargetConfig> targets;
 };
 

@@ -4,6 +4,7 @@
 
 #include <pistache/router.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,10 @@ struct ApiOptions {
   // Failed authentications allowed per client address and minute; then 429 until it refills.
   int64_t auth_failures_per_minute = 60;
   std::vector<delivery::TargetRef> targets;  // configured delivery targets, for the admin API
+  bool access_log = true;  // one log record per request (method, route, status, ms, caller)
+  std::string version;     // for scimd_build_info
+  // Extra Prometheus text for /metrics (the server's connection gauges, the database pool).
+  std::function<std::string()> extra_metrics;
 };
 
 class Api;
