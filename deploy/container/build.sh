@@ -117,6 +117,9 @@ build_image() {
   # shellcheck disable=SC2206  # deliberately split on spaces
   [[ -n "${SCIMD_BUILD_ARGS:-}" ]] && args+=(${SCIMD_BUILD_ARGS})
   "$ENGINE" "${args[@]}" "$CONTEXT"
+  # The build stage stays behind as an untagged image: drop those of earlier builds (the
+  # label names only ours; the layers the next build reuses survive in the tagged image).
+  "$ENGINE" image prune -f --filter label=org.scimd.stage=build >/dev/null 2>&1 || true
 }
 
 main() {
