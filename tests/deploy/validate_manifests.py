@@ -148,7 +148,7 @@ def file_in_mounts(path, mounts):
     return None
 
 
-def env_value(container, pod_secrets, name):
+def env_value(container, name):
     for e in container.get("env") or []:
         if e["name"] == name:
             return e.get("value")
@@ -157,7 +157,7 @@ def env_value(container, pod_secrets, name):
 
 def check_config(where, container, mounts, configmaps, secrets):
     """SCIMD_CONFIG is a ConfigMap file; its tls files are Secret keys. Returns the config."""
-    path = env_value(container, secrets, "SCIMD_CONFIG")
+    path = env_value(container, "SCIMD_CONFIG")
     if not check(path, where, "no SCIMD_CONFIG"):
         return {}
     found = file_in_mounts(path, mounts)
