@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -29,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxBuffered = 256 * 1024;
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr int kListenBacklog = 1024;
+// After the HTTP server closed and its last answer went out (close_notify sent), how long the
+// client may go on sending (a body the server refused early) before the connection is closed.
+constexpr auto kLinger = std::chrono::seconds(2);
 // How long accepting pauses when the process has no descriptor left.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
@@ -158,6 +162,8 @@ struct Connection {
   bool backend_eof = false;   // the HTTP server closed its side
   bool backend_shut = false;  // we half-closed towards the HTTP server
   bool ssl_wants_write = false;
+  bool notified_close = false;  // close_notify sent after the HTTP server closed
+  Clock::time_point closing_since;
   uint16_t relay_port = 0;
   std::string client_address;
   uint64_t progress = 0;   // counts every transfer and end of stream
@@ -223,6 +229,9 @@ class TlsFront::Impl {
 };
 
 Status TlsFront::Impl::Start() {
+  // OpenSSL writes to the client's socket with write(2): a client gone mid-answer would raise
+  // SIGPIPE and kill the process. Its EPIPE is handled like any other write error.
+  std::signal(SIGPIPE, SIG_IGN);
   auto ctx = MakeContext(options_.tls);
   if (!ctx.ok()) return ctx.error();
   ctx_ = std::move(*ctx);
@@ -369,6 +378,13 @@ void TlsFront::Impl::Pump(Connection& conn) {
       if (!(this->*step)(conn)) return Close(conn.id);
     }
   }
+  if (conn.backend_eof && conn.to_client.empty() && !conn.notified_close) {
+    // Like the HTTP server's own half-close: the client reads the answer and the close_notify,
+    // and may finish sending what it was sending (reading continues, for kLinger at most).
+    SSL_shutdown(conn.ssl);
+    conn.notified_close = true;
+    conn.closing_since = Clock::now();
+  }
   if (conn.client_eof && conn.to_backend.empty() && !conn.backend_shut && !conn.connecting) {
     shutdown(conn.backend_fd, SHUT_WR);
     conn.backend_shut = true;
@@ -441,6 +457,10 @@ bool TlsFront::Impl::ReadClient(Connection& conn) {
 }
 
 bool TlsFront::Impl::WriteBackend(Connection& conn) {
+  if (conn.backend_eof) {
+    conn.to_backend.clear();  // the HTTP server has stopped reading this connection
+    return true;
+  }
   while (!conn.connecting && !conn.to_backend.empty() && !conn.backend_shut) {
     ssize_t n = send(conn.backend_fd, conn.to_backend.data(), conn.to_backend.size(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -496,10 +516,9 @@ bool TlsFront::Impl::WriteClient(Connection& conn) {
 }
 
 bool TlsFront::Impl::Finished(const Connection& conn) const {
-  // The HTTP server closed (after a "Connection: close" answer, or at its idle timeout) and all
-  // it said reached the client; or the client left and the server has answered what it sent.
-  if (conn.backend_eof && conn.to_client.empty()) return true;
-  return conn.client_eof && conn.backend_eof;
+  // The client has left, and the HTTP server has closed too or its last answer and the
+  // close_notify were sent. A client that never leaves is closed by Sweep (kLinger).
+  return conn.client_eof && (conn.backend_eof || conn.notified_close);
 }
 
 void TlsFront::Impl::UpdateInterest(Connection& conn) {
@@ -533,7 +552,7 @@ void TlsFront::Impl::Close(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   Connection& conn = *it->second;
-  if (!conn.handshaking && conn.ssl != nullptr) SSL_shutdown(conn.ssl);  // best effort
+  if (!conn.handshaking && !conn.notified_close) SSL_shutdown(conn.ssl);  // best effort
   if (conn.ssl != nullptr) SSL_free(conn.ssl);
   // Forget the port before closing: the kernel may give it to the next relay.
   if (conn.relay_port != 0) ForgetClientAddress(conn.relay_port);
@@ -549,7 +568,8 @@ void TlsFront::Impl::Sweep() {
   for (const auto& [id, conn] : connections_) {
     bool handshake_late = conn->handshaking && now - conn->accepted > options_.handshake_timeout;
     bool idle = now - conn->last_activity > options_.idle_timeout;
-    if (handshake_late || idle) expired.push_back(id);
+    bool lingered = conn->notified_close && now - conn->closing_since > kLinger;
+    if (handshake_late || idle || lingered) expired.push_back(id);
   }
   for (uint64_t id : expired) Close(id);
 }

@@ -54,7 +54,8 @@ Status CheckTlsSettings(const TlsSettings& settings);
 class TlsFront {
  public:
   // Binds, loads the certificate and starts the relay thread. kInvalidValue for a bad
-  // certificate or key, kUnavailable when the address cannot be bound.
+  // certificate or key, kUnavailable when the address cannot be bound. Sets SIGPIPE to be
+  // ignored process-wide (OpenSSL writes with write(2)).
   static Result<std::unique_ptr<TlsFront>> Start(const TlsFrontOptions& options);
   ~TlsFront();
   TlsFront(const TlsFront&) = delete;
