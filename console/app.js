@@ -72,7 +72,11 @@
   }
 
   function timeCell(value) {
-    return h('td', { title: value ? String(value) : null }, fmtTime(value));
+    return h('td', { class: 'time', title: value ? String(value) : null }, fmtTime(value));
+  }
+
+  function errorCell(text) {
+    return text ? h('td', { class: 'last-error' }, String(text)) : h('td', { class: 'muted' }, '—');
   }
 
   function fmtAge(seconds) {
@@ -672,7 +676,7 @@
       cells.push(h('td', { title: d.event }, shortEvent(d.event)),
         h('td', null, h('span', { class: 'badge ' + statusClass(d.status) }, d.status)),
         h('td', { class: 'num' }, scalar(d.attempts)),
-        h('td', { class: 'last-error' }, d.last_error || '—'),
+        errorCell(d.last_error),
         timeCell(d.updated),
         h('td', null, retry, msg));
       tbody.appendChild(h('tr', { testid: d.status === 'failed' && opts.testid === 'failed-delivery'
@@ -793,7 +797,7 @@
         h('td', { class: 'num' }, t.failed ? h('span', { class: 'badge bad' }, String(t.failed))
                                            : scalar(t.failed)),
         h('td', null, fmtAge(t.oldest_pending_seconds)),
-        h('td', { class: 'last-error' }, t.last_error || '—')))));
+        errorCell(t.last_error)))));
   }
 
   // ---------------------------------------------------------------------------------------------
