@@ -430,7 +430,11 @@
     const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
     const tableSlot = h('div');
     const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-    view.appendChild(h('section', null, title, tabs, form, status, tableSlot, pager));
+    const scopeNote = state.operator
+      ? h('p', { class: 'help', testid: 'operator-scim-note' }, 'SCIM answers for this token’s own ' +
+          'tenant; the tenant picker narrows the admin views (sync, audit, keys).')
+      : null;
+    view.appendChild(h('section', null, title, tabs, scopeNote, form, status, tableSlot, pager));
 
     const params = new URLSearchParams({ startIndex: String(start), count: String(PAGE_SIZE),
                                          sortBy: isUsers ? 'userName' : 'displayName' });
@@ -884,6 +888,9 @@
   }
 
   function changesList(changes) {
+    if (typeof changes === 'string' && /^\s*[[{]/.test(changes)) {
+      try { changes = JSON.parse(changes); } catch (e) { /* shown as text */ }
+    }
     if (!changes || (Array.isArray(changes) && !changes.length)) return '—';
     let items;
     if (Array.isArray(changes)) {
@@ -898,6 +905,18 @@
   }
 
   function change(name, c) {
+    if (c && typeof c === 'object' && ('added' in c || 'removed' in c)) {
+      const parts = [h('code', null, name), ': '];
+      const added = Array.isArray(c.added) ? c.added : [];
+      const removed = Array.isArray(c.removed) ? c.removed : [];
+      if (added.length) parts.push(h('ins', { title: added.join(', ') }, `+${added.length} added`));
+      if (added.length && removed.length) parts.push(', ');
+      if (removed.length) {
+        parts.push(h('del', { title: removed.join(', ') }, `−${removed.length} removed`));
+      }
+      if (!added.length && !removed.length) parts.push('unchanged');
+      return parts;
+    }
     if (c && typeof c === 'object' && ('old' in c || 'new' in c)) {
       if (c.changed && !('new' in c)) return `${name}: changed`;
       return [h('code', null, name), ': ', h('del', null, scalar(c.old)), ' → ',
