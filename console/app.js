@@ -304,6 +304,7 @@
                       'Tenant ' + (t.name || t.tenant || state.tenant || '')));
     const facts = [];
     const labels = [['users', 'users'], ['active_users', 'active'], ['groups', 'groups'],
+                    ['pending_deliveries', 'pending'], ['failed_deliveries', 'failed'],
                     ['last_sync', 'last sync'], ['last_sync_status', 'last sync status']];
     for (const [key, label] of labels) {
       if (t[key] === undefined) continue;
@@ -1038,11 +1039,13 @@
 
   function keysTable(keys, reload) {
     const tbody = h('tbody');
+    const showTenant = keys.some((k) => k.tenant && k.tenant !== keys[0].tenant);
     for (const k of keys) {
       const name = k.name;
       const msg = h('span', { class: 'row-msg', role: 'status' });
       const actions = h('td');
-      const revoked = k.revoked || k.status === 'revoked';
+      const revoked = !!k.revoked || k.status === 'revoked';
+      const status = k.status || (revoked ? 'revoked' : 'active');
       const revoke = h('button', { type: 'button', testid: 'revoke', class: 'danger',
                                    'aria-label': `Revoke key ${name}` }, 'Revoke');
       revoke.addEventListener('click', () => {
@@ -1067,19 +1070,22 @@
         yes.focus();
       });
       if (!revoked) append(actions, [revoke, msg]);
-      else actions.textContent = 'revoked';
       const scopes = Array.isArray(k.scopes) ? k.scopes.join(', ') : scalar(k.scopes);
-      tbody.appendChild(h('tr', { testid: 'key-row', 'data-name': name },
-        h('th', { scope: 'row' }, name), h('td', null, scopes),
+      tbody.appendChild(h('tr', { testid: 'key-row', 'data-name': name, 'data-status': status },
+        h('th', { scope: 'row' }, name), showTenant ? h('td', null, k.tenant || '—') : null,
+        h('td', null, scopes),
+        h('td', null, h('span', { class: 'badge ' + (status === 'active' ? 'good' : 'bad') },
+                        status)),
         timeCell(k.created || k.created_at), timeCell(k.expires || k.expires_at),
         timeCell(k.last_used || k.last_used_at),
         h('td', { class: 'num' }, scalar(k.request_count !== undefined ? k.request_count
                                                                        : k.requests)),
         actions));
     }
+    const heads = ['Name'].concat(showTenant ? ['Tenant'] : [], ['Scopes', 'Status', 'Created',
+      'Expires', 'Last used', 'Requests', '']);
     return h('table', null,
-      h('thead', null, h('tr', null, ['Name', 'Scopes', 'Created', 'Expires', 'Last used',
-        'Requests', ''].map((t) => h('th', { scope: 'col' }, t)))), tbody);
+      h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))), tbody);
   }
 
   // ---------------------------------------------------------------------------------------------
