@@ -222,9 +222,9 @@ class ConsoleTest(unittest.TestCase):
 
     def login(self, token):
         """Loads the console fresh (no token kept) and logs in with token."""
-        self.go("")
-        self.driver.execute_script("sessionStorage.clear();")
         self.go("#/users")
+        self.driver.execute_script("sessionStorage.clear();")
+        self.driver.refresh()  # a new page: the script's state goes with the old one
         box = self.wait(lambda d: [e for e in self.visible("token-input")] or False,
                         message="the token input")[0]
         box.clear()
@@ -246,14 +246,16 @@ class ConsoleTest(unittest.TestCase):
     # -- the tests, in order --
 
     def test_01_served_by_scimd_with_a_strict_policy(self):
-        resp = Client(self.server.port).get("/console/", token=None)
+        anonymous = Client(self.server.port)
+        self.addCleanup(anonymous.close)
+        resp = anonymous.get("/console/", token=None)
         self.assertEqual(resp.status, 200, resp)
         self.assertIn(b'data-testid="token-input"', resp.body)
         self.assertIn("text/html", resp.headers.get("Content-Type", ""))
         csp = resp.headers.get("Content-Security-Policy", "")
         self.assertIn("default-src 'self'", csp, "the console needs a strict CSP")
         for asset, kind in (("app.js", "javascript"), ("style.css", "css")):
-            r = Client(self.server.port).get("/console/" + asset, token=None)
+            r = anonymous.get("/console/" + asset, token=None)
             self.assertEqual(r.status, 200, (asset, r))
             self.assertIn(kind, r.headers.get("Content-Type", ""), asset)
 
@@ -300,7 +302,7 @@ class ConsoleTest(unittest.TestCase):
         row = [r for r in self.visible("user-row") if "ada.lovelace" in r.text][0]
         row.find_elements(By.TAG_NAME, "td")[1].click()  # the row, not the link
         self.wait(lambda d: d.current_url.endswith("#/users/" + ada), message="resource route")
-        self.wait(lambda d: "ada.lovelace@acme.test" in d.find_element(By.TAG_NAME, "h1").text,
+        self.wait(lambda d: "ada.lovelace@acme.test" in d.find_element(By.CSS_SELECTOR, "#app-view h1").text,
                   message="the user's heading")
         attrs = self.wait(lambda d: self.visible("attributes") or False, message="attributes")[0]
         self.assertIn("Lovelace", attrs.text)
@@ -443,7 +445,9 @@ class ConsoleTest(unittest.TestCase):
                                  and "revoked" not in r.text],
                   message="the revoked key to leave the list")
         reader.close()
-        self.assertEqual(Client(self.server.port, secret).get("/scim/v2/Users").status, 401)
+        revoked = Client(self.server.port, secret)
+        self.addCleanup(revoked.close)
+        self.assertEqual(revoked.get("/scim/v2/Users").status, 401)
         # The secret was never put in the URL or storage.
         self.assertNotIn(secret, self.driver.current_url)
         self.assertNotIn(secret, json.dumps(self.driver.execute_script(
