@@ -540,11 +540,11 @@
       h('div', { class: 'columns' },
         h('section', { 'aria-labelledby': 'attrs-title' },
           h('h2', { id: 'attrs-title' }, 'Attributes'), attrs),
-        h('div', null,
-          h('section', { 'aria-labelledby': 'links-title' },
-            h('h2', { id: 'links-title' }, 'Target links'), linksSlot),
-          h('section', { 'aria-labelledby': 'deliveries-title' },
-            h('h2', { id: 'deliveries-title' }, 'Delivery history'), deliveriesSlot)))));
+        h('section', { 'aria-labelledby': 'links-title' },
+          h('h2', { id: 'links-title' }, 'Target links'), linksSlot)),
+      h('section', { 'aria-labelledby': 'deliveries-title' },
+        h('h2', { id: 'deliveries-title' }, 'Delivery history'),
+        h('div', { class: 'scroll' }, deliveriesSlot))));
 
     api('GET', `/scim/v2/${isUsers ? 'Users' : 'Groups'}/${encodeURIComponent(id)}`)
       .then((res) => {
@@ -587,6 +587,12 @@
                                      encodeURIComponent(id))
       .then((body) => {
         if (!current(gen)) return;
+        const focused = deliveriesSlot.contains(document.activeElement) &&
+          document.activeElement.getAttribute('data-id');
+        if (focused) setTimeout(() => {
+          const again = deliveriesSlot.querySelector(`button[data-id="${CSS.escape(focused)}"]`);
+          if (again) again.focus();
+        }, 0);
         clear(deliveriesSlot);
         const rows = ((body && body.deliveries) || []).filter((d) => !d.resource_id ||
                                                                     d.resource_id === id);
@@ -613,7 +619,7 @@
         notice(syncMsg, 'Sync queued' + (queued !== undefined ? ` (${queued} deliveries)` : '') +
                '. The history below refreshes.', 'ok');
         loadDeliveries();
-        setTimeout(() => { if (current(gen)) { loadDeliveries(); loadLinks(); } }, 1500);
+        setTimeout(() => { if (current(gen)) { loadDeliveries(); loadLinks(); } }, 1000);
       }).catch((err) => {
         if (current(gen)) notice(syncMsg, errorText(err), 'error');
       }).finally(() => { syncButton.disabled = false; });
@@ -621,6 +627,8 @@
 
     loadLinks();
     loadDeliveries();
+    // The history and links follow the queue while the page is open.
+    state.timers.push(setInterval(() => { loadDeliveries(); loadLinks(); }, SYNC_REFRESH_MS));
   }
 
   // Nested definition lists for a SCIM resource's attributes.
@@ -656,9 +664,7 @@
     for (const d of rows) {
       const cells = [h('td', null, String(d.id)), h('td', null, d.target)];
       if (opts.resource !== false) {
-        const kind = /group/i.test(d.resource_type || '') ? 'groups' : 'users';
-        cells.push(h('td', null, h('a', { href: hashFor([kind, d.resource_id]) },
-                                   `${d.resource_type || ''} ${d.resource_id}`.trim())));
+        cells.push(h('td', null, resourceLink(d.resource_type, d.resource_id)));
       }
       const retry = d.status === 'failed'
         ? h('button', { type: 'button', testid: 'retry', 'data-id': String(d.id),
@@ -685,10 +691,36 @@
         timeCell(d.updated),
         h('td', null, retry, msg));
       tbody.appendChild(h('tr', { testid: d.status === 'failed' && opts.testid === 'failed-delivery'
-        ? 'failed-delivery' : (opts.testid || 'delivery-row'), 'data-id': String(d.id) }, cells));
+        ? 'failed-delivery' : (opts.testid || 'delivery-row'), 'data-id': String(d.id),
+                                  'data-resource-id': d.resource_id }, cells));
     }
     return h('table', { class: 'deliveries' },
       h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))), tbody);
+  }
+
+  // "User ada@example.com" for a resource id, looked up once per session (the id until then,
+  // and for good when SCIM does not answer, e.g. another tenant's resource seen by the operator).
+  const names = new Map();
+
+  function resourceLink(type, id) {
+    if (!id) return '—';
+    const isGroup = /group/i.test(type || '');
+    const isScim = /^(user|group)s?$/i.test(type || '');
+    const kindLabel = type || '';
+    const label = h('span', null, id);
+    const link = isScim ? h('a', { href: hashFor([isGroup ? 'groups' : 'users', id]), title: id },
+                            label)
+                        : h('span', { title: id }, label);
+    if (isScim && !state.tenant) {
+      if (!names.has(id)) {
+        const path = `/scim/v2/${isGroup ? 'Groups' : 'Users'}/${encodeURIComponent(id)}` +
+          `?attributes=${isGroup ? 'displayName' : 'userName'}`;
+        names.set(id, api('GET', path).then((r) => (isGroup ? r.displayName : r.userName) || null,
+                                              () => null));
+      }
+      names.get(id).then((name) => { if (name) label.textContent = name; });
+    }
+    return h('span', { class: 'resource-ref' }, h('span', { class: 'muted' }, kindLabel + ' '), link);
   }
 
   function statusClass(status) {
@@ -835,9 +867,11 @@
     } } }, fields, h('div', { class: 'field' }, h('button', { type: 'submit' }, 'Apply')));
     const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
     const tbody = h('tbody');
+    const showTenant = state.operator && !state.tenant;
     const table = h('table', { class: 'audit', hidden: true },
-      h('thead', null, h('tr', null, ['Time', 'Tenant', 'Actor', 'Client', 'Action', 'Resource',
-        'Version', 'Changes', 'Request id'].map((t) => h('th', { scope: 'col' }, t)))), tbody);
+      h('thead', null, h('tr', null, ['Time'].concat(showTenant ? ['Tenant'] : [], ['Actor',
+        'Client', 'Action', 'Resource', 'Version', 'Changes', 'Request id'])
+        .map((t) => h('th', { scope: 'col' }, t)))), tbody);
     const older = h('button', { type: 'button', testid: 'audit-older', hidden: true }, 'Older entries');
     view.appendChild(h('section', null, h('h1', { tabindex: '-1' }, 'Audit log'), form, status,
                        h('div', { class: 'scroll' }, table), h('div', { class: 'pager' }, older)));
@@ -853,7 +887,7 @@
       api('GET', '/admin/v1/audit?' + params).then((body) => {
         if (!current(gen)) return;
         const entries = (body && body.entries) || [];
-        for (const e of entries) tbody.appendChild(auditRow(e));
+        for (const e of entries) tbody.appendChild(auditRow(e, showTenant));
         count += entries.length;
         cursor = body ? (body.next_cursor || body.cursor || body.next || null) : null;
         table.hidden = count === 0;
@@ -874,16 +908,14 @@
     load();
   }
 
-  function auditRow(e) {
-    const kind = /group/i.test(e.resource_type || '') ? 'groups' : 'users';
-    const linkable = e.resource_id && /^(user|group)s?$/i.test(e.resource_type || '');
-    const resource = `${e.resource_type || ''} ${e.resource_id || ''}`.trim() || '—';
-    return h('tr', { testid: 'audit-row' },
-      timeCell(e.time), h('td', null, e.tenant || '—'), h('td', null, e.actor || '—'),
-      h('td', null, e.client || e.client_address || '—'), h('td', null, e.action || '—'),
-      h('td', null, linkable ? h('a', { href: hashFor([kind, e.resource_id]) }, resource)
-                             : resource),
-      h('td', { class: 'num' }, scalar(e.version)),
+  function auditRow(e, showTenant) {
+    return h('tr', { testid: 'audit-row', 'data-resource-id': e.resource_id || '' },
+      timeCell(e.time), showTenant ? h('td', null, e.tenant || '—') : null,
+      h('td', { class: 'nowrap' }, e.actor || '—'),
+      h('td', null, e.client || e.client_address || '—'),
+      h('td', { class: 'nowrap' }, e.action || '—'),
+      h('td', null, resourceLink(e.resource_type, e.resource_id)),
+      h('td', { class: 'num' }, e.version ? scalar(e.version) : '—'),
       h('td', null, changesList(e.changes)),
       h('td', null, e.request_id ? h('code', null, e.request_id) : '—'));
   }
@@ -920,6 +952,10 @@
     }
     if (c && typeof c === 'object' && ('old' in c || 'new' in c)) {
       if (c.changed && !('new' in c)) return `${name}: changed`;
+      const none = (v) => v === null || v === undefined;
+      if (none(c.old) && none(c.new)) return [h('code', null, name), ': changed'];
+      if (none(c.old)) return [h('code', null, name), ' = ', h('ins', null, scalar(c.new))];
+      if (none(c.new)) return [h('code', null, name), ': ', h('del', null, scalar(c.old)), ' (removed)'];
       return [h('code', null, name), ': ', h('del', null, scalar(c.old)), ' → ',
               h('ins', null, scalar(c.new))];
     }

@@ -94,12 +94,13 @@ class ConsoleTest(unittest.TestCase):
             for name in ACME_USERS:
                 given, family = name.split("@")[0].split(".")
                 resp = cls.acme.post("/scim/v2/Users", user_body(name, given.title(),
-                                                                  family.title()))
+                                                                  family.title(), email=name))
                 assert resp.status == 201, resp
                 cls.acme_ids[name] = resp.json["id"]
             cls.globex_ids = {}
             for name in GLOBEX_USERS:
-                resp = cls.globex.post("/scim/v2/Users", user_body(name, "Secret", "Person"))
+                resp = cls.globex.post("/scim/v2/Users", user_body(name, "Secret", "Person",
+                                                                    email=name))
                 assert resp.status == 201, resp
                 cls.globex_ids[name] = resp.json["id"]
             # Every Dolibarr delivery fails (503, two attempts), in both tenants.
@@ -216,8 +217,16 @@ class ConsoleTest(unittest.TestCase):
         self.driver.get(self.base + route)
 
     def screenshot(self, name):
+        """Saves the whole page (up to 2400 px tall) as LOGS/name.png, at a laptop's width."""
         path = os.path.join(self.logs, name + ".png")
-        self.driver.save_screenshot(path)
+        height = self.driver.execute_script(
+            "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);")
+        self.driver.set_window_size(1366, min(max(900, int(height) + 140), 2400))
+        try:
+            time.sleep(0.2)
+            self.driver.save_screenshot(path)
+        finally:
+            self.driver.set_window_size(1366, 900)
         return path
 
     def login(self, token):
@@ -230,6 +239,10 @@ class ConsoleTest(unittest.TestCase):
         box.clear()
         box.send_keys(token)
         self.find("login")[0].click()
+
+    def row_resources(self, testid):
+        """The data-resource-id values of the visible [data-testid=testid] rows."""
+        return {e.get_attribute("data-resource-id") for e in self.visible(testid)}
 
     def login_acme(self):
         self.login(self.acme_token)
@@ -320,6 +333,8 @@ class ConsoleTest(unittest.TestCase):
         wait_until(lambda: len(self._resource_deliveries(ada)) > len(before)
                    or self._resource_audited(ada, "sync"),
                    timeout=15, message="the manual sync to show in deliveries or audit")
+        self.wait_rows("delivery-row", lambda t: len(t) > len(history),
+                       "the page's history to show the manual sync")
         self.screenshot("resource")
         # Another tenant's resource is a 404 here.
         bob = self.globex_ids["bob.secret@globex.test"]
@@ -348,9 +363,12 @@ class ConsoleTest(unittest.TestCase):
         for row in failed:
             self.assertIn("dolibarr", row)
         self.assertTrue(any("503" in r or "error" in r.lower() for r in failed), failed)
-        for name in GLOBEX_USERS:
-            gid = self.globex_ids[name]
-            self.assertFalse(any(gid in r for r in failed), "globex delivery in acme's console")
+        shown = self.row_resources("failed-delivery")
+        self.assertTrue(shown <= set(self.acme_ids.values()), shown)
+        self.assertFalse(shown & set(self.globex_ids.values()), "globex delivery in acme's console")
+        # The resource column names the user (looked up over SCIM), linking to its page.
+        self.wait_rows("failed-delivery", lambda t: any("ada.lovelace@acme.test" in r for r in t),
+                       "user names in the failed deliveries")
         self.screenshot("sync")
         # Dolibarr is back; retry one delivery from the console.
         self.fakes["dolibarr"].set_mode("normal")
@@ -390,13 +408,14 @@ class ConsoleTest(unittest.TestCase):
         rows = self.wait_rows("audit-row", lambda t: len(t) >= len(ACME_USERS) + 1,
                               "audit rows")
         self.assertTrue(any("acme-admin" in r for r in rows), rows[:3])
-        for gid in self.globex_ids.values():
-            self.assertFalse(any(gid in r for r in rows), "globex entry in acme's audit log")
+        self.assertFalse(self.row_resources("audit-row") & set(self.globex_ids.values()),
+                         "globex entry in acme's audit log")
+        self.assertFalse(any("globex" in r for r in rows), "globex actor in acme's audit log")
         self.screenshot("audit")
         box = self.driver.find_element(By.ID, "audit-resource")
         box.send_keys(grace, Keys.ENTER)
-        rows = self.wait_rows("audit-row", lambda t: t and all(grace in r for r in t)
-                              and len(t) >= 2, "audit rows of grace only")
+        rows = self.wait_rows("audit-row", lambda t: len(t) >= 2 and self.row_resources(
+            "audit-row") == {grace}, "audit rows of grace only")
         self.assertTrue(any("patch" in r.lower() or "replace" in r.lower() for r in rows), rows)
         self.assertIn("resource=" + grace, self.driver.current_url)
         # Filters that match nothing: an honest empty state.
@@ -476,18 +495,24 @@ class ConsoleTest(unittest.TestCase):
         dave = resp.json["id"]
         wait_until(lambda: dave in self._failed_ids(self.globex), timeout=30,
                    message="globex's new delivery to fail")
+        globex_ids = set(self.globex_ids.values()) | {dave}
         self.go("#/sync")
         self.wait(lambda d: self.visible("target-row") or False, message="targets")
+        self.wait(lambda d: self.visible("failed-delivery") or self.visible("empty"),
+                  message="the failed deliveries")
         time.sleep(0.5)
+        self.assertFalse(self.row_resources("failed-delivery") & globex_ids)
         text = self.body_text()
-        for gid in list(self.globex_ids.values()) + [dave]:
+        for gid in globex_ids:
             self.assertNotIn(gid, text)
         self.assertNotIn("globex", text)
         # The audit log and the links of a globex resource: nothing.
         self.go("#/audit")
         self.wait(lambda d: self.visible("audit-row") or False, message="audit rows")
-        for gid in list(self.globex_ids.values()) + [dave]:
+        self.assertFalse(self.row_resources("audit-row") & globex_ids)
+        for gid in globex_ids:
             self.assertNotIn(gid, self.body_text())
+        self.assertNotIn("globex", self.body_text())
         # Globex's own admin does see its users (the data is there; acme just cannot see it).
         self.login(self.globex_token)
         rows = self.wait_rows("user-row", lambda t: len(t) == len(GLOBEX_USERS) + 1,
@@ -510,10 +535,11 @@ class ConsoleTest(unittest.TestCase):
             if option.get_attribute("value") == "globex":
                 option.click()
         self.go("#/sync")
-        failed = self.wait_rows("failed-delivery", lambda t: len(t) >= 1,
-                                "globex's failed deliveries for the operator")
-        for aid in self.acme_ids.values():
-            self.assertFalse(any(aid in r for r in failed), "acme row under globex")
+        self.wait_rows("failed-delivery", lambda t: len(t) >= 1,
+                       "globex's failed deliveries for the operator")
+        shown = self.row_resources("failed-delivery")
+        self.assertTrue(shown & set(self.globex_ids.values()), shown)
+        self.assertFalse(shown & set(self.acme_ids.values()), "acme row under globex")
         self.screenshot("operator-sync")
 
     def test_10_logout_forgets_the_token(self):
