@@ -559,6 +559,11 @@
         if (!current(gen)) return;
         clear(attrs);
         attrs.appendChild(errorBox(err, isUsers ? 'User' : 'Group'));
+        if (err.status === 404 && state.operator && state.tenant) {
+          attrs.appendChild(h('p', { class: 'help' }, 'Attributes are read over SCIM, which ' +
+            'answers for this token’s own tenant only; the links, history and sync on this page ' +
+            `are tenant ${state.tenant}’s.`));
+        }
       });
 
     const loadLinks = () => api('GET', '/admin/v1/sync/links?resource=' + encodeURIComponent(id))
@@ -833,7 +838,7 @@
         h('td', { class: 'num' }, scalar(t.delivered)),
         h('td', { class: 'num' }, t.failed ? h('span', { class: 'badge bad' }, String(t.failed))
                                            : scalar(t.failed)),
-        h('td', null, fmtAge(t.oldest_pending_seconds)),
+        h('td', null, t.pending ? fmtAge(t.oldest_pending_seconds) : '—'),
         errorCell(t.last_error)))));
   }
 
