@@ -4,12 +4,13 @@
 
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
+#include "http/console.h"
 #include "http/discovery_handlers.h"
 #include "http/error_response.h"
 #include "http/metrics.h"
 #include "http/pistache_binding.h"
-#include "http/safe_handler.h"
 #include "http/rate_limiter.h"
+#include "http/safe_handler.h"
 #include "http/scim_handlers.h"
 
 namespace scim::http {
@@ -25,11 +26,12 @@ class Api {
       const ApiOptions& options)
       : registry_(std::move(registry)),
         db_(std::move(db)),
+        tokens_(tokens),
         auth_(std::move(tokens)),
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
         limiter_(options.rate_limit_per_minute),
-        admin_(db_, options.targets),
+        admin_(db_, options.targets, tokens_, &auth_),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
                                            static_cast<int64_t>(options.max_body_bytes), true}) {}
 
@@ -49,9 +51,11 @@ class Api {
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
   void RegisterAdmin(Pistache::Rest::Router& router);
+  void RegisterConsole(Pistache::Rest::Router& router);
 
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::Database> db_;
+  std::shared_ptr<store::TokenStore> tokens_;
   Authenticator auth_;
   ScimHandlers scim_;
   RateLimiter limiter_;
@@ -62,17 +66,19 @@ class Api {
 
 void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
                 const std::string& route, Handler handler) {
-  router.addRoute(
-      method, route,
-      SafeRoute([this, route, handler](const Pistache::Rest::Request& request,
-                                       Pistache::Http::ResponseWriter& writer) {
-        auto started = std::chrono::steady_clock::now();
-        auto converted = ToHttpRequest(request, route);
-        HttpResponse response = converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
-        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
-        metrics_.Record(MethodName(request.method()), route, response.status, took.count());
-        WriteResponse(response, writer);
-      }));
+  router.addRoute(method, route,
+                  SafeRoute([this, route, handler](const Pistache::Rest::Request& request,
+                                                   Pistache::Http::ResponseWriter& writer) {
+                    auto started = std::chrono::steady_clock::now();
+                    auto converted = ToHttpRequest(request, route);
+                    HttpResponse response =
+                        converted.ok() ? handler(*converted) : ErrorResponse(converted.error());
+                    if (converted.ok()) response.request_id = converted->request_id;
+                    std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+                    metrics_.Record(MethodName(request.method()), route, response.status,
+                                    took.count());
+                    WriteResponse(response, writer);
+                  }));
 }
 
 void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
@@ -190,14 +196,35 @@ void Api::RegisterAdmin(Pistache::Rest::Router& router) {
   ScimRoute(router, M::Get, "/admin/v1/audit", Scope::kAdmin,
             [this](const HttpRequest& r, const Caller& c) { return admin_.Audit(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/status", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.SyncStatus(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.SyncStatus(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/deliveries", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.Deliveries(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Deliveries(r, c); });
   ScimRoute(router, M::Post, "/admin/v1/sync/deliveries/:id/retry", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.RetryDelivery(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.RetryDelivery(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/links", Scope::kAdmin,
             [this](const HttpRequest& r, const Caller& c) { return admin_.Links(r, c); });
+  ScimRoute(router, M::Post, "/admin/v1/sync/resources/:id", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.SyncResource(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tenant", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Tenant(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tenants", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Tenants(r, c); });
+  ScimRoute(router, M::Post, "/admin/v1/tokens", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.CreateToken(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tokens", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.ListTokens(r, c); });
+  ScimRoute(router, M::Delete, "/admin/v1/tokens/:name", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.RevokeToken(r, c); });
   metrics_.AddCollector([this] { return admin_.MetricsText(); });
+}
+
+void Api::RegisterConsole(Pistache::Rest::Router& router) {
+  using M = Pistache::Http::Method;
+  auto serve = [](const HttpRequest& r) { return ServeConsole(r.path); };
+  // Pistache drops trailing slashes when matching: "/console" also takes "/console/", and
+  // ServeConsole tells them apart by the raw path.
+  Route(router, M::Get, "/console", serve);
+  Route(router, M::Get, "/console/:file", serve);
 }
 
 void Api::Register(Pistache::Rest::Router& router) {
@@ -205,6 +232,7 @@ void Api::Register(Pistache::Rest::Router& router) {
   RegisterDiscovery(router);
   RegisterOperations(router);
   RegisterAdmin(router);
+  RegisterConsole(router);
   router.addNotFoundHandler([](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter w) {
     WriteResponse(ErrorResponse(ErrorCode::kNotFound, "no such endpoint"), w);
     return Pistache::Rest::Route::Result::Ok;

@@ -12,12 +12,14 @@
 namespace scim::http {
 
 struct HttpRequest {
-  std::string method;                         // "GET", "POST", ...
-  std::string path;                           // resource path, decoded
-  std::map<std::string, std::string> params;  // path parameters (":id" → "…"), decoded
-  std::map<std::string, std::string> query;   // query parameters, decoded
-  std::map<std::string, std::string> headers; // lower-cased names
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // resource path, decoded
+  std::map<std::string, std::string> params;   // path parameters (":id" → "…"), decoded
+  std::map<std::string, std::string> query;    // query parameters, decoded
+  std::map<std::string, std::string> headers;  // lower-cased names
   std::string body;
+  std::string client;      // the peer's address (host), for the audit log
+  std::string request_id;  // X-Request-Id when the client sent a usable one, else generated
 
   std::optional<std::string> Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
@@ -40,6 +42,10 @@ struct HttpResponse {
   std::optional<std::string> etag;
   std::optional<std::string> www_authenticate;
   std::optional<std::string> retry_after;
+  std::optional<std::string> request_id;  // echoed as X-Request-Id
+  // Static files (the console): Cache-Control: no-store, X-Content-Type-Options: nosniff, a
+  // strict Content-Security-Policy and friends.
+  bool static_file = false;
 };
 
 }  // namespace scim::http

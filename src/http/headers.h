@@ -71,6 +71,40 @@ class RetryAfter final : public TextHeader {
       : TextHeader(std::to_string(delay.count() < 0 ? 0 : delay.count())) {}
 };
 
+// X-Request-Id: the client's request id, or the one scimd generated, echoed on the response.
+class XRequestId final : public TextHeader {
+ public:
+  NAME("X-Request-Id")
+  using TextHeader::TextHeader;
+};
+
+// Headers of the console's static files (GET /console/...).
+class CacheControlText final : public TextHeader {
+ public:
+  NAME("Cache-Control")
+  using TextHeader::TextHeader;
+};
+class XContentTypeOptions final : public TextHeader {
+ public:
+  NAME("X-Content-Type-Options")
+  using TextHeader::TextHeader;
+};
+class ContentSecurityPolicy final : public TextHeader {
+ public:
+  NAME("Content-Security-Policy")
+  using TextHeader::TextHeader;
+};
+class ReferrerPolicy final : public TextHeader {
+ public:
+  NAME("Referrer-Policy")
+  using TextHeader::TextHeader;
+};
+class XFrameOptions final : public TextHeader {
+ public:
+  NAME("X-Frame-Options")
+  using TextHeader::TextHeader;
+};
+
 // Content-Location (RFC 9110 §8.7), for a response body that is the resource at that URI.
 class ContentLocation final : public TextHeader {
  public:

@@ -135,7 +135,7 @@ std::string ScimHandlers::BaseUrl(const HttpRequest& req) const {
 }
 
 service::RequestContext ScimHandlers::ContextOf(const HttpRequest& req, const Caller& caller) const {
-  return {caller.tenant, caller.actor, BaseUrl(req)};
+  return {caller.tenant, caller.actor, BaseUrl(req), req.client, req.request_id};
 }
 
 HttpResponse ScimHandlers::List(const HttpRequest& req, const Caller& caller,
