@@ -64,6 +64,12 @@
     return document.getElementById(id);
   }
 
+  // The integer in `text`, or `fallback`, kept within [min, max].
+  function clampInt(text, fallback, min, max) {
+    const n = parseInt(text || '', 10);
+    return isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+  }
+
   function fmtTime(value) {
     if (!value) return '—';
     const text = String(value);
@@ -394,6 +400,8 @@
     const isUsers = kind === 'users';
     const filter = query.get('filter') || '';
     const start = Math.max(1, parseInt(query.get('start') || '1', 10) || 1);
+    const size = clampInt(query.get('count'), PAGE_SIZE, 1, 200);
+    const keep = query.get('count') ? { count: String(size) } : {};
 
     const title = h('h1', { tabindex: '-1' }, isUsers ? 'Users' : 'Groups');
     const tabs = h('div', { class: 'tabs', role: 'group', 'aria-label': 'Resource type' },
@@ -408,7 +416,7 @@
                                'aria-describedby': 'filter-help' });
     const applyFilter = (ev) => {
       if (ev) ev.preventDefault();
-      const q = {};
+      const q = Object.assign({}, keep);
       if (input.value.trim()) q.filter = input.value.trim();
       const next = hashFor([kind], q);
       if (next === location.hash) route(false);
@@ -437,7 +445,7 @@
       : null;
     view.appendChild(h('section', null, title, tabs, scopeNote, form, status, tableSlot, pager));
 
-    const params = new URLSearchParams({ startIndex: String(start), count: String(PAGE_SIZE),
+    const params = new URLSearchParams({ startIndex: String(start), count: String(size),
                                          sortBy: isUsers ? 'userName' : 'displayName' });
     if (filter) params.set('filter', filter);
     if (!isUsers) params.set('excludedAttributes', 'members');
@@ -456,10 +464,10 @@
       if (resources.length) {
         tableSlot.appendChild(isUsers ? usersTable(resources) : groupsTable(resources));
       }
-      const q = filter ? { filter } : {};
+      const q = Object.assign({}, keep, filter ? { filter } : {});
       if (start > 1) {
-        pager.appendChild(h('a', { class: 'button', href: hashFor([kind], Object.assign(
-          {}, q, { start: String(Math.max(1, start - PAGE_SIZE)) })) }, '← Previous'));
+        pager.appendChild(h('a', { class: 'button', testid: 'previous-page', href: hashFor([kind],
+          Object.assign({}, q, { start: String(Math.max(1, start - size)) })) }, '← Previous'));
       }
       if (start + resources.length - 1 < total && resources.length) {
         pager.appendChild(h('a', { class: 'button', testid: 'next-page', href: hashFor([kind],
@@ -866,6 +874,7 @@
       ev.preventDefault();
       const q = {};
       for (const [key] of AUDIT_FILTERS) if (inputs[key].value.trim()) q[key] = inputs[key].value.trim();
+      if (query.get('count')) q.count = query.get('count');
       const next = hashFor(['audit'], q);
       if (next === location.hash) route(false);
       else location.hash = next;
@@ -883,11 +892,13 @@
 
     let count = 0;
     let cursor = null;
+    const size = clampInt(query.get('count'), 50, 1, 1000);
+    const filtered = AUDIT_FILTERS.some(([key]) => query.get(key));
     function load() {
       const params = new URLSearchParams();
       for (const [key] of AUDIT_FILTERS) if (query.get(key)) params.set(key, query.get(key));
       if (cursor) params.set('cursor', cursor);
-      params.set('limit', '50');
+      params.set('limit', String(size));
       older.disabled = true;
       api('GET', '/admin/v1/audit?' + params).then((body) => {
         if (!current(gen)) return;
@@ -897,8 +908,7 @@
         cursor = body ? (body.next_cursor || body.cursor || body.next || null) : null;
         table.hidden = count === 0;
         status.textContent = count ? `${count} entries, newest first.`
-          : (params.toString().replace(/&?limit=50/, '') ? 'No audit entries match these filters.'
-                                                          : 'No audit entries yet.');
+          : (filtered ? 'No audit entries match these filters.' : 'No audit entries yet.');
         if (!count) status.setAttribute('data-testid', 'empty');
         older.hidden = !cursor;
         older.disabled = false;

@@ -29,8 +29,8 @@ sys.path.insert(0, os.path.join(_SOURCE, "tests", "integration"))
 
 from scimd_harness import (Client, ScimdServer, create_token, drop_db_url,  # noqa: E402
                            fresh_db_url, run_cli, source_dir)
-from delivery_support import (SECRETS_ENV, start_fakes, stop_fakes, targets_yaml,  # noqa: E402
-                              user_body, wait_until)
+from delivery_support import (SECRETS_ENV, group_body, start_fakes, stop_fakes,  # noqa: E402
+                              targets_yaml, user_body, wait_until)
 
 try:
     from selenium import webdriver
@@ -97,6 +97,10 @@ class ConsoleTest(unittest.TestCase):
                                                                   family.title(), email=name))
                 assert resp.status == 201, resp
                 cls.acme_ids[name] = resp.json["id"]
+            resp = cls.acme.post("/scim/v2/Groups", group_body(
+                "Engineering", members=[cls.acme_ids[ACME_USERS[0]], cls.acme_ids[ACME_USERS[1]]]))
+            assert resp.status == 201, resp
+            cls.acme_group = resp.json["id"]
             cls.globex_ids = {}
             for name in GLOBEX_USERS:
                 resp = cls.globex.post("/scim/v2/Users", user_body(name, "Secret", "Person",
@@ -304,10 +308,25 @@ class ConsoleTest(unittest.TestCase):
         box.send_keys('userName zz "x"', Keys.ENTER)
         error = self.wait(lambda d: self.visible("error") or False, message="filter error")[0]
         self.assertIn("400", error.text)
-        # Groups tab: an honest empty state.
+        # Paging: two per page, then the next page.
+        self.go("#/users?count=2")
+        rows = self.wait_rows("user-row", lambda t: len(t) == 2, "a page of two users")
+        self.find("next-page")[0].click()
+        rows2 = self.wait_rows("user-row", lambda t: len(t) == 1, "the last page")
+        self.assertFalse(set(rows) & set(rows2))
+        self.assertTrue(self.visible("previous-page"))
+        self.assertFalse(self.visible("next-page"))
+        # Groups tab, its filter, its resource page.
         self.go("#/groups")
+        rows = self.wait_rows("group-row", lambda t: len(t) == 1, "acme's group")
+        self.assertIn("Engineering", rows[0])
+        box = self.find("filter-input")[0]
+        box.send_keys('displayName eq "Nothing Like It"', Keys.ENTER)
         empty = self.wait(lambda d: self.visible("empty") or False, message="no groups")[0]
-        self.assertIn("No groups", empty.text)
+        self.assertIn("No groups match", empty.text)
+        self.go("#/groups/" + self.acme_group)
+        attrs = self.wait(lambda d: self.visible("attributes") or False, message="group attrs")[0]
+        self.assertIn(self.acme_ids[ACME_USERS[0]], attrs.text)
 
     def test_04_resource_page_and_sync_now(self):
         self.login_acme()
@@ -418,6 +437,13 @@ class ConsoleTest(unittest.TestCase):
             "audit-row") == {grace}, "audit rows of grace only")
         self.assertTrue(any("patch" in r.lower() or "replace" in r.lower() for r in rows), rows)
         self.assertIn("resource=" + grace, self.driver.current_url)
+        # Paging with the cursor: three at a time, "older" adds three more, none twice.
+        self.go("#/audit?count=3")
+        first = self.wait_rows("audit-row", lambda t: len(t) == 3, "a page of three entries")
+        self.wait(lambda d: self.visible("audit-older") or False, message="the older button")
+        self.find("audit-older")[0].click()
+        both = self.wait_rows("audit-row", lambda t: len(t) == 6, "six entries after 'older'")
+        self.assertEqual(both[:3], first)
         # Filters that match nothing: an honest empty state.
         self.go("#/audit?actor=nobody-at-all")
         empty = self.wait(lambda d: self.visible("empty") or False, message="empty audit")[0]
