@@ -931,8 +931,9 @@
       h('td', { class: 'nowrap' }, e.action || '—'),
       h('td', null, resourceLink(e.resource_type, e.resource_id)),
       h('td', { class: 'num' }, e.version ? scalar(e.version) : '—'),
-      h('td', null, changesList(e.changes)),
-      h('td', null, e.request_id ? h('code', null, e.request_id) : '—'));
+      h('td', { class: 'changes-cell' }, changesList(e.changes)),
+      h('td', null, e.request_id ? h('code', { title: e.request_id }, e.request_id.length > 12
+        ? e.request_id.slice(0, 8) + '…' : e.request_id) : '—'));
   }
 
   function changesList(changes) {
