@@ -3,7 +3,7 @@
 // The page calls the SCIM API (/scim/v2) and the admin API (/admin/v1) of the server that served
 // it, with the bearer token the user typed in. The token lives in sessionStorage only (never in a
 // URL or a cookie). Every piece of data reaches the DOM through textContent / createElement, never
-// innerHTML, and nothing here needs 'unsafe-inline' or 'unsafe-eval' (CSP default-src 'self').
+// as parsed HTML, and nothing here needs 'unsafe-inline' or 'unsafe-eval' (CSP default-src 'self').
 'use strict';
 
 (function () {

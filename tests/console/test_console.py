@@ -15,6 +15,7 @@ SCIMD_CONSOLE_HEADFUL=1 shows the browser (needs a display).
 """
 
 import json
+import re
 import os
 import shutil
 import sys
@@ -271,10 +272,20 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("text/html", resp.headers.get("Content-Type", ""))
         csp = resp.headers.get("Content-Security-Policy", "")
         self.assertIn("default-src 'self'", csp, "the console needs a strict CSP")
+        self.assertNotIn("unsafe-inline", csp)
+        self.assertNotIn("unsafe-eval", csp)
         for asset, kind in (("app.js", "javascript"), ("style.css", "css")):
             r = anonymous.get("/console/" + asset, token=None)
             self.assertEqual(r.status, 200, (asset, r))
             self.assertIn(kind, r.headers.get("Content-Type", ""), asset)
+            if asset == "app.js":
+                # Data reaches the page as text only; nothing needs 'unsafe-inline' or eval.
+                for sink in (b"innerHTML", b"outerHTML", b"insertAdjacentHTML", b"document.write",
+                             b"eval(", b"new Function"):
+                    self.assertFalse(sink in r.body, f"app.js uses {sink.decode()}")
+        self.assertIsNone(re.search(rb"<[^>]+\s(on[a-z]+|style)=", resp.body),
+                          "no inline event handlers or style attributes")
+        self.assertIsNone(re.search(rb"<script(?![^>]*\ssrc=)[^>]*>", resp.body), "no inline script")
 
     def test_02_a_wrong_token_is_refused_honestly(self):
         self.login("not-a-token")
@@ -284,6 +295,12 @@ class ConsoleTest(unittest.TestCase):
         self.assertFalse(self.visible("user-row"))
         self.assertIsNone(self.driver.execute_script(
             "return sessionStorage.getItem('scimd.console.token');"))
+        # A valid token without the admin scope: told so, not let in.
+        reader = create_token(self.db, "acme-reader", "scim:read", tenant="acme")
+        self.login(reader)
+        error = self.wait(lambda d: [e for e in self.visible("login-error")
+                                     if "403" in e.text] or False, message="the 403 error")[0]
+        self.assertIn("admin scope", error.text)
 
     def test_03_users_list_and_filter(self):
         self.login_acme()
