@@ -291,8 +291,9 @@
     clear(box);
     if (state.operator && !state.tenant) {
       box.hidden = false;
-      append(box, [h('strong', null, 'Operator'), ': all tenants (pick one to narrow the admin ',
-                   'views). ', tenantSummaryList()]);
+      append(box, [h('span', null, h('strong', null, 'Operator'),
+                     ': all tenants (pick one to narrow the admin views).'),
+                   tenantSummaryList()]);
       return;
     }
     let info;
