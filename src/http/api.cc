@@ -12,6 +12,7 @@
 #include "http/rate_limiter.h"
 #include "http/safe_handler.h"
 #include "http/scim_handlers.h"
+#include "scim/store/tenant_store.h"
 
 namespace scim::http {
 
@@ -90,6 +91,18 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
       HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
       limited.retry_after = std::to_string(*wait);
       return limited;
+    }
+    // The operator acts in another tenant on the SCIM endpoints with ?tenant= (its token still
+    // needs the SCIM scope); the tenant must exist. Admin endpoints read ?tenant= themselves.
+    if (scope != Scope::kAdmin && caller->IsOperator()) {
+      if (auto tenant = req.Query("tenant"); tenant && !tenant->empty()) {
+        auto known = store::TenantStore(db_).Find(*tenant);
+        if (!known.ok()) return ErrorResponse(known.error());
+        if (!known->has_value()) {
+          return ErrorResponse(ErrorCode::kNotFound, "no tenant '" + *tenant + "'");
+        }
+        caller->tenant = *tenant;
+      }
     }
     return handler(req, *caller);
   });

@@ -159,6 +159,28 @@ class AdminTenantBoundaryTest(ScimTestCase):
     def test_operator_scope_is_not_a_scim_scope(self):
         self.assertIsNotNone(self.op_token, "scimd token create --scopes operator failed")
         self.assertEqual(self.op.get("/scim/v2/Users").status, 403)
+        self.assertEqual(self.op.get("/scim/v2/Users?tenant=beta").status, 403)
+
+    def test_operator_reads_scim_of_a_chosen_tenant_and_tenant_admins_cannot(self):
+        reader = create_token(self.db, unique("op-reader"), "operator,scim:read", tenant="ops")
+        client = Client(self.server.port, reader)
+        try:
+            own = client.get("/scim/v2/Users")
+            self.assertStatus(own, 200)
+            self.assertEqual(own.json["totalResults"], 0)  # its own tenant, ops, is empty
+            beta = client.get("/scim/v2/Users?tenant=beta")
+            self.assertStatus(beta, 200)
+            self.assertEqual(sorted(r["id"] for r in beta.json["Resources"]), sorted(self.b_ids))
+            one = client.get(f"/scim/v2/Users/{self.b_ids[0]}?tenant=beta")
+            self.assertStatus(one, 200)
+            self.assertStatus(client.get("/scim/v2/Users?tenant=nowhere"), 404)
+        finally:
+            client.close()
+        # A tenant admin's ?tenant= changes nothing: still its own users only.
+        mine = self.a.get("/scim/v2/Users?tenant=beta")
+        self.assertStatus(mine, 200)
+        self.assertEqual(sorted(r["id"] for r in mine.json["Resources"]), sorted(self.a_ids))
+        self.assertEqual(self.a.get(f"/scim/v2/Users/{self.b_ids[0]}?tenant=beta").status, 404)
 
 
 if __name__ == "__main__":
