@@ -165,6 +165,8 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
+    // The audit entry keeps the values the resource had (members excepted).
+    json::Document gone = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);
     std::vector<std::string> parents = GroupsContaining(s, ctx.tenant, id);
     std::vector<Member> members = LoadMemberRows(s, ctx.tenant, id);
     DeleteMembershipsOf(s, ctx.tenant, id);
@@ -175,7 +177,7 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
       RecordMemberGone(s, ctx, parent, Member{id, resource_type});
     }
     RecordChange(s, WhoOf(ctx), resource_type, id, events::ChangeKind::kDeleted, row->version + 1,
-                 nullptr, nullptr);
+                 nullptr, nullptr, AuditChanges(&gone, nullptr, false, nullptr));
     return OkStatus();
   });
 }

@@ -230,6 +230,16 @@ void CheckAuditAndManualSync(const std::shared_ptr<Database>& db) {
   auto sync_entries = ReadAuditLog(*db, syncs);
   BOOST_TEST_REQUIRE((sync_entries.ok() && sync_entries->size() == 1u));
   BOOST_TEST(sync_entries->front().tenant == "acme");
+
+  // A delete keeps the values the resource had.
+  BOOST_TEST_REQUIRE(store.Delete(ctx, "User", id, std::nullopt).ok());
+  AuditQuery deletes;
+  deletes.action = "delete";
+  auto deleted = ReadAuditLog(*db, deletes);
+  BOOST_TEST_REQUIRE((deleted.ok() && deleted->size() == 1u));
+  BOOST_TEST(deleted->front().changes.value_or("").find(
+                 R"({"attribute":"userName","old":"ada","new":null})") != std::string::npos,
+             deleted->front().changes.value_or(""));
 }
 
 BOOST_AUTO_TEST_SUITE(tenants_audit)
