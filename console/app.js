@@ -127,8 +127,11 @@
     }
   }
 
+  // The operator's picked tenant goes on every admin and SCIM call (scimd ignores `tenant=` from
+  // anyone else).
   function withTenant(path) {
-    if (!state.operator || !state.tenant || !path.startsWith('/admin/')) return path;
+    if (!state.operator || !state.tenant) return path;
+    if (!path.startsWith('/admin/') && !path.startsWith('/scim/')) return path;
     if (path.startsWith('/admin/v1/tenants')) return path;
     return path + (path.includes('?') ? '&' : '?') + 'tenant=' + encodeURIComponent(state.tenant);
   }
@@ -440,9 +443,9 @@
     const status = h('p', { class: 'muted', 'aria-live': 'polite' }, 'Loading…');
     const tableSlot = h('div');
     const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-    const scopeNote = state.operator
-      ? h('p', { class: 'help', testid: 'operator-scim-note' }, 'SCIM answers for this token’s own ' +
-          'tenant; the tenant picker narrows the admin views (sync, audit, keys).')
+    const scopeNote = state.operator && !state.tenant
+      ? h('p', { class: 'help', testid: 'operator-scim-note' }, 'These are the operator token’s ' +
+          'own tenant’s; pick a tenant at the top to see another’s.')
       : null;
     view.appendChild(h('section', null, title, tabs, scopeNote, form, status, tableSlot, pager));
 
@@ -568,10 +571,9 @@
         if (!current(gen)) return;
         clear(attrs);
         attrs.appendChild(errorBox(err, isUsers ? 'User' : 'Group'));
-        if (err.status === 404 && state.operator && state.tenant) {
-          attrs.appendChild(h('p', { class: 'help' }, 'Attributes are read over SCIM, which ' +
-            'answers for this token’s own tenant only; the links, history and sync on this page ' +
-            `are tenant ${state.tenant}’s.`));
+        if (err.status === 404 && state.operator && !state.tenant) {
+          attrs.appendChild(h('p', { class: 'help' }, 'Without a tenant picked, SCIM answers for ' +
+            'the operator token’s own tenant: pick the resource’s tenant at the top.'));
         }
       });
 
@@ -725,14 +727,15 @@
     const link = isScim ? h('a', { href: hashFor([isGroup ? 'groups' : 'users', id]), title: id },
                             label)
                         : h('span', { title: id }, label);
-    if (isScim && !state.tenant) {
-      if (!names.has(id)) {
+    if (isScim) {
+      const key = (state.tenant || '') + ' ' + id;
+      if (!names.has(key)) {
         const path = `/scim/v2/${isGroup ? 'Groups' : 'Users'}/${encodeURIComponent(id)}` +
           `?attributes=${isGroup ? 'displayName' : 'userName'}`;
-        names.set(id, api('GET', path).then((r) => (isGroup ? r.displayName : r.userName) || null,
+        names.set(key, api('GET', path).then((r) => (isGroup ? r.displayName : r.userName) || null,
                                               () => null));
       }
-      names.get(id).then((name) => { if (name) label.textContent = name; });
+      names.get(key).then((name) => { if (name) label.textContent = name; });
     }
     return h('span', { class: 'resource-ref' }, h('span', { class: 'muted' }, kindLabel + ' '), link);
   }

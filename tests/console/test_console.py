@@ -584,6 +584,15 @@ class ConsoleTest(unittest.TestCase):
         self.assertTrue(shown & set(self.globex_ids.values()), shown)
         self.assertFalse(shown & set(self.acme_ids.values()), "acme row under globex")
         self.screenshot("operator-sync")
+        # The SCIM pages follow the picker too: globex's users, none of acme's.
+        self.go("#/users")
+        rows = self.wait_rows("user-row", lambda t: len(t) >= len(GLOBEX_USERS),
+                              "globex's users for the operator")
+        self.assertTrue(all("globex.test" in r for r in rows), rows)
+        bob = self.globex_ids["bob.secret@globex.test"]
+        self.go("#/users/" + bob)
+        attrs = self.wait(lambda d: self.visible("attributes") or False, message="bob's page")[0]
+        self.assertIn("bob.secret@globex.test", attrs.text)
 
     def test_10_logout_forgets_the_token(self):
         self.login_acme()
