@@ -24,3 +24,15 @@ scim_embed(scim_embedded_schemas ${CMAKE_BINARY_DIR}/generated/embedded_schemas.
 scim_embed(scim_embedded_migrations ${CMAKE_BINARY_DIR}/generated/embedded_migrations.cc
            ${PROJECT_SOURCE_DIR}/migrations "sqlite/*.sql;postgresql/*.sql" scim/store/embedded.h
            scim::store EmbeddedMigrationFiles)
+
+# The admin console's static files (console/, served at /console/ by src/http/console.cc).
+file(GLOB_RECURSE _scim_console_files CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/console/*)
+set(_scim_console_out ${CMAKE_BINARY_DIR}/generated/embedded_console.cc)
+add_custom_command(
+  OUTPUT ${_scim_console_out}
+  COMMAND ${CMAKE_COMMAND} -DOUT=${_scim_console_out} -DDIR=${PROJECT_SOURCE_DIR}/console
+          -P ${PROJECT_SOURCE_DIR}/cmake/embed_console_script.cmake
+  DEPENDS ${_scim_console_files} ${PROJECT_SOURCE_DIR}/cmake/embed_console_script.cmake
+  COMMENT "Embedding console/")
+add_library(scim_embedded_console STATIC ${_scim_console_out})
+target_include_directories(scim_embedded_console PUBLIC ${PROJECT_SOURCE_DIR}/include)

@@ -13,6 +13,7 @@ PACKAGES=(
   postgresql-15
   clang libclang-rt-14-dev
   python3 curl wrk
+  chromium chromium-driver python3-selenium
 )
 
 # Prints, one per line, the packages of "$@" that dpkg does not report as installed.

@@ -1,7 +1,6 @@
 #include "scim/app/main.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 
@@ -52,7 +51,7 @@ void AddTokenCommands(CLI::App& app, TokenCreateOptions& create, std::string& db
   c->add_option("--db", create.db, "database URL")->envname("SCIMD_DB")->required();
   c->add_option("--name", create.name, "token name")->required();
   c->add_option("--tenant", create.tenant, "tenant");
-  c->add_option("--scopes", create.scopes, "scim:read,scim:write,admin");
+  c->add_option("--scopes", create.scopes, "scim:read,scim:write,admin,operator");
   c->add_option("--expires-days", create.expires_days, "days until expiry");
   c->callback([&] { result = RunTokenCreate(create); });
   CLI::App* l = token->add_subcommand("list", "list tokens");
@@ -62,6 +61,22 @@ void AddTokenCommands(CLI::App& app, TokenCreateOptions& create, std::string& db
   r->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
   r->add_option("name", revoke_name, "token name")->required();
   r->callback([&] { result = RunTokenRevoke(db, revoke_name); });
+}
+
+void AddTenantCommands(CLI::App& app, TenantCommand& command, std::string& db, int& result) {
+  CLI::App* tenant = app.add_subcommand("tenant", "manage tenants")->require_subcommand(1);
+  CLI::App* c = tenant->add_subcommand("create", "create a tenant");
+  c->add_option("--db", command.db, "database URL")->envname("SCIMD_DB")->required();
+  c->add_option("name", command.name, "tenant name")->required();
+  c->add_option("--display-name", command.display_name, "a name for people");
+  c->callback([&] { result = RunTenantCreate(command); });
+  CLI::App* l = tenant->add_subcommand("list", "list tenants");
+  l->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
+  l->callback([&] { result = RunTenantList(db); });
+  CLI::App* d = tenant->add_subcommand("disable", "disable a tenant: its tokens get 401");
+  d->add_option("--db", command.db, "database URL")->envname("SCIMD_DB")->required();
+  d->add_option("name", command.name, "tenant name")->required();
+  d->callback([&] { result = RunTenantDisable(command); });
 }
 
 void AddReconcileCommand(CLI::App& sync, ReconcileCommand& command, int& result) {
@@ -79,7 +94,7 @@ void AddReconcileCommand(CLI::App& sync, ReconcileCommand& command, int& result)
 }
 
 void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>& target,
-                     ReconcileCommand& reconcile, int& result) {
+                     ReconcileCommand& reconcile, SyncResourceCommand& one, int& result) {
   CLI::App* sync = app.add_subcommand("sync", "delivery to targets")->require_subcommand(1);
   CLI::App* status = sync->add_subcommand("status", "delivery status per target");
   status->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
@@ -88,6 +103,13 @@ void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>&
   retry->add_option("--db", db, "database URL")->envname("SCIMD_DB")->required();
   retry->add_option("--target", target, "only this target");
   retry->callback([&] { result = RunSyncRetry(db, target); });
+  CLI::App* resource =
+      sync->add_subcommand("resource", "re-deliver one resource's current state now");
+  resource->add_option("--db", one.db, "database URL")->envname("SCIMD_DB")->required();
+  resource->add_option("id", one.id, "the resource's SCIM id")->required();
+  resource->add_option("--target", one.target, "only this target");
+  resource->add_option("--tenant", one.tenant, "the resource's tenant (when ids repeat)");
+  resource->callback([&] { result = RunSyncResource(one); });
   AddReconcileCommand(*sync, reconcile, result);
 }
 
@@ -104,7 +126,8 @@ int Main(int argc, char** argv) {
   serve->add_option("--listen", serve_flags.listen, "HOST:PORT");
   serve->add_option("--tls-cert", serve_flags.tls_cert, "PEM certificate chain: serve HTTPS");
   serve->add_option("--tls-key", serve_flags.tls_key, "PEM private key of --tls-cert");
-  serve->add_option("--threads", serve_flags.threads, "HTTP worker threads")->check(CLI::Range(1, 256));
+  serve->add_option("--threads", serve_flags.threads, "HTTP worker threads")
+      ->check(CLI::Range(1, 256));
   serve->callback([&] {
     auto config = ResolveServeConfig(serve_flags);
     result = config.ok() ? RunServe(*config) : Fail(config.error().detail);
@@ -118,7 +141,10 @@ int Main(int argc, char** argv) {
   AddTokenCommands(app, create, db, revoke_name, result);
   std::optional<std::string> sync_target;
   ReconcileCommand reconcile;
-  AddSyncCommands(app, db, sync_target, reconcile, result);
+  SyncResourceCommand sync_one;
+  AddSyncCommands(app, db, sync_target, reconcile, sync_one, result);
+  TenantCommand tenant_command;
+  AddTenantCommands(app, tenant_command, db, result);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -26,6 +26,8 @@ int RunSyncRetry(const std::string& db_url, const std::optional<std::string>& ta
   if (!migrated.ok()) return Fail(migrated.error().detail);
   auto count = delivery::RetryFailed(**db, target);
   if (!count.ok()) return Fail(count.error().detail);
+  AuditCli(**db, "*", "delivery.retry", "Delivery", target.value_or("*"),
+           "[{\"attribute\":\"requeued\",\"old\":null,\"new\":" + std::to_string(*count) + "}]");
   std::cout << *count << " failed deliveries re-queued" << std::endl;
   return 0;
 }

@@ -20,10 +20,11 @@ struct ScopeEntry {
   std::string_view name;
 };
 
-constexpr std::array<ScopeEntry, 3> kScopes = {{
+constexpr std::array<ScopeEntry, 4> kScopes = {{
     {Scope::kRead, "scim:read"},
     {Scope::kWrite, "scim:write"},
     {Scope::kAdmin, "admin"},
+    {Scope::kOperator, "operator"},
 }};
 
 bool IsCanonicalTimestamp(std::string_view s) {

@@ -27,7 +27,7 @@ constexpr const char* kNoEarlierOpen =
     "AND (e.status <> 'failed' OR e.blocks_resource = 1))";
 
 constexpr const char* kOutboxColumns =
-    "SELECT seq, tenant, resource_type, resource_id, event, version, payload, created "
+    "SELECT seq, tenant, resource_type, resource_id, event, version, payload, created, only_target "
     "FROM outbox ";
 
 // A run of seqs [first, last] missing from the outbox when scanned (PostgreSQL only).
@@ -87,6 +87,7 @@ struct OutboxRow {
   events::ChangeEvent event;
   std::string kind;
   bool kind_ok = false;
+  std::optional<std::string> only_target;  // a manual sync for one target (sync resources)
 };
 
 // Runs `sql` (kOutboxColumns + a WHERE clause with two integer parameters) and returns the rows.
@@ -94,11 +95,12 @@ std::vector<OutboxRow> SelectOutbox(soci::session& s, const std::string& where, 
                                     long long b) {
   std::vector<OutboxRow> rows;
   long long seq = 0, version = 0;
-  std::string tenant, type, id, kind, payload, created;
+  std::string tenant, type, id, kind, payload, created, only_target;
+  soci::indicator only_ind = soci::i_null;
   soci::statement st =
       (s.prepare << kOutboxColumns + where, soci::use(a), soci::use(b), soci::into(seq),
        soci::into(tenant), soci::into(type), soci::into(id), soci::into(kind), soci::into(version),
-       soci::into(payload), soci::into(created));
+       soci::into(payload), soci::into(created), soci::into(only_target, only_ind));
   st.execute();
   while (st.fetch()) {
     OutboxRow row;
@@ -111,6 +113,7 @@ std::vector<OutboxRow> SelectOutbox(soci::session& s, const std::string& where, 
     row.event.created = created;
     row.kind = kind;
     row.kind_ok = events::ParseChangeKind(kind, row.event.kind);
+    if (only_ind == soci::i_ok) row.only_target = only_target;
     rows.push_back(std::move(row));
   }
   return rows;
@@ -261,6 +264,7 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
          soci::use(ins_error, ins_error_ind), soci::use(now), soci::use(now));
     auto process = [&](const OutboxRow& row) {
       ++result.scanned;
+      if (row.only_target && *row.only_target != target) return;
       if (row.kind_ok) {
         if (!SafeHandles(adapter, row.event)) return;
         ins_status = "pending";

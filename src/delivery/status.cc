@@ -42,14 +42,24 @@ struct Counts {
   std::optional<std::string> oldest_created;
 };
 
-// Counts by status and the oldest undelivered row of one target.
-Counts CountTarget(soci::session& s, const std::string& target) {
+// " AND <column> = :tn" when `tenant` is given, else "".
+std::string TenantClause(const std::optional<std::string>& tenant, const char* column) {
+  return tenant ? std::string(" AND ") + column + " = :tn" : std::string();
+}
+
+// Counts by status and the oldest undelivered row of one target (of one tenant when given).
+Counts CountTarget(soci::session& s, const std::string& target,
+                   const std::optional<std::string>& tenant = {}) {
   Counts counts;
   std::string status;
   long long n = 0;
-  soci::statement st = (s.prepare << "SELECT status, COUNT(*) FROM deliveries WHERE target = :t "
-                                     "GROUP BY status",
-                        soci::use(target), soci::into(status), soci::into(n));
+  soci::statement st = (s.prepare << "SELECT status, COUNT(*) FROM deliveries WHERE target = :t" +
+                                         TenantClause(tenant, "tenant") + " GROUP BY status");
+  st.exchange(soci::use(target));
+  if (tenant) st.exchange(soci::use(*tenant));
+  st.exchange(soci::into(status));
+  st.exchange(soci::into(n));
+  st.define_and_bind();
   st.execute();
   while (st.fetch()) {
     if (status == "pending") counts.pending = n;
@@ -59,10 +69,14 @@ Counts CountTarget(soci::session& s, const std::string& target) {
   }
   std::string oldest;
   soci::indicator ind = soci::i_null;
-  s << "SELECT MIN(created) FROM deliveries WHERE target = :t "
-       "AND status IN ('pending', 'in_flight')",
-      soci::use(target), soci::into(oldest, ind);
-  if (s.got_data() && ind == soci::i_ok) counts.oldest_created = oldest;
+  soci::statement min = (s.prepare << "SELECT MIN(created) FROM deliveries WHERE target = :t "
+                                      "AND status IN ('pending', 'in_flight')" +
+                                          TenantClause(tenant, "tenant"));
+  min.exchange(soci::use(target));
+  if (tenant) min.exchange(soci::use(*tenant));
+  min.exchange(soci::into(oldest, ind));
+  min.define_and_bind();
+  if (min.execute(true) && ind == soci::i_ok) counts.oldest_created = oldest;
   return counts;
 }
 
@@ -158,7 +172,8 @@ void WriteOptional(JsonWriter& w, const std::optional<std::string>& s) {
 }  // namespace
 
 Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
-                                             const std::vector<TargetRef>& targets) {
+                                             const std::vector<TargetRef>& targets,
+                                             const std::optional<std::string>& tenant) {
   std::vector<TargetStatus> out;
   Status st = db.WithSession([&](soci::session& s) -> Status {
     out.clear();
@@ -173,26 +188,39 @@ Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
       TargetStatus status;
       status.name = t.name;
       status.type = t.type.empty() && known.contains(t.name) ? known[t.name] : t.type;
-      Counts counts = CountTarget(s, t.name);
+      Counts counts = CountTarget(s, t.name, tenant);
       status.pending = counts.pending + counts.in_flight;
       status.in_flight = counts.in_flight;
       status.delivered = counts.delivered;
       status.failed = counts.failed;
       status.oldest_pending_seconds = AgeSeconds(counts.oldest_created);
       long long blocked = 0;
-      s << "SELECT COUNT(*) FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
-           "AND EXISTS (SELECT 1 FROM deliveries e WHERE e.target = d.target "
-           "AND e.tenant = d.tenant AND e.resource_id = d.resource_id AND e.seq < d.seq "
-           "AND e.status <> 'delivered' AND e.status = 'failed' AND e.blocks_resource = 1)",
-          soci::use(t.name), soci::into(blocked);
+      soci::statement count_blocked =
+          (s.prepare << "SELECT COUNT(*) FROM deliveries d WHERE d.target = :t "
+                        "AND d.status = 'pending'" +
+                            TenantClause(tenant, "d.tenant") +
+                            " AND EXISTS (SELECT 1 FROM deliveries e WHERE e.target = d.target "
+                            "AND e.tenant = d.tenant AND e.resource_id = d.resource_id "
+                            "AND e.seq < d.seq AND e.status <> 'delivered' "
+                            "AND e.status = 'failed' AND e.blocks_resource = 1)");
+      count_blocked.exchange(soci::use(t.name));
+      if (tenant) count_blocked.exchange(soci::use(*tenant));
+      count_blocked.exchange(soci::into(blocked));
+      count_blocked.define_and_bind();
+      count_blocked.execute(true);
       status.blocked = blocked;
       std::string error;
       soci::indicator ind = soci::i_null;
-      s << "SELECT last_error FROM deliveries WHERE target = :t "
-           "AND status IN ('pending', 'in_flight', 'failed') AND last_error IS NOT NULL "
-           "ORDER BY updated DESC, id DESC LIMIT 1",
-          soci::use(t.name), soci::into(error, ind);
-      if (s.got_data() && ind == soci::i_ok) status.last_error = error;
+      soci::statement last = (s.prepare << "SELECT last_error FROM deliveries WHERE target = :t "
+                                           "AND status IN ('pending', 'in_flight', 'failed') "
+                                           "AND last_error IS NOT NULL" +
+                                               TenantClause(tenant, "tenant") +
+                                               " ORDER BY updated DESC, id DESC LIMIT 1");
+      last.exchange(soci::use(t.name));
+      if (tenant) last.exchange(soci::use(*tenant));
+      last.exchange(soci::into(error, ind));
+      last.define_and_bind();
+      if (last.execute(true) && ind == soci::i_ok) status.last_error = error;
       out.push_back(std::move(status));
     }
     return OkStatus();
@@ -203,8 +231,9 @@ Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
 
 Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
                                                 const std::optional<std::string>& status,
-                                                const std::optional<std::string>& target,
-                                                int limit) {
+                                                const std::optional<std::string>& target, int limit,
+                                                const std::optional<std::string>& tenant,
+                                                const std::optional<std::string>& resource_id) {
   if (status &&
       std::find(std::begin(kStatuses), std::end(kStatuses), *status) == std::end(kStatuses)) {
     return Error(ErrorCode::kInvalidValue,
@@ -221,6 +250,8 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
         "JOIN outbox o ON o.seq = d.seq WHERE 1 = 1";
     if (status) sql += " AND d.status = :st";
     if (target) sql += " AND d.target = :t";
+    if (tenant) sql += " AND d.tenant = :tn";
+    if (resource_id) sql += " AND d.resource_id = :rid";
     sql += " ORDER BY d.id DESC LIMIT :n";
     DeliveryRow row;
     long long id = 0, seq = 0;
@@ -230,6 +261,8 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
     soci::statement select = (s.prepare << sql);
     if (status) select.exchange(soci::use(*status));
     if (target) select.exchange(soci::use(*target));
+    if (tenant) select.exchange(soci::use(*tenant));
+    if (resource_id) select.exchange(soci::use(*resource_id));
     select.exchange(soci::use(max_rows));
     select.exchange(soci::into(id));
     select.exchange(soci::into(seq));
@@ -257,14 +290,16 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
   return out;
 }
 
-Status RetryDelivery(store::Database& db, int64_t id) {
+Status RetryDelivery(store::Database& db, int64_t id, const std::optional<std::string>& tenant,
+                     DeliveryRow* out_row) {
   return db.InTransaction([&](soci::session& s) -> Status {
     long long key = id;
-    std::string status, target, tenant, resource_id;
-    s << "SELECT status, target, tenant, resource_id FROM deliveries WHERE id = :id",
-        soci::use(key), soci::into(status), soci::into(target), soci::into(tenant),
-        soci::into(resource_id);
-    if (!s.got_data()) {
+    std::string status, target, row_tenant, resource_type, resource_id;
+    s << "SELECT status, target, tenant, resource_type, resource_id FROM deliveries "
+         "WHERE id = :id",
+        soci::use(key), soci::into(status), soci::into(target), soci::into(row_tenant),
+        soci::into(resource_type), soci::into(resource_id);
+    if (!s.got_data() || (tenant && *tenant != row_tenant)) {
       return Error(ErrorCode::kNotFound, "no delivery " + std::to_string(id));
     }
     if (status != "failed") {
@@ -274,7 +309,15 @@ Status RetryDelivery(store::Database& db, int64_t id) {
     long long affected = 0;
     SCIM_RETURN_IF_ERROR(RequeueSql(s, " AND id = :id", &affected, nullptr, &key));
     UnparkSql(s, " AND target = :t AND tenant = :tn AND resource_id = :rid",
-              {target, tenant, resource_id});
+              {target, row_tenant, resource_id});
+    if (out_row != nullptr) {
+      out_row->id = id;
+      out_row->target = target;
+      out_row->tenant = row_tenant;
+      out_row->resource_type = resource_type;
+      out_row->resource_id = resource_id;
+      out_row->status = "pending";
+    }
     return OkStatus();
   });
 }
@@ -295,24 +338,43 @@ Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string
   return static_cast<int64_t>(affected);
 }
 
-Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
-                                  const std::string& resource_id) {
+namespace {
+
+Result<std::vector<Link>> SelectLinks(store::Database& db, const std::optional<std::string>& tenant,
+                                      const std::string& resource_id) {
   std::vector<Link> out;
   Status st = db.WithSession([&](soci::session& s) -> Status {
     out.clear();
     Link link;
     soci::statement select =
-        (s.prepare << "SELECT target, resource_type, resource_id, external_id FROM target_links "
-                      "WHERE tenant = :tn AND resource_id = :rid ORDER BY target",
-         soci::use(tenant), soci::use(resource_id), soci::into(link.target),
-         soci::into(link.resource_type), soci::into(link.resource_id),
-         soci::into(link.external_id));
+        (s.prepare << "SELECT tenant, target, resource_type, resource_id, external_id "
+                      "FROM target_links WHERE resource_id = :rid" +
+                          TenantClause(tenant, "tenant") + " ORDER BY tenant, target");
+    select.exchange(soci::use(resource_id));
+    if (tenant) select.exchange(soci::use(*tenant));
+    select.exchange(soci::into(link.tenant));
+    select.exchange(soci::into(link.target));
+    select.exchange(soci::into(link.resource_type));
+    select.exchange(soci::into(link.resource_id));
+    select.exchange(soci::into(link.external_id));
+    select.define_and_bind();
     select.execute();
     while (select.fetch()) out.push_back(link);
     return OkStatus();
   });
   if (!st.ok()) return st.error();
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
+                                  const std::string& resource_id) {
+  return SelectLinks(db, tenant, resource_id);
+}
+
+Result<std::vector<Link>> LinksOfAnyTenant(store::Database& db, const std::string& resource_id) {
+  return SelectLinks(db, std::nullopt, resource_id);
 }
 
 Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef>& targets) {
@@ -416,6 +478,8 @@ std::string DeliveriesJson(const std::vector<DeliveryRow>& deliveries) {
     w.Int64(d.seq);
     w.Key("target");
     WriteString(w, d.target);
+    w.Key("tenant");
+    WriteString(w, d.tenant);
     w.Key("resource_type");
     WriteString(w, d.resource_type);
     w.Key("resource_id");
@@ -453,6 +517,8 @@ std::string LinksJson(const std::vector<Link>& links) {
     WriteString(w, l.resource_id);
     w.Key("external_id");
     WriteString(w, l.external_id);
+    w.Key("tenant");
+    WriteString(w, l.tenant);
     w.EndObject();
   }
   w.EndArray();

@@ -9,6 +9,7 @@
 #include "http/access_log.h"
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
+#include "http/console.h"
 #include "http/discovery_handlers.h"
 #include "http/error_response.h"
 #include "http/metrics.h"
@@ -16,6 +17,7 @@
 #include "http/rate_limiter.h"
 #include "http/safe_handler.h"
 #include "http/scim_handlers.h"
+#include "scim/store/tenant_store.h"
 
 namespace scim::http {
 
@@ -42,12 +44,13 @@ class Api {
       const ApiOptions& options)
       : registry_(std::move(registry)),
         db_(std::move(db)),
+        tokens_(tokens),
         auth_(std::move(tokens)),
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
         limiter_(options.rate_limit_per_minute),
         auth_failures_(options.auth_failures_per_minute),
-        admin_(db_, options.targets),
+        admin_(db_, options.targets, tokens_, &auth_),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
                                            static_cast<int64_t>(options.max_body_bytes), true}),
         access_log_(options.access_log),
@@ -79,9 +82,11 @@ class Api {
   // and are never counted against a token's own rate limit.
   // Returns the caller, or the response that refuses the request.
   std::variant<Caller, HttpResponse> AuthenticateLimited(const HttpRequest& req, Scope scope);
+  void RegisterConsole(Pistache::Rest::Router& router);
 
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::Database> db_;
+  std::shared_ptr<store::TokenStore> tokens_;
   Authenticator auth_;
   ScimHandlers scim_;
   RateLimiter limiter_;
@@ -123,7 +128,7 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
   Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
     auto authenticated = AuthenticateLimited(req, scope);
     if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
-    const Caller* caller = &std::get<Caller>(authenticated);
+    Caller* caller = &std::get<Caller>(authenticated);
     req.caller_tenant = caller->tenant;
     req.caller_token = caller->actor;
     if (!req.body.empty() && !IsJsonMediaType(req.Header("content-type"))) {
@@ -135,6 +140,18 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
       HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
       limited.retry_after = std::to_string(*wait);
       return limited;
+    }
+    // The operator acts in another tenant on the SCIM endpoints with ?tenant= (its token still
+    // needs the SCIM scope); the tenant must exist. Admin endpoints read ?tenant= themselves.
+    if (scope != Scope::kAdmin && caller->IsOperator()) {
+      if (auto tenant = req.Query("tenant"); tenant && !tenant->empty()) {
+        auto known = store::TenantStore(db_).Find(*tenant);
+        if (!known.ok()) return ErrorResponse(known.error());
+        if (!known->has_value()) {
+          return ErrorResponse(ErrorCode::kNotFound, "no tenant '" + *tenant + "'");
+        }
+        caller->tenant = *tenant;
+      }
     }
     return handler(req, *caller);
   });
@@ -299,15 +316,36 @@ void Api::RegisterAdmin(Pistache::Rest::Router& router) {
   ScimRoute(router, M::Get, "/admin/v1/audit", Scope::kAdmin,
             [this](const HttpRequest& r, const Caller& c) { return admin_.Audit(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/status", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.SyncStatus(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.SyncStatus(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/deliveries", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.Deliveries(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Deliveries(r, c); });
   ScimRoute(router, M::Post, "/admin/v1/sync/deliveries/:id/retry", Scope::kAdmin,
-            [this](const HttpRequest& r, const Caller&) { return admin_.RetryDelivery(r); });
+            [this](const HttpRequest& r, const Caller& c) { return admin_.RetryDelivery(r, c); });
   ScimRoute(router, M::Get, "/admin/v1/sync/links", Scope::kAdmin,
             [this](const HttpRequest& r, const Caller& c) { return admin_.Links(r, c); });
+  ScimRoute(router, M::Post, "/admin/v1/sync/resources/:id", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.SyncResource(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tenant", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Tenant(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tenants", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.Tenants(r, c); });
+  ScimRoute(router, M::Post, "/admin/v1/tokens", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.CreateToken(r, c); });
+  ScimRoute(router, M::Get, "/admin/v1/tokens", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.ListTokens(r, c); });
+  ScimRoute(router, M::Delete, "/admin/v1/tokens/:name", Scope::kAdmin,
+            [this](const HttpRequest& r, const Caller& c) { return admin_.RevokeToken(r, c); });
   metrics_.AddCollector([this] { return admin_.MetricsText(); });
   metrics_.AddCollector([this] { return ServerMetricsText(); });
+}
+
+void Api::RegisterConsole(Pistache::Rest::Router& router) {
+  using M = Pistache::Http::Method;
+  auto serve = [](const HttpRequest& r) { return ServeConsole(r.path); };
+  // Pistache drops trailing slashes when matching: "/console" also takes "/console/", and
+  // ServeConsole tells them apart by the raw path.
+  Route(router, M::Get, "/console", serve);
+  Route(router, M::Get, "/console/:file", serve);
 }
 
 void Api::Register(Pistache::Rest::Router& router) {
@@ -315,6 +353,7 @@ void Api::Register(Pistache::Rest::Router& router) {
   RegisterDiscovery(router);
   RegisterOperations(router);
   RegisterAdmin(router);
+  RegisterConsole(router);
   RegisterMethodNotAllowed(router);
   router.addNotFoundHandler([](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter w) {
     WriteResponse(ErrorResponse(ErrorCode::kNotFound, "no such endpoint"), w);

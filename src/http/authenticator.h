@@ -2,7 +2,10 @@
 // Bearer-token authentication (product.md "Auth"): the secret's SHA-256 is looked up in the
 // token table; revoked or expired tokens are rejected; scopes decide what a request may do.
 
+#include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -19,17 +22,34 @@ struct Caller {
   std::string actor;   // token name
   std::set<auth::Scope> scopes;
   bool Has(auth::Scope scope) const { return scopes.count(scope) > 0; }
+  // The operator acts across tenants on the admin API.
+  bool IsOperator() const { return Has(auth::Scope::kOperator); }
 };
 
 class Authenticator {
  public:
   explicit Authenticator(std::shared_ptr<store::TokenStore> tokens);
+  // Writes back the usage still counted in memory.
+  ~Authenticator();
 
-  // kUnauthorized without a valid bearer token; kForbidden when it lacks `required`.
+  // kUnauthorized without a valid bearer token; kForbidden when it lacks `required`. `operator`
+  // satisfies a required `admin` (it is the cross-tenant admin).
+  // Every authenticated request counts towards its token's usage (request count, last used),
+  // kept in memory and written back at most every kUsageFlushInterval, or by FlushUsage().
   Result<Caller> Authenticate(const HttpRequest& request, auth::Scope required) const;
 
+  // Writes the usage counted so far to the token table (before listing tokens, at shutdown).
+  void FlushUsage() const;
+
+  static constexpr std::chrono::seconds kUsageFlushInterval{10};
+
  private:
+  void CountUse(const std::string& name) const;
+
   std::shared_ptr<store::TokenStore> tokens_;
+  mutable std::mutex usage_mu_;
+  mutable std::map<std::string, store::TokenStore::Usage> usage_;
+  mutable std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace scim::http

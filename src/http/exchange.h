@@ -12,11 +12,11 @@
 namespace scim::http {
 
 struct HttpRequest {
-  std::string method;                         // "GET", "POST", ...
-  std::string path;                           // resource path, decoded
-  std::map<std::string, std::string> params;  // path parameters (":id" → "…"), decoded
-  std::map<std::string, std::string> query;   // query parameters, decoded
-  std::map<std::string, std::string> headers; // lower-cased names
+  std::string method;                          // "GET", "POST", ...
+  std::string path;                            // resource path, decoded
+  std::map<std::string, std::string> params;   // path parameters (":id" → "…"), decoded
+  std::map<std::string, std::string> query;    // query parameters, decoded
+  std::map<std::string, std::string> headers;  // lower-cased names
   std::string body;
   // The client's IP address: the TCP peer's, or for HTTPS the one the TLS front accepted.
   std::string client_address;
@@ -50,6 +50,8 @@ struct HttpResponse {
   std::optional<std::string> retry_after;
   std::optional<std::string> allow;  // on a 405: the methods the path supports
   std::string request_id;            // sent as X-Request-Id when not empty
+  // Static files (the console): a strict Content-Security-Policy and friends.
+  bool static_file = false;
 };
 
 }  // namespace scim::http

@@ -71,6 +71,23 @@ class RetryAfter final : public TextHeader {
       : TextHeader(std::to_string(delay.count() < 0 ? 0 : delay.count())) {}
 };
 
+// Headers of the console's static files (GET /console/...), besides the protective ones below.
+class ContentSecurityPolicy final : public TextHeader {
+ public:
+  NAME("Content-Security-Policy")
+  using TextHeader::TextHeader;
+};
+class ReferrerPolicy final : public TextHeader {
+ public:
+  NAME("Referrer-Policy")
+  using TextHeader::TextHeader;
+};
+class XFrameOptions final : public TextHeader {
+ public:
+  NAME("X-Frame-Options")
+  using TextHeader::TextHeader;
+};
+
 // Content-Location (RFC 9110 §8.7), for a response body that is the resource at that URI.
 class ContentLocation final : public TextHeader {
  public:
@@ -93,7 +110,7 @@ class AllowMethods final : public TextHeader {
 };
 
 // X-Content-Type-Options: nosniff, on every response.
-class ContentTypeOptions final : public TextHeader {
+class XContentTypeOptions final : public TextHeader {
  public:
   NAME("X-Content-Type-Options")
   using TextHeader::TextHeader;
@@ -109,8 +126,8 @@ class CacheControlText final : public TextHeader {
 // Adds the headers every scimd response carries: identity data is never cached by a browser or
 // proxy (Cache-Control: no-store) and never content-sniffed (X-Content-Type-Options: nosniff).
 inline void AddProtectiveHeaders(Pistache::Http::Header::Collection& headers) {
-  headers.remove<ContentTypeOptions>();
-  headers.add<ContentTypeOptions>("nosniff");
+  headers.remove<XContentTypeOptions>();
+  headers.add<XContentTypeOptions>("nosniff");
   headers.remove<CacheControlText>();
   headers.add<CacheControlText>("no-store");
 }

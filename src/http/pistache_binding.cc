@@ -59,6 +59,15 @@ void WriteResponse(const HttpResponse& response, Pistache::Http::ResponseWriter&
   if (response.allow) SetHeader<AllowMethods>(headers, *response.allow);
   if (!response.request_id.empty()) SetHeader<RequestId>(headers, response.request_id);
   AddProtectiveHeaders(headers);
+  if (response.static_file) {
+    SetHeader<ContentSecurityPolicy>(
+        headers,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'");
+    SetHeader<ReferrerPolicy>(headers, "no-referrer");
+    SetHeader<XFrameOptions>(headers, "DENY");
+  }
   auto code = static_cast<Pistache::Http::Code>(response.status);
   if (response.status == 204 || response.status == 304) {
     writer.send(code);

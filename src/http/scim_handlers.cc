@@ -136,7 +136,7 @@ std::string ScimHandlers::BaseUrl(const HttpRequest&) const {
 }
 
 service::RequestContext ScimHandlers::ContextOf(const HttpRequest& req, const Caller& caller) const {
-  return {caller.tenant, caller.actor, BaseUrl(req)};
+  return {caller.tenant, caller.actor, BaseUrl(req), req.client_address, req.request_id};
 }
 
 HttpResponse ScimHandlers::List(const HttpRequest& req, const Caller& caller,

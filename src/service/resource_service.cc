@@ -52,7 +52,9 @@ void SetReferences(const RequestContext& ctx, const schema::Registry& registry,
   }
 }
 
-store::WriteContext WriteContextOf(const RequestContext& ctx) { return {ctx.tenant, ctx.actor}; }
+store::WriteContext WriteContextOf(const RequestContext& ctx) {
+  return {ctx.tenant, ctx.actor, ctx.client, ctx.request_id};
+}
 
 // PUT (RFC 7644 §3.5.1): the stored resource is replaced by the normalized body; attributes the
 // client left out are cleared, readOnly ones kept, immutable ones must not change.

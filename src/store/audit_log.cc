@@ -1,40 +1,163 @@
 #include "scim/store/audit_log.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 
+#include "scim/common/clock.h"
 #include "store/bound_sql.h"
+#include "store/membership.h"
+#include "store/resource_writer.h"
 
 namespace scim::store {
+namespace {
+
+long long IntegerAt(const soci::row& r, size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double:
+      return static_cast<long long>(r.get<double>(i));
+    default:  // SQLite: an expression column has no declared type and comes back as text
+      return std::atoll(r.get<std::string>(i).c_str());
+  }
+}
+
+std::optional<std::string> OptionalText(const soci::row& r, size_t i) {
+  if (r.get_indicator(i) != soci::i_ok) return std::nullopt;
+  return r.get<std::string>(i);
+}
+
+AuditWho WhoOf(const AuditRecord& record) {
+  return {record.tenant, record.actor, record.client, record.request_id};
+}
+
+}  // namespace
 
 Result<std::vector<AuditEntry>> ReadAuditLog(Database& db, const AuditQuery& query) {
-  std::map<std::string, std::string> params{{"tenant", query.tenant}};
+  std::map<std::string, std::string> params;
   std::string sql =
-      "SELECT time, actor, action, resource_type, resource_id, version FROM audit_log "
-      "WHERE tenant = :tenant";
-  if (query.since) {
-    sql += " AND time >= :since";
-    params["since"] = *query.since;
-  }
-  if (query.resource_id) {
-    sql += " AND resource_id = :rid";
-    params["rid"] = *query.resource_id;
-  }
-  sql += " ORDER BY seq LIMIT " + std::to_string(query.limit);
+      "SELECT tenant, time, actor, action, resource_type, resource_id, version, seq, client, "
+      "request_id, changes FROM audit_log WHERE 1 = 1";
+  auto add = [&](const std::optional<std::string>& value, const std::string& clause,
+                 const std::string& name) {
+    if (!value) return;
+    sql += " AND " + clause;
+    params[name] = *value;
+  };
+  add(query.tenant, "tenant = :tenant", "tenant");
+  add(query.since, "time >= :since", "since");
+  add(query.until, "time < :until", "until");
+  add(query.resource_id, "resource_id = :rid", "rid");
+  add(query.actor, "actor = :actor", "actor");
+  add(query.action, "action = :action", "action");
+  if (query.before_seq) sql += " AND seq < " + std::to_string(*query.before_seq);
+  sql += query.newest_first ? " ORDER BY seq DESC" : " ORDER BY seq";
+  sql += " LIMIT " + std::to_string(std::clamp(query.limit, 1, 1000));
   BoundSql bound(sql, params);
   std::vector<AuditEntry> entries;
   Status status = db.WithSession([&](soci::session& s) -> Status {
+    entries.clear();
     soci::rowset<soci::row> rows(bound.Prepare(s));
     for (const soci::row& r : rows) {
-      AuditEntry e{r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2),
-                   r.get<std::string>(3), r.get<std::string>(4), 0};
-      const auto type = r.get_properties(5).get_data_type();
-      e.version = type == soci::dt_integer ? r.get<int>(5) : r.get<long long>(5);
+      AuditEntry e;
+      e.tenant = r.get<std::string>(0);
+      e.time = r.get<std::string>(1);
+      e.actor = r.get<std::string>(2);
+      e.action = r.get<std::string>(3);
+      e.resource_type = r.get<std::string>(4);
+      e.resource_id = r.get<std::string>(5);
+      e.version = IntegerAt(r, 6);
+      e.seq = IntegerAt(r, 7);
+      e.client = OptionalText(r, 8);
+      e.request_id = OptionalText(r, 9);
+      e.changes = OptionalText(r, 10);
       entries.push_back(std::move(e));
     }
     return OkStatus();
   });
   if (!status.ok()) return status.error();
   return entries;
+}
+
+Status RecordAudit(Database& db, const AuditRecord& record) {
+  return db.InTransaction([&](soci::session& s) -> Status {
+    InsertAuditRow(s, WhoOf(record), record.action, record.resource_type, record.resource_id,
+                   record.version, record.changes);
+    return OkStatus();
+  });
+}
+
+Result<ManualSync> RecordManualSync(Database& db, const std::optional<std::string>& tenant,
+                                    const std::string& id, const std::optional<std::string>& target,
+                                    const AuditRecord& who) {
+  ManualSync out;
+  Status st = db.InTransaction([&](soci::session& s) -> Status {
+    std::vector<std::pair<std::string, std::string>> found;  // (tenant, type)
+    {
+      std::string row_tenant, row_type;
+      soci::statement find =
+          (s.prepare << "SELECT tenant, resource_type FROM resources WHERE id = :id" +
+                            std::string(tenant ? " AND tenant = :t" : "") + " LIMIT 2");
+      find.exchange(soci::use(id));
+      if (tenant) find.exchange(soci::use(*tenant));
+      find.exchange(soci::into(row_tenant));
+      find.exchange(soci::into(row_type));
+      find.define_and_bind();
+      find.execute();
+      while (find.fetch()) found.emplace_back(row_tenant, row_type);
+    }
+    if (found.empty()) return Error(ErrorCode::kNotFound, "resource '" + id + "' not found");
+    if (found.size() > 1) {
+      return Error(ErrorCode::kConflict,
+                   "resource '" + id + "' exists in several tenants; name one with ?tenant=");
+    }
+    const auto& [row_tenant, row_type] = found.front();
+    auto row = ReadRow(s, db.dialect(), row_tenant, row_type, id, true);
+    if (!row) return Error(ErrorCode::kNotFound, "resource '" + id + "' not found");
+    json::Document resource = AssembleResource(s, row_tenant, row_type, *row, false, false);
+    MembershipDelta members;
+    members.replaced = true;
+    if (row_type == "Group") {
+      members.all = LoadMemberRows(s, row_tenant, id);
+      members.added = members.all;
+    }
+    std::string payload =
+        OutboxPayload(s, row_tenant, &resource, row_type == "Group" ? &members : nullptr);
+    AuditWho audit_who = WhoOf(who);
+    audit_who.tenant = row_tenant;
+    std::string changes = who.changes;
+    if (changes.empty() && target) {
+      json::Document doc(rapidjson::kArrayType);
+      auto& alloc = doc.GetAllocator();
+      json::Value item(rapidjson::kObjectType);
+      item.AddMember("attribute", "target", alloc);
+      item.AddMember("old", json::Value(), alloc);
+      item.AddMember("new", json::String(*target, alloc), alloc);
+      doc.PushBack(item, alloc);
+      changes = json::Serialize(doc);
+    }
+    // The audit row first, as RecordChange does (PostgreSQL settle rule of the fan-out).
+    InsertAuditRow(s, audit_who, "sync", row_type, id, row->version, changes);
+    std::string now = NowTimestamp();
+    std::string event = events::ChangeKindName(events::ChangeKind::kReplaced);
+    std::string only = target.value_or("");
+    soci::indicator only_ind = target ? soci::i_ok : soci::i_null;
+    long long version = row->version;
+    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
+         "created, only_target) VALUES (:t, :rt, :id, :ev, :v, :p, :cr, :ot)",
+        soci::use(row_tenant, "t"), soci::use(row_type, "rt"), soci::use(id, "id"),
+        soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
+        soci::use(now, "cr"), soci::use(only, only_ind, "ot");
+    out = ManualSync{row_tenant, row_type, id, version};
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return out;
 }
 
 }  // namespace scim::store

@@ -37,6 +37,10 @@ bool SameStoredData(const StoredRow& row, const json::Value& resource) {
   return stored == updated;
 }
 
+AuditWho WhoOf(const WriteContext& ctx) {
+  return {ctx.tenant, ctx.actor, ctx.client, ctx.request_id};
+}
+
 // A group lost `member` because the member was deleted: its version moves and downstream
 // systems get a members-removed event like any PATCH.
 void RecordMemberGone(soci::session& s, const WriteContext& ctx, const std::string& group_id,
@@ -55,8 +59,8 @@ void RecordMemberGone(soci::session& s, const WriteContext& ctx, const std::stri
   json::Document snapshot = EventSnapshot(s, ctx.tenant, "Group", group);
   MembershipDelta delta;
   delta.removed.push_back(member);
-  RecordChange(s, ctx.tenant, ctx.actor, "Group", group_id, events::ChangeKind::kPatched,
-               group.version, &snapshot, &delta);
+  RecordChange(s, WhoOf(ctx), "Group", group_id, events::ChangeKind::kPatched, group.version,
+               &snapshot, &delta, AuditChanges(nullptr, nullptr, false, &delta));
 }
 
 }  // namespace
@@ -98,8 +102,10 @@ Result<json::Document> ResourceStore::Create(const WriteContext& ctx,
     if (!delta.ok()) return delta.error();
     row.data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, row);
-    RecordChange(s, ctx.tenant, ctx.actor, resource_type, row.id, events::ChangeKind::kCreated,
-                 row.version, &snapshot, resource_type == "Group" ? &*delta : nullptr);
+    const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
+    RecordChange(s, WhoOf(ctx), resource_type, row.id, events::ChangeKind::kCreated, row.version,
+                 &snapshot, group_delta,
+                 AuditChanges(nullptr, &snapshot, password_hash.has_value(), group_delta));
     out = AssembleResource(s, ctx.tenant, resource_type, row, true, true);
     return OkStatus();
   });
@@ -121,6 +127,8 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
     json::Document resource = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);
+    json::Document before;
+    before.CopyFrom(resource, before.GetAllocator());
     MembershipChange members;
     std::optional<std::string> password_hash;
     SCIM_RETURN_IF_ERROR(mutate(resource, members, password_hash));
@@ -140,8 +148,9 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
                       password_hash, false);
     row->data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
-    RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, kind, row->version, &snapshot,
-                 resource_type == "Group" ? &*delta : nullptr);
+    const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
+    RecordChange(s, WhoOf(ctx), resource_type, id, kind, row->version, &snapshot, group_delta,
+                 AuditChanges(&before, &snapshot, password_hash.has_value(), group_delta));
     out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                            read.include_groups);
     return OkStatus();
@@ -156,6 +165,8 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
+    // The audit entry keeps the values the resource had (members excepted).
+    json::Document gone = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);
     std::vector<std::string> parents = GroupsContaining(s, ctx.tenant, id);
     std::vector<Member> members = LoadMemberRows(s, ctx.tenant, id);
     DeleteMembershipsOf(s, ctx.tenant, id);
@@ -165,8 +176,8 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
     for (const std::string& parent : parents) {
       RecordMemberGone(s, ctx, parent, Member{id, resource_type});
     }
-    RecordChange(s, ctx.tenant, ctx.actor, resource_type, id, events::ChangeKind::kDeleted,
-                 row->version + 1, nullptr, nullptr);
+    RecordChange(s, WhoOf(ctx), resource_type, id, events::ChangeKind::kDeleted, row->version + 1,
+                 nullptr, nullptr, AuditChanges(&gone, nullptr, false, nullptr));
     return OkStatus();
   });
 }

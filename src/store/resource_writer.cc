@@ -1,5 +1,7 @@
 #include "store/resource_writer.h"
 
+#include <algorithm>
+
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "store/bound_sql.h"
@@ -297,24 +299,120 @@ void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::V
     manager->AddMember("displayName", json::String(name->second, alloc), alloc);
 }
 
-void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
-                  const std::string& resource_type, const std::string& id, events::ChangeKind kind,
-                  long long version, const json::Value* resource, const MembershipDelta* members) {
+void InsertAuditRow(soci::session& s, const AuditWho& who, const std::string& action,
+                    const std::string& resource_type, const std::string& id, long long version,
+                    const std::string& changes) {
+  std::string now = NowTimestamp();
+  soci::indicator client_ind = who.client.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator request_ind = who.request_id.empty() ? soci::i_null : soci::i_ok;
+  soci::indicator changes_ind = changes.empty() ? soci::i_null : soci::i_ok;
+  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version, "
+       "client, request_id, changes) VALUES (:t, :tm, :a, :ac, :rt, :id, :v, :cl, :rq, :ch)",
+      soci::use(who.tenant, "t"), soci::use(now, "tm"), soci::use(who.actor, "a"),
+      soci::use(action, "ac"), soci::use(resource_type, "rt"), soci::use(id, "id"),
+      soci::use(version, "v"), soci::use(who.client, client_ind, "cl"),
+      soci::use(who.request_id, request_ind, "rq"), soci::use(changes, changes_ind, "ch");
+}
+
+void RecordChange(soci::session& s, const AuditWho& who, const std::string& resource_type,
+                  const std::string& id, events::ChangeKind kind, long long version,
+                  const json::Value* resource, const MembershipDelta* members,
+                  const std::string& changes) {
+  const std::string& tenant = who.tenant;
   std::string payload = BuildPayload(s, tenant, resource, members);
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
-  std::string action = AuditAction(kind);
   // The audit row first: on PostgreSQL that write gives the transaction its xid before the
   // outbox seq is drawn, which the delivery fan-out's settle rule relies on (FanOut).
-  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
-       "VALUES (:t, :tm, :a, :ac, :rt, :id, :v)",
-      soci::use(tenant, "t"), soci::use(now, "tm"), soci::use(actor, "a"), soci::use(action, "ac"),
-      soci::use(resource_type, "rt"), soci::use(id, "id"), soci::use(version, "v");
+  InsertAuditRow(s, who, AuditAction(kind), resource_type, id, version, changes);
   s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, created) "
        "VALUES (:t, :rt, :id, :ev, :v, :p, :cr)",
       soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
       soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
       soci::use(now, "cr");
+}
+
+namespace {
+
+bool Hidden(const std::string& key) {
+  return key == "meta" || key == "id" || EqualsIgnoreCase(key, "password");
+}
+
+void AddChange(json::Value& list, const std::string& path, const json::Value* old_value,
+               const json::Value* new_value, json::Allocator& alloc) {
+  json::Value item(rapidjson::kObjectType);
+  item.AddMember("attribute", json::String(path, alloc), alloc);
+  item.AddMember("old", old_value ? json::Value(*old_value, alloc) : json::Value(), alloc);
+  item.AddMember("new", new_value ? json::Value(*new_value, alloc) : json::Value(), alloc);
+  list.PushBack(item, alloc);
+}
+
+const json::Value* Field(const json::Value* object, const std::string& key) {
+  if (object == nullptr || !object->IsObject()) return nullptr;
+  auto it = object->FindMember(key.c_str());
+  return it == object->MemberEnd() ? nullptr : &it->value;
+}
+
+// Keys of `a` then those of `b` not in `a`, in order.
+std::vector<std::string> UnionKeys(const json::Value* a, const json::Value* b) {
+  std::vector<std::string> keys;
+  for (const json::Value* v : {a, b}) {
+    if (v == nullptr || !v->IsObject()) continue;
+    for (auto it = v->MemberBegin(); it != v->MemberEnd(); ++it) {
+      std::string key(it->name.GetString(), it->name.GetStringLength());
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
+  return keys;
+}
+
+void DiffObjects(const json::Value* before, const json::Value* after, const std::string& prefix,
+                 int depth, json::Value& list, json::Allocator& alloc) {
+  for (const std::string& key : UnionKeys(before, after)) {
+    if (Hidden(key)) continue;
+    const json::Value* old_value = Field(before, key);
+    const json::Value* new_value = Field(after, key);
+    if (old_value && new_value && *old_value == *new_value) continue;
+    std::string path = prefix.empty()                 ? key
+                       : prefix.rfind("urn:", 0) == 0 ? prefix + ":" + key
+                                                      : prefix + "." + key;
+    bool both_objects = (old_value == nullptr || old_value->IsObject()) &&
+                        (new_value == nullptr || new_value->IsObject());
+    if (depth == 0 && both_objects) {
+      DiffObjects(old_value, new_value, path, depth + 1, list, alloc);
+    } else {
+      AddChange(list, path, old_value, new_value, alloc);
+    }
+  }
+}
+
+json::Value MemberIds(const std::vector<Member>& members, json::Allocator& alloc) {
+  json::Value ids(rapidjson::kArrayType);
+  for (const Member& m : members) ids.PushBack(json::String(m.id, alloc), alloc);
+  return ids;
+}
+
+}  // namespace
+
+std::string AuditChanges(const json::Value* before, const json::Value* after, bool password_changed,
+                         const MembershipDelta* members) {
+  json::Document doc(rapidjson::kArrayType);
+  auto& alloc = doc.GetAllocator();
+  DiffObjects(before, after, "", 0, doc, alloc);
+  if (password_changed) {
+    json::Value item(rapidjson::kObjectType);
+    item.AddMember("attribute", "password", alloc);
+    item.AddMember("changed", true, alloc);
+    doc.PushBack(item, alloc);
+  }
+  if (members != nullptr && (!members->empty() || members->replaced)) {
+    json::Value item(rapidjson::kObjectType);
+    item.AddMember("attribute", "members", alloc);
+    item.AddMember("added", MemberIds(members->added, alloc), alloc);
+    item.AddMember("removed", MemberIds(members->removed, alloc), alloc);
+    doc.PushBack(item, alloc);
+  }
+  return json::Serialize(doc);
 }
 
 std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,

@@ -56,10 +56,33 @@ void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::
 void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,
                             json::Allocator& alloc);
 
-// Records the outbox event (payload layout in scim/events/change_event.h) and the audit entry.
-void RecordChange(soci::session& s, const std::string& tenant, const std::string& actor,
-                  const std::string& resource_type, const std::string& id, events::ChangeKind kind,
-                  long long version, const json::Value* resource, const MembershipDelta* members);
+// Who made a change, for the audit log.
+struct AuditWho {
+  std::string tenant;
+  std::string actor;
+  std::string client;
+  std::string request_id;
+};
+
+// Records the outbox event (payload layout in scim/events/change_event.h) and the audit entry,
+// whose `changes` is the JSON array AuditChanges() made (empty: none recorded).
+void RecordChange(soci::session& s, const AuditWho& who, const std::string& resource_type,
+                  const std::string& id, events::ChangeKind kind, long long version,
+                  const json::Value* resource, const MembershipDelta* members,
+                  const std::string& changes = "");
+
+// The changed attributes between `before` (nullptr: created) and `after` (nullptr: deleted) as a
+// JSON array of {"attribute", "old", "new"}; complex attributes and extensions are compared one
+// level down ("name.givenName", "urn:...:User:department"); meta, id and password are never
+// shown: a password change is {"attribute": "password", "changed": true}. Group membership
+// changes are {"attribute": "members", "added": [ids], "removed": [ids]}.
+std::string AuditChanges(const json::Value* before, const json::Value* after, bool password_changed,
+                         const MembershipDelta* members);
+
+// Inserts one audit_log row.
+void InsertAuditRow(soci::session& s, const AuditWho& who, const std::string& action,
+                    const std::string& resource_type, const std::string& id, long long version,
+                    const std::string& changes);
 
 // The outbox payload RecordChange() writes (layout in scim/events/change_event.h), for callers
 // that need the same shape without recording a change (sync reconcile's current-state events).

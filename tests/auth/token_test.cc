@@ -78,6 +78,11 @@ BOOST_AUTO_TEST_CASE(parse_scopes) {
   BOOST_TEST_REQUIRE(all.ok());
   BOOST_TEST((*all == std::set<Scope>{Scope::kRead, Scope::kWrite, Scope::kAdmin}));
 
+  auto op = auth::ParseScopes("operator,admin");
+  BOOST_TEST_REQUIRE(op.ok());
+  BOOST_TEST((*op == std::set<Scope>{Scope::kAdmin, Scope::kOperator}));
+  BOOST_TEST(auth::FormatScopes(*op) == "admin,operator");
+
   auto none = auth::ParseScopes("");
   BOOST_TEST_REQUIRE(none.ok());
   BOOST_TEST(none->empty());

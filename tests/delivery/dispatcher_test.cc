@@ -397,8 +397,9 @@ void LinksRecordedAndRemoved(Backend backend) {
   BOOST_TEST_REQUIRE(links.ok());
   BOOST_TEST(LinksJson(*links) ==
              "{\"links\":[{\"target\":\"crm\",\"resource_type\":\"User\",\"resource_id\":\"u1\","
-             "\"external_id\":\"crm-u1\"},{\"target\":\"dolibarr\",\"resource_type\":\"User\","
-             "\"resource_id\":\"u1\",\"external_id\":\"dolibarr-u1\"}]}");
+             "\"external_id\":\"crm-u1\",\"tenant\":\"t1\"},{\"target\":\"dolibarr\",\"resource_"
+             "type\":\"User\","
+             "\"resource_id\":\"u1\",\"external_id\":\"dolibarr-u1\",\"tenant\":\"t1\"}]}");
   auto other_tenant = LinksOf(*db, "t2", "u1");
   BOOST_TEST_REQUIRE(other_tenant.ok());
   BOOST_TEST(other_tenant->empty());

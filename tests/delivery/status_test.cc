@@ -1,9 +1,10 @@
 // Status and operations: counts, listings, metrics, and the admin JSON answers.
+#include "scim/delivery/status.h"
+
 #include <boost/test/unit_test.hpp>
 
 #include "delivery/delivery_test_support.h"
 #include "scim/delivery/dispatcher.h"
-#include "scim/delivery/status.h"
 
 namespace scim::delivery {
 namespace {
@@ -84,6 +85,29 @@ void StatusCounts(Backend backend) {
   BOOST_TEST(row.attempts == 1);
   BOOST_TEST(!row.last_error.has_value());
   BOOST_TEST(row.updated.size() == 24u);
+  // Tenant scope (the admin API): every event here is t1's.
+  auto own = ListDeliveries(*db, std::nullopt, std::nullopt, 100, std::string("t1"));
+  BOOST_TEST_REQUIRE(own.ok());
+  BOOST_TEST(own->size() == 6u);
+  auto foreign = ListDeliveries(*db, std::nullopt, std::nullopt, 100, std::string("t2"));
+  BOOST_TEST_REQUIRE(foreign.ok());
+  BOOST_TEST(foreign->empty());
+  auto history =
+      ListDeliveries(*db, std::nullopt, std::nullopt, 100, std::string("t1"), std::string("a"));
+  BOOST_TEST_REQUIRE(history.ok());
+  BOOST_TEST(history->size() == 2u);
+  auto foreign_status = SyncStatus(*db, {{"crm", "crm"}}, std::string("t2"));
+  BOOST_TEST_REQUIRE(foreign_status.ok());
+  BOOST_TEST((*foreign_status)[0].failed == 0);
+  BOOST_TEST((*foreign_status)[0].delivered == 0);
+  BOOST_TEST(!(*foreign_status)[0].last_error.has_value());
+  auto own_status = SyncStatus(*db, {{"crm", "crm"}}, std::string("t1"));
+  BOOST_TEST_REQUIRE(own_status.ok());
+  BOOST_TEST((*own_status)[0].failed == 1);
+  Status cross_retry = RetryDelivery(*db, DeliveryIdOf(*db, "crm", b1), std::string("t2"));
+  BOOST_TEST_REQUIRE(!cross_retry.ok());
+  BOOST_TEST((cross_retry.error().code == ErrorCode::kNotFound));
+
   auto bad = ListDeliveries(*db, std::string("lost"), std::nullopt, 10);
   BOOST_TEST_REQUIRE(!bad.ok());
   BOOST_TEST((bad.error().code == ErrorCode::kInvalidValue));
@@ -184,28 +208,31 @@ BOOST_AUTO_TEST_CASE(json_answers) {
   d.attempts = 10;
   d.last_error = "gave up after 10 attempts: timeout";
   d.updated = "2026-01-01T00:00:00.000Z";
+  d.tenant = "t1";
   BOOST_TEST(DeliveriesJson({d}) ==
-             "{\"deliveries\":[{\"id\":7,\"seq\":12,\"target\":\"crm\",\"resource_type\":\"User\","
+             "{\"deliveries\":[{\"id\":7,\"seq\":12,\"target\":\"crm\",\"tenant\":\"t1\","
+             "\"resource_type\":\"User\","
              "\"resource_id\":\"2819c223\",\"event\":\"patched\",\"status\":\"failed\","
              "\"attempts\":10,\"last_error\":\"gave up after 10 attempts: timeout\","
              "\"updated\":\"2026-01-01T00:00:00.000Z\"}]}");
   BOOST_TEST(DeliveriesJson({}) == "{\"deliveries\":[]}");
 
-  Link l{"dolibarr", "User", "2819c223", "42"};
+  Link l{"dolibarr", "User", "2819c223", "42", "t1"};
   BOOST_TEST(LinksJson({l}) ==
              "{\"links\":[{\"target\":\"dolibarr\",\"resource_type\":\"User\","
-             "\"resource_id\":\"2819c223\",\"external_id\":\"42\"}]}");
+             "\"resource_id\":\"2819c223\",\"external_id\":\"42\",\"tenant\":\"t1\"}]}");
 }
 
 BOOST_AUTO_TEST_CASE(metric_labels_are_escaped) {
   TestDatabase db(Backend::kSqlite);
-  testing::Exec(*db, "INSERT INTO target_cursors (target, type, updated) "
-                     "VALUES ('we\"ird\\name', 'fake', 'x')");
+  testing::Exec(*db,
+                "INSERT INTO target_cursors (target, type, updated) "
+                "VALUES ('we\"ird\\name', 'fake', 'x')");
   auto metrics = MetricsText(*db);
   BOOST_TEST_REQUIRE(metrics.ok());
-  BOOST_TEST(metrics->find("{target=\"we\\\"ird\\\\name\",outcome=\"delivered\"} 0") !=
-                 std::string::npos,
-             *metrics);
+  BOOST_TEST(
+      metrics->find("{target=\"we\\\"ird\\\\name\",outcome=\"delivered\"} 0") != std::string::npos,
+      *metrics);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -37,17 +37,19 @@ std::string HashTokenSecret(std::string_view secret);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 // What a token may do. The HTTP layer answers 403 when a request needs a scope the token lacks;
-// no scope implies another (kAdmin does not grant kRead).
+// no SCIM scope implies another (kAdmin does not grant kRead). kOperator is the one exception on
+// the admin side: it reaches every /admin/v1 endpoint kAdmin reaches, across all tenants.
 enum class Scope {
-  kRead,   // "scim:read": GET and searches on the SCIM endpoints
-  kWrite,  // "scim:write": POST, PUT, PATCH, DELETE and /Bulk
-  kAdmin,  // "admin": the /admin/v1 API
+  kRead,      // "scim:read": GET and searches on the SCIM endpoints
+  kWrite,     // "scim:write": POST, PUT, PATCH, DELETE and /Bulk
+  kAdmin,     // "admin": the /admin/v1 API, for the token's own tenant
+  kOperator,  // "operator": the /admin/v1 API across tenants; created only by the CLI
 };
 
 // The scopes given to `scimd token create` when --scopes is absent.
 inline constexpr std::string_view kDefaultScopes = "scim:read,scim:write";
 
-// The wire name of a scope: "scim:read", "scim:write" or "admin".
+// The wire name of a scope: "scim:read", "scim:write", "admin" or "operator".
 std::string_view ScopeName(Scope scope);
 
 // Parses a comma-separated scope list such as "scim:read,scim:write". Names are case-sensitive,
@@ -69,6 +71,10 @@ struct TokenRecord {
   std::string created;                 // when it was created
   std::optional<std::string> expires;  // first instant it is no longer valid; nullopt = never
   std::optional<std::string> revoked;  // when it was revoked; nullopt = not revoked
+  // Usage, as last written back by a server (it counts in memory and flushes now and then).
+  std::optional<std::string> last_used;
+  long long request_count = 0;
+  bool tenant_disabled = false;  // its tenant is disabled: the token does not authenticate
 };
 
 // True when `token` may authenticate a request at `now` (a canonical timestamp, usually

@@ -37,9 +37,12 @@ struct TargetStatus {
 
 // Status of `targets` (in that order, zeros for a target with no deliveries yet) followed by any
 // other target found in the database (a target removed from the configuration that still has
-// rows; its type is the one recorded when it last ran).
+// rows; its type is the one recorded when it last ran). With `tenant`, every count and the last
+// error cover that tenant's deliveries only (the admin API); without, all tenants (the operator
+// and the CLI).
 Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
-                                             const std::vector<TargetRef>& targets);
+                                             const std::vector<TargetRef>& targets,
+                                             const std::optional<std::string>& tenant = {});
 
 // One line of `GET /admin/v1/sync/deliveries`.
 struct DeliveryRow {
@@ -57,17 +60,23 @@ struct DeliveryRow {
 };
 
 // Deliveries, newest first (by id), filtered by status ("pending", "in_flight", "delivered",
-// "failed") and/or target when given, at most `limit` (clamped to 1..1000). An unknown status is
-// kInvalidValue.
+// "failed"), target, tenant and/or resource id when given, at most `limit` (clamped to 1..1000).
+// An unknown status is kInvalidValue.
 Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
                                                 const std::optional<std::string>& status,
                                                 const std::optional<std::string>& target,
-                                                int limit = 100);
+                                                int limit = 100,
+                                                const std::optional<std::string>& tenant = {},
+                                                const std::optional<std::string>& resource_id = {});
 
 // Re-queues one failed delivery: pending, attempts reset to 0, due now (a running dispatcher
 // picks it up at its next poll); later changes of its resource that waited behind it follow it
-// in order. kNotFound when there is no such delivery, kConflict when it is not failed.
-Status RetryDelivery(store::Database& db, int64_t id);
+// in order. kNotFound when there is no such delivery (or, with `tenant`, when it belongs to
+// another tenant: the same answer, so ids of other tenants cannot be probed), kConflict when it
+// is not failed. On success `out_row`, when given, receives the delivery's tenant, target,
+// resource type and id (for the audit log).
+Status RetryDelivery(store::Database& db, int64_t id, const std::optional<std::string>& tenant = {},
+                     DeliveryRow* out_row = nullptr);
 
 // Re-queues every failed delivery (of `target` only, when given) as RetryDelivery does; returns
 // how many.
@@ -79,11 +88,14 @@ struct Link {
   std::string resource_type;
   std::string resource_id;
   std::string external_id;
+  std::string tenant = {};
 };
 
 // The target ids linked to a SCIM resource, by target name.
 Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
                                   const std::string& resource_id);
+// The same across every tenant (the operator without ?tenant=).
+Result<std::vector<Link>> LinksOfAnyTenant(store::Database& db, const std::string& resource_id);
 
 // The delivery part of `GET /metrics` (Prometheus text format, HELP/TYPE lines included):
 //   scimd_outbox_depth                                   outbox events not yet queued for every

@@ -20,7 +20,9 @@ namespace scim::service {
 struct RequestContext {
   std::string tenant;
   std::string actor;
-  std::string base_url;  // SCIM root for meta.location, e.g. "https://id.example.com/scim/v2"
+  std::string base_url;     // SCIM root for meta.location, e.g. "https://id.example.com/scim/v2"
+  std::string client = {};  // the client's address, for the audit log
+  std::string request_id = {};  // X-Request-Id (the client's or generated), for the audit log
 };
 
 // A list or search request (RFC 7644 §3.4.2, §3.4.3), already taken out of query or body.
@@ -72,7 +74,8 @@ class ResourceService {
 
  private:
   json::Document Present(const RequestContext& ctx, const schema::ResourceType& type,
-                         json::Document resource, const schema::AttributeSelection& selection) const;
+                         json::Document resource,
+                         const schema::AttributeSelection& selection) const;
 
   // Tells the commit listener about a successful write and passes `result` on.
   template <class T>

@@ -1,8 +1,8 @@
 #pragma once
 // Persistence of SCIM Users and Groups. Every write runs in one transaction that also records the
 // outbox event (events::ChangeEvent) and the audit entry, so an acknowledged write and its event
-// are durable together. Filters arrive as bound ASTs and run in the database. Knows nothing of HTTP.
-// Thread-safe: each call leases its own session from the Database pool.
+// are durable together. Filters arrive as bound ASTs and run in the database. Knows nothing of
+// HTTP. Thread-safe: each call leases its own session from the Database pool.
 
 #include <cstdint>
 #include <functional>
@@ -29,9 +29,9 @@ struct Member {
 // Membership changes applied row by row: a PATCH that adds one member to a group of 100,000
 // touches one row.
 struct MembershipChange {
-  bool replace_all = false;        // `add` becomes the complete member list (PUT, replace)
-  bool remove_all = false;         // every member removed first
-  std::vector<Member> add;         // type may be empty: the store looks it up
+  bool replace_all = false;         // `add` becomes the complete member list (PUT, replace)
+  bool remove_all = false;          // every member removed first
+  std::vector<Member> add;          // type may be empty: the store looks it up
   std::vector<std::string> remove;  // member ids
   bool empty() const { return !replace_all && !remove_all && add.empty() && remove.empty(); }
 };
@@ -44,7 +44,9 @@ struct ReadOptions {
 
 struct WriteContext {
   std::string tenant;
-  std::string actor;  // token name, for the audit log
+  std::string actor;            // token name, for the audit log
+  std::string client = {};      // client address, for the audit log
+  std::string request_id = {};  // request id, for the audit log
 };
 
 // Called inside the write transaction with the stored resource (without members), under the
@@ -57,8 +59,8 @@ struct ListQuery {
   std::optional<filter::BoundFilter> filter;
   std::optional<schema::ResolvedPath> sort_by;
   bool descending = false;
-  int64_t start_index = 1;  // 1-based (RFC 7644 §3.4.2.4)
-  int64_t count = 100;      // 0: totals only
+  int64_t start_index = 1;            // 1-based (RFC 7644 §3.4.2.4)
+  int64_t count = 100;                // 0: totals only
   std::optional<std::string> cursor;  // RFC 9865: "" asks for the first page
   ReadOptions read;
 };

@@ -1,0 +1,20 @@
+# Generates a C++ source that defines scim::http::ConsoleFiles(): every file under ${DIR} (the
+# console's static files) as {relative path, bytes, size}, bytes written as hex so that any file
+# (text or binary) embeds unchanged. No network, no tools beyond CMake.
+file(GLOB_RECURSE files RELATIVE ${DIR} ${DIR}/*)
+list(SORT files)
+set(body "#include \"scim/http/console_files.h\"\nnamespace scim::http {\nnamespace {\n")
+set(table "")
+set(index 0)
+foreach(name ${files})
+  file(READ ${DIR}/${name} content HEX)
+  string(LENGTH "${content}" hex_length)
+  math(EXPR size "${hex_length} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${content}")
+  string(APPEND body "const unsigned char kFile${index}[] = {${bytes} 0x00};\n")
+  string(APPEND table "      {\"${name}\", kFile${index}, ${size}},\n")
+  math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND body "}  // namespace\nconst std::vector<ConsoleFile>& ConsoleFiles() {\n  static const std::vector<ConsoleFile> files = {\n${table}  };\n  return files;\n}\n}  // namespace scim::http\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})
