@@ -68,11 +68,17 @@ bootstrap_tarball() {
   command -v mmdebstrap >/dev/null || { echo "build.sh: no base image and no mmdebstrap (apt-get install mmdebstrap)" >&2; return 1; }
   mkdir -p "$CACHE"
   echo "build.sh: bootstrapping $BASE with mmdebstrap into $tar" >&2
-  mmdebstrap --variant=minbase --format=tar --quiet \
+  # merged /usr the debootstrap way (no usrmerge package, and so no perl, in the image);
+  # eatmydata, when installed, skips dpkg's fsyncs while unpacking (about twice as fast here)
+  local hooks=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr)
+  if command -v eatmydata >/dev/null && [[ -d /usr/share/mmdebstrap/hooks/eatmydata ]]; then
+    hooks+=(--hook-dir=/usr/share/mmdebstrap/hooks/eatmydata)
+  fi
+  mmdebstrap --variant=minbase --format=tar --quiet "${hooks[@]}" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --aptopt='Acquire::Languages "none"' --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+    --aptopt='Acquire::Languages "none"' \
     bookworm "$tar.partial" >&2
   mv "$tar.partial" "$tar"
   echo "$tar"

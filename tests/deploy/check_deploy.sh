@@ -5,8 +5,8 @@
 #
 # Promises, in order; the first failure stops it with a message naming the step, and it exits
 # non-zero:
-#   1. installs the Debian packages it needs when missing (podman, runc, mmdebstrap, python3-yaml,
-#      openssl, curl, systemd for systemd-analyze, postgresql-15);
+#   1. installs the Debian packages it needs when missing (podman, runc, mmdebstrap, eatmydata,
+#      python3-yaml, openssl, curl, systemd for systemd-analyze, postgresql-15);
 #   2. builds the image localhost/scimd:dev with deploy/container/build.sh --binary build/scimd
 #      (no second C++ compile; the base image is bootstrapped with mmdebstrap when it cannot be
 #      pulled) and checks it: every library scimd links resolves inside it, it runs as a
@@ -42,7 +42,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BIN=$(realpath "${SCIMD_BIN:-build/scimd}")
 IMAGE=${SCIMD_IMAGE:-localhost/scimd:dev}
-PACKAGES=(podman runc mmdebstrap python3-yaml openssl curl systemd postgresql-15)
+PACKAGES=(podman runc mmdebstrap eatmydata python3-yaml openssl curl systemd postgresql-15)
 WORK=$(mktemp -d /tmp/scimd-check-deploy.XXXXXX)
 NAME=scimd-check-$$
 PODMAN=(podman)   # plus global flags (--runtime runc) when this machine needs them
