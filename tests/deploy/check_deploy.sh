@@ -341,25 +341,27 @@ wait_ready() {
 # The one-shot migrate must exit 0, both replicas must get ready, and a user created through one
 # replica must be read through the other.
 check_compose_stack() {
-  local pg_port first line name kind quoted ports=() servers=()
+  local pg_port free=() name kind quoted ports=() servers=()
   pg_port=$(free_port)
-  first=$(free_port)
+  free=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
   chmod 0711 "$WORK"
   PG_DIR=$WORK/pg
   bash tests/support/pg_cluster.sh start "$PG_DIR" "$pg_port" >/dev/null
+  /usr/bin/python3 tests/deploy/compose_as_podman.py deploy/compose.yaml "$pg_port" "$WORK/tls" \
+    "$(IFS=,; echo "${free[*]}")" >"$WORK/compose-services"
   while IFS=$'\t' read -r name kind quoted; do
     eval "local -a args=($quoted)"
     if [[ $kind == oneshot ]]; then
-      "${PODMAN[@]}" run --rm --no-healthcheck --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" \
+      "${PODMAN[@]}" run --rm --no-healthcheck --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" </dev/null \
         >"$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log" >&2; fail "compose service $name failed"; }
       log "compose: $name exited 0"
     else
-      ports+=("$((first + ${#servers[@]}))")
+      ports+=("${free[${#servers[@]}]}")
       servers+=("compose-$name-$$")
-      "${PODMAN[@]}" run -d --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" >/dev/null 2>"$WORK/run.err" ||
+      "${PODMAN[@]}" run -d --name "compose-$name-$$" "${RUN_FLAGS[@]}" "${args[@]}" </dev/null >/dev/null 2>"$WORK/run.err" ||
         { cat "$WORK/run.err" >&2; fail "compose service $name did not start"; }
     fi
-  done < <(/usr/bin/python3 tests/deploy/compose_as_podman.py deploy/compose.yaml "$pg_port" "$WORK/tls" "$first")
+  done <"$WORK/compose-services"
   [[ ${#servers[@]} -ge 2 ]] || fail "compose: fewer than two replicas"
   wait_ready "${ports[0]}" "${servers[0]}"
   wait_ready "${ports[1]}" "${servers[1]}"

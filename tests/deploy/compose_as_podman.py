@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints the scimd services of deploy/compose.yaml as `podman run` arguments, in start order.
 
-Usage: compose_as_podman.py COMPOSE_FILE PG_PORT TLS_DIR FIRST_PORT
+Usage: compose_as_podman.py COMPOSE_FILE PG_PORT TLS_DIR PORT[,PORT...]
 
 There is no registry here for the postgres image, and podman-compose 1.0.3 (Debian 12) ignores
 depends_on conditions, so tests/deploy/check_deploy.sh runs the compose file's scimd services
@@ -13,8 +13,8 @@ where KIND is `oneshot` (restart "no") or `server`, and ARGS is a shell-quoted l
 ${VAR:-default} and ${VAR:?message} interpolated (POSTGRES_PASSWORD=test), `@postgres:5432`
 replaced by `@127.0.0.1:PG_PORT`, the ./tls volume replaced by TLS_DIR, and the service's
 read_only, tmpfs, cap_drop and security_opt kept. Servers use the host network and listen on
-127.0.0.1:FIRST_PORT, FIRST_PORT+1, ... (SCIMD_LISTEN) instead of their published ports.
-Exits 1 when a dependency cannot be ordered or a variable is missing.
+127.0.0.1 at the given PORTs in turn (SCIMD_LISTEN) instead of their published ports.
+Exits 1 when a dependency cannot be ordered, a variable is missing or there are too few PORTs.
 """
 import re
 import shlex
@@ -71,17 +71,17 @@ def run_args(name, s, pg_port, tls_dir, listen_port):
 
 
 def main():
-    path, pg_port, tls_dir, first_port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    path, pg_port, tls_dir = sys.argv[1], sys.argv[2], sys.argv[3]
+    ports = [int(p) for p in sys.argv[4].split(",")]
     with open(path, encoding="utf-8") as f:
         services = yaml.safe_load(f)["services"]
     services = {n: s for n, s in services.items() if n != "postgres"}
-    port = first_port
     for name in ordered(services):
         s = services[name]
         oneshot = str(s.get("restart", "")) == "no"
-        args = run_args(name, s, pg_port, tls_dir, None if oneshot else port)
-        if not oneshot:
-            port += 1
+        if not oneshot and not ports:
+            raise SystemExit("compose_as_podman: more servers than ports")
+        args = run_args(name, s, pg_port, tls_dir, None if oneshot else ports.pop(0))
         print(f"{name}\t{'oneshot' if oneshot else 'server'}\t{shlex.join(args)}")
     return 0
 
