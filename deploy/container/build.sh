@@ -117,7 +117,8 @@ make_context() {
 }
 
 build_image() {
-  local args=(build -f "$CONTEXT/deploy/container/Containerfile" -t "$TAG")
+  local args=(build -f "$CONTEXT/deploy/container/Containerfile" -t "$TAG") old new
+  old=$("$ENGINE" image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
   [[ "$ENGINE" == podman ]] && args+=(--format docker)  # keeps HEALTHCHECK
   [[ -n "$BINARY" ]] && args+=(--build-arg SCIMD_PREBUILT=1)
   # shellcheck disable=SC2206  # deliberately split on spaces
@@ -126,6 +127,11 @@ build_image() {
   # The build stage stays behind as an untagged image: drop those of earlier builds (the
   # label names only ours; the layers the next build reuses survive in the tagged image).
   "$ENGINE" image prune -f --filter label=org.scimd.stage=build >/dev/null 2>&1 || true
+  # The image $TAG named before is now untagged: remove it unless a container still uses it.
+  new=$("$ENGINE" image inspect -f '{{.Id}}' "$TAG")
+  if [[ -n "$old" && "$old" != "$new" ]]; then
+    "$ENGINE" image rm "$old" >/dev/null 2>&1 || true
+  fi
 }
 
 main() {
