@@ -51,10 +51,11 @@ json::Value MemberList(soci::session& s, const std::string& tenant,
 }
 
 std::string BuildPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
-                         const MembershipDelta* members) {
+                         const MembershipDelta* members, const std::string& request_id) {
   json::Document payload(rapidjson::kObjectType);
   auto& alloc = payload.GetAllocator();
   if (resource != nullptr) payload.AddMember("resource", json::Value(*resource, alloc), alloc);
+  if (!request_id.empty()) payload.AddMember("request_id", json::String(request_id, alloc), alloc);
   if (members != nullptr && (!members->empty() || members->replaced)) {
     json::Value delta(rapidjson::kObjectType);
     // events::ChangeEvent's contract: with "replaced", "added" lists every member.
@@ -319,7 +320,7 @@ void RecordChange(soci::session& s, const AuditWho& who, const std::string& reso
                   const json::Value* resource, const MembershipDelta* members,
                   const std::string& changes) {
   const std::string& tenant = who.tenant;
-  std::string payload = BuildPayload(s, tenant, resource, members);
+  std::string payload = BuildPayload(s, tenant, resource, members, who.request_id);
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
   // The audit row first: on PostgreSQL that write gives the transaction its xid before the
@@ -417,7 +418,7 @@ std::string AuditChanges(const json::Value* before, const json::Value* after, bo
 
 std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
                           const MembershipDelta* members) {
-  return BuildPayload(s, tenant, resource, members);
+  return BuildPayload(s, tenant, resource, members, "");
 }
 
 }  // namespace scim::store

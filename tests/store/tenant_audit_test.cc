@@ -175,6 +175,18 @@ void CheckAuditAndManualSync(const std::shared_ptr<Database>& db) {
   BOOST_TEST(patch.action == "patch");
   BOOST_TEST(patch.client.value_or("") == "10.0.0.8");
   BOOST_TEST(patch.request_id.value_or("") == "req-2");
+  // The outbox event of the change carries the request id too (events::ChangeEvent payload).
+  std::string payload;
+  BOOST_TEST(db->WithSession([&](soci::session& s) -> Status {
+                  s << "SELECT payload FROM outbox WHERE tenant = 'acme' AND version = 2",
+                      soci::into(payload);
+                  return OkStatus();
+                })
+                 .ok());
+  json::Document event = Doc(payload);
+  auto request_id = event.FindMember("request_id");
+  BOOST_TEST_REQUIRE((request_id != event.MemberEnd() && request_id->value.IsString()), payload);
+  BOOST_TEST(request_id->value.GetString() == std::string("req-2"));
   BOOST_TEST(patch.version == 2);
   json::Document changes = Doc(patch.changes.value_or("null"));
   BOOST_TEST_REQUIRE(changes.IsArray());

@@ -17,7 +17,10 @@ bool ParseChangeKind(std::string_view name, ChangeKind& out);
 // Payload layout (JSON text in the outbox):
 //   {"resource": {...full SCIM resource after the change, without members for Groups...},
 //    "members": {"added": [{"value","type","role"}], "removed": [{"value","type"}],
-//                "replaced": false}}
+//                "replaced": false},
+//    "request_id": "..."}
+// "request_id" is the X-Request-Id of the HTTP request that made the change (absent for changes
+// without one, e.g. from the CLI), so a delivery can be traced to the request and its audit row.
 // "resource" is absent for kDeleted; "members" only when membership changed. With "replaced"
 // true (PUT, or replace of the whole list) "added" holds every member after the change, not only
 // the new ones, and "removed" those that left. "role" is the role
