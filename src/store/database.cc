@@ -1,9 +1,14 @@
 #include "scim/store/database.h"
 
+#include <fcntl.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "scim/common/clock.h"
@@ -50,6 +55,26 @@ void ConfigureSqlite(soci::session& s) {
   s << "PRAGMA foreign_keys=ON";
 }
 
+// SQLite would create a missing database file with mode 0644 (less the umask), readable by every
+// local user, and it holds password and token hashes. The file is created here first with mode
+// 0600; SQLite gives the -wal and -shm files it creates later the mode of the database file.
+// An existing file keeps its mode. ":memory:" and "file:" URIs are left to SQLite.
+Status CreatePrivateSqliteFile(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return OkStatus();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return OkStatus();
+    return Error(ErrorCode::kUnavailable,
+                 "cannot create database file " + path + ": " + std::strerror(errno));
+  }
+  int changed = ::fchmod(fd, 0600);  // exactly 0600 whatever the umask took away
+  ::close(fd);
+  if (changed != 0) {
+    return Error(ErrorCode::kUnavailable, "cannot set mode 0600 on " + path);
+  }
+  return OkStatus();
+}
+
 // SOCI appends the statement and its bound values (password hashes, whole resources) to its
 // messages; logs get the driver's reason only.
 std::string WithoutStatement(const std::string& message) {
@@ -68,6 +93,9 @@ Database::~Database() = default;
 Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
   auto parsed = ParseConnectionUrl(url);
   if (!parsed.ok()) return parsed.error();
+  if (parsed->dialect == Dialect::kSqlite) {
+    SCIM_RETURN_IF_ERROR(CreatePrivateSqliteFile(parsed->sqlite_path));
+  }
   std::shared_ptr<Database> db(new Database(parsed->dialect, std::max<size_t>(1, pool_size)));
   try {
     for (size_t i = 0; i < db->pool_size_; ++i) {

@@ -20,7 +20,8 @@ enum class Dialect { kSqlite, kPostgres };
 class Database {
  public:
   // Opens `url` with `pool_size` connections. SQLite gets WAL, a busy timeout, synchronous=FULL
-  // and foreign keys; PostgreSQL gets the URL converted to a libpq connection string.
+  // and foreign keys, and a missing database file is created with mode 0600 (its -wal and -shm
+  // files get the same mode); PostgreSQL gets the URL converted to a libpq connection string.
   static Result<std::shared_ptr<Database>> Open(const std::string& url, size_t pool_size = 8);
 
   // Applies the migrations of migrations/<dialect>/ (compiled in) not yet recorded in
