@@ -35,6 +35,14 @@ int RunSyncRetry(const std::string& db, const std::optional<std::string>& target
 // repair failed.
 int RunSyncReconcile(const ReconcileCommand& command);
 
+// `scimd config check`: loads and validates `file` (ParseConfig) and builds every target's
+// adapter without starting it; prints "ok" and returns 0, else one error line and 1.
+int RunConfigCheck(const std::string& file);
+// Builds each configured target's adapter (validating its block) and drops it.
+Status CheckTargets(const Config& config);
+// "scimd <version>" or "scimd <version> (<git commit>)", for --version.
+std::string VersionLine();
+
 // Prints "scimd: <message>" on stderr and returns 1.
 int Fail(const std::string& message);
 

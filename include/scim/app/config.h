@@ -12,11 +12,41 @@
 
 namespace scim::app {
 
+// `limits:`. Every value given in the file must be a positive integer.
 struct Limits {
   int64_t max_body_bytes = 1048576;
   int64_t bulk_max_operations = 1000;
   int64_t rate_limit_per_minute = 6000;
   int64_t max_page_size = 1000;  // advertised as filter.maxResults
+  // Values per multi-valued attribute of a written resource (Group members exempt); more is a
+  // 400 invalidValue.
+  int64_t max_values_per_attribute = 1000;
+  // For the HTTP layer; 0 means not configured (the HTTP layer picks its default): open
+  // connections at most, seconds before an idle keep-alive connection is closed, failed
+  // authentications per client address per minute.
+  int64_t max_connections = 0;
+  int64_t idle_timeout_seconds = 0;
+  int64_t auth_failures_per_minute = 0;
+};
+
+// `tls:` (PEM files). Empty cert_file: plain HTTP. cert_file and key_file come together;
+// client_ca_file (optional) turns on mutual TLS.
+struct TlsSettings {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
+// `log:`. format is "text" (default) or "json" (one JSON object per line).
+struct LogSettings {
+  std::string format = "text";
+};
+
+// `retention:`: delivered outbox/delivery rows and audit rows older than this many days are
+// pruned in the background; 0 (the default) keeps them forever.
+struct RetentionSettings {
+  int64_t delivered_days = 0;
+  int64_t audit_days = 0;
 };
 
 // The delivery engine (`delivery:` in the file); see delivery::DispatcherOptions.
@@ -35,16 +65,27 @@ struct Config {
   // HTTP worker threads. Handlers block on the database, so more threads than cores keep the API
   // answering while delivery work holds the SQLite writer (docs/benchmarks.md, "Delivery lag").
   int threads = 8;
+  TlsSettings tls;
+  bool insecure_http = false;  // allow plain HTTP on a non-loopback address
   Limits limits;
+  LogSettings log;
+  RetentionSettings retention;
   DeliverySettings delivery;
   std::vector<adapters::TargetConfig> targets;
 };
 
-// Parses YAML text (already read from a file). `source` names it in error messages.
+// Parses and validates YAML text (already read from a file). `source` names it in error
+// messages. Errors are kInvalidValue, one line "SOURCE: KEY: what is wrong": an unknown key (at
+// the top level and in tls, limits, log, retention, delivery and a target's retry), a value of
+// the wrong type or out of range, a listen address that is not HOST:PORT, a database URL that is
+// neither sqlite:PATH nor postgresql://..., a `${NAME}` whose variable is not set. A target's
+// own keys are checked by its adapter factory (`scimd config check` and `serve` build the
+// adapters), not here.
 Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
 // Reads and parses a file; kInvalidValue when unreadable.
 Result<Config> LoadConfigFile(const std::string& path);
-// Replaces `${NAME}` with the environment variable; kInvalidValue naming a missing one.
+// Replaces `${NAME}` with the environment variable; kInvalidValue naming a missing one. The file
+// parser applies it to every scalar value after parsing, so a message can name the key.
 Result<std::string> SubstituteEnv(const std::string& text);
 
 // Splits "HOST:PORT"; kInvalidValue when malformed.
