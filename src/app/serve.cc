@@ -115,6 +115,7 @@ int RunServe(const Config& config) {
   auto service =
       std::make_shared<service::ResourceService>(*registry, store, config.limits.max_page_size);
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
+  service->SetMaxValuesPerAttribute(config.limits.max_values_per_attribute);
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
   auto api = http::BuildApi(*registry, *db, service, tokens, ApiOptionsOf(config), *router);
