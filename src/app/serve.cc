@@ -99,6 +99,7 @@ int RunServe(const Config& config) {
       config.targets.size() * static_cast<size_t>(config.delivery.workers_per_target + 1);
   auto db = store::Database::Open(config.database, pool_size);
   if (!db.ok()) return Fail(db.error().detail);
+  (*db)->SetConnectionLog([](const std::string& line) { spdlog::warn("database: {}", line); });
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail("migration failed: " + migrated.error().detail);
 

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -22,6 +23,8 @@ constexpr std::chrono::milliseconds kErrorPause{1000};
 // Attempts at recording an outcome before giving up (the lease then expires and the event is
 // delivered again: idempotent, but better avoided).
 constexpr int kRecordAttempts = 3;
+// A periodic warning that repeats unchanged (database down) is logged at most this often.
+constexpr std::chrono::seconds kRepeatedLogInterval{30};
 
 struct TargetState {
   DispatchTarget target;
@@ -69,10 +72,26 @@ struct Dispatcher::Shared {
   std::condition_variable done_cv;
   int running = 0;
 
+  std::mutex log_mu;  // guards last_logged
+  std::map<std::string, Clock::time_point> last_logged;
+
   int64_t LeaseMs() const { return std::max<int64_t>(100, options.lease_duration.count()); }
 
   void Log(LogLevel level, const std::string& message) const {
     if (options.log) options.log(level, message);
+  }
+
+  // Log() for the messages a periodic task repeats while the database is down: each distinct
+  // message at most once per kRepeatedLogInterval.
+  void LogRepeated(LogLevel level, const std::string& message) {
+    {
+      std::lock_guard<std::mutex> lock(log_mu);
+      auto now = Clock::now();
+      auto [it, inserted] = last_logged.emplace(message, now);
+      if (!inserted && now - it->second < kRepeatedLogInterval) return;
+      it->second = now;
+    }
+    Log(level, message);
   }
 
   uint64_t Generation() {
@@ -234,8 +253,8 @@ struct Dispatcher::Shared {
         for (auto& t : targets) {
           auto r = queue.ReapExpired(t->name, t->target.retry);
           if (!r.ok()) {
-            Log(LogLevel::kWarning, "reclaiming expired leases of " + t->name + ": " +
-                                        r.error().detail);
+            LogRepeated(LogLevel::kWarning,
+                        "reclaiming expired leases of " + t->name + ": " + r.error().detail);
           } else if (*r > 0) {
             Log(LogLevel::kInfo, "reclaimed " + std::to_string(*r) + " delivery(ies) of " +
                                      t->name + " whose lease expired");
@@ -248,7 +267,7 @@ struct Dispatcher::Shared {
       if (now >= next_renew) {
         Status renewed = queue.RenewLeases(InProgress(), LeaseMs());
         if (!renewed.ok()) {
-          Log(LogLevel::kWarning, "renewing delivery leases: " + renewed.error().detail);
+          LogRepeated(LogLevel::kWarning, "renewing delivery leases: " + renewed.error().detail);
         }
         next_renew = now + renew_every;
       }
