@@ -10,6 +10,8 @@
 #include <set>
 
 #include "delivery/delivery_queue.h"
+#include "scim/common/clock.h"
+#include "scim/store/retention.h"
 
 namespace scim::delivery {
 namespace {
@@ -277,6 +279,35 @@ struct Dispatcher::Shared {
     }
   }
 
+  // Sleeps `pause` unless Stop() comes first; false once stopping.
+  bool PauseUnlessStopping(std::chrono::milliseconds pause) {
+    std::unique_lock<std::mutex> lock(mu);
+    return !cv.wait_for(lock, pause, [&] { return stopping.load(); });
+  }
+
+  static std::string DaysAgo(int64_t days) {
+    if (days <= 0) return "";
+    return FormatTimestamp(std::chrono::system_clock::now() - std::chrono::hours(24 * days));
+  }
+
+  // Retention rounds: batches until nothing is left, then wait for the next round.
+  void RetentionLoop() {
+    while (!stopping.load()) {
+      auto pruned = store::PruneOnce(*db, DaysAgo(options.delivered_days),
+                                     DaysAgo(options.audit_days), options.prune_batch);
+      if (!pruned.ok()) {
+        LogRepeated(LogLevel::kWarning, "retention: " + pruned.error().detail);
+      } else if (pruned->outbox + pruned->audit > 0) {
+        Log(LogLevel::kDebug, "retention: deleted " + std::to_string(pruned->outbox) +
+                                  " outbox event(s), " + std::to_string(pruned->deliveries) +
+                                  " delivery row(s), " + std::to_string(pruned->audit) +
+                                  " audit row(s)");
+      }
+      bool more = pruned.ok() && pruned->more;
+      if (!PauseUnlessStopping(more ? options.prune_pause : options.prune_interval)) return;
+    }
+  }
+
   void ThreadDone(const std::shared_ptr<std::atomic<bool>>& done) {
     std::lock_guard<std::mutex> lock(done_mu);
     done->store(true);
@@ -349,6 +380,9 @@ Status Dispatcher::Start() {
     }
   }
   if (!shared_->targets.empty()) launch([](Shared& s) { s.HousekeepingLoop(); });
+  if (shared_->options.delivered_days > 0 || shared_->options.audit_days > 0) {
+    launch([](Shared& s) { s.RetentionLoop(); });
+  }
   started_ = true;
   shared_->Log(LogLevel::kInfo, "delivery started for " + std::to_string(names.size()) +
                                     " target(s) as " + owner_id());
