@@ -165,9 +165,11 @@ Status ParseLimits(const YAML::Node& node, const Checker& check, Limits& l) {
                       {"max_body_bytes", "bulk_max_operations", "rate_limit_per_minute",
                        "max_connections", "max_values_per_attribute", "max_page_size",
                        "idle_timeout_seconds", "auth_failures_per_minute"}));
+  // 0 switches the per-token rate limit off (the benchmarks do).
+  SCIM_RETURN_IF_ERROR(
+      check.Integer(node, "limits", "rate_limit_per_minute", 0, l.rate_limit_per_minute));
   for (auto [key, field] : {std::pair{"max_body_bytes", &l.max_body_bytes},
                             std::pair{"bulk_max_operations", &l.bulk_max_operations},
-                            std::pair{"rate_limit_per_minute", &l.rate_limit_per_minute},
                             std::pair{"max_connections", &l.max_connections},
                             std::pair{"max_values_per_attribute", &l.max_values_per_attribute},
                             std::pair{"max_page_size", &l.max_page_size},

@@ -84,6 +84,14 @@ BOOST_AUTO_TEST_CASE(unknown_keys_are_named) {
              "scimd.yaml: targets[0].retry.tries: unknown key");
 }
 
+BOOST_AUTO_TEST_CASE(zero_rate_limit_switches_it_off) {
+  auto config = ParseConfig("limits: {rate_limit_per_minute: 0}\n", "scimd.yaml");
+  BOOST_REQUIRE(config.ok());
+  BOOST_TEST(config->limits.rate_limit_per_minute == 0);
+  BOOST_TEST(ErrorOf("limits: {rate_limit_per_minute: -1}\n") ==
+             "scimd.yaml: limits.rate_limit_per_minute: must be a non-negative integer");
+}
+
 BOOST_AUTO_TEST_CASE(bad_values_are_named) {
   BOOST_TEST(ErrorOf("limits: {max_body_bytes: -1}\n") ==
              "scimd.yaml: limits.max_body_bytes: must be a positive integer");

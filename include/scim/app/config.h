@@ -12,7 +12,8 @@
 
 namespace scim::app {
 
-// `limits:`. Every value given in the file must be a positive integer.
+// `limits:`. Every value given in the file must be a positive integer, except
+// rate_limit_per_minute, where 0 switches the per-token limit off.
 struct Limits {
   int64_t max_body_bytes = 1048576;
   int64_t bulk_max_operations = 1000;
