@@ -65,6 +65,14 @@ void AuditCli(store::Database& db, const std::string& tenant, const std::string&
 // `text` as a JSON string literal.
 std::string JsonQuote(const std::string& text);
 
+// `scimd config check`: loads and validates `file` (ParseConfig) and builds every target's
+// adapter without starting it; prints "ok" and returns 0, else one error line and 1.
+int RunConfigCheck(const std::string& file);
+// Builds each configured target's adapter (validating its block) and drops it.
+Status CheckTargets(const Config& config);
+// "scimd <version>" or "scimd <version> (<git commit>)", for --version.
+std::string VersionLine();
+
 // Prints "scimd: <message>" on stderr and returns 1.
 int Fail(const std::string& message);
 

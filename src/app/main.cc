@@ -113,11 +113,22 @@ void AddSyncCommands(CLI::App& app, std::string& db, std::optional<std::string>&
   AddReconcileCommand(*sync, reconcile, result);
 }
 
+// `scimd config check --config FILE`.
+void AddConfigCommands(CLI::App& app, std::string& config_file, int& result) {
+  CLI::App* config = app.add_subcommand("config", "configuration files")->require_subcommand(1);
+  CLI::App* check = config->add_subcommand("check", "validate a configuration file and exit");
+  check->add_option("--config", config_file, "YAML configuration file")
+      ->envname("SCIMD_CONFIG")
+      ->required();
+  check->callback([&] { result = RunConfigCheck(config_file); });
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
   CLI::App app{"scimd: SCIM 2.0 provisioning server"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", VersionLine(), "print the version and exit");
   int result = 0;
   ServeFlags serve_flags;
   CLI::App* serve = app.add_subcommand("serve", "run the server");
@@ -145,9 +156,11 @@ int Main(int argc, char** argv) {
   AddSyncCommands(app, db, sync_target, reconcile, sync_one, result);
   TenantCommand tenant_command;
   AddTenantCommands(app, tenant_command, db, result);
+  std::string checked_config;
+  AddConfigCommands(app, checked_config, result);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return Fail(e.what());

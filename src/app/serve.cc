@@ -106,6 +106,17 @@ std::string ConnectionMetrics(const http::HttpServer& server, size_t max_connect
          std::to_string(server.evicted_connections()) + "\n";
 }
 
+std::string PoolMetrics(const store::Database& db) {
+  return "# HELP scimd_db_pool_connections Database connections in the pool.\n"
+         "# TYPE scimd_db_pool_connections gauge\n"
+         "scimd_db_pool_connections " +
+         std::to_string(db.pool_size()) +
+         "\n# HELP scimd_db_pool_in_use Database connections leased right now.\n"
+         "# TYPE scimd_db_pool_in_use gauge\n"
+         "scimd_db_pool_in_use " +
+         std::to_string(db.connections_in_use()) + "\n";
+}
+
 // Refuses plain HTTP on an address other clients can reach, unless insecure_http is set.
 Status CheckTransport(const Config& config, const std::string& host) {
   if (config.tls.enabled()) {
@@ -129,7 +140,7 @@ http::ApiOptions ApiOptionsOf(const Config& config, const std::string& host, uin
       config.public_url.empty() ? DefaultPublicUrl(config, host, port) : config.public_url;
   options.auth_failures_per_minute = config.limits.auth_failures_per_minute;
   options.access_log = config.log.access;
-  options.version = SCIMD_VERSION;
+  options.version = VersionLine().substr(std::string("scimd ").size());
   options.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   options.max_page_size = config.limits.max_page_size;
   options.bulk_max_operations = config.limits.bulk_max_operations;
@@ -200,6 +211,7 @@ int RunServe(const Config& config) {
       config.targets.size() * static_cast<size_t>(config.delivery.workers_per_target + 1);
   auto db = store::Database::Open(config.database, pool_size);
   if (!db.ok()) return Fail(db.error().detail);
+  (*db)->SetConnectionLog([](const std::string& line) { spdlog::warn("database: {}", line); });
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail("migration failed: " + migrated.error().detail);
 
@@ -210,20 +222,23 @@ int RunServe(const Config& config) {
   dispatch_options.lease_duration = std::chrono::seconds(config.delivery.lease_seconds);
   dispatch_options.workers_per_target = static_cast<int>(config.delivery.workers_per_target);
   dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
+  dispatch_options.delivered_days = config.retention.delivered_days;
+  dispatch_options.audit_days = config.retention.audit_days;
   delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);
 
   auto store = std::make_shared<store::ResourceStore>(*db, *registry);
   auto service =
       std::make_shared<service::ResourceService>(*registry, store, config.limits.max_page_size);
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
+  service->SetMaxValuesPerAttribute(config.limits.max_values_per_attribute);
   auto tokens = std::make_shared<store::TokenStore>(*db);
   auto router = std::make_shared<Pistache::Rest::Router>();
   const size_t max_connections = MaxConnections(config, RaiseDescriptorLimit(), pool_size);
   sigset_t signals = BlockServerSignals();
   http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second, max_connections));
   http::ApiOptions api_options = ApiOptionsOf(config, listen->first, listen->second);
-  api_options.extra_metrics = [&server, max_connections] {
-    return ConnectionMetrics(server, max_connections);
+  api_options.extra_metrics = [&server, max_connections, database = *db] {
+    return ConnectionMetrics(server, max_connections) + PoolMetrics(*database);
   };
   auto api = http::BuildApi(*registry, *db, service, tokens, api_options, *router);
 

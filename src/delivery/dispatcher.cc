@@ -4,11 +4,14 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
 
 #include "delivery/delivery_queue.h"
+#include "scim/common/clock.h"
+#include "scim/store/retention.h"
 
 namespace scim::delivery {
 namespace {
@@ -22,6 +25,8 @@ constexpr std::chrono::milliseconds kErrorPause{1000};
 // Attempts at recording an outcome before giving up (the lease then expires and the event is
 // delivered again: idempotent, but better avoided).
 constexpr int kRecordAttempts = 3;
+// A periodic warning that repeats unchanged (database down) is logged at most this often.
+constexpr std::chrono::seconds kRepeatedLogInterval{30};
 
 struct TargetState {
   DispatchTarget target;
@@ -69,10 +74,26 @@ struct Dispatcher::Shared {
   std::condition_variable done_cv;
   int running = 0;
 
+  std::mutex log_mu;  // guards last_logged
+  std::map<std::string, Clock::time_point> last_logged;
+
   int64_t LeaseMs() const { return std::max<int64_t>(100, options.lease_duration.count()); }
 
   void Log(LogLevel level, const std::string& message) const {
     if (options.log) options.log(level, message);
+  }
+
+  // Log() for the messages a periodic task repeats while the database is down: each distinct
+  // message at most once per kRepeatedLogInterval.
+  void LogRepeated(LogLevel level, const std::string& message) {
+    {
+      std::lock_guard<std::mutex> lock(log_mu);
+      auto now = Clock::now();
+      auto [it, inserted] = last_logged.emplace(message, now);
+      if (!inserted && now - it->second < kRepeatedLogInterval) return;
+      it->second = now;
+    }
+    Log(level, message);
   }
 
   uint64_t Generation() {
@@ -234,8 +255,8 @@ struct Dispatcher::Shared {
         for (auto& t : targets) {
           auto r = queue.ReapExpired(t->name, t->target.retry);
           if (!r.ok()) {
-            Log(LogLevel::kWarning, "reclaiming expired leases of " + t->name + ": " +
-                                        r.error().detail);
+            LogRepeated(LogLevel::kWarning,
+                        "reclaiming expired leases of " + t->name + ": " + r.error().detail);
           } else if (*r > 0) {
             Log(LogLevel::kInfo, "reclaimed " + std::to_string(*r) + " delivery(ies) of " +
                                      t->name + " whose lease expired");
@@ -248,13 +269,42 @@ struct Dispatcher::Shared {
       if (now >= next_renew) {
         Status renewed = queue.RenewLeases(InProgress(), LeaseMs());
         if (!renewed.ok()) {
-          Log(LogLevel::kWarning, "renewing delivery leases: " + renewed.error().detail);
+          LogRepeated(LogLevel::kWarning, "renewing delivery leases: " + renewed.error().detail);
         }
         next_renew = now + renew_every;
       }
       auto wake_at = std::min(next_reap, next_renew);
       std::unique_lock<std::mutex> lock(mu);
       cv.wait_until(lock, wake_at, [&] { return stopping.load(); });
+    }
+  }
+
+  // Sleeps `pause` unless Stop() comes first; false once stopping.
+  bool PauseUnlessStopping(std::chrono::milliseconds pause) {
+    std::unique_lock<std::mutex> lock(mu);
+    return !cv.wait_for(lock, pause, [&] { return stopping.load(); });
+  }
+
+  static std::string DaysAgo(int64_t days) {
+    if (days <= 0) return "";
+    return FormatTimestamp(std::chrono::system_clock::now() - std::chrono::hours(24 * days));
+  }
+
+  // Retention rounds: batches until nothing is left, then wait for the next round.
+  void RetentionLoop() {
+    while (!stopping.load()) {
+      auto pruned = store::PruneOnce(*db, DaysAgo(options.delivered_days),
+                                     DaysAgo(options.audit_days), options.prune_batch);
+      if (!pruned.ok()) {
+        LogRepeated(LogLevel::kWarning, "retention: " + pruned.error().detail);
+      } else if (pruned->outbox + pruned->audit > 0) {
+        Log(LogLevel::kDebug, "retention: deleted " + std::to_string(pruned->outbox) +
+                                  " outbox event(s), " + std::to_string(pruned->deliveries) +
+                                  " delivery row(s), " + std::to_string(pruned->audit) +
+                                  " audit row(s)");
+      }
+      bool more = pruned.ok() && pruned->more;
+      if (!PauseUnlessStopping(more ? options.prune_pause : options.prune_interval)) return;
     }
   }
 
@@ -330,6 +380,9 @@ Status Dispatcher::Start() {
     }
   }
   if (!shared_->targets.empty()) launch([](Shared& s) { s.HousekeepingLoop(); });
+  if (shared_->options.delivered_days > 0 || shared_->options.audit_days > 0) {
+    launch([](Shared& s) { s.RetentionLoop(); });
+  }
   started_ = true;
   shared_->Log(LogLevel::kInfo, "delivery started for " + std::to_string(names.size()) +
                                     " target(s) as " + owner_id());

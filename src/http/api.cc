@@ -289,6 +289,7 @@ void Api::RegisterOperations(Pistache::Rest::Router& router) {
     r.content_type = "application/json";
     r.status = ping.ok() ? 200 : 503;
     r.body = ping.ok() ? "{\"status\":\"ready\"}" : "{\"status\":\"database unavailable\"}";
+    if (!ping.ok()) r.retry_after = "1";
     return r;
   });
   // Pistache's Router::route inserts a method's route table on first use; registering a route

@@ -2,6 +2,7 @@
 
 #include "scim/patch/patch.h"
 #include "scim/schema/validator.h"
+#include "service/value_limits.h"
 #include "service/write_input.h"
 
 namespace scim::service {
@@ -59,12 +60,14 @@ store::WriteContext WriteContextOf(const RequestContext& ctx) {
 // PUT (RFC 7644 §3.5.1): the stored resource is replaced by the normalized body; attributes the
 // client left out are cleared, readOnly ones kept, immutable ones must not change.
 store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::ResourceType& type,
-                              const json::Value& body) {
-  return [&registry, &type, &body](json::Document& resource, store::MembershipChange& members,
-                                   std::optional<std::string>& password_hash) -> Status {
+                              const json::Value& body, int64_t max_values) {
+  return [&registry, &type, &body, max_values](
+             json::Document& resource, store::MembershipChange& members,
+             std::optional<std::string>& password_hash) -> Status {
     json::Document normalized;
     SCIM_RETURN_IF_ERROR(schema::NormalizeResource(
         registry, type, body, schema::WriteMode::kReplace, &resource, normalized));
+    SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values));
     auto input = ExtractWriteInput(normalized);
     if (!input.ok()) return input.error();
     password_hash = input->password_hash;
@@ -78,18 +81,20 @@ store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::Re
 }
 
 store::Mutator PatchMutator(const schema::Registry& registry, const schema::ResourceType& type,
-                            const json::Value& body, const patch::MemberLoader& loader) {
-  return
-      [&registry, &type, &body, loader](json::Document& resource, store::MembershipChange& members,
-                                        std::optional<std::string>& password_hash) -> Status {
-        auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
-        if (!outcome.ok()) return outcome.error();
-        auto input = ExtractWriteInput(resource);
-        if (!input.ok()) return input.error();
-        password_hash = input->password_hash;
-        members = ToMembershipChange(outcome->members);
-        return OkStatus();
-      };
+                            const json::Value& body, const patch::MemberLoader& loader,
+                            int64_t max_values) {
+  return [&registry, &type, &body, loader, max_values](
+             json::Document& resource, store::MembershipChange& members,
+             std::optional<std::string>& password_hash) -> Status {
+    auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
+    if (!outcome.ok()) return outcome.error();
+    SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(resource, max_values));
+    auto input = ExtractWriteInput(resource);
+    if (!input.ok()) return input.error();
+    password_hash = input->password_hash;
+    members = ToMembershipChange(outcome->members);
+    return OkStatus();
+  };
 }
 
 }  // namespace
@@ -114,6 +119,7 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
   json::Document normalized;
   SCIM_RETURN_IF_ERROR(schema::NormalizeResource(*registry_, type, body, schema::WriteMode::kCreate,
                                                  nullptr, normalized));
+  SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values_per_attribute_));
   auto input = ExtractWriteInput(normalized);
   if (!input.ok()) return input.error();
   store::MembershipChange members;
@@ -144,7 +150,8 @@ Result<json::Document> ResourceService::Replace(const RequestContext& ctx,
                                                 const schema::AttributeSelection& selection) {
   auto replaced =
       store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kReplaced,
-                     ReplaceMutator(*registry_, type, body), ReadFor(*registry_, type, selection));
+                     ReplaceMutator(*registry_, type, body, max_values_per_attribute_),
+                     ReadFor(*registry_, type, selection));
   if (!replaced.ok()) {
     if (replaced.error().code == ErrorCode::kUniqueness) {
       return Error(ErrorCode::kUniqueness, "userName is already taken");
@@ -166,9 +173,10 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
     for (const store::Member& m : *rows) members.push_back({m.id, m.type, ""});
     return members;
   };
-  auto patched = store_->Modify(
-      WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
-      PatchMutator(*registry_, type, body, loader), ReadFor(*registry_, type, selection));
+  auto patched =
+      store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
+                     PatchMutator(*registry_, type, body, loader, max_values_per_attribute_),
+                     ReadFor(*registry_, type, selection));
   if (!patched.ok()) {
     if (patched.error().code == ErrorCode::kUniqueness) {
       return Error(ErrorCode::kUniqueness, "userName is already taken");

@@ -51,7 +51,7 @@ Result<ConnectionUrl> ParsePostgres(const std::string& url, size_t scheme_len) {
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
   }
-  ConnectionUrl out{Dialect::kPostgres, "", ""};
+  ConnectionUrl out{Dialect::kPostgres, "", "", ""};
   out.connect_string = "host=" + QuoteLibpq(host) + " port=" + QuoteLibpq(port) +
                        " dbname=" + QuoteLibpq(PercentDecode(dbname)) +
                        " user=" + QuoteLibpq(PercentDecode(user)) + " connect_timeout=5";
@@ -76,7 +76,7 @@ Result<ConnectionUrl> ParseConnectionUrl(const std::string& url) {
     std::string s = scheme;
     if (url.rfind(s, 0) == 0 && url.size() > s.size()) {
       std::string path = url.substr(s.size());
-      return ConnectionUrl{Dialect::kSqlite, "db=" + path + " timeout=10", url};
+      return ConnectionUrl{Dialect::kSqlite, "db=" + path + " timeout=10", url, path};
     }
   }
   return Error(ErrorCode::kInvalidValue,

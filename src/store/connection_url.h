@@ -12,6 +12,7 @@ struct ConnectionUrl {
   Dialect dialect;
   std::string connect_string;  // for soci::session::open
   std::string redacted;        // the URL without its password, for messages
+  std::string sqlite_path;     // SQLite: the database file as given; empty for PostgreSQL
 };
 
 // "sqlite:PATH" (also "sqlite://PATH") or "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME"

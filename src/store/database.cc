@@ -1,9 +1,15 @@
 #include "scim/store/database.h"
 
+#include <fcntl.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <map>
 
 #include "scim/common/clock.h"
@@ -15,6 +21,13 @@ namespace scim::store {
 namespace {
 
 constexpr long long kMigrationLockKey = 0x5C1A0D;
+
+using SteadyClock = std::chrono::steady_clock;
+// Reconnection attempts while PostgreSQL stays unreachable: 100 ms, doubling up to 5 s.
+constexpr std::chrono::milliseconds kFirstBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{5000};
+// Dead connections found this soon after a restore are not logged as a new outage.
+constexpr std::chrono::seconds kQuietAfterRestore{10};
 
 // Splits a migration file into statements: ';' at the end of a line ends one. Comment lines are
 // dropped. Our migrations keep semicolons out of literals, which this relies on.
@@ -43,11 +56,44 @@ int MigrationVersion(const std::string& name) {
   return std::atoi(name.c_str() + (slash == std::string::npos ? 0 : slash + 1));
 }
 
+void ConfigurePostgres(soci::session& s) {
+  s << "SET client_min_messages TO WARNING";  // no NOTICE lines on stderr
+}
+
+// libpq marks a connection bad once it has seen it fail (server gone, socket closed); a session
+// whose reconnection failed has no backend at all. PostgreSQL sessions only (soci's backend
+// classes export no typeinfo, so the cast is static).
+bool ConnectionBroken(soci::session& s) {
+  soci::details::session_backend* backend = s.get_backend();
+  if (backend == nullptr) return true;
+  return PQstatus(static_cast<soci::postgresql_session_backend*>(backend)->conn_) != CONNECTION_OK;
+}
+
 void ConfigureSqlite(soci::session& s) {
   s << "PRAGMA journal_mode=WAL";
   s << "PRAGMA synchronous=FULL";  // an acknowledged commit survives kill -9 and power loss
   s << "PRAGMA busy_timeout=10000";
   s << "PRAGMA foreign_keys=ON";
+}
+
+// SQLite would create a missing database file with mode 0644 (less the umask), readable by every
+// local user, and it holds password and token hashes. The file is created here first with mode
+// 0600; SQLite gives the -wal and -shm files it creates later the mode of the database file.
+// An existing file keeps its mode. ":memory:" and "file:" URIs are left to SQLite.
+Status CreatePrivateSqliteFile(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return OkStatus();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return OkStatus();
+    return Error(ErrorCode::kUnavailable,
+                 "cannot create database file " + path + ": " + std::strerror(errno));
+  }
+  int changed = ::fchmod(fd, 0600);  // exactly 0600 whatever the umask took away
+  ::close(fd);
+  if (changed != 0) {
+    return Error(ErrorCode::kUnavailable, "cannot set mode 0600 on " + path);
+  }
+  return OkStatus();
 }
 
 // SOCI appends the statement and its bound values (password hashes, whole resources) to its
@@ -60,14 +106,41 @@ std::string WithoutStatement(const std::string& message) {
 
 }  // namespace
 
+// A pool session leased for one operation, given back when this goes out of scope.
+class Database::Lease {
+ public:
+  Lease(soci::connection_pool& pool, std::atomic<size_t>& in_use)
+      : pool_(pool), in_use_(in_use), pos_(pool.lease()) {
+    in_use_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Lease() {
+    in_use_.fetch_sub(1, std::memory_order_relaxed);
+    pool_.give_back(pos_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  size_t pos() const { return pos_; }
+
+ private:
+  soci::connection_pool& pool_;
+  std::atomic<size_t>& in_use_;
+  size_t pos_;
+};
+
 Database::Database(Dialect dialect, size_t pool_size)
-    : dialect_(dialect), pool_size_(pool_size), pool_(new soci::connection_pool(pool_size)) {}
+    : dialect_(dialect),
+      pool_size_(pool_size),
+      pool_(new soci::connection_pool(pool_size)),
+      checked_epoch_(pool_size, 0) {}
 
 Database::~Database() = default;
 
 Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
   auto parsed = ParseConnectionUrl(url);
   if (!parsed.ok()) return parsed.error();
+  if (parsed->dialect == Dialect::kSqlite) {
+    SCIM_RETURN_IF_ERROR(CreatePrivateSqliteFile(parsed->sqlite_path));
+  }
   std::shared_ptr<Database> db(new Database(parsed->dialect, std::max<size_t>(1, pool_size)));
   try {
     for (size_t i = 0; i < db->pool_size_; ++i) {
@@ -77,7 +150,7 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
         ConfigureSqlite(s);
       } else {
         s.open(soci::postgresql, parsed->connect_string);
-        s << "SET client_min_messages TO WARNING";  // no NOTICE lines on stderr
+        ConfigurePostgres(s);
       }
     }
   } catch (const std::exception& e) {
@@ -88,11 +161,12 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
 }
 
 Status Database::WithSession(const std::function<Status(soci::session&)>& work) {
+  Lease lease(*pool_, in_use_);
+  SCIM_RETURN_IF_ERROR(EnsureConnected(lease.pos()));
   try {
-    soci::session s(*pool_);
-    return work(s);
+    return work(pool_->at(lease.pos()));
   } catch (const std::exception& e) {
-    return ConvertError(e);
+    return FailureOf(lease.pos(), e);
   }
 }
 
@@ -101,9 +175,10 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
   // 5 ms...) and lose their turn. Queueing them on a mutex hands the lock over at once.
   std::unique_lock<std::mutex> sqlite_writer(sqlite_write_mu_, std::defer_lock);
   if (dialect_ == Dialect::kSqlite) sqlite_writer.lock();
+  Lease lease(*pool_, in_use_);
+  SCIM_RETURN_IF_ERROR(Begin(lease.pos()));
+  soci::session& s = pool_->at(lease.pos());
   try {
-    soci::session s(*pool_);
-    s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
     Status result;
     try {
       result = work(s);
@@ -114,8 +189,108 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
     s << (result.ok() ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (const std::exception& e) {
-    return ConvertError(e);
+    return FailureOf(lease.pos(), e);
   }
+}
+
+Status Database::Begin(size_t pos) {
+  for (int attempt = 0;; ++attempt) {
+    SCIM_RETURN_IF_ERROR(EnsureConnected(pos));
+    soci::session& s = pool_->at(pos);
+    try {
+      s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+      return OkStatus();
+    } catch (const std::exception& e) {
+      Error error = FailureOf(pos, e);
+      // Nothing of the transaction reached the server: on a dead connection, once more.
+      if (attempt > 0 || dialect_ != Dialect::kPostgres || !ConnectionBroken(s)) return error;
+    }
+  }
+}
+
+Error Database::FailureOf(size_t pos, const std::exception& e) {
+  if (dialect_ == Dialect::kPostgres && ConnectionBroken(pool_->at(pos))) {
+    NoteBrokenConnection();
+    return Error(ErrorCode::kUnavailable, "database unavailable");
+  }
+  return ConvertError(e);
+}
+
+void Database::NoteBrokenConnection() {
+  failure_epoch_.fetch_add(1);
+  std::lock_guard<std::mutex> lock(reconnect_mu_);
+  if (outage_) return;
+  outage_ = true;
+  outage_since_ = SteadyClock::now();
+  // Connections found dead just after a restore belong to the outage that was just logged.
+  quiet_outage_ = outage_since_ - restored_at_ < kQuietAfterRestore;
+  if (!quiet_outage_) {
+    Log("connection to the database lost; reconnecting (requests get 503 meanwhile)");
+  }
+}
+
+Status Database::EnsureConnected(size_t pos) {
+  if (dialect_ != Dialect::kPostgres) return OkStatus();
+  soci::session& s = pool_->at(pos);
+  uint64_t epoch = failure_epoch_.load();
+  bool broken = ConnectionBroken(s);
+  if (!broken && checked_epoch_[pos] == epoch) return OkStatus();
+  if (!broken) {
+    // Another connection failed since this one was last used: it may be dead too.
+    try {
+      s << "SELECT 1";
+      checked_epoch_[pos] = epoch;
+      return OkStatus();
+    } catch (const std::exception& e) {
+      if (!ConnectionBroken(s)) return ConvertError(e);
+      NoteBrokenConnection();
+    }
+  }
+  SCIM_RETURN_IF_ERROR(Reconnect(s));
+  checked_epoch_[pos] = epoch;
+  return OkStatus();
+}
+
+Status Database::Reconnect(soci::session& s) {
+  const Error unavailable(ErrorCode::kUnavailable, "database unavailable");
+  {
+    std::lock_guard<std::mutex> lock(reconnect_mu_);
+    // While the server is unreachable one thread at a time tries, after the backoff; the others
+    // fail at once instead of waiting for a connection timeout each.
+    if (unreachable_ && (attempting_ || SteadyClock::now() < next_attempt_)) return unavailable;
+    if (unreachable_) attempting_ = true;
+  }
+  std::string failure;
+  try {
+    s.reconnect();
+    ConfigurePostgres(s);
+  } catch (const std::exception& e) {
+    failure = WithoutStatement(e.what());
+    if (failure.empty()) failure = "unknown error";
+  }
+  std::lock_guard<std::mutex> lock(reconnect_mu_);
+  attempting_ = false;
+  auto now = SteadyClock::now();
+  if (failure.empty()) {
+    if (outage_ && !quiet_outage_) {
+      auto lasted = std::chrono::duration_cast<std::chrono::milliseconds>(now - outage_since_);
+      Log("connection to the database restored after " + std::to_string(lasted.count()) + " ms");
+    }
+    if (outage_) restored_at_ = now;
+    outage_ = unreachable_ = false;
+    backoff_ = std::chrono::milliseconds(0);
+    return OkStatus();
+  }
+  if (!outage_ || quiet_outage_) {
+    outage_since_ = outage_ ? outage_since_ : now;
+    outage_ = true;
+    quiet_outage_ = false;
+    Log("cannot reconnect to the database (" + failure + "); retrying with backoff");
+  }
+  unreachable_ = true;
+  backoff_ = std::min(kMaxBackoff, std::max(kFirstBackoff, backoff_ * 2));
+  next_attempt_ = now + backoff_;
+  return unavailable;
 }
 
 Status Database::Ping() {

@@ -75,6 +75,10 @@ class MetricsTest(ScimTestCase):
         self.assertRegex(text, r'scimd_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1')
         self.assertGreaterEqual(self.metric(text, "scimd_open_connections"), 2)
         self.assertGreater(self.metric(text, "scimd_max_connections"), 0)
+        self.assertGreater(self.metric(text, "scimd_db_pool_connections"), 0)
+        in_use = self.metric(text, "scimd_db_pool_in_use")
+        self.assertGreaterEqual(in_use, 0)
+        self.assertLessEqual(in_use, self.metric(text, "scimd_db_pool_connections"))
         self.assertGreaterEqual(
             self.metric(text, 'scimd_rate_limited_requests_total{limit="token"}'), 1)
         self.assertEqual(

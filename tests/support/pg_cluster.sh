@@ -7,6 +7,11 @@
 #                                  once the server accepts connections.
 #   pg_cluster.sh stop DIR         fast shutdown, then DIR is removed (kept if SCIMD_PG_KEEP=1).
 #   pg_cluster.sh status DIR       exit 0 if the cluster in DIR is running.
+#   pg_cluster.sh restart DIR [DOWN_SECONDS]
+#                                  fast shutdown (open transactions rolled back, clients
+#                                  disconnected), DOWN_SECONDS (default 0) without a server, then
+#                                  the same server again on the same port and data: a failover or
+#                                  minor upgrade as scimd sees it.
 #
 # initdb refuses to run as root: as root, every server command runs as the `postgres` user and
 # DIR is handed to it; as any other user they run directly. Durability settings are off by
@@ -93,6 +98,7 @@ cmd_start() {
   wait_ready "$dir" "$port"
   psql_admin "$port" -c "CREATE DATABASE scim" >/dev/null
   echo "$port" >"$dir/port"
+  echo "$opts" >"$dir/server_opts"
   echo "pg_cluster.sh: PostgreSQL up on 127.0.0.1:$port (postgresql://$PG_USER@127.0.0.1:$port/scim), data in $dir$([[ "${PG_DURABLE:-0}" == 1 ]] && echo ', durable (fsync on)' || true)"
 }
 
@@ -125,13 +131,28 @@ cmd_stop() {
   fi
 }
 
+cmd_restart() {
+  local dir=$1 down=${2:-0}
+  [[ -f "$dir/server_opts" && -f "$dir/port" ]] || die "no cluster started by this script in $dir"
+  stop_server "$dir"
+  sleep "$down"
+  if ! as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+      -o "$(cat "$dir/server_opts")" start >/dev/null; then
+    show_log "$dir"
+    die "server did not restart"
+  fi
+  wait_ready "$dir" "$(cat "$dir/port")"
+}
+
 main() {
   local cmd=${1:-}
   case "$cmd" in
     start) [[ $# -eq 3 ]] || die "usage: pg_cluster.sh start DIR PORT"; cmd_start "$2" "$3" ;;
     stop) [[ $# -eq 2 ]] || die "usage: pg_cluster.sh stop DIR"; cmd_stop "$2" ;;
     status) [[ $# -eq 2 ]] || die "usage: pg_cluster.sh status DIR"; is_running "$2" ;;
-    *) die "usage: pg_cluster.sh start DIR PORT | stop DIR | status DIR" ;;
+    restart) [[ $# -ge 2 && $# -le 3 ]] || die "usage: pg_cluster.sh restart DIR [DOWN_SECONDS]"
+      cmd_restart "$2" "${3:-0}" ;;
+    *) die "usage: pg_cluster.sh start DIR PORT | stop DIR | status DIR | restart DIR [DOWN_SECONDS]" ;;
   esac
 }
 

@@ -76,6 +76,15 @@ struct DispatcherOptions {
   std::chrono::milliseconds stop_timeout{10000};
   // Receives the engine's log lines (nothing is logged when unset). Called from worker threads.
   std::function<void(LogLevel, std::string_view)> log;
+  // Retention (config `retention:`): delivered outbox events (with their deliveries rows) older
+  // than delivered_days and audit rows older than audit_days are deleted by a retention thread
+  // (scim/store/retention.h), prune_batch rows per transaction with prune_pause between
+  // batches, a new round every prune_interval. 0 days: kept forever; both 0: no thread.
+  int64_t delivered_days = 0;
+  int64_t audit_days = 0;
+  int prune_batch = 500;
+  std::chrono::milliseconds prune_pause{200};
+  std::chrono::milliseconds prune_interval{std::chrono::minutes(10)};
 };
 
 // A process-unique owner id: "<hostname>:<pid>:<random hex>".
@@ -96,7 +105,8 @@ class Dispatcher {
 
   // Registers every target's cursor (a new target starts at the beginning of the outbox: it
   // receives the whole retained history) and starts workers_per_target threads per target plus
-  // one housekeeping thread (lease renewal, expired-lease reclaim). kInvalidValue for a
+  // one housekeeping thread (lease renewal, expired-lease reclaim), and the retention thread
+  // when retention is configured (even without targets). kInvalidValue for a
   // duplicate or empty target name, kConflict when already started; database errors as Error.
   Status Start();
 

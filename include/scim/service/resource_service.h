@@ -69,6 +69,11 @@ class ResourceService {
   // requests arrive.
   void SetCommitListener(std::function<void()> listener) { on_commit_ = std::move(listener); }
 
+  // The most values a multi-valued attribute may hold after a create, replace or patch (config
+  // limits.max_values_per_attribute; default 1000); more is kInvalidValue naming the attribute.
+  // Group "members" is not capped. <= 0: no cap. Set once, before requests arrive.
+  void SetMaxValuesPerAttribute(int64_t max_values) { max_values_per_attribute_ = max_values; }
+
   const schema::Registry& registry() const { return *registry_; }
   int64_t max_page_size() const { return max_page_size_; }
 
@@ -87,6 +92,7 @@ class ResourceService {
   std::shared_ptr<const schema::Registry> registry_;
   std::shared_ptr<store::ResourceStore> store_;
   int64_t max_page_size_;
+  int64_t max_values_per_attribute_ = 1000;
   std::function<void()> on_commit_;
 };
 

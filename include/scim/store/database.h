@@ -3,13 +3,24 @@
 // SQL dialect, and the migration runner. Thread-safe: each caller leases its own session.
 // soci::soci_error never escapes this module: failures come back as Error (kUnavailable when
 // the database cannot be reached, kUniqueness on a unique-constraint violation, else kInternal).
+//
+// PostgreSQL restarts (failover, upgrade): a pooled connection found broken is replaced when it
+// is next leased, at most one reconnection attempt at a time and with a backoff (100 ms doubling
+// to 5 s) while the server stays unreachable; meanwhile callers get kUnavailable at once. Once
+// one connection has failed, every other one is checked (a round trip) before its next use, so
+// after the server is back only the requests that were already on a dead connection fail. A
+// transaction whose BEGIN fails on a dead connection is retried once on a new one (nothing had
+// been sent). The outage is logged once when it starts and once when it ends.
 
 #include <soci/soci.h>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "scim/common/result.h"
 
@@ -20,7 +31,8 @@ enum class Dialect { kSqlite, kPostgres };
 class Database {
  public:
   // Opens `url` with `pool_size` connections. SQLite gets WAL, a busy timeout, synchronous=FULL
-  // and foreign keys; PostgreSQL gets the URL converted to a libpq connection string.
+  // and foreign keys, and a missing database file is created with mode 0600 (its -wal and -shm
+  // files get the same mode); PostgreSQL gets the URL converted to a libpq connection string.
   static Result<std::shared_ptr<Database>> Open(const std::string& url, size_t pool_size = 8);
 
   // Applies the migrations of migrations/<dialect>/ (compiled in) not yet recorded in
@@ -33,6 +45,8 @@ class Database {
 
   Dialect dialect() const { return dialect_; }
   size_t pool_size() const { return pool_size_; }
+  // Pooled connections leased right now (for /metrics).
+  size_t connections_in_use() const { return in_use_.load(std::memory_order_relaxed); }
 
   // Runs `work` with a leased session inside a transaction, committing when it returns ok and
   // rolling back otherwise. soci errors thrown by `work` are converted with ConvertError. On
@@ -45,15 +59,50 @@ class Database {
   // Maps a soci exception (or anything else) caught in this module's callers to an Error.
   static Error ConvertError(const std::exception& e);
 
+  // Receives the two lines of a database outage ("connection lost ...", "connection restored
+  // ..."). Set once, before other threads use the database.
+  void SetConnectionLog(std::function<void(const std::string&)> log) { log_ = std::move(log); }
+
   ~Database();
 
  private:
+  class Lease;
   Database(Dialect dialect, size_t pool_size);
   Status ApplyPendingMigrations(soci::session& s);
+  // PostgreSQL: makes the leased session `pos` usable (checked, reconnected) or says why not.
+  Status EnsureConnected(size_t pos);
+  Status Reconnect(soci::session& s);
+  // BEGIN (IMMEDIATE on SQLite) on session `pos`, on a new connection if the old one was dead.
+  Status Begin(size_t pos);
+  // The Error for `e` thrown on session `pos`: kUnavailable, and an outage noted, when the
+  // connection broke; else ConvertError.
+  Error FailureOf(size_t pos, const std::exception& e);
+  void NoteBrokenConnection();
+  void Log(const std::string& message) const {
+    if (log_) log_(message);
+  }
+
   Dialect dialect_;
   size_t pool_size_;
+  std::atomic<size_t> in_use_{0};
   std::unique_ptr<soci::connection_pool> pool_;
   std::mutex sqlite_write_mu_;  // SQLite: this process's write transactions, one at a time
+
+  // Reconnection state (PostgreSQL). failure_epoch_ grows with every broken connection seen;
+  // checked_epoch_[pos] is the epoch at which session `pos` was last known good (read and
+  // written only by the thread leasing `pos`).
+  std::atomic<uint64_t> failure_epoch_{0};
+  std::vector<uint64_t> checked_epoch_;
+  std::mutex reconnect_mu_;    // guards the fields below
+  bool outage_ = false;        // a broken connection was seen and none reconnected since
+  bool quiet_outage_ = false;  // this outage began just after a restore: not logged
+  bool unreachable_ = false;   // the last reconnection attempt failed
+  bool attempting_ = false;    // an attempt while unreachable is under way
+  std::chrono::steady_clock::time_point outage_since_{};
+  std::chrono::steady_clock::time_point restored_at_{};
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{0};
+  std::function<void(const std::string&)> log_;
 };
 
 }  // namespace scim::store
