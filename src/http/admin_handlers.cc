@@ -442,6 +442,7 @@ HttpResponse AdminHandlers::RevokeToken(const HttpRequest& req, const Caller& ca
   }
   Status revoked = tokens_->Revoke(name, NowTimestamp(), *tenant);
   if (!revoked.ok()) return ErrorResponse(revoked.error());
+  if (auth_ != nullptr) auth_->TokensChanged();
   store::AuditRecord audit = AuditOf(req, caller, owner);
   audit.action = "token.revoke";
   audit.resource_type = "Token";

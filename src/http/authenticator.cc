@@ -5,7 +5,7 @@
 namespace scim::http {
 
 Authenticator::Authenticator(std::shared_ptr<store::TokenStore> tokens)
-    : tokens_(std::move(tokens)) {}
+    : tokens_(std::move(tokens)), cache_(std::make_shared<store::TokenCache>(tokens_)) {}
 
 Authenticator::~Authenticator() { FlushUsage(); }
 
@@ -20,6 +20,8 @@ void Authenticator::FlushUsage() const {
   // Usage is best effort: a failed write-back loses counts, never a request.
   (void)tokens_->AddUsage(batch);
 }
+
+void Authenticator::TokensChanged() const { cache_->Clear(); }
 
 void Authenticator::CountUse(const std::string& name) const {
   bool flush = false;
@@ -39,7 +41,7 @@ Result<Caller> Authenticator::Authenticate(const HttpRequest& request, auth::Sco
   auto header = request.Header("authorization");
   std::optional<std::string> secret = header ? auth::ParseBearer(*header) : std::nullopt;
   if (!secret) return Error(ErrorCode::kUnauthorized, "a bearer token is required");
-  auto token = tokens_->FindByHash(auth::HashTokenSecret(*secret));
+  auto token = cache_->Find(auth::HashTokenSecret(*secret));
   if (!token.ok()) return token.error();
   if (!token->has_value() || !auth::TokenUsable(**token, NowTimestamp())) {
     return Error(ErrorCode::kUnauthorized, "the bearer token is invalid, expired or revoked");

@@ -1,6 +1,8 @@
 #pragma once
 // Bearer-token authentication (product.md "Auth"): the secret's SHA-256 is looked up in the
-// token table; revoked or expired tokens are rejected; scopes decide what a request may do.
+// token table through a per-process store::TokenCache (a token read less than 500 ms ago is not
+// read again, so revocations and tenant disables made by other processes take effect within
+// about 0.5 s); revoked or expired tokens are rejected; scopes decide what a request may do.
 
 #include <chrono>
 #include <map>
@@ -12,6 +14,7 @@
 #include "http/exchange.h"
 #include "scim/auth/token.h"
 #include "scim/common/result.h"
+#include "scim/store/token_cache.h"
 #include "scim/store/token_store.h"
 
 namespace scim::http {
@@ -41,12 +44,17 @@ class Authenticator {
   // Writes the usage counted so far to the token table (before listing tokens, at shutdown).
   void FlushUsage() const;
 
+  // Forgets the cached tokens: call after this process revoked a token or disabled a tenant, so
+  // that the change takes effect here at once (other processes see it within the cache's age).
+  void TokensChanged() const;
+
   static constexpr std::chrono::seconds kUsageFlushInterval{10};
 
  private:
   void CountUse(const std::string& name) const;
 
   std::shared_ptr<store::TokenStore> tokens_;
+  std::shared_ptr<store::TokenCache> cache_;
   mutable std::mutex usage_mu_;
   mutable std::map<std::string, store::TokenStore::Usage> usage_;
   mutable std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();

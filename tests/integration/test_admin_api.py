@@ -101,6 +101,9 @@ class AdminApiTest(ScimTestCase):
         token = create_token(self.db, unique("gone-admin"), ALL_SCOPES, tenant=tenant)
         self.assertStatus(self.get("/admin/v1/tenant", token=token), 200)
         run_cli("tenant", "disable", "--db", self.db, tenant)
+        # The CLI is another process: the server's token cache sees the disable within 1 s.
+        wait_until(lambda: self.get("/admin/v1/tenant", token=token).status == 401, timeout=1.0,
+                   interval=0.02, message="401 for the disabled tenant's token")
         self.assertScimError(self.get("/admin/v1/tenant", token=token), 401)
         self.assertScimError(self.get("/Users", token=token), 401)
         listed = {t["name"]: t for t in self.op.get("/admin/v1/tenants").json["tenants"]}
