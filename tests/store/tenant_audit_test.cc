@@ -183,9 +183,10 @@ void CheckAuditAndManualSync(const std::shared_ptr<Database>& db) {
                   return OkStatus();
                 })
                  .ok());
-  json::Document event = Doc(payload);
-  auto request_id = event.FindMember("request_id");
-  BOOST_TEST_REQUIRE((request_id != event.MemberEnd() && request_id->value.IsString()), payload);
+  json::Document outbox_event = Doc(payload);
+  auto request_id = outbox_event.FindMember("request_id");
+  BOOST_TEST_REQUIRE((request_id != outbox_event.MemberEnd() && request_id->value.IsString()),
+                     payload);
   BOOST_TEST(request_id->value.GetString() == std::string("req-2"));
   BOOST_TEST(patch.version == 2);
   json::Document changes = Doc(patch.changes.value_or("null"));
