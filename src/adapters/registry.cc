@@ -33,6 +33,7 @@ AdapterRegistry DefaultAdapterRegistry() {
   RegisterZohoBooks(registry);
   RegisterCrm(registry);
   RegisterWebhook(registry);
+  RegisterClerk(registry);
   return registry;
 }
 

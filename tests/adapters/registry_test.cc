@@ -21,11 +21,15 @@ TargetConfig Config(const std::string& name, const std::string& type,
 std::map<std::string, std::string> ValidSettings(const std::string& type) {
   if (type == "dolibarr") return {{"url", "http://127.0.0.1:1/api/index.php"}, {"api_key", "k"}};
   if (type == "zoho_books") {
-    return {{"api_url", "http://127.0.0.1:1/books/v3"}, {"accounts_url", "http://127.0.0.1:1/oauth/v2/token"},
-            {"organization_id", "1"}, {"client_id", "c"}, {"client_secret", "s"},
+    return {{"api_url", "http://127.0.0.1:1/books/v3"},
+            {"accounts_url", "http://127.0.0.1:1/oauth/v2/token"},
+            {"organization_id", "1"},
+            {"client_id", "c"},
+            {"client_secret", "s"},
             {"refresh_token", "r"}};
   }
   if (type == "crm") return {{"url", "http://127.0.0.1:1"}, {"token", "t"}};
+  if (type == "clerk") return {{"secret_key", "sk_test_x"}};  // url defaults to Clerk's
   return {{"url", "http://127.0.0.1:1/events"}, {"secret", "s"}};
 }
 
@@ -39,7 +43,7 @@ BOOST_AUTO_TEST_SUITE(adapter_registry)
 
 BOOST_AUTO_TEST_CASE(knows_every_built_in_type) {
   auto registry = DefaultAdapterRegistry();
-  std::vector<std::string> expected = {"crm", "dolibarr", "webhook", "zoho_books"};
+  std::vector<std::string> expected = {"clerk", "crm", "dolibarr", "webhook", "zoho_books"};
   BOOST_TEST(registry.Types() == expected, boost::test_tools::per_element());
   for (const auto& type : expected) {
     auto adapter = registry.Create(Config("t-" + type, type, ValidSettings(type)));
@@ -59,16 +63,16 @@ BOOST_AUTO_TEST_CASE(unknown_type_is_named) {
 }
 
 BOOST_AUTO_TEST_CASE(every_required_key_is_checked) {
-  for (const std::string type : {"dolibarr", "zoho_books", "crm", "webhook"}) {
+  for (const std::string type : {"dolibarr", "zoho_books", "crm", "webhook", "clerk"}) {
     for (const auto& [key, value] : ValidSettings(type)) {
       auto settings = ValidSettings(type);
       settings.erase(key);
       auto adapter = DefaultAdapterRegistry().Create(Config("mine", type, settings));
       BOOST_TEST_REQUIRE(!adapter.ok(), type + " without " + key);
       BOOST_TEST(adapter.error().code == ErrorCode::kInvalidValue);
-      BOOST_TEST(adapter.error().detail ==
-                     "target \"mine\": missing required setting \"" + key + "\"",
-                 adapter.error().detail);
+      BOOST_TEST(
+          adapter.error().detail == "target \"mine\": missing required setting \"" + key + "\"",
+          adapter.error().detail);
       settings[key] = "";  // an empty ${ENV} is as good as missing
       BOOST_TEST(!DefaultAdapterRegistry().Create(Config("mine", type, settings)).ok());
     }
@@ -118,8 +122,8 @@ BOOST_AUTO_TEST_CASE(resources_narrow_what_is_handled) {
 }
 
 BOOST_AUTO_TEST_CASE(map_settings_flattened_or_inline) {
-  auto config = Config("z", "zoho_books", {{"role_mapping", "Admin=1, staff = 2"},
-                                           {"role_mapping.Sales", "3"}});
+  auto config = Config("z", "zoho_books",
+                       {{"role_mapping", "Admin=1, staff = 2"}, {"role_mapping.Sales", "3"}});
   auto map = MapSetting(config, "role_mapping");
   BOOST_TEST_REQUIRE(map.ok());
   BOOST_TEST(map->size() == 3u);
@@ -156,7 +160,8 @@ BOOST_AUTO_TEST_CASE(transport_errors_are_retried) {
   BOOST_TEST(response.error().http_status == 0);
   BOOST_TEST(response.error().Transient());
   BOOST_TEST(response.error().ToOutcome().status == events::DeliveryStatus::kRetry);
-  BOOST_TEST(response.error().message.find("secret") == std::string::npos, response.error().message);
+  BOOST_TEST(response.error().message.find("secret") == std::string::npos,
+             response.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(status_classification) {
@@ -193,18 +198,19 @@ BOOST_AUTO_TEST_CASE(scim_user_attributes) {
   BOOST_TEST(!IsActive(*full.resource()));
   BOOST_TEST(Department(*full.resource()).value_or("") == "Ops");
 
-  BOOST_TEST(PersonName(*parse(R"({"name":{"givenName":"G","familyName":"F"},"userName":"u"})").resource()) == "G F");
+  BOOST_TEST(PersonName(*parse(R"({"name":{"givenName":"G","familyName":"F"},"userName":"u"})")
+                             .resource()) == "G F");
   BOOST_TEST(PersonName(*parse(R"({"name":{"familyName":"F"},"userName":"u"})").resource()) == "F");
   BOOST_TEST(PersonName(*parse(R"({"userName":"u"})").resource()) == "u");
   BOOST_TEST(IsActive(*parse(R"({"userName":"u"})").resource()));
 
-  auto deleted = EventPayload::Parse(
-      testing::MakeEvent(events::ChangeKind::kDeleted, "User", "u", "{}", 1));
+  auto deleted =
+      EventPayload::Parse(testing::MakeEvent(events::ChangeKind::kDeleted, "User", "u", "{}", 1));
   BOOST_TEST_REQUIRE(deleted.ok());
   BOOST_TEST(deleted->resource() == nullptr);
-  BOOST_TEST(!EventPayload::Parse(
-                  testing::MakeEvent(events::ChangeKind::kCreated, "User", "u", "{}", 1))
-                  .ok());
+  BOOST_TEST(
+      !EventPayload::Parse(testing::MakeEvent(events::ChangeKind::kCreated, "User", "u", "{}", 1))
+           .ok());
 }
 
 BOOST_AUTO_TEST_CASE(group_extension) {

@@ -4,6 +4,7 @@
     python3 run_fake.py dolibarr   --port 0 --port-file /tmp/dolibarr.port [--api-key K]
     python3 run_fake.py zoho_books --port 9102 [--token-lifetime 5] [--refresh-token R]
     python3 run_fake.py crm        --port 0 --port-file /tmp/crm.port [--token T]
+    python3 run_fake.py clerk      --port 0 [--secret-key sk_test_...]   (API under /v1)
     python3 run_fake.py webhook    --port 0 [--algorithm RS256 --public-key-file key.pem]
 
 Prints the bound port alone on the first line of stdout (and writes it to ``--port-file``,
@@ -24,6 +25,7 @@ from typing import Any, Dict, List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import clerk_fake  # noqa: E402
 import crm_fake  # noqa: E402
 import dolibarr_fake  # noqa: E402
 import webhook_receiver  # noqa: E402
@@ -34,6 +36,7 @@ FAKES = {
     "dolibarr": dolibarr_fake,
     "zoho_books": zoho_books_fake,
     "crm": crm_fake,
+    "clerk": clerk_fake,
     "webhook": webhook_receiver,
 }
 ALIASES = {"zoho": "zoho_books", "webhook_receiver": "webhook", "webhooks": "webhook"}

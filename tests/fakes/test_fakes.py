@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import fakelib  # noqa: E402
+from clerk_fake import ClerkFake  # noqa: E402
 from crm_fake import CrmFake  # noqa: E402
 from dolibarr_fake import DolibarrFake, parse_sqlfilters  # noqa: E402
 from fakelib import (BadParam, MethodNotAllowed, Router, SlidingWindowLimiter, generate_rsa_key, jws_encode,  # noqa: E402
@@ -1180,6 +1181,98 @@ class CrmTest(FakeCase):
         reply = self.req("GET", "/organizations/crm_o_1")
         self.assertEqual(reply.status, 405)
         self.assertIn("PATCH", reply.header("Allow"))
+
+
+# =============================================================================================
+# Clerk
+# =============================================================================================
+
+CLERK_AUTH = {"Authorization": "Bearer sk_test_clerk-fake-secret"}
+
+
+class ClerkTest(FakeCase):
+    APP_CLASS = ClerkFake
+
+    def req(self, method: str, path: str, body: Any = None) -> Reply:
+        return self.call(method, "/v1" + path, body, dict(CLERK_AUTH))
+
+    def user(self, external_id: str = "s-1", email: str = "ada@example.com") -> Dict[str, Any]:
+        reply = self.req("POST", "/users", {"external_id": external_id, "email_address": [email],
+                                            "first_name": "Ada", "skip_password_requirement": True})
+        self.assertEqual(reply.status, 200, reply.body)
+        return reply.json()
+
+    def test_auth_errors(self) -> None:
+        reply = self.call("GET", "/v1/users")
+        self.assertEqual((reply.status, reply.json()["errors"][0]["code"]), (401, "authentication_invalid"))
+        reply = self.call("GET", "/v1/users", headers={"Authorization": "Bearer sk_test_wrong"})
+        self.assertEqual((reply.status, reply.json()["errors"][0]["code"]), (401, "clerk_key_invalid"))
+
+    def test_users(self) -> None:
+        ada = self.user()
+        self.assertEqual(ada["email_addresses"][0]["id"], ada["primary_email_address_id"])
+        self.assertEqual(self.req("GET", "/users?external_id=s-1").json()[0]["id"], ada["id"])
+        self.assertEqual(self.req("GET", "/users?external_id=nobody").json(), [])
+        self.assertEqual(len(self.req("GET", "/users?external_id[]=nobody").json()), 0)
+        self.assertEqual(len(self.req("GET", "/users?external_idx=nobody").json()), 1)  # ignored
+        taken = self.req("POST", "/users", {"external_id": "s-2", "email_address": ["ADA@example.com"]})
+        self.assertEqual((taken.status, taken.json()["errors"][0]["code"]), (422, "form_identifier_exists"))
+        unknown = self.req("PATCH", "/users/" + ada["id"], {"email_address": "x@example.com"})
+        self.assertEqual((unknown.status, unknown.json()["errors"][0]["meta"]["param_name"]),
+                         (422, "email_address"))
+        self.assertEqual(self.req("PATCH", "/users/" + ada["id"], {"last_name": "L"}).json()["last_name"], "L")
+        self.assertTrue(self.req("POST", "/users/%s/ban" % ada["id"]).json()["banned"])
+        self.assertFalse(self.req("POST", "/users/%s/unban" % ada["id"]).json()["banned"])
+        self.assertEqual(self.req("PUT", "/users/%s/email_address" % ada["id"],
+                                  {"email_address": "new@example.com"}).status, 200)
+        got = self.req("GET", "/users/" + ada["id"]).json()
+        self.assertEqual([e["email_address"] for e in got["email_addresses"]], ["new@example.com"])
+        self.assertEqual(self.req("DELETE", "/users/" + ada["id"]).json(),
+                         {"object": "user", "id": ada["id"], "deleted": True})
+        self.assertEqual(self.req("GET", "/users/" + ada["id"]).status, 404)
+
+    def test_users_paging(self) -> None:
+        for i in range(12):
+            self.user("s-%d" % i, "u%d@example.com" % i)
+        self.assertEqual(len(self.req("GET", "/users").json()), 10)  # default limit
+        self.assertEqual(len(self.req("GET", "/users?limit=500&offset=10").json()), 2)
+        self.assertEqual(self.req("GET", "/users?limit=501").status, 422)
+
+    def test_organizations_and_memberships(self) -> None:
+        ada = self.user()
+        org = self.req("POST", "/organizations", {"name": "Lyon", "private_metadata": {"scim_id": "g-1"}}).json()
+        self.assertEqual(org["private_metadata"], {"scim_id": "g-1"})
+        path = "/organizations/%s/memberships" % org["id"]
+        self.assertEqual(self.req("POST", path, {"user_id": ada["id"]}).status, 422)  # role required
+        self.assertEqual(self.req("POST", path, {"user_id": ada["id"], "role": "org:boss"}).status, 422)
+        self.assertEqual(self.req("POST", path, {"user_id": ada["id"], "role": "org:member"}).status, 200)
+        again = self.req("POST", path, {"user_id": ada["id"], "role": "org:member"})
+        self.assertEqual((again.status, again.json()["errors"][0]["code"]), (400, "already_a_member_in_organization"))
+        listed = self.req("GET", path + "?user_id=" + ada["id"]).json()
+        self.assertEqual((listed["total_count"], listed["data"][0]["public_user_data"]["user_id"]), (1, ada["id"]))
+        self.assertEqual(self.req("PATCH", path + "/" + ada["id"], {"role": "org:admin"}).json()["role"], "org:admin")
+        self.assertEqual(self.req("GET", "/organizations?user_id=" + ada["id"]).json()["data"][0]["id"], org["id"])
+        self.assertEqual(self.req("GET", "/organizations?query=lyo").json()["total_count"], 1)
+        self.assertEqual(self.req("DELETE", path + "/" + ada["id"]).json()["role"], "org:admin")
+        self.assertEqual(self.req("DELETE", path + "/" + ada["id"]).status, 404)
+        self.assertEqual(self.req("PATCH", "/organizations/" + org["id"], {"name": "Lyon 2"}).json()["name"], "Lyon 2")
+        self.assertTrue(self.req("DELETE", "/organizations/" + org["id"]).json()["deleted"])
+        self.assertEqual(self.req("GET", "/organizations/" + org["id"]).status, 404)
+
+    def test_deleting_a_user_drops_memberships(self) -> None:
+        ada = self.user()
+        org = self.req("POST", "/organizations", {"name": "Lyon"}).json()
+        self.req("POST", "/organizations/%s/memberships" % org["id"], {"user_id": ada["id"], "role": "org:member"})
+        self.req("DELETE", "/users/" + ada["id"])
+        self.assertEqual(self.fake.app.records()["memberships"], [])
+
+    def test_faults_use_clerk_errors(self) -> None:
+        self.assertEqual(self.control("mode", {"mode": "ratelimit", "count": 1}).status, 200)
+        reply = self.req("GET", "/users")
+        self.assertEqual((reply.status, reply.header("Retry-After")), (429, "1"))
+        self.assertEqual(reply.json()["errors"][0]["code"], "too_many_requests")
+        self.assertEqual(self.req("GET", "/users").status, 200)
+
 
 
 # =============================================================================================

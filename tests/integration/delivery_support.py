@@ -33,6 +33,7 @@ ZOHO_REFRESH_TOKEN = "1000.fake-refresh-token"
 ZOHO_ORGANIZATION_ID = "10234695"
 CRM_TOKEN = "crm-test-token"
 WEBHOOK_SECRET = "webhook-test-secret"
+CLERK_SECRET_KEY = "sk_test_clerk-fake-secret"
 
 SECRETS_ENV = {
     "DOLIBARR_API_KEY": DOLIBARR_API_KEY,
@@ -41,6 +42,7 @@ SECRETS_ENV = {
     "ZOHO_REFRESH_TOKEN": ZOHO_REFRESH_TOKEN,
     "CRM_TOKEN": CRM_TOKEN,
     "WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
 }
 
 SCIMD_GROUP_URN = "urn:scimd:params:scim:schemas:extension:2.0:Group"
@@ -50,7 +52,8 @@ EVENT_PATCH = "urn:ietf:params:scim:event:prov:patch:full"
 EVENT_DELETE = "urn:ietf:params:scim:event:prov:delete"
 
 # The fake kinds and the target name each gets in the generated configuration.
-TARGET_NAMES = {"dolibarr": "dolibarr", "zoho_books": "zoho", "crm": "crm", "webhook": "events"}
+TARGET_NAMES = {"dolibarr": "dolibarr", "zoho_books": "zoho", "crm": "crm", "webhook": "events",
+                "clerk": "clerk"}
 
 
 def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
@@ -243,13 +246,15 @@ def targets_yaml(fakes, retry=None, extra=None):
                        "    refresh_token: ${ZOHO_REFRESH_TOKEN}\n")
         elif kind == "crm":
             out.append(f"    url: {fake.base}\n    token: ${{CRM_TOKEN}}\n")
+        elif kind == "clerk":
+            out.append(f"    url: {fake.base}/v1\n    secret_key: ${{CLERK_SECRET_KEY}}\n")
         elif kind == "webhook":
             out.append(f"    url: {fake.base}/events\n    algorithm: HS256\n"
                        "    secret: ${WEBHOOK_SECRET}\n")
         else:
             raise ValueError(kind)
         settings = dict(extra.get(kind, {}))
-        if kind in ("zoho_books", "crm"):
+        if kind in ("zoho_books", "crm", "clerk"):
             # The fakes run without rate limits (start_fakes); so does scimd unless told.
             settings.setdefault("requests_per_minute", 100000)
         for key, value in settings.items():
@@ -411,7 +416,7 @@ def group_body(name, kind=None, members=(), **extension):
 class FakeTargetsTestCase(ScimTestCase):
     """ScimTestCase whose scimd delivers to fakes started for the class.
 
-    Class attributes: fake_kinds (subset of dolibarr, zoho_books, crm, webhook), fake_configs
+    Class attributes: fake_kinds (subset of dolibarr, zoho_books, crm, webhook, clerk), fake_configs
     ({kind: settings}), retry (see targets_yaml), target_extra ({kind: {key: value}}),
     delivery_yaml (a `delivery:` block of the scimd configuration, or "").
     Available: cls.fakes ({kind: FakeProcess})."""

@@ -40,11 +40,12 @@ class AdapterRegistry {
 };
 
 // Each adapter folder's factory.cc defines one of these; it registers its type name
-// ("dolibarr", "zoho_books", "crm", "webhook").
+// ("dolibarr", "zoho_books", "crm", "webhook", "clerk").
 void RegisterDolibarr(AdapterRegistry& registry);
 void RegisterZohoBooks(AdapterRegistry& registry);
 void RegisterCrm(AdapterRegistry& registry);
 void RegisterWebhook(AdapterRegistry& registry);
+void RegisterClerk(AdapterRegistry& registry);
 
 // A registry holding every built-in adapter type.
 AdapterRegistry DefaultAdapterRegistry();

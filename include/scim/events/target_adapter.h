@@ -111,7 +111,7 @@ class TargetAdapter {
   // The target's configured name (`targets[].name`), e.g. "crm".
   virtual std::string_view Name() const = 0;
 
-  // The adapter type (`targets[].type`): "dolibarr" | "zoho_books" | "crm" | "webhook".
+  // The adapter type (`targets[].type`): "dolibarr" | "zoho_books" | "crm" | "clerk" | "webhook".
   virtual std::string_view Type() const = 0;
 
   // Whether this target takes `event` at all: the resource types it supports, narrowed by the
