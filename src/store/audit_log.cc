@@ -8,24 +8,10 @@
 #include "store/bound_sql.h"
 #include "store/membership.h"
 #include "store/resource_writer.h"
+#include "store/sql_util.h"
 
 namespace scim::store {
 namespace {
-
-long long IntegerAt(const soci::row& r, size_t i) {
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer:
-      return r.get<int>(i);
-    case soci::dt_long_long:
-      return r.get<long long>(i);
-    case soci::dt_unsigned_long_long:
-      return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double:
-      return static_cast<long long>(r.get<double>(i));
-    default:  // SQLite: an expression column has no declared type and comes back as text
-      return std::atoll(r.get<std::string>(i).c_str());
-  }
-}
 
 std::optional<std::string> OptionalText(const soci::row& r, size_t i) {
   if (r.get_indicator(i) != soci::i_ok) return std::nullopt;

@@ -7,6 +7,7 @@
 #include "store/bound_sql.h"
 #include "store/filter_sql.h"
 #include "store/resource_writer.h"
+#include "store/sql_util.h"
 
 namespace scim::store {
 namespace {
@@ -48,22 +49,6 @@ Result<int64_t> CountRows(soci::session& s, const std::string& count_sql,
   return static_cast<int64_t>(total);
 }
 
-// An integer column: SOCI reports INTEGER as int on SQLite and BIGINT as long long on PostgreSQL.
-long long RowInt64(const soci::row& r, size_t i) {
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer:
-      return r.get<int>(i);
-    case soci::dt_long_long:
-      return r.get<long long>(i);
-    case soci::dt_unsigned_long_long:
-      return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double:
-      return static_cast<long long>(r.get<double>(i));
-    default:
-      return std::stoll(r.get<std::string>(i));
-  }
-}
-
 constexpr const char* kRowColumns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
 
 std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
@@ -75,7 +60,7 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
     row.data = r.get<std::string>(1);
     row.created = r.get<std::string>(2);
     row.last_modified = r.get<std::string>(3);
-    row.version = RowInt64(r, 4);
+    row.version = IntegerAt(r, 4);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -20,4 +20,19 @@ std::string GenerateId() {
   return out;
 }
 
+long long IntegerAt(const soci::row& r, size_t i) {
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(i);
+    case soci::dt_long_long:
+      return r.get<long long>(i);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double:
+      return static_cast<long long>(r.get<double>(i));
+    default:
+      return std::atoll(r.get<std::string>(i).c_str());
+  }
+}
+
 }  // namespace scim::store

@@ -21,13 +21,20 @@ struct NullableString {
 struct NullableInt {
   int value = 0;
   soci::indicator ind = soci::i_null;
-  explicit NullableInt(const std::optional<int>& v) : value(v.value_or(0)), ind(v ? soci::i_ok : soci::i_null) {}
+  explicit NullableInt(const std::optional<int>& v)
+      : value(v.value_or(0)), ind(v ? soci::i_ok : soci::i_null) {}
 };
 
 // The placeholder for a JSON document parameter: JSONB on PostgreSQL, TEXT on SQLite.
 inline std::string JsonParam(Dialect d, const char* name) {
-  return d == Dialect::kPostgres ? std::string("CAST(:") + name + " AS JSONB)" : std::string(":") + name;
+  return d == Dialect::kPostgres ? std::string("CAST(:") + name + " AS JSONB)"
+                                 : std::string(":") + name;
 }
+
+// An integer column of a soci::row, whatever type the backend reports: INTEGER is int on SQLite
+// and BIGINT long long on PostgreSQL; an SQLite expression column has no declared type and comes
+// back as text.
+long long IntegerAt(const soci::row& r, size_t i);
 
 // A random RFC 4122 version-4 UUID from OpenSSL's CSPRNG.
 std::string GenerateId();

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "store/sql_util.h"
+
 namespace scim::store {
 namespace {
 
@@ -11,21 +13,6 @@ constexpr const char* kColumns =
     "name, tenant, secret_hash, scopes, created, expires, revoked, last_used, request_count, "
     "(SELECT COUNT(*) FROM tenants tn WHERE tn.name = api_tokens.tenant "
     "AND tn.disabled IS NOT NULL)";
-
-long long IntegerAt(const soci::row& r, size_t i) {
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer:
-      return r.get<int>(i);
-    case soci::dt_long_long:
-      return r.get<long long>(i);
-    case soci::dt_unsigned_long_long:
-      return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double:
-      return static_cast<long long>(r.get<double>(i));
-    default:  // SQLite: an expression column has no declared type and comes back as text
-      return std::atoll(r.get<std::string>(i).c_str());
-  }
-}
 
 auth::TokenRecord FromRow(const soci::row& r) {
   auth::TokenRecord t;

@@ -16,9 +16,12 @@
 #include "scim/store/resource_store.h"
 #include "store/filter_sql.h"
 #include "support/pg_configured.h"
+#include "support/scratch_database.h"
 
 namespace scim::store {
 namespace {
+
+using testing::ScratchDatabase;
 
 struct SortedUser {
   std::string id;
@@ -27,47 +30,6 @@ struct SortedUser {
 };
 
 // A migrated database of its own: a SQLite file, or a PostgreSQL database on SCIMD_TEST_PG_URL.
-class ScratchDatabase {
- public:
-  explicit ScratchDatabase(bool postgres) {
-    static int counter = 0;
-    std::string suffix = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (postgres) {
-      admin_url_ = std::getenv("SCIMD_TEST_PG_URL");
-      name_ = "scimd_listing_" + suffix;
-      RunAdmin("CREATE DATABASE " + name_);
-      url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
-    } else {
-      path_ =
-          (std::filesystem::temp_directory_path() / ("scimd-listing-" + suffix + ".db")).string();
-      url_ = "sqlite:" + path_;
-    }
-    auto opened = Database::Open(url_, 2);
-    BOOST_TEST_REQUIRE(opened.ok(), "cannot open " << url_);
-    db = *opened;
-    BOOST_TEST_REQUIRE(db->Migrate().ok());
-  }
-  ~ScratchDatabase() {
-    db.reset();
-    if (!name_.empty()) RunAdmin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
-  std::shared_ptr<Database> db;
-
- private:
-  void RunAdmin(const std::string& sql) {
-    auto admin = Database::Open(admin_url_, 1);
-    BOOST_TEST_REQUIRE(admin.ok());
-    BOOST_TEST((*admin)
-                   ->WithSession([&](soci::session& s) -> Status {
-                     s << sql;
-                     return OkStatus();
-                   })
-                   .ok(),
-               sql);
-  }
-  std::string admin_url_, name_, path_, url_;
-};
 
 // Titles with ties that differ only in case, and gaps (users without a title).
 std::vector<SortedUser> CreateUsers(ResourceStore& store, int n) {
@@ -148,13 +110,13 @@ void CheckPagedSorts(const std::shared_ptr<Database>& db) {
 BOOST_AUTO_TEST_SUITE(listing_sort)
 
 BOOST_AUTO_TEST_CASE(indexed_sort_pages_on_sqlite) {
-  ScratchDatabase scratch(false);
+  ScratchDatabase scratch(false, "listing");
   CheckPagedSorts(scratch.db);
 }
 
 BOOST_AUTO_TEST_CASE(indexed_sort_pages_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
-  ScratchDatabase scratch(true);
+  ScratchDatabase scratch(true, "listing");
   CheckPagedSorts(scratch.db);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/pg_configured.h"
+#include "support/scratch_database.h"
 
 namespace scim::store {
 namespace {
@@ -22,39 +23,10 @@ const std::string kNew = "2099-01-01T00:00:00.000Z";
 const std::string kCutoff = "2024-01-01T00:00:00.000Z";
 
 // A migrated database of its own: a SQLite file, or a PostgreSQL database on SCIMD_TEST_PG_URL.
-class ScratchDatabase {
+// The retention tests' rows, written straight into a scratch database with chosen times.
+class ScratchDatabase : public testing::ScratchDatabase {
  public:
-  explicit ScratchDatabase(bool postgres) {
-    static int counter = 0;
-    std::string suffix = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (postgres) {
-      admin_url_ = std::getenv("SCIMD_TEST_PG_URL");
-      name_ = "scimd_retention_" + suffix;
-      RunAdmin("CREATE DATABASE " + name_);
-      url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
-    } else {
-      path_ =
-          (std::filesystem::temp_directory_path() / ("scimd-retention-" + suffix + ".db")).string();
-      url_ = "sqlite:" + path_;
-    }
-    auto opened = Database::Open(url_, 2);
-    BOOST_TEST_REQUIRE(opened.ok(), "cannot open " << url_);
-    db = *opened;
-    BOOST_TEST_REQUIRE(db->Migrate().ok());
-  }
-  ~ScratchDatabase() {
-    db.reset();
-    if (!name_.empty()) RunAdmin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
-
-  void Exec(const std::string& sql) {
-    BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
-                           s << sql;
-                           return OkStatus();
-                         }).ok(),
-                       sql);
-  }
+  explicit ScratchDatabase(bool postgres) : testing::ScratchDatabase(postgres, "retention") {}
 
   std::vector<long long> Seqs(const std::string& sql) {
     std::vector<long long> out(1000);
@@ -87,22 +59,6 @@ class ScratchDatabase {
         "version) VALUES (" +
         std::to_string(seq) + ", 'default', '" + time + "', 'a', 'patch', 'User', 'x', 1)");
   }
-
-  std::shared_ptr<Database> db;
-
- private:
-  void RunAdmin(const std::string& sql) {
-    auto admin = Database::Open(admin_url_, 1);
-    BOOST_TEST_REQUIRE(admin.ok());
-    BOOST_TEST((*admin)
-                   ->WithSession([&](soci::session& s) -> Status {
-                     s << sql;
-                     return OkStatus();
-                   })
-                   .ok(),
-               sql);
-  }
-  std::string admin_url_, name_, path_, url_;
 };
 
 void PrunesOnlyWhatIsDeliveredOldAndSuperseded(bool postgres) {

@@ -16,51 +16,12 @@
 #include "scim/store/tenant_store.h"
 #include "scim/store/token_store.h"
 #include "support/pg_configured.h"
+#include "support/scratch_database.h"
 
 namespace scim::store {
 namespace {
 
-class Scratch {
- public:
-  explicit Scratch(bool postgres) {
-    static int counter = 0;
-    std::string suffix = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (postgres) {
-      admin_url_ = std::getenv("SCIMD_TEST_PG_URL");
-      name_ = "scimd_tenants_" + suffix;
-      RunAdmin("CREATE DATABASE " + name_);
-      url_ = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
-    } else {
-      path_ =
-          (std::filesystem::temp_directory_path() / ("scimd-tenants-" + suffix + ".db")).string();
-      url_ = "sqlite:" + path_;
-    }
-    auto opened = Database::Open(url_, 2);
-    BOOST_TEST_REQUIRE(opened.ok(), "cannot open " << url_);
-    db = *opened;
-    BOOST_TEST_REQUIRE(db->Migrate().ok());
-  }
-  ~Scratch() {
-    db.reset();
-    if (!name_.empty()) RunAdmin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
-  std::shared_ptr<Database> db;
-
- private:
-  void RunAdmin(const std::string& sql) {
-    auto admin = Database::Open(admin_url_, 1);
-    BOOST_TEST_REQUIRE(admin.ok());
-    BOOST_TEST((*admin)
-                   ->WithSession([&](soci::session& s) -> Status {
-                     s << sql;
-                     return OkStatus();
-                   })
-                   .ok(),
-               sql);
-  }
-  std::string admin_url_, name_, path_, url_;
-};
+using testing::ScratchDatabase;
 
 auth::TokenRecord Token(const std::string& name, const std::string& tenant) {
   auth::TokenRecord t;
@@ -178,11 +139,10 @@ void CheckAuditAndManualSync(const std::shared_ptr<Database>& db) {
   // The outbox event of the change carries the request id too (events::ChangeEvent payload).
   std::string payload;
   BOOST_TEST(db->WithSession([&](soci::session& s) -> Status {
-                  s << "SELECT payload FROM outbox WHERE tenant = 'acme' AND version = 2",
-                      soci::into(payload);
-                  return OkStatus();
-                })
-                 .ok());
+                 s << "SELECT payload FROM outbox WHERE tenant = 'acme' AND version = 2",
+                     soci::into(payload);
+                 return OkStatus();
+               }).ok());
   json::Document outbox_event = Doc(payload);
   auto request_id = outbox_event.FindMember("request_id");
   BOOST_TEST_REQUIRE((request_id != outbox_event.MemberEnd() && request_id->value.IsString()),
@@ -258,24 +218,24 @@ void CheckAuditAndManualSync(const std::shared_ptr<Database>& db) {
 BOOST_AUTO_TEST_SUITE(tenants_audit)
 
 BOOST_AUTO_TEST_CASE(tenants_and_tokens_on_sqlite) {
-  Scratch scratch(false);
+  ScratchDatabase scratch(false, "tenants");
   CheckTenantsAndTokens(scratch.db);
 }
 
 BOOST_AUTO_TEST_CASE(tenants_and_tokens_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
-  Scratch scratch(true);
+  ScratchDatabase scratch(true, "tenants");
   CheckTenantsAndTokens(scratch.db);
 }
 
 BOOST_AUTO_TEST_CASE(audit_and_manual_sync_on_sqlite) {
-  Scratch scratch(false);
+  ScratchDatabase scratch(false, "tenants");
   CheckAuditAndManualSync(scratch.db);
 }
 
 BOOST_AUTO_TEST_CASE(audit_and_manual_sync_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
-  Scratch scratch(true);
+  ScratchDatabase scratch(true, "tenants");
   CheckAuditAndManualSync(scratch.db);
 }
 

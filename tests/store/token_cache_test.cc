@@ -15,59 +15,15 @@
 #include "scim/store/tenant_store.h"
 #include "scim/store/token_store.h"
 #include "support/pg_configured.h"
+#include "support/scratch_database.h"
 
 namespace scim::store {
 namespace {
 
+using testing::ScratchDatabase;
+
 using std::chrono::milliseconds;
 using TimePoint = std::chrono::steady_clock::time_point;
-
-class Scratch {
- public:
-  explicit Scratch(bool postgres) {
-    static int counter = 0;
-    std::string suffix = std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    if (postgres) {
-      admin_url_ = std::getenv("SCIMD_TEST_PG_URL");
-      name_ = "scimd_token_cache_" + suffix;
-      RunAdmin("CREATE DATABASE " + name_);
-      url = admin_url_.substr(0, admin_url_.rfind('/') + 1) + name_;
-    } else {
-      path_ = (std::filesystem::temp_directory_path() / ("scimd-token-cache-" + suffix + ".db"))
-                  .string();
-      url = "sqlite:" + path_;
-    }
-    db = Open();
-    BOOST_TEST_REQUIRE(db->Migrate().ok());
-  }
-  ~Scratch() {
-    db.reset();
-    if (!name_.empty()) RunAdmin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + s);
-  }
-  // A separate pool on the same database: what another scimd process would have.
-  std::shared_ptr<Database> Open() const {
-    auto opened = Database::Open(url, 2);
-    BOOST_TEST_REQUIRE(opened.ok(), "cannot open " << url);
-    return *opened;
-  }
-  std::string url;
-  std::shared_ptr<Database> db;
-
- private:
-  void RunAdmin(const std::string& sql) {
-    auto admin = Database::Open(admin_url_, 1);
-    BOOST_TEST_REQUIRE(admin.ok());
-    BOOST_TEST((*admin)
-                   ->WithSession([&](soci::session& s) -> Status {
-                     s << sql;
-                     return OkStatus();
-                   })
-                   .ok(),
-               sql);
-  }
-  std::string admin_url_, name_, path_;
-};
 
 auth::TokenRecord Token(const std::string& name, const std::string& tenant) {
   auth::TokenRecord t;
@@ -87,7 +43,7 @@ struct FakeClock {
   }
 };
 
-void RepeatedLookUpsStayInMemory(Scratch& scratch) {
+void RepeatedLookUpsStayInMemory(ScratchDatabase& scratch) {
   auto tokens = std::make_shared<TokenStore>(scratch.db);
   BOOST_TEST_REQUIRE(tokens->Create(Token("ci", "default")).ok());
   FakeClock clock;
@@ -109,8 +65,8 @@ void RepeatedLookUpsStayInMemory(Scratch& scratch) {
   BOOST_TEST(cache.DatabaseLookups() == 3u);
 }
 
-void OtherProcessChangesSeenAfterMaxAge(Scratch& scratch) {
-  auto other = scratch.Open();  // the other process
+void OtherProcessChangesSeenAfterMaxAge(ScratchDatabase& scratch) {
+  auto other = scratch.OpenPool();  // the other process
   BOOST_TEST_REQUIRE(TokenStore(other).Create(Token("revoked-there", "default")).ok());
   BOOST_TEST_REQUIRE(TenantStore(other).Create(Tenant{"acme", {}, {}, "2026-12-01"}).ok());
   BOOST_TEST_REQUIRE(TokenStore(other).Create(Token("of-acme", "acme")).ok());
@@ -134,7 +90,7 @@ void OtherProcessChangesSeenAfterMaxAge(Scratch& scratch) {
   BOOST_TEST((*cache.Find(acme))->tenant_disabled);
 }
 
-void UnknownHashesAreNotCached(Scratch& scratch) {
+void UnknownHashesAreNotCached(ScratchDatabase& scratch) {
   auto tokens = std::make_shared<TokenStore>(scratch.db);
   FakeClock clock;
   TokenCache cache(tokens, milliseconds(500), 16, clock.Fn());
@@ -152,7 +108,7 @@ void UnknownHashesAreNotCached(Scratch& scratch) {
   BOOST_TEST(cache.Find(hash)->has_value());
 }
 
-void CapacityBoundsMemory(Scratch& scratch) {
+void CapacityBoundsMemory(ScratchDatabase& scratch) {
   auto tokens = std::make_shared<TokenStore>(scratch.db);
   FakeClock clock;
   TokenCache cache(tokens, milliseconds(500), 3, clock.Fn());
@@ -170,19 +126,19 @@ void CapacityBoundsMemory(Scratch& scratch) {
 
 void RunAll(bool postgres) {
   {
-    Scratch s(postgres);
+    ScratchDatabase s(postgres, "token_cache");
     RepeatedLookUpsStayInMemory(s);
   }
   {
-    Scratch s(postgres);
+    ScratchDatabase s(postgres, "token_cache");
     OtherProcessChangesSeenAfterMaxAge(s);
   }
   {
-    Scratch s(postgres);
+    ScratchDatabase s(postgres, "token_cache");
     UnknownHashesAreNotCached(s);
   }
   {
-    Scratch s(postgres);
+    ScratchDatabase s(postgres, "token_cache");
     CapacityBoundsMemory(s);
   }
 }
