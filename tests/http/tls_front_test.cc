@@ -88,28 +88,38 @@ class EchoBackend {
     std::lock_guard<std::mutex> lock(mutex_);
     return peer_ports_;
   }
-  // What ClientAddressOf said for each relay while it was connected.
+  // What ClientAddressOf said for each relay when its first bytes arrived.
   std::vector<std::string> seen_addresses() {
     std::lock_guard<std::mutex> lock(mutex_);
     return seen_addresses_;
   }
 
  private:
+  void RecordSeenAddress(uint16_t port) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seen_addresses_.push_back(ClientAddressOf(port).value_or("none"));
+  }
+
   void AcceptLoop() {
     while (true) {
       sockaddr_in peer{};
       socklen_t length = sizeof peer;
       int client = accept(fd_, reinterpret_cast<sockaddr*>(&peer), &length);
       if (client < 0) return;
+      const uint16_t port = ntohs(peer.sin_port);
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        peer_ports_.push_back(ntohs(peer.sin_port));
-        seen_addresses_.push_back(ClientAddressOf(ntohs(peer.sin_port)).value_or("none"));
+        peer_ports_.push_back(port);
       }
-      workers_.emplace_back([client] {
+      workers_.emplace_back([this, client, port] {
         char buffer[65536];
         ssize_t n;
+        bool first = true;
         while ((n = recv(client, buffer, sizeof buffer, 0)) > 0) {
+          // Like the HTTP server: who the client is, asked once its first bytes have arrived
+          // (the front records the address before it relays anything).
+          if (first) RecordSeenAddress(port);
+          first = false;
           if (send(client, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
         }
         close(client);
