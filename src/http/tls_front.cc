@@ -38,15 +38,20 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
 std::mutex address_mutex;
 std::unordered_map<uint16_t, std::string> address_by_port;
+// address_by_port.size(), readable without the lock: plain-HTTP requests (no relay at all) skip
+// the look-up and its lock.
+std::atomic<size_t> recorded_addresses{0};
 
 void RecordClientAddress(uint16_t port, std::string address) {
   std::lock_guard<std::mutex> lock(address_mutex);
   address_by_port[port] = std::move(address);
+  recorded_addresses.store(address_by_port.size(), std::memory_order_release);
 }
 
 void ForgetClientAddress(uint16_t port) {
   std::lock_guard<std::mutex> lock(address_mutex);
   address_by_port.erase(port);
+  recorded_addresses.store(address_by_port.size(), std::memory_order_release);
 }
 
 std::string OpenSslErrors() {
@@ -613,6 +618,7 @@ void TlsFront::Stop() { impl_->Stop(); }
 size_t TlsFront::open_connections() const { return impl_->open_connections(); }
 
 std::optional<std::string> ClientAddressOf(uint16_t loopback_port) {
+  if (recorded_addresses.load(std::memory_order_acquire) == 0) return std::nullopt;
   std::lock_guard<std::mutex> lock(address_mutex);
   auto it = address_by_port.find(loopback_port);
   if (it == address_by_port.end()) return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "adapters/common/budgeted_send.h"
 #include "adapters/common/json_util.h"
 #include "scim/common/json.h"
 
@@ -137,22 +138,8 @@ CallResult<HttpResponse> ClerkClient::Call(const std::string& method, const std:
   request.headers = {{"Authorization", "Bearer " + secret_key_}, {"Accept", "application/json"}};
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   request.body = body;
-  std::chrono::milliseconds needed(0);
-  if (!limiter_->Acquire(&needed)) {
-    CallError error =
-        CallError::Transport("clerk " + method + " " + UrlForLog(path) + ": client-side limit of " +
-                             std::to_string(limiter_->per_minute()) + " requests a minute reached");
-    error.retry_after_seconds = static_cast<int>((needed.count() + 999) / 1000);
-    error.client_rate_limited = true;
-    return error;
-  }
-  auto response = http_.Send(request);
-  if (response.ok() && response->status == 429) {
-    auto retry_after = response->Header("Retry-After");
-    int seconds = retry_after ? ParseRetryAfter(*retry_after).value_or(10) : 10;
-    limiter_->Pause(std::chrono::seconds(std::max(1, seconds)));
-  }
-  return response;
+  return SendWithinBudget(http_, *limiter_, request, "clerk " + method + " " + UrlForLog(path),
+                          std::chrono::seconds(10));
 }
 
 CallResult<std::optional<ClerkUser>> ClerkClient::FindUserByExternalId(

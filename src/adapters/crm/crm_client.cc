@@ -1,5 +1,6 @@
 #include "adapters/crm/crm_client.h"
 
+#include "adapters/common/budgeted_send.h"
 #include "adapters/common/json_util.h"
 #include "scim/common/json.h"
 
@@ -91,22 +92,8 @@ CallResult<HttpResponse> CrmClient::Call(const std::string& method, const std::s
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   if (!idempotency_key.empty()) request.headers.emplace_back("Idempotency-Key", idempotency_key);
   request.body = body;
-  std::chrono::milliseconds needed(0);
-  if (!limiter_->Acquire(&needed)) {
-    CallError error =
-        CallError::Transport("crm " + method + " " + path + ": client-side limit of " +
-                             std::to_string(limiter_->per_minute()) + " requests a minute reached");
-    error.retry_after_seconds = static_cast<int>((needed.count() + 999) / 1000);
-    error.client_rate_limited = true;
-    return error;
-  }
-  auto response = http_.Send(request);
-  if (response.ok() && response->status == 429) {
-    auto retry_after = response->Header("Retry-After");
-    int seconds = retry_after ? ParseRetryAfter(*retry_after).value_or(60) : 60;
-    limiter_->Pause(std::chrono::seconds(std::max(1, seconds)));
-  }
-  return response;
+  return SendWithinBudget(http_, *limiter_, request, "crm " + method + " " + path,
+                          std::chrono::seconds(60));
 }
 
 CallResult<CreatedUser> CrmClient::CreateUser(const CrmUserFields& fields,
