@@ -4,14 +4,17 @@
 #include "http/tls_front.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -188,27 +191,49 @@ struct TlsClient {
     X509_free(cert);
     return name;
   }
-  // Sends `data` and reads as many bytes back.
+  // Sends `data` and reads as many bytes back. One thread interleaves writing and reading (an
+  // SSL object must not be used from two threads at once: TLS 1.3 session tickets arrive while
+  // the client writes), non-blocking, so that a large echo never dead-locks on full buffers.
   std::string Echo(const std::string& data) {
-    std::thread writer([&] {
-      size_t sent = 0;
-      while (sent < data.size()) {
-        int n = SSL_write(ssl, data.data() + sent, static_cast<int>(data.size() - sent));
-        if (n <= 0) return;
-        sent += static_cast<size_t>(n);
-      }
-    });
-    // OpenSSL objects are not safe for one SSL_read and SSL_write at once on TLS 1.3 key
-    // updates, but neither happens here; the writer only writes, the reader only reads.
+    const int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
+    size_t sent = 0;
     std::string back;
     char buffer[16384];
-    while (back.size() < data.size()) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (back.size() < data.size() && std::chrono::steady_clock::now() < deadline) {
+      bool progress = false;
+      if (sent < data.size()) {
+        int n = SSL_write(ssl, data.data() + sent,
+                          static_cast<int>(std::min<size_t>(data.size() - sent, sizeof buffer)));
+        if (n > 0) {
+          sent += static_cast<size_t>(n);
+          progress = true;
+        } else if (!Retryable(n)) {
+          break;
+        }
+      }
       int n = SSL_read(ssl, buffer, sizeof buffer);
-      if (n <= 0) break;
-      back.append(buffer, static_cast<size_t>(n));
+      if (n > 0) {
+        back.append(buffer, static_cast<size_t>(n));
+        progress = true;
+      } else if (!Retryable(n)) {
+        break;
+      }
+      if (!progress) {
+        pollfd wait{fd, static_cast<short>(POLLIN | (sent < data.size() ? POLLOUT : 0)), 0};
+        poll(&wait, 1, 50);
+      }
     }
-    writer.join();
+    fcntl(fd, F_SETFL, flags);
     return back;
+  }
+
+ private:
+  bool Retryable(int rc) const {
+    int error = SSL_get_error(ssl, rc);
+    return error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;
   }
 };
 
