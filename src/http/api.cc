@@ -17,6 +17,7 @@
 #include "http/rate_limiter.h"
 #include "http/safe_handler.h"
 #include "http/scim_handlers.h"
+#include "scim/service/bulk.h"
 #include "scim/store/tenant_store.h"
 
 namespace scim::http {
@@ -25,6 +26,15 @@ using auth::Scope;
 using Pistache::Rest::Routes::bind;
 
 namespace {
+
+// What a request counts for against the per-token rate limit: a /Bulk counts its operations
+// (an unreadable body counts 1 and is refused by the handler).
+int64_t CostOf(const HttpRequest& req, const std::string& route) {
+  if (!route.ends_with("/Bulk") || req.body.empty()) return 1;
+  json::Document body;
+  if (!json::Parse(req.body, body).ok()) return 1;
+  return std::max<int64_t>(1, service::CountBulkOperations(body));
+}
 
 // RFC 7644 §3.1: SCIM bodies are application/scim+json; application/json is accepted too.
 // Parameters (charset) are ignored, the type is case-insensitive (RFC 9110 §8.3.1).
@@ -125,7 +135,7 @@ void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
 
 void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                     const std::string& route, Scope scope, ScimHandler handler) {
-  Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
+  Route(router, method, route, [this, scope, handler, route](const HttpRequest& req) {
     auto authenticated = AuthenticateLimited(req, scope);
     if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
     Caller* caller = &std::get<Caller>(authenticated);
@@ -135,7 +145,7 @@ void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method metho
       return ErrorResponse(ErrorCode::kUnsupportedMediaType,
                            "the body must be application/scim+json or application/json");
     }
-    if (auto wait = limiter_.Acquire(caller->tenant + "/" + caller->actor)) {
+    if (auto wait = limiter_.Acquire(caller->tenant + "/" + caller->actor, CostOf(req, route))) {
       rate_limited_.fetch_add(1);
       HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
       limited.retry_after = std::to_string(*wait);

@@ -26,24 +26,25 @@ std::map<std::string, RateLimiter::Bucket>::iterator RateLimiter::RefillLocked(
   return it;
 }
 
-std::optional<int> RateLimiter::WaitFor(double tokens) const {
-  if (tokens >= 1.0) return std::nullopt;
-  return std::max(1, static_cast<int>(std::ceil((1.0 - tokens) / per_second_)));
+std::optional<int> RateLimiter::WaitFor(double tokens, double needed) const {
+  if (tokens >= needed) return std::nullopt;
+  return std::max(1, static_cast<int>(std::ceil((needed - tokens) / per_second_)));
 }
 
-std::optional<int> RateLimiter::Acquire(const std::string& key) {
+std::optional<int> RateLimiter::Acquire(const std::string& key, int64_t cost) {
   if (capacity_ <= 0) return std::nullopt;
   std::lock_guard lock(mutex_);
   Bucket& b = RefillLocked(key)->second;
-  auto wait = WaitFor(b.tokens);
-  if (!wait) b.tokens -= 1.0;
+  double charged = static_cast<double>(std::max<int64_t>(1, cost));
+  auto wait = WaitFor(b.tokens, std::min(charged, capacity_));
+  if (!wait) b.tokens -= charged;
   return wait;
 }
 
 std::optional<int> RateLimiter::Peek(const std::string& key) {
   if (capacity_ <= 0) return std::nullopt;
   std::lock_guard lock(mutex_);
-  return WaitFor(RefillLocked(key)->second.tokens);
+  return WaitFor(RefillLocked(key)->second.tokens, 1.0);
 }
 
 }  // namespace scim::http

@@ -3,6 +3,7 @@
 // refills continuously. Over the limit, a request gets 429 with Retry-After. Thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,8 +16,11 @@ class RateLimiter {
   // `per_minute` <= 0 disables limiting.
   explicit RateLimiter(int64_t per_minute);
 
-  // Takes one request from `key`'s bucket. nullopt when allowed; otherwise the seconds to wait.
-  std::optional<int> Acquire(const std::string& key);
+  // Takes `cost` requests (a /Bulk counts its operations) from `key`'s bucket. nullopt when
+  // allowed; otherwise the seconds until the bucket holds them (Retry-After). A cost above the
+  // whole per-minute budget is allowed once the bucket is full and leaves it in debt, so such a
+  // request is possible at all and the rate over time still holds.
+  std::optional<int> Acquire(const std::string& key, int64_t cost = 1);
 
   // Like Acquire, but takes nothing: nullopt while `key` has at least one request left.
   std::optional<int> Peek(const std::string& key);
@@ -30,7 +34,8 @@ class RateLimiter {
   // again are dropped (a full bucket is what a new key gets), so the map stays bounded by the
   // keys active within a minute.
   std::map<std::string, Bucket>::iterator RefillLocked(const std::string& key);
-  std::optional<int> WaitFor(double tokens) const;
+  // Seconds until a bucket with `tokens` holds `needed`; nullopt when it does now.
+  std::optional<int> WaitFor(double tokens, double needed) const;
 
   double capacity_;
   double per_second_;

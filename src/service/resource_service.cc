@@ -1,7 +1,9 @@
 #include "scim/service/resource_service.h"
 
+#include "scim/filter/bind.h"
 #include "scim/patch/patch.h"
 #include "scim/schema/validator.h"
+#include "service/password_pool.h"
 #include "service/value_limits.h"
 #include "service/write_input.h"
 
@@ -53,6 +55,23 @@ void SetReferences(const RequestContext& ctx, const schema::Registry& registry,
   }
 }
 
+// The userName a write asked for (the body of a create or replace, or the patched resource).
+std::optional<std::string> UserNameOf(const json::Value& resource) {
+  const json::Value* name = json::FindMemberCI(resource, "userName");
+  if (name == nullptr || !name->IsString()) return std::nullopt;
+  return std::string(json::View(*name));
+}
+
+// A JSON string literal for a filter: "..." with \ and " escaped.
+std::string FilterLiteral(const std::string& value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 store::WriteContext WriteContextOf(const RequestContext& ctx) {
   return {ctx.tenant, ctx.actor, ctx.client, ctx.request_id};
 }
@@ -60,15 +79,16 @@ store::WriteContext WriteContextOf(const RequestContext& ctx) {
 // PUT (RFC 7644 §3.5.1): the stored resource is replaced by the normalized body; attributes the
 // client left out are cleared, readOnly ones kept, immutable ones must not change.
 store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::ResourceType& type,
-                              const json::Value& body, int64_t max_values) {
-  return [&registry, &type, &body, max_values](
+                              const json::Value& body, int64_t max_values,
+                              const PasswordHashes* hashes) {
+  return [&registry, &type, &body, max_values, hashes](
              json::Document& resource, store::MembershipChange& members,
              std::optional<std::string>& password_hash) -> Status {
     json::Document normalized;
     SCIM_RETURN_IF_ERROR(schema::NormalizeResource(
         registry, type, body, schema::WriteMode::kReplace, &resource, normalized));
     SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values));
-    auto input = ExtractWriteInput(normalized);
+    auto input = ExtractWriteInput(normalized, hashes);
     if (!input.ok()) return input.error();
     password_hash = input->password_hash;
     if (type.name == "Group") {
@@ -120,18 +140,14 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
   SCIM_RETURN_IF_ERROR(schema::NormalizeResource(*registry_, type, body, schema::WriteMode::kCreate,
                                                  nullptr, normalized));
   SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values_per_attribute_));
-  auto input = ExtractWriteInput(normalized);
+  auto input = ExtractWriteInput(normalized, ctx.password_hashes);
   if (!input.ok()) return input.error();
   store::MembershipChange members;
   members.add = input->members;
+  std::optional<std::string> user_name = UserNameOf(normalized);
   auto created = store_->Create(WriteContextOf(ctx), type.name, std::move(normalized), members,
                                 input->password_hash);
-  if (!created.ok()) {
-    if (created.error().code == ErrorCode::kUniqueness) {
-      return Error(ErrorCode::kUniqueness, "userName is already taken");  // RFC 7644 §3.3: 409
-    }
-    return created.error();
-  }
+  if (!created.ok()) return UniquenessNamed(ctx, type, created.error(), user_name);
   return Committed(Result<json::Document>(Present(ctx, type, std::move(*created), selection)));
 }
 
@@ -148,16 +164,18 @@ Result<json::Document> ResourceService::Replace(const RequestContext& ctx,
                                                 const std::string& id, const json::Value& body,
                                                 std::optional<int64_t> if_match,
                                                 const schema::AttributeSelection& selection) {
+  // The password is hashed before the transaction: no row or write lock waits on PBKDF2.
+  PasswordHashes hashed_here;
+  const PasswordHashes* hashes = ctx.password_hashes;
+  if (auto plain = PlainPassword(body); plain && (hashes == nullptr || !hashes->count(*plain))) {
+    hashed_here = HashPasswords({*plain});
+    hashes = &hashed_here;
+  }
   auto replaced =
       store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kReplaced,
-                     ReplaceMutator(*registry_, type, body, max_values_per_attribute_),
+                     ReplaceMutator(*registry_, type, body, max_values_per_attribute_, hashes),
                      ReadFor(*registry_, type, selection));
-  if (!replaced.ok()) {
-    if (replaced.error().code == ErrorCode::kUniqueness) {
-      return Error(ErrorCode::kUniqueness, "userName is already taken");
-    }
-    return replaced.error();
-  }
+  if (!replaced.ok()) return UniquenessNamed(ctx, type, replaced.error(), UserNameOf(body));
   return Committed(Result<json::Document>(Present(ctx, type, std::move(*replaced), selection)));
 }
 
@@ -177,13 +195,34 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
       store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
                      PatchMutator(*registry_, type, body, loader, max_values_per_attribute_),
                      ReadFor(*registry_, type, selection));
-  if (!patched.ok()) {
-    if (patched.error().code == ErrorCode::kUniqueness) {
-      return Error(ErrorCode::kUniqueness, "userName is already taken");
-    }
-    return patched.error();
-  }
+  if (!patched.ok()) return UniquenessNamed(ctx, type, patched.error(), std::nullopt);
   return Committed(Result<json::Document>(Present(ctx, type, std::move(*patched), selection)));
+}
+
+Error ResourceService::UniquenessNamed(const RequestContext& ctx, const schema::ResourceType& type,
+                                       Error error,
+                                       const std::optional<std::string>& user_name) const {
+  if (error.code != ErrorCode::kUniqueness) return error;
+  // RFC 7644 §3.3: 409 uniqueness. Naming the holder lets a client (an HR system re-running an
+  // import) turn its create into a PUT of that id.
+  std::string detail = "userName is already taken";
+  if (user_name && type.name == "User") {
+    auto bound = filter::ParseAndBind("userName eq " + FilterLiteral(*user_name), *registry_, type);
+    store::ListQuery query;
+    query.count = 1;
+    query.read = {false, false};
+    if (bound.ok()) query.filter = std::move(*bound);
+    auto page = bound.ok() ? store_->List(ctx.tenant, type.name, query)
+                           : Result<store::ListPage>(bound.error());
+    if (page.ok() && !page->resources.empty() && page->resources[0].HasMember("id")) {
+      detail += " by id " + std::string(json::View(page->resources[0]["id"]));
+    }
+  }
+  return Error(ErrorCode::kUniqueness, detail);
+}
+
+Status ResourceService::InOneTransaction(const std::function<Status()>& work) {
+  return Committed(store_->InOneTransaction(work));
 }
 
 Status ResourceService::Delete(const RequestContext& ctx, const schema::ResourceType& type,

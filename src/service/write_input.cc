@@ -4,10 +4,20 @@
 
 namespace scim::service {
 
-Result<WriteInput> ExtractWriteInput(json::Value& resource) {
+std::optional<std::string> PlainPassword(const json::Value& body) {
+  const json::Value* password = body.IsObject() ? json::FindMemberCI(body, "password") : nullptr;
+  if (password == nullptr || !password->IsString()) return std::nullopt;
+  return std::string(json::View(*password));
+}
+
+Result<WriteInput> ExtractWriteInput(json::Value& resource, const PasswordHashes* prehashed) {
   WriteInput input;
   if (auto* password = json::FindMemberCI(resource, "password")) {
-    if (password->IsString()) {
+    if (password->IsString() && prehashed != nullptr) {
+      auto known = prehashed->find(std::string(json::View(*password)));
+      if (known != prehashed->end()) input.password_hash = known->second;
+    }
+    if (password->IsString() && !input.password_hash) {
       auto hash = auth::HashPassword(json::View(*password));
       if (!hash.ok()) return hash.error();
       input.password_hash = *hash;

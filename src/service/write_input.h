@@ -9,6 +9,7 @@
 #include "scim/common/result.h"
 #include "scim/patch/patch.h"
 #include "scim/store/resource_store.h"
+#include "service/password_pool.h"
 
 namespace scim::service {
 
@@ -19,8 +20,12 @@ struct WriteInput {
 };
 
 // Removes `password` and `members` from `resource`; hashes the password (RFC 7643 §4.1.1: never
-// returned, stored with a salted slow hash).
-Result<WriteInput> ExtractWriteInput(json::Value& resource);
+// returned, stored with a salted slow hash), or takes its hash from `prehashed` when there.
+Result<WriteInput> ExtractWriteInput(json::Value& resource,
+                                     const PasswordHashes* prehashed = nullptr);
+
+// The plain password a create or replace body carries, if any.
+std::optional<std::string> PlainPassword(const json::Value& body);
 
 // The store's form of a PATCH member delta.
 store::MembershipChange ToMembershipChange(const patch::MemberDelta& delta);

@@ -193,6 +193,10 @@ Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant
   return members;
 }
 
+Status ResourceStore::InOneTransaction(const std::function<Status()>& work) {
+  return db_->InTransaction([&](soci::session&) { return work(); });
+}
+
 Result<std::optional<std::string>> ResourceStore::PasswordHash(const std::string& tenant,
                                                                const std::string& id) const {
   std::optional<std::string> hash;

@@ -1,6 +1,7 @@
 #include "store/resource_writer.h"
 
 #include <algorithm>
+#include <map>
 
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
@@ -100,6 +101,69 @@ void InsertAttrValues(soci::session& s, const std::string& tenant, const std::st
     num_ind = r.num ? soci::i_ok : soci::i_null;
     st.execute(true);
   }
+}
+
+// A resource's attr_values rows grouped by (path, ord): one group is one leaf value (or the
+// values of one multi-valued leaf) of one element.
+using RowGroups = std::map<std::pair<std::string, int>, std::vector<AttrValueRow>>;
+
+RowGroups GroupRows(const std::vector<AttrValueRow>& rows) {
+  RowGroups groups;
+  for (const AttrValueRow& r : rows) groups[{r.path, r.ord}].push_back(r);
+  return groups;
+}
+
+bool SameRows(const std::vector<AttrValueRow>& a, const std::vector<AttrValueRow>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.value == y.value && x.value_lc == y.value_lc && x.num == y.num;
+  });
+}
+
+std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, const std::string& tenant,
+                                            const std::string& id) {
+  std::vector<AttrValueRow> rows;
+  soci::rowset<soci::row> result =
+      (s.prepare << "SELECT path, ord, value, value_lc, num FROM attr_values "
+                    "WHERE tenant = :t AND resource_id = :id ORDER BY path, ord",
+       soci::use(tenant, "t"), soci::use(id, "id"));
+  for (const soci::row& r : result) {
+    AttrValueRow row;
+    row.path = r.get<std::string>(0);
+    row.ord = static_cast<int>(IntegerAt(r, 1));
+    row.value = r.get<std::string>(2);
+    row.value_lc = r.get<std::string>(3);
+    if (r.get_indicator(4) == soci::i_ok) row.num = r.get<double>(4);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// Rewrites only the (path, ord) groups whose values changed: a PUT that changes one attribute
+// (an HR re-run) touches one or two rows and their index entries instead of every row.
+void ReplaceAttrValues(soci::session& s, const std::string& tenant, const std::string& type,
+                       const std::string& id, const std::vector<AttrValueRow>& fresh) {
+  RowGroups before = GroupRows(LoadAttrValueRows(s, tenant, id));
+  RowGroups after = GroupRows(fresh);
+  std::string path;
+  int ord = 0;
+  soci::statement drop =
+      (s.prepare << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id "
+                    "AND path = :p AND ord = :o",
+       soci::use(tenant, "t"), soci::use(id, "id"), soci::use(path, "p"), soci::use(ord, "o"));
+  std::vector<AttrValueRow> inserts;
+  for (const auto& [key, rows] : before) {
+    auto now = after.find(key);
+    if (now != after.end() && SameRows(rows, now->second)) continue;
+    path = key.first;
+    ord = key.second;
+    drop.execute(true);
+  }
+  for (const auto& [key, rows] : after) {
+    auto then = before.find(key);
+    if (then != before.end() && SameRows(rows, then->second)) continue;
+    inserts.insert(inserts.end(), rows.begin(), rows.end());
+  }
+  InsertAttrValues(s, tenant, type, id, inserts);
 }
 
 }  // namespace
@@ -278,9 +342,12 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
       soci::use(display_lc.value, display_lc.ind, "dnl"), soci::use(active.value, active.ind, "ac"),
       soci::use(row.created, "cr"), soci::use(row.last_modified, "lm"), soci::use(row.version, "v"),
       soci::use(password.value, password.ind, "pw"), soci::use(data, "data");
-  s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
-      soci::use(row.id, "id");
-  InsertAttrValues(s, tenant, type.name, row.id, ExtractAttrValues(registry, type, resource));
+  std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
+  if (insert) {
+    InsertAttrValues(s, tenant, type.name, row.id, fresh);
+  } else {
+    ReplaceAttrValues(s, tenant, type.name, row.id, fresh);
+  }
 }
 
 void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id) {

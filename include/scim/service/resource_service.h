@@ -4,6 +4,7 @@
 // The HTTP layer (and Bulk) call these and map the Error codes to responses.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,9 @@
 
 namespace scim::service {
 
+// Plain password → its stored hash, computed ahead (service/password_pool.h).
+using PasswordHashes = std::map<std::string, std::string>;
+
 // Who is asking, and where the resources live on the wire.
 struct RequestContext {
   std::string tenant;
@@ -23,6 +27,9 @@ struct RequestContext {
   std::string base_url;     // SCIM root for meta.location, e.g. "https://id.example.com/scim/v2"
   std::string client = {};  // the client's address, for the audit log
   std::string request_id = {};  // X-Request-Id (the client's or generated), for the audit log
+  // Hashes computed before the request's transaction (a /Bulk hashes all its passwords at once,
+  // off the request thread); a write whose password is not here hashes it itself.
+  const PasswordHashes* password_hashes = nullptr;
 };
 
 // A list or search request (RFC 7644 §3.4.2, §3.4.3), already taken out of query or body.
@@ -59,6 +66,11 @@ class ResourceService {
   Status Delete(const RequestContext& ctx, const schema::ResourceType& type, const std::string& id,
                 std::optional<int64_t> if_match);
 
+  // Runs `work` (calls of this service) in one database transaction; see
+  // store::ResourceStore::InOneTransaction. Each call inside still succeeds or fails on its own;
+  // all of them become durable (and visible) when this returns ok.
+  Status InOneTransaction(const std::function<Status()>& work);
+
   // A ListResponse (RFC 7644 §3.4.2). `types` holds one resource type, or several for a search
   // at the SCIM root (then the filter applies to each and results are concatenated by type).
   Result<json::Document> Search(const RequestContext& ctx,
@@ -78,6 +90,11 @@ class ResourceService {
   int64_t max_page_size() const { return max_page_size_; }
 
  private:
+  // A kUniqueness error of a write, its detail naming the id that holds `user_name`; any other
+  // error unchanged.
+  Error UniquenessNamed(const RequestContext& ctx, const schema::ResourceType& type, Error error,
+                        const std::optional<std::string>& user_name) const;
+
   json::Document Present(const RequestContext& ctx, const schema::ResourceType& type,
                          json::Document resource,
                          const schema::AttributeSelection& selection) const;

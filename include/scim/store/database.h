@@ -51,9 +51,15 @@ class Database {
   // Runs `work` with a leased session inside a transaction, committing when it returns ok and
   // rolling back otherwise. soci errors thrown by `work` are converted with ConvertError. On
   // SQLite the transaction is BEGIN IMMEDIATE so writers serialize instead of deadlocking.
+  // Called again from inside `work` (same thread, same Database), it runs on the enclosing
+  // transaction's session in a savepoint: an error (or exception) rolls back to the savepoint
+  // only, and nothing is durable before the outermost transaction commits. This is how several
+  // writes (a /Bulk request) share one commit and still fail one by one.
   Status InTransaction(const std::function<Status(soci::session&)>& work);
 
-  // Runs `work` with a leased session, outside an explicit transaction.
+  // Runs `work` with a leased session, outside an explicit transaction. Inside InTransaction
+  // on the same thread: on that transaction's session, in a savepoint (it sees the
+  // transaction's uncommitted writes, and a failing statement does not abort it).
   Status WithSession(const std::function<Status(soci::session&)>& work);
 
   // Maps a soci exception (or anything else) caught in this module's callers to an Error.
@@ -69,6 +75,8 @@ class Database {
   class Lease;
   Database(Dialect dialect, size_t pool_size);
   Status ApplyPendingMigrations(soci::session& s);
+  // InTransaction/WithSession nested in this thread's open transaction.
+  Status InSavepoint(const std::function<Status(soci::session&)>& work);
   // PostgreSQL: makes the leased session `pos` usable (checked, reconnected) or says why not.
   Status EnsureConnected(size_t pos);
   Status Reconnect(soci::session& s);

@@ -107,6 +107,12 @@ class ResourceStore {
   Result<std::vector<Member>> LoadMembers(const std::string& tenant,
                                           const std::string& group_id) const;
 
+  // Runs `work` in one database transaction: the writes it makes through this store (and any
+  // store on the same Database) commit together when it returns ok, or not at all. Each write
+  // inside still fails on its own (a savepoint), so `work` may go on after one fails. Nested
+  // calls nest as savepoints. Reads inside see the uncommitted writes.
+  Status InOneTransaction(const std::function<Status()>& work);
+
   // The stored password hash of a user, if any.
   Result<std::optional<std::string>> PasswordHash(const std::string& tenant,
                                                   const std::string& id) const;

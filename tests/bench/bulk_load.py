@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""An HR push through /Bulk (issue 11): USERS users in Bulk requests of BATCH operations sent by
+CLIENTS concurrent keep-alive clients, then the same users again as PUTs (an HR re-run), then a
+smaller run whose users carry passwords.
+
+Each user has userName, name, a work e-mail, active, and the enterprise employeeNumber and
+department. Reports users/s per phase, p50/p99 of a Bulk request, scimd's RSS (before, peak
+sampled every 0.2 s, after) and checks that every operation answered 201 (POST) or 200 (PUT) and
+that the outbox and audit log hold one entry per write.
+
+    /usr/bin/python3 tests/bench/bulk_load.py --db sqlite
+    /usr/bin/python3 tests/bench/bulk_load.py --db postgresql --pg-port 56777
+
+--db postgresql starts a throwaway durable cluster (tests/support/pg_cluster.sh, PG_DURABLE=1:
+fsync and synchronous_commit on) and stops it at the end. SQLite runs with scimd's own
+synchronous=FULL.
+"""
+
+import argparse
+import os
+import queue
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, create_token,
+                          migrate, pg_rows, proc_cpu_seconds, sqlite_path)
+
+BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
+PG_SCRIPT = os.path.join(SOURCE_DIR, "tests", "support", "pg_cluster.sh")
+PG_DIR = "/tmp/scimd-bench-bulk-pg"
+DEPARTMENTS = ["Sales", "Finance", "Engineering", "Support", "Legal", "Marketing"]
+
+
+def user_data(run, i, password=False):
+    data = {"schemas": [USER_URN, ENTERPRISE_URN], "userName": f"{run}.{i}@hr.example.com",
+            "name": {"givenName": f"Given{i}", "familyName": f"Family{i}"},
+            "emails": [{"value": f"{run}.{i}@hr.example.com", "type": "work", "primary": True}],
+            "active": i % 10 != 0,
+            ENTERPRISE_URN: {"employeeNumber": f"{i:07d}", "department": DEPARTMENTS[i % 6]}}
+    if password:
+        data["password"] = f"Pw-{run}-{i}-correct-horse"
+    return data
+
+
+def post_batches(run, users, batch, password=False):
+    for start in range(0, users, batch):
+        yield [{"method": "POST", "path": "/Users", "bulkId": f"u{i}",
+                "data": user_data(run, i, password)} for i in range(start, min(users, start + batch))]
+
+
+def put_batches(run, ids, batch):
+    for start in range(0, len(ids), batch):
+        ops = []
+        for i in range(start, min(len(ids), start + batch)):
+            data = user_data(run, i)
+            data[ENTERPRISE_URN]["department"] = "Rerun"
+            ops.append({"method": "PUT", "path": f"/Users/{ids[i]}", "data": data})
+        yield ops
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server, self.peak, self.stop = server, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.server.rss_kb() or 0)
+            time.sleep(0.2)
+
+
+def push(server, token, batches, clients, expect):
+    """Sends the batches from CLIENTS threads; returns (seconds, latencies, results by bulk)."""
+    work = queue.Queue()
+    for b in batches:
+        work.put(b)
+    latencies, failures, locations = [], [], {}
+    lock = threading.Lock()
+
+    def client():
+        c = Client(server.port, token)
+        while True:
+            try:
+                ops = work.get_nowait()
+            except queue.Empty:
+                return
+            started = time.monotonic()
+            status, body = c.request("POST", "/scim/v2/Bulk",
+                                     {"schemas": [BULK_REQUEST], "Operations": ops})
+            took = time.monotonic() - started
+            with lock:
+                latencies.append(took)
+                if status != 200:
+                    failures.append((status, body))
+                    continue
+                for op in body["Operations"]:
+                    if op["status"] != expect:
+                        failures.append(op)
+                    elif "bulkId" in op:
+                        locations[op["bulkId"]] = op["location"].rsplit("/", 1)[1]
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.monotonic() - started
+    if failures:
+        sys.exit(f"{len(failures)} failures, first: {failures[0]}")
+    return seconds, latencies, locations
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(name, count, seconds, cpu, latencies, rss_before, rss_peak, rss_after):
+    print(f"{name:<22} {count:>7} users {seconds:7.1f} s {count / seconds:7.0f} users/s  "
+          f"scimd CPU {cpu:6.1f} s   "
+          f"Bulk p50 {percentile(latencies, 50) * 1000:6.0f} ms  p99 "
+          f"{percentile(latencies, 99) * 1000:6.0f} ms   RSS {rss_before // 1024} -> peak "
+          f"{rss_peak // 1024} -> {rss_after // 1024} MB", flush=True)
+
+
+def count_rows(db, table):
+    if db.startswith("postgresql"):
+        return int(pg_rows(db, f"SELECT count(*) FROM {table}")[0][0])
+    out = subprocess.run(["sqlite3", sqlite_path(db), f"SELECT count(*) FROM {table}"],
+                         check=True, capture_output=True, text=True).stdout
+    return int(out.strip())
+
+
+def run_phase(name, server, token, batches, count, clients, expect):
+    rss_before = server.rss_kb() or 0
+    cpu_before = proc_cpu_seconds(server.proc.pid)
+    sampler = RssSampler(server)
+    sampler.start()
+    seconds, latencies, locations = push(server, token, batches, clients, expect)
+    sampler.stop.set()
+    sampler.join()
+    cpu = proc_cpu_seconds(server.proc.pid) - cpu_before
+    report(name, count, seconds, cpu, latencies, rss_before, max(sampler.peak, rss_before),
+           server.rss_kb() or 0)
+    return locations
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--scimd", default=os.path.join(SOURCE_DIR, "build", "scimd"))
+    parser.add_argument("--users", type=int, default=100000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--password-users", type=int, default=2000)
+    parser.add_argument("--pg-port", type=int, default=56777)
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="scimd-bench-bulk-")
+    pg_started = False
+    try:
+        if args.db == "postgresql":
+            subprocess.run(["bash", PG_SCRIPT, "start", PG_DIR, str(args.pg_port)], check=True,
+                           env=dict(os.environ, PG_DURABLE="1"), capture_output=True)
+            pg_started = True
+            db = f"postgresql://scim@127.0.0.1:{args.pg_port}/scim"
+        else:
+            db = f"sqlite:{workdir}/bench.db"
+        migrate(args.scimd, db)
+        token = create_token(args.scimd, db, "bench-bulk")
+        print(f"# {args.db}: {args.users} users, Bulk of {args.batch}, {args.clients} clients, "
+              f"nproc {os.cpu_count()}, load {os.getloadavg()[0]:.1f}", flush=True)
+        with Server(args.scimd, db) as server:
+            ids_by_bulk = run_phase("POST (create)", server, token,
+                                    post_batches("hr", args.users, args.batch), args.users,
+                                    args.clients, "201")
+            ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
+            run_phase("PUT (HR re-run)", server, token, put_batches("hr", ids, args.batch),
+                      args.users, args.clients, "200")
+            run_phase("POST with passwords", server, token,
+                      post_batches("pw", args.password_users, args.batch, password=True),
+                      args.password_users, args.clients, "201")
+        writes = 2 * args.users + args.password_users
+        outbox, audit = count_rows(db, "outbox"), count_rows(db, "audit_log")
+        print(f"# outbox rows {outbox}, audit rows {audit} (writes {writes})")
+        if outbox < writes or audit < writes:
+            sys.exit("an outbox event or audit entry is missing")
+    finally:
+        if pg_started:
+            subprocess.run(["bash", PG_SCRIPT, "stop", PG_DIR], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
