@@ -106,7 +106,8 @@ Result<json::Document> ResourceStore::Create(const WriteContext& ctx,
     RecordChange(s, WhoOf(ctx), resource_type, row.id, events::ChangeKind::kCreated, row.version,
                  &snapshot, group_delta,
                  AuditChanges(nullptr, &snapshot, password_hash.has_value(), group_delta));
-    out = AssembleResource(s, ctx.tenant, resource_type, row, true, true);
+    // A resource created just now is in no group yet: no need to look its groups up.
+    out = AssembleResource(s, ctx.tenant, resource_type, row, true, false);
     return OkStatus();
   });
   if (!status.ok()) return status.error();
