@@ -173,14 +173,16 @@ class Server:
     """`scimd serve` on a free loopback port with the per-token rate limit switched off
     (limits.rate_limit_per_minute: 0; the default 6000/min would throttle every benchmark)."""
 
-    def __init__(self, scimd, db, threads=2, log_dir=None):
+    def __init__(self, scimd, db, threads=2, log_dir=None, extra_config="", env=None):
         self.scimd, self.db, self.threads = scimd, db, threads
+        self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="scimd-bench-", dir=log_dir)
         self.config = os.path.join(self.dir, "scimd.yaml")
         with open(self.config, "w") as f:
             f.write("listen: 127.0.0.1:%d\n" % self.port)
             f.write("limits: {rate_limit_per_minute: 0, max_page_size: 1000}\n")
+            f.write(extra_config)
         self.log_path = os.path.join(self.dir, "scimd.log")
         self.proc = None
 
@@ -190,7 +192,8 @@ class Server:
 
     def __enter__(self):
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env)
         deadline = time.time() + 120
         while time.time() < deadline:
             if self.proc.poll() is not None:

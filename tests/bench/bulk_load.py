@@ -10,6 +10,12 @@ that the outbox and audit log hold one entry per write.
 
     /usr/bin/python3 tests/bench/bulk_load.py --db sqlite
     /usr/bin/python3 tests/bench/bulk_load.py --db postgresql --pg-port 56777
+    /usr/bin/python3 tests/bench/bulk_load.py --db sqlite --drain
+
+--drain: scimd delivers to the three fake targets of the issue (Dolibarr, Zoho Books, CRM from
+tests/fakes, rate limits off, each its own process); after the POST phase the run waits until
+every delivery is done (GET /admin/v1/sync/status and the outbox depth) and reports the drain
+time and the latency of single GET /Users/{id} requests sent one after another meanwhile.
 
 --db postgresql starts a throwaway durable cluster (tests/support/pg_cluster.sh, PG_DURABLE=1:
 fsync and synchronous_commit on) and stops it at the end. SQLite runs with scimd's own
@@ -26,6 +32,11 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "integration"))
+from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes,  # noqa: E402
+                              targets_yaml)
 
 from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, create_token,
                           migrate, pg_rows, proc_cpu_seconds, sqlite_path)
@@ -151,6 +162,52 @@ def run_phase(name, server, token, batches, count, clients, expect):
     return locations
 
 
+def drain(server, token, ids, timeout=1800):
+    """Seconds until nothing is pending, and the GET /Users/{id} latencies (ms) meanwhile."""
+    client, probe = Client(server.port, token), Client(server.port, token)
+    started, latencies, i = time.monotonic(), [], 0
+    next_poll = started
+    while time.monotonic() - started < timeout:
+        t = time.monotonic()
+        status, _ = probe.request("GET", f"/scim/v2/Users/{ids[i % len(ids)]}")
+        latencies.append((time.monotonic() - t) * 1000)
+        i += 97
+        if status != 200:
+            sys.exit(f"GET answered {status} while draining")
+        if time.monotonic() >= next_poll:
+            next_poll = time.monotonic() + 1
+            _, sync = client.request("GET", "/admin/v1/sync/status")
+            client.conn.request("GET", "/metrics")
+            depth = metric_value(client.conn.getresponse().read().decode(), "scimd_outbox_depth")
+            if depth == 0 and all(t["pending"] == 0 for t in sync["targets"]):
+                return time.monotonic() - started, latencies
+        time.sleep(0.05)
+    sys.exit("deliveries did not drain")
+
+
+def run_drain(args, db, token):
+    fakes = start_fakes(["dolibarr", "zoho_books", "crm"],
+                        {k: {"max_log_entries": 1000, "log_read_responses": False}
+                         for k in ["dolibarr", "zoho_books", "crm"]})
+    unlimited = {"requests_per_minute": 100000}
+    config = targets_yaml(fakes, extra={"crm": unlimited, "zoho_books": unlimited})
+    try:
+        with Server(args.scimd, db, extra_config=config, env=SECRETS_ENV) as server:
+            ids_by_bulk = run_phase("POST (create)", server, token,
+                                    post_batches("hr", args.users, args.batch), args.users,
+                                    args.clients, "201")
+            ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
+            cpu_before = proc_cpu_seconds(server.proc.pid)
+            seconds, latencies = drain(server, token, ids)
+            print(f"drain to dolibarr, zoho_books, crm: {seconds:.1f} s after the last Bulk "
+                  f"answered (scimd CPU {proc_cpu_seconds(server.proc.pid) - cpu_before:.1f} s); "
+                  f"GET /Users/{{id}} meanwhile: {len(latencies)} requests, p50 "
+                  f"{percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms",
+                  flush=True)
+    finally:
+        stop_fakes(fakes)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -160,6 +217,7 @@ def main():
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--password-users", type=int, default=2000)
     parser.add_argument("--pg-port", type=int, default=56777)
+    parser.add_argument("--drain", action="store_true")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="scimd-bench-bulk-")
@@ -176,6 +234,9 @@ def main():
         token = create_token(args.scimd, db, "bench-bulk")
         print(f"# {args.db}: {args.users} users, Bulk of {args.batch}, {args.clients} clients, "
               f"nproc {os.cpu_count()}, load {os.getloadavg()[0]:.1f}", flush=True)
+        if args.drain:
+            run_drain(args, db, token)
+            return
         with Server(args.scimd, db) as server:
             ids_by_bulk = run_phase("POST (create)", server, token,
                                     post_batches("hr", args.users, args.batch), args.users,
