@@ -58,7 +58,11 @@ class Api {
         auth_(std::move(tokens)),
         scim_(std::move(service), ScimSettings{options.public_url, options.max_body_bytes,
                                                options.bulk_max_operations}),
-        limiter_(options.rate_limit_per_minute),
+        limiter_(
+            options.rate_limit_per_minute,
+            [budgets = std::make_shared<store::RateBudgets>(db_)](
+                const std::string& key, double capacity, double per_second, double at_least,
+                double want) { return budgets->Take(key, capacity, per_second, at_least, want); }),
         auth_failures_(options.auth_failures_per_minute),
         admin_(db_, options.targets, tokens_, &auth_),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,

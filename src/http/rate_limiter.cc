@@ -5,8 +5,10 @@
 
 namespace scim::http {
 
-RateLimiter::RateLimiter(int64_t per_minute)
-    : capacity_(static_cast<double>(per_minute)), per_second_(per_minute / 60.0) {}
+RateLimiter::RateLimiter(int64_t per_minute, SharedTake shared)
+    : capacity_(static_cast<double>(per_minute)),
+      per_second_(per_minute / 60.0),
+      shared_(std::move(shared)) {}
 
 std::map<std::string, RateLimiter::Bucket>::iterator RateLimiter::RefillLocked(
     const std::string& key) {
@@ -33,12 +35,31 @@ std::optional<int> RateLimiter::WaitFor(double tokens, double needed) const {
 
 std::optional<int> RateLimiter::Acquire(const std::string& key, int64_t cost) {
   if (capacity_ <= 0) return std::nullopt;
+  double charged = static_cast<double>(std::max<int64_t>(1, cost));
+  if (shared_) return AcquireShared(key, charged);
   std::lock_guard lock(mutex_);
   Bucket& b = RefillLocked(key)->second;
-  double charged = static_cast<double>(std::max<int64_t>(1, cost));
   auto wait = WaitFor(b.tokens, std::min(charged, capacity_));
   if (!wait) b.tokens -= charged;
   return wait;
+}
+
+std::optional<int> RateLimiter::AcquireShared(const std::string& key, double cost) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = buckets_.try_emplace(key, Bucket{0, std::chrono::steady_clock::now()});
+  Bucket& slice = it->second;
+  if (slice.tokens >= cost) {
+    slice.tokens -= cost;
+    return std::nullopt;
+  }
+  double short_by = cost - std::max(0.0, slice.tokens);
+  auto grant = shared_(key, capacity_, per_second_, short_by, std::max(short_by, capacity_ / 20));
+  if (!grant.ok()) return std::nullopt;
+  if (grant->granted <= 0) {
+    return std::max(1, static_cast<int>(std::ceil(grant->wait_seconds)));
+  }
+  slice.tokens += grant->granted - cost;
+  return std::nullopt;
 }
 
 std::optional<int> RateLimiter::Peek(const std::string& key) {

@@ -1,20 +1,33 @@
 #pragma once
 // Per-token request rate limit (limits.rate_limit_per_minute): a token bucket per caller that
 // refills continuously. Over the limit, a request gets 429 with Retry-After. Thread-safe.
+//
+// Shared mode (a SharedTake is given): the bucket lives in the database (store::RateBudgets)
+// and holds for every scimd process on it together. This process takes slices of it (a
+// twentieth of the budget, or what a request needs) and spends them locally, so a request
+// normally costs no database round trip. When the database cannot be asked, the request is
+// let through (it will meet the database's own 503 soon enough).
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "scim/store/rate_budgets.h"
+
 namespace scim::http {
+
+// Takes from the shared budget of a key: (key, capacity, per_second, at_least, want).
+using SharedTake =
+    std::function<Result<store::BudgetGrant>(const std::string&, double, double, double, double)>;
 
 class RateLimiter {
  public:
   // `per_minute` <= 0 disables limiting.
-  explicit RateLimiter(int64_t per_minute);
+  explicit RateLimiter(int64_t per_minute, SharedTake shared = {});
 
   // Takes `cost` requests (a /Bulk counts its operations) from `key`'s bucket. nullopt when
   // allowed; otherwise the seconds until the bucket holds them (Retry-After). A cost above the
@@ -36,9 +49,12 @@ class RateLimiter {
   std::map<std::string, Bucket>::iterator RefillLocked(const std::string& key);
   // Seconds until a bucket with `tokens` holds `needed`; nullopt when it does now.
   std::optional<int> WaitFor(double tokens, double needed) const;
+  // Shared mode: spends `cost` from the local slice of `key`, taking a new slice when short.
+  std::optional<int> AcquireShared(const std::string& key, double cost);
 
   double capacity_;
   double per_second_;
+  SharedTake shared_;
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
   size_t inserts_ = 0;
