@@ -100,14 +100,16 @@ store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::Re
   };
 }
 
+// `user_name` receives the userName the patched resource would have (for a 409's detail).
 store::Mutator PatchMutator(const schema::Registry& registry, const schema::ResourceType& type,
                             const json::Value& body, const patch::MemberLoader& loader,
-                            int64_t max_values) {
-  return [&registry, &type, &body, loader, max_values](
+                            int64_t max_values, std::optional<std::string>* user_name) {
+  return [&registry, &type, &body, loader, max_values, user_name](
              json::Document& resource, store::MembershipChange& members,
              std::optional<std::string>& password_hash) -> Status {
     auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
     if (!outcome.ok()) return outcome.error();
+    *user_name = UserNameOf(resource);
     SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(resource, max_values));
     auto input = ExtractWriteInput(resource);
     if (!input.ok()) return input.error();
@@ -191,11 +193,12 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
     for (const store::Member& m : *rows) members.push_back({m.id, m.type, ""});
     return members;
   };
-  auto patched =
-      store_->Modify(WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
-                     PatchMutator(*registry_, type, body, loader, max_values_per_attribute_),
-                     ReadFor(*registry_, type, selection));
-  if (!patched.ok()) return UniquenessNamed(ctx, type, patched.error(), std::nullopt);
+  std::optional<std::string> user_name;
+  auto patched = store_->Modify(
+      WriteContextOf(ctx), type.name, id, if_match, events::ChangeKind::kPatched,
+      PatchMutator(*registry_, type, body, loader, max_values_per_attribute_, &user_name),
+      ReadFor(*registry_, type, selection));
+  if (!patched.ok()) return UniquenessNamed(ctx, type, patched.error(), user_name);
   return Committed(Result<json::Document>(Present(ctx, type, std::move(*patched), selection)));
 }
 

@@ -232,10 +232,19 @@ class BulkVersionsAndConflictsTest(BulkTestCase):
         self.assertEqual(op["status"], "409")
         self.assertEqual(op["response"]["scimType"], "uniqueness")
         self.assertIn(existing["id"], op["response"]["detail"])
-        # The same for a single POST.
+        # The same for a single POST, and for a PUT or PATCH that takes the userName.
         single = self.post_user(existing["userName"])
         self.assertScimError(single, 409, "uniqueness")
         self.assertIn(existing["id"], single.json["detail"])
+        other = self.post_user(expect=201).json
+        put = self.put(f"/Users/{other['id']}",
+                       {"schemas": [USER_URN], "userName": existing["userName"]})
+        self.assertScimError(put, 409, "uniqueness")
+        self.assertIn(existing["id"], put.json["detail"])
+        patched = self.patch(f"/Users/{other['id']}", [
+            {"op": "replace", "path": "userName", "value": existing["userName"].upper()}])
+        self.assertScimError(patched, 409, "uniqueness")
+        self.assertIn(existing["id"], patched.json["detail"])
 
     def test_a_bulk_of_many_operations_commits_every_one(self):
         names = [unique("many") for _ in range(600)]  # more than one transaction's worth
