@@ -88,16 +88,21 @@ void InsertAttrValues(soci::session& s, const std::string& tenant, const std::st
   AttrValueRow row;
   double num = 0;
   soci::indicator num_ind = soci::i_null;
+  std::string full;
+  soci::indicator full_ind = soci::i_null;
   soci::statement st =
       (s.prepare << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, "
-                    "value, value_lc, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :n)",
+                    "value, value_lc, value_lc_full, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, "
+                    ":vf, :n)",
        soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"), soci::use(row.path, "p"),
        soci::use(row.ord, "o"), soci::use(row.value, "v"), soci::use(row.value_lc, "vl"),
-       soci::use(num, num_ind, "n"));
+       soci::use(full, full_ind, "vf"), soci::use(num, num_ind, "n"));
   for (const AttrValueRow& r : rows) {
     row = r;
     num = r.num.value_or(0);
     num_ind = r.num ? soci::i_ok : soci::i_null;
+    full = r.value_lc_full.value_or("");
+    full_ind = r.value_lc_full ? soci::i_ok : soci::i_null;
     st.execute(true);
   }
 }
@@ -253,8 +258,10 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
                        const std::optional<std::string>& password_hash, bool insert) {
   IndexedColumns c = ExtractColumns(resource);
   NullableString user_name(c.user_name), external_id(c.external_id), display(c.display_name);
-  NullableString user_lc(c.user_name ? std::optional(ToLower(*c.user_name)) : std::nullopt);
-  NullableString display_lc(c.display_name ? std::optional(ToLower(*c.display_name))
+  // user_name_lc is the uniqueness key of userName (caseExact=false, RFC 7643 §4.1.1): folded
+  // with Unicode rules, so "JÜRGEN" and "jürgen" are one user.
+  NullableString user_lc(c.user_name ? std::optional(FoldCase(*c.user_name)) : std::nullopt);
+  NullableString display_lc(c.display_name ? std::optional(FoldCase(*c.display_name))
                                            : std::nullopt);
   NullableInt active(c.active);
   NullableString password(password_hash);
