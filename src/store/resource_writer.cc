@@ -51,10 +51,12 @@ json::Value MemberList(soci::session& s, const std::string& tenant,
 }
 
 std::string BuildPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
-                         const MembershipDelta* members, const std::string& request_id) {
+                         const MembershipDelta* members, const std::string& request_id,
+                         std::optional<bool> active_before = std::nullopt) {
   json::Document payload(rapidjson::kObjectType);
   auto& alloc = payload.GetAllocator();
   if (resource != nullptr) payload.AddMember("resource", json::Value(*resource, alloc), alloc);
+  if (active_before) payload.AddMember("active_before", *active_before, alloc);
   if (!request_id.empty()) payload.AddMember("request_id", json::String(request_id, alloc), alloc);
   if (members != nullptr && (!members->empty() || members->replaced)) {
     json::Value delta(rapidjson::kObjectType);
@@ -325,9 +327,9 @@ void InsertAuditRow(soci::session& s, const AuditWho& who, const std::string& ac
 void RecordChange(soci::session& s, const AuditWho& who, const std::string& resource_type,
                   const std::string& id, events::ChangeKind kind, long long version,
                   const json::Value* resource, const MembershipDelta* members,
-                  const std::string& changes) {
+                  const std::string& changes, std::optional<bool> active_before) {
   const std::string& tenant = who.tenant;
-  std::string payload = BuildPayload(s, tenant, resource, members, who.request_id);
+  std::string payload = BuildPayload(s, tenant, resource, members, who.request_id, active_before);
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
   // The audit row first: on PostgreSQL that write gives the transaction its xid before the
