@@ -10,6 +10,8 @@ find_package(CURL REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(fmt REQUIRED)
+# ICU (libicu-dev): Unicode case folding and NFC of case-insensitive values (scim::FoldCase).
+find_package(ICU REQUIRED COMPONENTS uc)
 find_package(spdlog REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS unit_test_framework)
 

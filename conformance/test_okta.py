@@ -161,10 +161,8 @@ class OktaUserLifecycle(ConformanceCase):
                              409, "uniqueness")
 
     # The same for userNames outside ASCII (Okta logins are UTF-8; e.g. "José.Núñez@..."):
-    # a case-insensitive attribute is case-insensitive for every letter, and uniqueness follows.
-    # KNOWN GAP: scimd folds case for ASCII letters only (the same rule in C++ and in SQL, so
-    # filters and the evaluator agree); Unicode case folding is not implemented yet.
-    @unittest.expectedFailure
+    # a case-insensitive attribute is case-insensitive for every letter, and uniqueness follows
+    # (scimd folds with Unicode full case folding of the NFC form, scim::FoldCase).
     def test_existence_check_is_case_insensitive_beyond_ascii(self):
         name = unique("José.Núñez.") + "@Okta.Local"
         uid = self.assertUser(self.post("/Users", okta_user(name, external_id=unique("ext"))),

@@ -10,6 +10,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libpistache-dev rapidjson-dev libsoci-dev libsqlite3-dev libpq-dev libssl-dev
   libboost-test-dev libcurl4-openssl-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  libicu-dev
   postgresql-15
   clang libclang-rt-14-dev
   python3 curl wrk

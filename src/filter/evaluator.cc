@@ -120,7 +120,7 @@ bool ScalarMatches(const BoundNode& node, const json::Value& v) {
     case BoundValue::Type::kString: {
       if (!v.IsString()) return false;
       if (leaf.case_exact) return StringMatches(node.op, json::View(v), node.value.text);
-      return StringMatches(node.op, ToLower(json::View(v)), ToLower(node.value.text));
+      return StringMatches(node.op, FoldCase(json::View(v)), FoldCase(node.value.text));
     }
     case BoundValue::Type::kNone:
       return false;

@@ -36,6 +36,13 @@ int64_t CostOf(const HttpRequest& req, const std::string& route) {
   return std::max<int64_t>(1, service::CountBulkOperations(body));
 }
 
+bool HasWebhookTarget(const std::vector<delivery::TargetRef>& targets) {
+  for (const delivery::TargetRef& t : targets) {
+    if (t.type == "webhook") return true;
+  }
+  return false;
+}
+
 // RFC 7644 §3.1: SCIM bodies are application/scim+json; application/json is accepted too.
 // Parameters (charset) are ignored, the type is case-insensitive (RFC 9110 §8.3.1).
 bool IsJsonMediaType(const std::optional<std::string>& content_type) {
@@ -66,7 +73,8 @@ class Api {
         auth_failures_(options.auth_failures_per_minute),
         admin_(db_, options.targets, tokens_, &auth_),
         discovery_(registry_, Capabilities{options.max_page_size, options.bulk_max_operations,
-                                           static_cast<int64_t>(options.max_body_bytes), true}),
+                                           static_cast<int64_t>(options.max_body_bytes), true,
+                                           HasWebhookTarget(options.targets)}),
         access_log_(options.access_log),
         version_(options.version),
         extra_metrics_(options.extra_metrics) {}

@@ -56,6 +56,22 @@ HttpResponse DiscoveryHandlers::ServiceProviderConfig(const std::string& base_ur
   pagination.AddMember("defaultPageSize", std::min<int64_t>(100, capabilities_.max_page_size), alloc);
   pagination.AddMember("maxPageSize", capabilities_.max_page_size, alloc);
   doc.AddMember("pagination", pagination, alloc);
+  if (capabilities_.security_events) {
+    // RFC 9967 securityEvents (absent: not configured for events): the event URIs the webhook
+    // targets push as SETs (src/adapters/webhook); informational, no asynchronous requests.
+    json::Value uris(rapidjson::kArrayType);
+    for (const char* uri :
+         {"urn:ietf:params:scim:event:prov:create:full", "urn:ietf:params:scim:event:prov:put:full",
+          "urn:ietf:params:scim:event:prov:patch:full", "urn:ietf:params:scim:event:prov:delete",
+          "urn:ietf:params:scim:event:prov:activate",
+          "urn:ietf:params:scim:event:prov:deactivate"}) {
+      uris.PushBack(json::String(uri, alloc), alloc);
+    }
+    json::Value events(rapidjson::kObjectType);
+    events.AddMember("asyncRequest", "none", alloc);
+    events.AddMember("eventUris", uris, alloc);
+    doc.AddMember("securityEvents", events, alloc);
+  }
   json::Value scheme(rapidjson::kObjectType);
   scheme.AddMember("type", "oauthbearertoken", alloc);
   scheme.AddMember("name", "OAuth Bearer Token", alloc);

@@ -16,6 +16,9 @@ struct Capabilities {
   int64_t bulk_max_operations = 1000;
   int64_t max_payload_bytes = 1048576;
   bool bulk_supported = false;
+  // A `webhook` target is configured: ServiceProviderConfig advertises the RFC 9967 events it
+  // sends (securityEvents.eventUris).
+  bool security_events = false;
 };
 
 class DiscoveryHandlers {

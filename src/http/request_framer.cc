@@ -4,6 +4,8 @@
 #include <limits>
 #include <utility>
 
+#include "http/scim_path_case.h"
+
 namespace scim::http {
 namespace {
 
@@ -203,6 +205,12 @@ void RequestFramer::ProcessRequestLine(std::string_view line, FramerSink& sink) 
     return Fail(400, "Malformed request line.", sink);
   }
   head_.assign(line.data(), line.size());
+  // The SCIM endpoint names in their canonical case (/scim/v2/users is /Users): same length,
+  // so the head limits are unaffected.
+  const size_t target_at = first_space + 1;
+  const std::string_view target = text.substr(target_at, last_space - target_at);
+  std::string canonical = CanonicalScimTarget(target);
+  if (canonical != target) head_.replace(target_at, canonical.size(), canonical);
   phase_ = Phase::kHeaders;
 }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "http/error_response.h"
+#include "scim/service/selection.h"
 #include "scim/store/resource_store.h"
 
 namespace scim::http {
@@ -29,8 +30,9 @@ Result<json::Document> ParseBody(const HttpRequest& req) {
 Result<schema::AttributeSelection> SelectionOf(const service::ResourceService& service,
                                                const HttpRequest& req,
                                                const schema::ResourceType& type) {
-  return schema::ParseSelection(service.registry(), type, req.Query("attributes").value_or(""),
-                                req.Query("excludedAttributes").value_or(""));
+  return service::ParseAttributeSelection(service.registry(), type,
+                                          req.Query("attributes").value_or(""),
+                                          req.Query("excludedAttributes").value_or(""));
 }
 
 Result<std::optional<int64_t>> IntegerParam(const std::optional<std::string>& text,

@@ -35,7 +35,7 @@ void MergeObject(json::Value& dst, json::Value& src, json::Allocator& alloc) {
 namespace {
 
 bool StringEquals(std::string_view a, std::string_view b, bool case_exact) {
-  return case_exact ? a == b : EqualsIgnoreCase(a, b);
+  return case_exact ? a == b : FoldCase(a) == FoldCase(b);
 }
 
 // Same "type" of two elements: both absent (or null), or equal.

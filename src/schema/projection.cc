@@ -1,5 +1,7 @@
 #include "scim/schema/projection.h"
 
+#include <optional>
+
 #include "scim/common/strings.h"
 
 namespace scim::schema {
@@ -145,11 +147,85 @@ const Schema* ExtensionNamed(const Registry& registry, const ResourceType& type,
   return nullptr;
 }
 
+// Splits a comma-separated list at the commas outside brackets and quoted strings (a value
+// filter may hold both: emails[type eq "a,b"]).
+std::vector<std::string_view> SplitItems(std::string_view text) {
+  std::vector<std::string_view> items;
+  size_t start = 0;
+  int depth = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '[') {
+      ++depth;
+    } else if (c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      items.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  items.push_back(text.substr(start));
+  return items;
+}
+
+// "emails[type eq \"work\"].value" → "emails.value", the path without its value filter; nullopt
+// when `item` has no '[' ; kInvalidPath when the brackets do not close (outside quotes).
+Result<std::optional<std::string>> WithoutValueFilter(std::string_view item) {
+  size_t open = item.find('[');
+  if (open == std::string_view::npos) return std::optional<std::string>();
+  bool quoted = false;
+  for (size_t i = open + 1; i < item.size(); ++i) {
+    char c = item[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ']') {
+      std::string rest(item.substr(i + 1));
+      if (!rest.empty() && rest[0] != '.') break;
+      return std::optional<std::string>(std::string(item.substr(0, open)) + rest);
+    }
+  }
+  return Error(ErrorCode::kInvalidPath, "'" + std::string(item) + "' is not an attribute path");
+}
+
 Status ParseList(const Registry& registry, const ResourceType& type, std::string_view text,
-                 std::vector<std::string>& out) {
-  for (const std::string& item : Split(text, ',')) {
+                 std::vector<std::string>& out, std::vector<std::string>* value_filtered) {
+  for (std::string_view item : SplitItems(text)) {
     std::string_view path = Trim(item);
     if (path.empty()) continue;
+    auto unfiltered = WithoutValueFilter(path);
+    if (!unfiltered.ok()) return unfiltered.error();
+    std::string plain;
+    if (*unfiltered) {
+      if (value_filtered == nullptr) {
+        return Error(ErrorCode::kInvalidPath,
+                     "'" + std::string(path) + "': excludedAttributes takes no value filter");
+      }
+      plain = std::move(**unfiltered);
+      Result<ResolvedPath> resolved = registry.ResolvePath(type, plain);
+      if (!resolved.ok()) return resolved.error();
+      if (resolved->attribute->type != AttributeType::kComplex ||
+          !resolved->attribute->multi_valued) {
+        return Error(ErrorCode::kInvalidPath, "'" + std::string(path) +
+                                                  "': a value filter needs a multi-valued "
+                                                  "complex attribute");
+      }
+      std::string whole(path);
+      if (!Has(*value_filtered, whole)) value_filtered->push_back(std::move(whole));
+      path = plain;
+    }
     std::string canonical;
     if (EqualsIgnoreCase(path, "schemas")) {
       canonical = "schemas";  // RFC 7643 §3: every resource has it; always returned
@@ -170,8 +246,9 @@ Status ParseList(const Registry& registry, const ResourceType& type, std::string
 Result<AttributeSelection> ParseSelection(const Registry& registry, const ResourceType& type,
                                           std::string_view attributes, std::string_view excluded) {
   AttributeSelection selection;
-  SCIM_RETURN_IF_ERROR(ParseList(registry, type, attributes, selection.attributes));
-  SCIM_RETURN_IF_ERROR(ParseList(registry, type, excluded, selection.excluded_attributes));
+  SCIM_RETURN_IF_ERROR(
+      ParseList(registry, type, attributes, selection.attributes, &selection.value_filtered));
+  SCIM_RETURN_IF_ERROR(ParseList(registry, type, excluded, selection.excluded_attributes, nullptr));
   return selection;
 }
 

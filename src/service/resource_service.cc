@@ -3,6 +3,7 @@
 #include "scim/filter/bind.h"
 #include "scim/patch/patch.h"
 #include "scim/schema/validator.h"
+#include "scim/service/selection.h"
 #include "service/password_pool.h"
 #include "service/value_limits.h"
 #include "service/write_input.h"
@@ -130,6 +131,7 @@ json::Document ResourceService::Present(const RequestContext& ctx, const schema:
                                         const schema::AttributeSelection& selection) const {
   SetLocation(ctx, type, resource);
   SetReferences(ctx, *registry_, resource);
+  ApplyValueFilters(*registry_, type, selection, resource, resource.GetAllocator());
   schema::Project(*registry_, type, selection, resource, resource.GetAllocator());
   return resource;
 }

@@ -5,6 +5,7 @@
 #include "scim/filter/bind.h"
 #include "scim/filter/parser.h"
 #include "scim/service/resource_service.h"
+#include "scim/service/selection.h"
 
 namespace scim::service {
 namespace {
@@ -88,8 +89,8 @@ Result<json::Document> ResourceService::Search(
   int64_t skip = window.start_index - 1;  // across types for a root search
   int64_t room = window.count;
   for (const schema::ResourceType* type : types) {
-    auto selection = schema::ParseSelection(*registry_, *type, params.attributes,
-                                            params.excluded_attributes);
+    auto selection = service::ParseAttributeSelection(*registry_, *type, params.attributes,
+                                                      params.excluded_attributes);
     if (!selection.ok() && types.size() > 1) selection = schema::AttributeSelection{};
     if (!selection.ok()) return selection.error();
     auto query = BuildQuery(*registry_, *type, params, *selection);

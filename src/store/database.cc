@@ -9,12 +9,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "scim/store/embedded.h"
+#include "store/case_fold_migration.h"
 #include "store/connection_url.h"
 
 namespace scim::store {
@@ -388,6 +390,16 @@ Status Database::ApplyPendingMigrations(soci::session& s) {
     s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
     try {
       for (const std::string& statement : SplitStatements(file.text)) s << statement;
+      // What SQL cannot compute: Unicode case folding of the stored keys (ICU, in C++).
+      if (version == kCaseFoldMigration) {
+        RefoldCaseKeys(s, dialect_, [this](const std::string& m) {
+          if (log_) {
+            log_(m);
+          } else {
+            std::fprintf(stderr, "scimd: %s\n", m.c_str());
+          }
+        });
+      }
       std::string now = NowTimestamp();
       s << "INSERT INTO schema_migrations (version, name, applied) VALUES (:v, :n, :a)",
           soci::use(version), soci::use(name), soci::use(now);

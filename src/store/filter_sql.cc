@@ -19,6 +19,13 @@ using schema::ResolvedPath;
 // longer than this, so it can neither equal such a literal nor be a prefix of it.
 constexpr size_t kShortLiteral = kMaxIndexedValueBytes - 4;
 
+bool IsAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
 std::string LikeEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -85,6 +92,7 @@ struct Source {
   bool lc_is_c = false;
   std::string num;         // numeric column, "" when none
   bool is_active = false;  // r.active: 1 / 0
+  std::string lc_full;     // when lc_truncated: the whole folded value (C collation)
 };
 
 struct Target {
@@ -108,13 +116,13 @@ Target Classify(const ResolvedPath& path) {
       t.where = Where::kMeta;
     } else if (NameIs(sub, "created")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.created", "", false, true, false, "", false};
+      t.source = Source{"r.created", "", false, true, false, "", false, ""};
     } else if (NameIs(sub, "lastModified")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.last_modified", "", false, true, false, "", false};
+      t.source = Source{"r.last_modified", "", false, true, false, "", false, ""};
     } else if (NameIs(sub, "resourceType")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.resource_type", "", false, false, false, "", false};
+      t.source = Source{"r.resource_type", "", false, false, false, "", false, ""};
     }
     return t;
   }
@@ -130,27 +138,27 @@ Target Classify(const ResolvedPath& path) {
     if (NameIs(top, "id")) {
       t.where = Where::kColumn;
       // Ids are lower-case: the column is its own lower-cased form.
-      t.source = Source{"r.id", "r.id", false, true, true, "", false};
+      t.source = Source{"r.id", "r.id", false, true, true, "", false, ""};
       return t;
     }
     if (NameIs(top, "externalId")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.external_id", "", false, true, false, "", false};
+      t.source = Source{"r.external_id", "", false, true, false, "", false, ""};
       return t;
     }
     if (NameIs(top, "userName")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.user_name", "r.user_name_lc", false, false, true, "", false};
+      t.source = Source{"r.user_name", "r.user_name_lc", false, false, true, "", false, ""};
       return t;
     }
     if (NameIs(top, "displayName")) {
       t.where = Where::kColumn;
-      t.source = Source{"r.display_name", "r.display_name_lc", false, false, true, "", false};
+      t.source = Source{"r.display_name", "r.display_name_lc", false, false, true, "", false, ""};
       return t;
     }
     if (NameIs(top, "active") && top->type == AttributeType::kBoolean) {
       t.where = Where::kColumn;
-      t.source = Source{"r.active", "", false, false, false, "", true};
+      t.source = Source{"r.active", "", false, false, false, "", true, ""};
       return t;
     }
     if (NameIs(top, "schemas") || NameIs(top, "password")) return t;
@@ -164,16 +172,23 @@ std::optional<Source> MembershipSource(Where where, const Attribute* sub, const 
   if (sub == nullptr) return std::nullopt;
   if (NameIs(sub, "value")) {
     std::string col = m + (where == Where::kMembers ? ".member_id" : ".group_id");
-    return Source{col, col, false, false, false, "", false};
+    return Source{col, col, false, false, false, "", false, ""};
   }
   if (where == Where::kMembers && NameIs(sub, "type")) {
-    return Source{m + ".member_type", "", false, false, false, "", false};
+    return Source{m + ".member_type", "", false, false, false, "", false, ""};
   }
   return std::nullopt;
 }
 
 Source AttrValuesSource(const std::string& alias) {
-  return Source{alias + ".value", alias + ".value_lc", true, false, true, alias + ".num", false};
+  return Source{alias + ".value",
+                alias + ".value_lc",
+                true,
+                false,
+                true,
+                alias + ".num",
+                false,
+                "COALESCE(" + alias + ".value_lc_full, " + alias + ".value_lc)"};
 }
 
 Error Unsupported(const ResolvedPath& path) {
@@ -198,7 +213,10 @@ class Compiler {
 
   bool pg() const { return dialect_ == Dialect::kPostgres; }
 
-  // ASCII-only lower-casing, like scim::ToLower (PostgreSQL's lower() folds all of Unicode).
+  // ASCII-only lower-casing, like scim::ToLower, for columns that hold ASCII only (there
+  // scim::FoldCase is the same). Neither database's lower() is Unicode case folding (SQLite's is
+  // ASCII; PostgreSQL's lowers by the collation's rules without full folding: "ß" stays, "ς" is
+  // not "σ"), so non-ASCII values are folded in C++ into the *_lc columns.
   std::string AsciiLower(const std::string& expr) const {
     if (!pg()) return "lower(" + expr + ")";
     return "translate(" + expr + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
@@ -217,18 +235,17 @@ class Compiler {
     return expr + " LIKE " + P(pattern) + (pg() ? "" : " ESCAPE '\\'");
   }
 
-  // SQLite co/ew on a value whose lower-cased copy `lc` may be cut short: matched on `lc` (read
+  // SQLite co/ew on a value whose folded copy `lc` may be cut short: matched on `lc` (read
   // from the covering look-up index, which `lc >= ''` makes SQLite scan instead of the table),
-  // and on the full value only where `lc` was cut. PostgreSQL matches the full value, which its
-  // trigram index (migrations/postgresql/005) serves.
-  std::string InsideTruncated(const std::string& lc, const std::string& exact, CompareOp op,
+  // and on the whole folded value `full` only where `lc` may have been cut. PostgreSQL matches
+  // `full`, which its trigram index (migrations/postgresql/008) serves.
+  std::string InsideTruncated(const std::string& lc, const std::string& full, CompareOp op,
                               const std::string& pattern) {
     std::string cut = "length(CAST(" + lc + " AS BLOB)) > " + std::to_string(kShortLiteral);
     std::string in_lc = Like(lc, pattern);
     // A cut value contains what its prefix contains, but need not end as its prefix does.
     if (op == CompareOp::kEw) in_lc = "NOT " + cut + " AND " + in_lc;
-    return lc + " >= '' AND (" + in_lc + " OR (" + cut + " AND " +
-           Like(AsciiLower(exact), pattern) + "))";
+    return lc + " >= '' AND (" + in_lc + " OR (" + cut + " AND " + Like(full, pattern) + "))";
   }
 
   // Case-sensitive co/sw/ew on `expr`.
@@ -283,15 +300,15 @@ class Compiler {
 
   std::string StringPredicate(CompareOp op, bool case_exact, const Source& s,
                               const std::string& lit) {
-    std::string lit_lc = ToLower(lit);
+    std::string lit_lc = FoldCase(lit);
     bool truncated = !s.lc.empty() && s.lc_truncated;
     bool long_literal = lit_lc.size() > kShortLiteral;
     if (!case_exact) {
       std::string lc = s.lc.empty() ? AsciiLower(s.exact) : s.lc;
       bool lc_is_c = s.lc.empty() ? false : s.lc_is_c;
-      // The full lower-cased value (lc itself unless it is truncated).
-      std::string full = truncated ? AsciiLower(s.exact) : lc;
-      bool full_is_c = truncated ? false : lc_is_c;
+      // The whole folded value (lc itself unless it is truncated).
+      std::string full = truncated ? s.lc_full : lc;
+      bool full_is_c = truncated ? true : lc_is_c;
       switch (op) {
         case CompareOp::kEq:
           if (truncated && long_literal) {
@@ -312,7 +329,7 @@ class Compiler {
         case CompareOp::kEw: {
           if (lit.empty()) return "1 = 1";
           std::string pattern = "%" + LikeEscape(lit_lc) + (op == CompareOp::kCo ? "%" : "");
-          if (truncated && !pg()) return InsideTruncated(lc, s.exact, op, pattern);
+          if (truncated && !pg()) return InsideTruncated(lc, full, op, pattern);
           return Like(full, pattern);
         }
         default:
@@ -335,10 +352,20 @@ class Compiler {
       case CompareOp::kSw:
         if (lit.empty()) return "1 = 1";
         if (!s.lc.empty() && s.lc != s.exact) {
-          std::string prefix =
-              truncated ? std::string(filter::Utf8Prefix(lit_lc, kShortLiteral)) : lit_lc;
-          std::string range = Range(s.lc, s.lc_is_c, prefix);
-          return range + " AND " + ExactMatch(s.exact, op, lit);
+          // Narrow through the folded column only with a prefix that every value starting with
+          // `lit` folds to a value starting with. FoldCase works on the NFC form, and NFC can
+          // compose the literal's last character with what follows it ("e" + U+0301 is "é"),
+          // so the last character is left out; and only for ASCII literals, where nothing
+          // before the last character can change (ASCII characters are NFC starters).
+          std::string_view safe = std::string_view(lit).substr(0, lit.size() - 1);
+          if (IsAscii(lit) && !safe.empty()) {
+            std::string safe_lc = ToLower(safe);
+            std::string prefix =
+                truncated ? std::string(filter::Utf8Prefix(safe_lc, kShortLiteral)) : safe_lc;
+            std::string range = Range(s.lc, s.lc_is_c, prefix);  // sequenced: f1, f2, then f3
+            return range + " AND " + ExactMatch(s.exact, op, lit);
+          }
+          return ExactMatch(s.exact, op, lit);
         }
         return Range(s.exact, s.exact_is_c, lit);
       case CompareOp::kCo:
@@ -567,8 +594,14 @@ Error Unsortable(const ResolvedPath& path, const std::string& why) {
 
 }  // namespace
 
-std::string IndexedValueLc(std::string_view value) {
-  return std::string(filter::Utf8Prefix(ToLower(value), kMaxIndexedValueBytes));
+std::string IndexedValueLc(std::string_view value) { return IndexedValueFold(value).lc; }
+
+IndexedFold IndexedValueFold(std::string_view value) {
+  IndexedFold fold;
+  std::string full = FoldCase(value);
+  fold.lc = std::string(filter::Utf8Prefix(full, kMaxIndexedValueBytes));
+  if (fold.lc.size() < full.size()) fold.full = std::move(full);
+  return fold;
 }
 
 Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dialect) {

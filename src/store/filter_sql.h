@@ -4,14 +4,20 @@
 //
 // Storage the compiled SQL relies on (the contract with the indexer, store/resource_rows.*):
 //   - resources r: id, external_id (values as given), user_name + user_name_lc and
-//     display_name + display_name_lc (lc = scim::ToLower(value), full length), active (1/0/NULL),
+//     display_name + display_name_lc (lc = scim::FoldCase(value), full length), active (1/0/NULL),
 //     created/last_modified (scim::FormatTimestamp text), resource_type.
 //   - group_members m: one row per member of a group (member_type 'User'|'Group').
 //   - attr_values v: one row per non-null scalar leaf of every other attribute, core and
 //     extension: path = ToLower(ResolvedPath::QualifiedName()), ord = element index in a
 //     multi-valued attribute (0 when singular), value = the string ("" included), "true"/"false"
-//     or the number's text, value_lc = IndexedValueLc(value), num = the number (integer/decimal
-//     attributes only). dateTime values are stored canonical (scim::NormalizeTimestamp).
+//     or the number's text, value_lc = IndexedValueLc(value), value_lc_full = the whole
+//     scim::FoldCase(value) where value_lc is cut short, else NULL (IndexedValueFold), num = the
+//     number (integer/decimal attributes only). dateTime values are stored canonical
+//     (scim::NormalizeTimestamp).
+//   - Case-insensitive comparisons fold the literal with scim::FoldCase (Unicode full case
+//     folding, NFC) and compare it with the folded columns; SQL never folds (neither SQLite's
+//     lower() nor PostgreSQL's lower() is Unicode case folding), except ASCII lower-casing of
+//     columns that hold ASCII only (members.type, meta.resourceType).
 //   - Resource ids contain no upper-case ASCII letters (server-generated, lower-case UUIDs):
 //     case-insensitive comparisons on ids (members.value, groups.value) lower-case the literal
 //     only, so that the (tenant, member_id) index stays usable.
@@ -42,9 +48,17 @@ struct SqlFragment {
 // ~2.7 KB); the compiler adds an exact check on `value` when a literal is long enough to need it.
 inline constexpr size_t kMaxIndexedValueBytes = 1000;
 
-// attr_values.value_lc for `value`: scim::ToLower(value) cut to at most kMaxIndexedValueBytes
+// attr_values.value_lc for `value`: scim::FoldCase(value) cut to at most kMaxIndexedValueBytes
 // bytes without splitting a UTF-8 sequence. The indexer must use exactly this.
 std::string IndexedValueLc(std::string_view value);
+
+// attr_values.value_lc and value_lc_full for `value`: `full` holds the whole folded value when
+// `lc` had to be cut, nullopt otherwise.
+struct IndexedFold {
+  std::string lc;
+  std::optional<std::string> full;
+};
+IndexedFold IndexedValueFold(std::string_view value);
 
 // A boolean SQL expression over the table alias `r` (resources) that is true exactly when the
 // filter matches (never NULL, so it can be negated and combined). Parameters are named f0, f1,
@@ -57,7 +71,7 @@ std::string IndexedValueLc(std::string_view value);
 Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dialect);
 
 // An ORDER BY key expression over `r` for sortBy (RFC 7644 §3.4.2.3), NULL for resources
-// without a value. Strings sort by code point (after ASCII case folding unless caseExact),
+// without a value. Strings sort by code point (after scim::FoldCase unless caseExact),
 // numbers numerically, dateTimes chronologically. A complex attribute sorts by its `value`
 // sub-attribute; a multi-valued one by the value of its primary element, else of its first
 // element. Parameters are named s0, s1, ... (distinct from the filter's). kInvalidValue for

@@ -31,7 +31,7 @@ std::string FormatNumber(const json::Value& v) {
 // Appends the row for one leaf value; values of other JSON types than the schema says are skipped
 // (the validator has rejected them before they reach the store).
 void AddLeaf(const json::Value& v, const std::string& path, int ord, std::vector<AttrValueRow>& rows) {
-  AttrValueRow row{path, ord, "", "", std::nullopt};
+  AttrValueRow row{path, ord, "", "", std::nullopt, std::nullopt};
   if (v.IsString()) {
     row.value = std::string(json::View(v));
   } else if (v.IsBool()) {
@@ -42,7 +42,9 @@ void AddLeaf(const json::Value& v, const std::string& path, int ord, std::vector
   } else {
     return;
   }
-  row.value_lc = IndexedValueLc(row.value);
+  IndexedFold fold = IndexedValueFold(row.value);
+  row.value_lc = std::move(fold.lc);
+  row.value_lc_full = std::move(fold.full);
   rows.push_back(std::move(row));
 }
 

@@ -24,7 +24,8 @@ struct AttrValueRow {
   std::string path;  // lower-cased qualified name ("emails.value", "urn:...:user:employeenumber")
   int ord = 0;       // element index in a multi-valued attribute
   std::string value;
-  std::string value_lc;
+  std::string value_lc;                      // IndexedValueFold(value).lc
+  std::optional<std::string> value_lc_full;  // IndexedValueFold(value).full
   std::optional<double> num;
 };
 

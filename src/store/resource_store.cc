@@ -9,6 +9,13 @@
 namespace scim::store {
 namespace {
 
+// A User's `active` as the targets read it: absent (or not a boolean) counts as active
+// (adapters/common's Active()).
+bool ActiveOf(const json::Value& resource) {
+  const json::Value* active = json::FindMemberCI(resource, "active");
+  return !(active != nullptr && active->IsBool() && !active->GetBool());
+}
+
 Error NotFound(const std::string& type, const std::string& id) {
   return Error(ErrorCode::kNotFound, type + " '" + id + "' not found");
 }
@@ -150,8 +157,13 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     row->data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
     const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
+    std::optional<bool> active_before;
+    if (resource_type == "User" && ActiveOf(before) != ActiveOf(snapshot)) {
+      active_before = ActiveOf(before);
+    }
     RecordChange(s, WhoOf(ctx), resource_type, id, kind, row->version, &snapshot, group_delta,
-                 AuditChanges(&before, &snapshot, password_hash.has_value(), group_delta));
+                 AuditChanges(&before, &snapshot, password_hash.has_value(), group_delta),
+                 active_before);
     out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                            read.include_groups);
     return OkStatus();

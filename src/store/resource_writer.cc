@@ -52,10 +52,12 @@ json::Value MemberList(soci::session& s, const std::string& tenant,
 }
 
 std::string BuildPayload(soci::session& s, const std::string& tenant, const json::Value* resource,
-                         const MembershipDelta* members, const std::string& request_id) {
+                         const MembershipDelta* members, const std::string& request_id,
+                         std::optional<bool> active_before = std::nullopt) {
   json::Document payload(rapidjson::kObjectType);
   auto& alloc = payload.GetAllocator();
   if (resource != nullptr) payload.AddMember("resource", json::Value(*resource, alloc), alloc);
+  if (active_before) payload.AddMember("active_before", *active_before, alloc);
   if (!request_id.empty()) payload.AddMember("request_id", json::String(request_id, alloc), alloc);
   if (members != nullptr && (!members->empty() || members->replaced)) {
     json::Value delta(rapidjson::kObjectType);
@@ -95,13 +97,15 @@ void InsertAttrValuesAtOnce(soci::session& s, const std::string& tenant, const s
     row.AddMember("o", r.ord, alloc);
     row.AddMember("v", json::String(r.value, alloc), alloc);
     row.AddMember("l", json::String(r.value_lc, alloc), alloc);
+    if (r.value_lc_full) row.AddMember("f", json::String(*r.value_lc_full, alloc), alloc);
     if (r.num) row.AddMember("n", *r.num, alloc);
     list.PushBack(row, alloc);
   }
   std::string encoded = json::Serialize(list);
   s << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, value_lc, "
-       "num) SELECT :t, :rt, :id, x.p, x.o, x.v, x.l, x.n FROM json_to_recordset(CAST(:rows AS "
-       "json)) AS x(p text, o integer, v text, l text, n double precision)",
+       "value_lc_full, num) SELECT :t, :rt, :id, x.p, x.o, x.v, x.l, x.f, x.n FROM "
+       "json_to_recordset(CAST(:rows AS json)) AS x(p text, o integer, v text, l text, f text, "
+       "n double precision)",
       soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"),
       soci::use(encoded, "rows");
 }
@@ -114,16 +118,21 @@ void InsertAttrValues(soci::session& s, Dialect dialect, const std::string& tena
   AttrValueRow row;
   double num = 0;
   soci::indicator num_ind = soci::i_null;
+  std::string full;
+  soci::indicator full_ind = soci::i_null;
   soci::statement st =
       (s.prepare << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, "
-                    "value, value_lc, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :n)",
+                    "value, value_lc, value_lc_full, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, "
+                    ":vf, :n)",
        soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"), soci::use(row.path, "p"),
        soci::use(row.ord, "o"), soci::use(row.value, "v"), soci::use(row.value_lc, "vl"),
-       soci::use(num, num_ind, "n"));
+       soci::use(full, full_ind, "vf"), soci::use(num, num_ind, "n"));
   for (const AttrValueRow& r : rows) {
     row = r;
     num = r.num.value_or(0);
     num_ind = r.num ? soci::i_ok : soci::i_null;
+    full = r.value_lc_full.value_or("");
+    full_ind = r.value_lc_full ? soci::i_ok : soci::i_null;
     st.execute(true);
   }
 }
@@ -140,7 +149,8 @@ RowGroups GroupRows(const std::vector<AttrValueRow>& rows) {
 
 bool SameRows(const std::vector<AttrValueRow>& a, const std::vector<AttrValueRow>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
-    return x.value == y.value && x.value_lc == y.value_lc && x.num == y.num;
+    return x.value == y.value && x.value_lc == y.value_lc && x.value_lc_full == y.value_lc_full &&
+           x.num == y.num;
   });
 }
 
@@ -148,7 +158,7 @@ std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, const std::string&
                                             const std::string& id) {
   std::vector<AttrValueRow> rows;
   soci::rowset<soci::row> result =
-      (s.prepare << "SELECT path, ord, value, value_lc, num FROM attr_values "
+      (s.prepare << "SELECT path, ord, value, value_lc, num, value_lc_full FROM attr_values "
                     "WHERE tenant = :t AND resource_id = :id ORDER BY path, ord",
        soci::use(tenant, "t"), soci::use(id, "id"));
   for (const soci::row& r : result) {
@@ -158,6 +168,7 @@ std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, const std::string&
     row.value = r.get<std::string>(2);
     row.value_lc = r.get<std::string>(3);
     if (r.get_indicator(4) == soci::i_ok) row.num = r.get<double>(4);
+    if (r.get_indicator(5) == soci::i_ok) row.value_lc_full = r.get<std::string>(5);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -343,8 +354,10 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
                        const std::optional<std::string>& password_hash, bool insert) {
   IndexedColumns c = ExtractColumns(resource);
   NullableString user_name(c.user_name), external_id(c.external_id), display(c.display_name);
-  NullableString user_lc(c.user_name ? std::optional(ToLower(*c.user_name)) : std::nullopt);
-  NullableString display_lc(c.display_name ? std::optional(ToLower(*c.display_name))
+  // user_name_lc is the uniqueness key of userName (caseExact=false, RFC 7643 §4.1.1): folded
+  // with Unicode rules, so "JÜRGEN" and "jürgen" are one user.
+  NullableString user_lc(c.user_name ? std::optional(FoldCase(*c.user_name)) : std::nullopt);
+  NullableString display_lc(c.display_name ? std::optional(FoldCase(*c.display_name))
                                            : std::nullopt);
   NullableInt active(c.active);
   NullableString password(password_hash);
@@ -411,9 +424,9 @@ void InsertAuditRow(soci::session& s, const AuditWho& who, const std::string& ac
 void RecordChange(soci::session& s, const AuditWho& who, const std::string& resource_type,
                   const std::string& id, events::ChangeKind kind, long long version,
                   const json::Value* resource, const MembershipDelta* members,
-                  const std::string& changes) {
+                  const std::string& changes, std::optional<bool> active_before) {
   const std::string& tenant = who.tenant;
-  std::string payload = BuildPayload(s, tenant, resource, members, who.request_id);
+  std::string payload = BuildPayload(s, tenant, resource, members, who.request_id, active_before);
   std::string now = NowTimestamp();
   std::string event = events::ChangeKindName(kind);
   // The audit row first: on PostgreSQL that write gives the transaction its xid before the

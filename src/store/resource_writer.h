@@ -65,11 +65,13 @@ struct AuditWho {
 };
 
 // Records the outbox event (payload layout in scim/events/change_event.h) and the audit entry,
-// whose `changes` is the JSON array AuditChanges() made (empty: none recorded).
+// whose `changes` is the JSON array AuditChanges() made (empty: none recorded). `active_before`:
+// the User's `active` before the change when the change flipped it (payload "active_before").
 void RecordChange(soci::session& s, const AuditWho& who, const std::string& resource_type,
                   const std::string& id, events::ChangeKind kind, long long version,
                   const json::Value* resource, const MembershipDelta* members,
-                  const std::string& changes = "");
+                  const std::string& changes = "",
+                  std::optional<bool> active_before = std::nullopt);
 
 // The changed attributes between `before` (nullptr: created) and `after` (nullptr: deleted) as a
 // JSON array of {"attribute", "old", "new"}; complex attributes and extensions are compared one

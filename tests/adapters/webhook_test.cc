@@ -181,6 +181,40 @@ BOOST_AUTO_TEST_CASE(replace_patch_delete_and_groups) {
   BOOST_TEST(Str(created_group["members"][0], "value") == "u-1");
 }
 
+// A replace or patch that flips `active` (the store's "active_before") also carries
+// prov:deactivate / prov:activate in the same SET (RFC 9967: one state change, several URIs).
+BOOST_AUTO_TEST_CASE(active_flips_add_activate_and_deactivate) {
+  std::string inactive = R"({"id":"u-1","userName":"ada","active":false})";
+  std::string active = R"({"id":"u-1","userName":"ada","active":true})";
+  auto deliver = [&](ChangeKind kind, const std::string& payload, int64_t seq) {
+    auto outcome =
+        adapter->Deliver(MakeEvent(kind, "User", "u-1", payload, seq), Context("events", seq));
+    BOOST_TEST_REQUIRE(outcome.status == DeliveryStatus::kDelivered, outcome.error);
+  };
+  deliver(ChangeKind::kPatched, R"({"resource":)" + inactive + R"(,"active_before":true})", 1);
+  deliver(ChangeKind::kReplaced, R"({"resource":)" + active + R"(,"active_before":false})", 2);
+  deliver(ChangeKind::kPatched, Payload(active), 3);    // active unchanged
+  deliver(ChangeKind::kCreated, Payload(inactive), 4);  // a create is no flip
+
+  json::Document state;
+  const auto& received = Received(state);
+  BOOST_TEST_REQUIRE(received.Size() == 4u);
+  auto uris = [&](int i) {
+    std::vector<std::string> out;
+    const auto& events = received[i]["claims"]["events"];
+    for (auto it = events.MemberBegin(); it != events.MemberEnd(); ++it) {
+      out.emplace_back(it->name.GetString());
+    }
+    return out;
+  };
+  std::string p = kPrefix;
+  BOOST_TEST((uris(0) == std::vector<std::string>{p + "prov:patch:full", p + "prov:deactivate"}));
+  BOOST_TEST(received[0]["claims"]["events"][(p + "prov:deactivate").c_str()].MemberCount() == 0u);
+  BOOST_TEST((uris(1) == std::vector<std::string>{p + "prov:put:full", p + "prov:activate"}));
+  BOOST_TEST((uris(2) == std::vector<std::string>{p + "prov:patch:full"}));
+  BOOST_TEST((uris(3) == std::vector<std::string>{p + "prov:create:full"}));
+}
+
 BOOST_AUTO_TEST_CASE(rs256_signature_verified_by_the_receiver) {
   std::string key_file = Fake().dir() + "/scimd-rs256.pem";
   std::string public_pem = MakeRsaKey(key_file, 2048);

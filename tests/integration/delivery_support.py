@@ -50,6 +50,8 @@ EVENT_CREATE = "urn:ietf:params:scim:event:prov:create:full"
 EVENT_PUT = "urn:ietf:params:scim:event:prov:put:full"
 EVENT_PATCH = "urn:ietf:params:scim:event:prov:patch:full"
 EVENT_DELETE = "urn:ietf:params:scim:event:prov:delete"
+EVENT_ACTIVATE = "urn:ietf:params:scim:event:prov:activate"
+EVENT_DEACTIVATE = "urn:ietf:params:scim:event:prov:deactivate"
 
 # The fake kinds and the target name each gets in the generated configuration.
 TARGET_NAMES = {"dolibarr": "dolibarr", "zoho_books": "zoho", "crm": "crm", "webhook": "events",

@@ -8,7 +8,8 @@ import unittest
 
 from scimd_harness import run_cli, unique
 from delivery_support import (
-    ENTERPRISE_URN, EVENT_CREATE, EVENT_DELETE, EVENT_PATCH, EVENT_PUT, SCIMD_GROUP_URN,
+    ENTERPRISE_URN, EVENT_ACTIVATE, EVENT_CREATE, EVENT_DEACTIVATE, EVENT_DELETE, EVENT_PATCH,
+    EVENT_PUT, SCIMD_GROUP_URN,
     FakeTargetsTestCase, deliveries, group_body, links, metric_value, metrics, patch_body,
     set_subject, sync_status, user_body, verify_hs256, wait_until)
 
@@ -66,7 +67,10 @@ class DeliveryTargetsTest(FakeTargetsTestCase):
             self.assertEqual(claims, event["claims"])
             self.assertEqual(claims["iss"], "scimd")
             self.assertEqual(claims["sub_id"]["format"], "scim")
-            self.assertEqual(len(claims["events"]), 1, claims)
+            # One event, plus prov:activate/deactivate when it flipped `active` (RFC 9967: one
+            # state change, several URIs in one SET).
+            uris = list(claims["events"])
+            self.assertIn(uris[1:], ([], [EVENT_ACTIVATE], [EVENT_DEACTIVATE]), claims)
             self.assertFalse(event["duplicate"], f"jti delivered twice: {claims['jti']}")
             self.assertEqual(event["warnings"], [])
             out.append(claims)
@@ -192,7 +196,20 @@ class DeliveryTargetsTest(FakeTargetsTestCase):
         self.assertIs(sets[2]["events"][EVENT_PATCH]["data"]["Operations"][0]["value"]["active"],
                       False)
         self.assertIs(sets[3]["events"][EVENT_PUT]["data"]["active"], True)
+        self.assertEqual([list(c["events"])[1:] for c in sets],
+                         [[], [], [EVENT_DEACTIVATE], [EVENT_ACTIVATE], []])
+        self.assertEqual(sets[2]["events"][EVENT_DEACTIVATE], {})
         self.assertEqual(sets[4]["events"][EVENT_DELETE], {})
+
+    def test_service_provider_config_advertises_security_events(self):
+        # RFC 9967: securityEvents (absent when no events are configured) lists the event URIs.
+        resp = self.get("/ServiceProviderConfig")
+        self.assertStatus(resp, 200)
+        events = resp.json["securityEvents"]
+        self.assertEqual(events["asyncRequest"], "none")
+        for uri in (EVENT_CREATE, EVENT_PUT, EVENT_PATCH, EVENT_DELETE, EVENT_ACTIVATE,
+                    EVENT_DEACTIVATE):
+            self.assertIn(uri, events["eventUris"])
 
     def test_user_lifecycle_with_accepted_zoho_invitation(self):
         user = self.create_user(given="Grace", family="Hopper",

@@ -38,6 +38,8 @@ class DiscoveryTest(ScimTestCase):
         for feature in ("patch", "bulk", "filter", "changePassword", "sort", "etag"):
             self.assertIsInstance(spc[feature].get("supported"), bool, feature)
         self.assertIs(spc["patch"]["supported"], True)
+        # RFC 9967: no webhook target configured, so no security events are advertised.
+        self.assertNotIn("securityEvents", spc)
         self.assertIs(spc["filter"]["supported"], True)
         self.assertIsInstance(spc["filter"]["maxResults"], int)
         self.assertGreater(spc["filter"]["maxResults"], 0)

@@ -106,6 +106,30 @@ BOOST_AUTO_TEST_CASE(BadPathIsInvalidPath) {
   BOOST_TEST(!ParseSelection(Embedded(), testing::GroupType(), "employeeNumber", "").ok());
 }
 
+// Vendors' test suites send attributes=emails[type eq "work"]: the path without its filter is
+// selected and the item is kept for the service, which filters the elements.
+BOOST_AUTO_TEST_CASE(ValueFilteredPathsInAttributes) {
+  AttributeSelection sel = Select(testing::UserType(),
+                                  "userName,emails[type eq \"a,b]\"],emails[type eq "
+                                  "\"work\"].value," +
+                                      std::string("urn:ietf:params:scim:schemas:core:2.0:User:"
+                                                  "phoneNumbers[type eq \"x\"]"),
+                                  "");
+  BOOST_TEST((sel.attributes == Strings{"userName", "emails", "emails.value", "phoneNumbers"}));
+  BOOST_TEST((sel.value_filtered ==
+              Strings{"emails[type eq \"a,b]\"]", "emails[type eq \"work\"].value",
+                      "urn:ietf:params:scim:schemas:core:2.0:User:phoneNumbers[type eq \"x\"]"}));
+  for (const char* bad :
+       {"emails[type eq \"work\"", "userName[value eq \"x\"]", "name[givenName eq \"x\"]",
+        "emails[type eq \"w\"]x", "nope[type eq \"w\"]"}) {
+    auto refused = ParseSelection(Embedded(), testing::UserType(), bad, "");
+    BOOST_TEST_REQUIRE(!refused.ok(), bad);
+    BOOST_TEST((refused.error().code == ErrorCode::kInvalidPath), bad);
+  }
+  // excludedAttributes stays plain paths.
+  BOOST_TEST(!ParseSelection(Embedded(), testing::UserType(), "", "emails[type eq \"work\"]").ok());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(ProjectTest)

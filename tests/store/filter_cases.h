@@ -112,6 +112,12 @@ inline const std::vector<std::string>& Words() {
                                   "tab\there",
                                   "a]b",
                                   "~~"};
+    // Unicode case folding (scim::FoldCase: full folding of the NFC form).
+    for (const char* u :
+         {"JÜRGEN", "jürgen", "ju\xCC\x88rgen" /* u + U+0308 */, "e\xCC\x81lan" /* e + U+0301 */,
+          "Straße", "STRASSE", "ΣΊΣΥΦΟΣ", "σίσυφος", "ς", "İstanbul", "ıstanbul", "istanbul"}) {
+      w.push_back(u);
+    }
     std::string long_base(1100, 'a');
     w.push_back(long_base + "END");
     w.push_back(long_base + "end");
@@ -451,6 +457,7 @@ struct AttrRow {
   std::string resource_id, type, path;
   int ord = 0;
   std::string value, value_lc;
+  std::optional<std::string> value_lc_full;
   std::optional<double> num;
 };
 
@@ -464,7 +471,7 @@ inline bool OwnStorage(const std::string& name) {
 
 inline void IndexScalar(const schema::Attribute& attr, const json::Value& v, const TestResource& r,
                         const std::string& path, int ord, std::vector<AttrRow>& rows) {
-  AttrRow row{r.id, r.type, path, ord, "", "", std::nullopt};
+  AttrRow row{r.id, r.type, path, ord, "", "", std::nullopt, std::nullopt};
   if (v.IsString()) {
     row.value = std::string(json::View(v));
     if (attr.type == schema::AttributeType::kDateTime) {
@@ -480,7 +487,9 @@ inline void IndexScalar(const schema::Attribute& attr, const json::Value& v, con
   } else {
     return;
   }
-  row.value_lc = store::IndexedValueLc(row.value);
+  store::IndexedFold fold = store::IndexedValueFold(row.value);
+  row.value_lc = fold.lc;
+  row.value_lc_full = fold.full;
   rows.push_back(std::move(row));
 }
 
@@ -579,10 +588,10 @@ inline void LoadDataset(soci::session& s, const schema::Registry& registry, cons
     ResourceRow row;
     std::vector<AttrRow> rows;
     IndexResource(registry, r, row, rows);
-    std::string user_name = row.user_name.value_or(""), user_name_lc = ToLower(user_name);
+    std::string user_name = row.user_name.value_or(""), user_name_lc = FoldCase(user_name);
     std::string external_id = row.external_id.value_or("");
     std::string display_name = row.display_name.value_or(""),
-                display_name_lc = ToLower(display_name);
+                display_name_lc = FoldCase(display_name);
     int active = row.active.value_or(0);
     soci::indicator i_user = row.user_name ? soci::i_ok : soci::i_null;
     soci::indicator i_ext = row.external_id ? soci::i_ok : soci::i_null;
@@ -598,10 +607,13 @@ inline void LoadDataset(soci::session& s, const schema::Registry& registry, cons
     for (AttrRow& a : rows) {
       double num = a.num.value_or(0);
       soci::indicator i_num = a.num ? soci::i_ok : soci::i_null;
+      std::string full = a.value_lc_full.value_or("");
+      soci::indicator i_full = a.value_lc_full ? soci::i_ok : soci::i_null;
       s << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, "
-           "value_lc, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :n)",
+           "value_lc, value_lc_full, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, :vf, :n)",
           soci::use(tenant), soci::use(a.type), soci::use(a.resource_id), soci::use(a.path),
-          soci::use(a.ord), soci::use(a.value), soci::use(a.value_lc), soci::use(num, i_num);
+          soci::use(a.ord), soci::use(a.value), soci::use(a.value_lc), soci::use(full, i_full),
+          soci::use(num, i_num);
     }
   }
   for (const Membership& m : ds.memberships) {
@@ -983,7 +995,7 @@ inline void CheckSort(soci::session& s, store::Dialect dialect, const schema::Re
     auto text_value = [&](const std::optional<std::string>& value, bool lower) {
       if (value) {
         v.missing = false;
-        v.text = lower ? ToLower(*value) : *value;
+        v.text = lower ? FoldCase(*value) : *value;
       }
     };
     if (name == "userName")

@@ -21,6 +21,8 @@ bool ParseChangeKind(std::string_view name, ChangeKind& out);
 //    "request_id": "..."}
 // "request_id" is the X-Request-Id of the HTTP request that made the change (absent for changes
 // without one, e.g. from the CLI), so a delivery can be traced to the request and its audit row.
+// "active_before" (a boolean) is present when a replace or patch of a User flipped `active`
+// (absent counting as true): its value before the change; the resource carries the new one.
 // "resource" is absent for kDeleted; "members" only when membership changed. With "replaced"
 // true (PUT, or replace of the whole list) "added" holds every member after the change, not only
 // the new ones, and "removed" those that left. "role" is the role

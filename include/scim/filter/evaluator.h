@@ -2,9 +2,10 @@
 // In-memory evaluation of a bound filter over SCIM resource JSON. The semantics are exactly
 // those of the SQL compiler (src/store/filter_sql.h); tests/store/filter_sql_test.cc checks that
 // both return the same resources:
-//   - strings compare case-insensitively (ASCII case folding, scim::ToLower) unless the
-//     attribute is caseExact; co/sw/ew take the literal literally (no wildcards); gt/ge/lt/le on
-//     strings compare bytes (= Unicode code points) after case folding when not caseExact;
+//   - strings compare case-insensitively (Unicode full case folding of the NFC form,
+//     scim::FoldCase, on both sides) unless the attribute is caseExact; co/sw/ew take the literal
+//     literally (no wildcards) and apply to the folded strings; gt/ge/lt/le on strings compare
+//     bytes (= Unicode code points) after case folding when not caseExact;
 //   - integer/decimal compare as numbers (double), dateTime chronologically (both sides
 //     normalized with scim::NormalizeTimestamp; a stored value that is not a dateTime never
 //     matches), booleans by value; a JSON value of another type than the schema's never matches;

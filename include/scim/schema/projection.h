@@ -20,6 +20,11 @@ namespace scim::schema {
 struct AttributeSelection {
   std::vector<std::string> attributes;
   std::vector<std::string> excluded_attributes;
+  // Items of `attributes=` with a value filter, as given ("emails[type eq \"work\"]",
+  // "emails[type eq \"work\"].value"); their paths without the filter are in `attributes`.
+  // Project ignores them: the service (which can bind filters) drops the elements that do not
+  // match before projecting (service::ApplyValueFilters).
+  std::vector<std::string> value_filtered;
 };
 
 // Parses the comma-separated query parameters (either may be empty). Every path must resolve
@@ -27,6 +32,10 @@ struct AttributeSelection {
 // sub-attributes, common attributes), be an extension URN of `type`, or be "schemas" (RFC 7643
 // §3, always returned anyway); empty items are skipped
 // and duplicates removed. Error: kInvalidPath naming the first bad path.
+// `attributes` (not `excluded`) may also hold value-filtered paths of multi-valued complex
+// attributes, as vendors' test suites send: "emails[type eq \"work\"]" selects emails and
+// lands in value_filtered (commas inside brackets or quotes do not split items); the filter
+// itself is checked by the service, not here.
 Result<AttributeSelection> ParseSelection(const Registry& registry, const ResourceType& type,
                                           std::string_view attributes, std::string_view excluded);
 

@@ -40,6 +40,9 @@ Result<EventPayload> EventPayload::Parse(const events::ChangeEvent& event) {
   if (payload.resource_ == nullptr && event.kind != events::ChangeKind::kDeleted) {
     return Error(ErrorCode::kInvalidSyntax, "event payload has no resource");
   }
+  if (auto it = doc.FindMember("active_before"); it != doc.MemberEnd() && it->value.IsBool()) {
+    payload.active_before_ = it->value.GetBool();
+  }
   if (auto it = doc.FindMember("members"); it != doc.MemberEnd() && it->value.IsObject()) {
     const json::Value& members = it->value;
     payload.members_.present = true;

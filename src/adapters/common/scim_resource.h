@@ -44,11 +44,14 @@ class EventPayload {
   // The full resource after the change; nullptr for deletes.
   const json::Value* resource() const { return resource_; }
   const MembersDelta& members() const { return members_; }
+  // A User's `active` before the change, when this change flipped it (payload "active_before").
+  std::optional<bool> active_before() const { return active_before_; }
 
  private:
   std::shared_ptr<json::Document> document_;
   const json::Value* resource_ = nullptr;
   MembersDelta members_;
+  std::optional<bool> active_before_;
 };
 
 // A string attribute of `object` (case-insensitive name); nullopt when absent, not a string or

@@ -18,6 +18,8 @@ constexpr const char* kCreateFull = "urn:ietf:params:scim:event:prov:create:full
 constexpr const char* kPutFull = "urn:ietf:params:scim:event:prov:put:full";
 constexpr const char* kPatchFull = "urn:ietf:params:scim:event:prov:patch:full";
 constexpr const char* kDelete = "urn:ietf:params:scim:event:prov:delete";
+constexpr const char* kActivate = "urn:ietf:params:scim:event:prov:activate";
+constexpr const char* kDeactivate = "urn:ietf:params:scim:event:prov:deactivate";
 constexpr const char* kPatchOpUrn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 // Unix seconds of an xsd:dateTime; nullopt when it is not one.
@@ -174,6 +176,15 @@ Result<std::string> WebhookAdapter::BuildClaims(const events::ChangeEvent& event
   }
   json::Value events_claim(rapidjson::kObjectType);
   events_claim.AddMember(json::String(uri, alloc), body, alloc);
+  // A replace or patch that flipped a User's `active` is also an activation or deactivation
+  // (RFC 9967, draft-ietf-scim-events-16 §2.4.5/§2.4.6). Same SET: "A SET with multiple event URIs
+  // indicates that the events arise from the same transaction or resource state change" (§2.1), so
+  // a follower sees the (de)activation without diffing and the full event still carries the state.
+  if (payload->active_before() && payload->resource() != nullptr &&
+      *payload->active_before() != IsActive(*payload->resource())) {
+    const char* flip = IsActive(*payload->resource()) ? kActivate : kDeactivate;
+    events_claim.AddMember(json::String(flip, alloc), json::Value(rapidjson::kObjectType), alloc);
+  }
   claims.AddMember("events", events_claim, alloc);
   return json::Serialize(claims);
 }

@@ -11,6 +11,9 @@
 //   replaced → urn:ietf:params:scim:event:prov:put:full    {"data": resource, "version"}
 //   patched  → urn:ietf:params:scim:event:prov:patch:full  {"data": PatchOp, "version"}
 //   deleted  → urn:ietf:params:scim:event:prov:delete      {}
+// and, in the same SET, urn:ietf:params:scim:event:prov:activate / prov:deactivate {} when a
+// replace or patch flipped a User's `active` (payload "active_before", scim/events/change_event.h;
+// RFC 9967 §2.1: several event URIs in one SET describe one state change).
 // The outbox keeps the resource after a patch, not the request, so the PatchOp sent is an
 // equivalent one: a path-less replace of the resource's attributes plus member add/remove
 // operations from the member delta. Group resources get "members" from the delta where it is
