@@ -1,5 +1,3 @@
-#include "scim/http/api.h"
-
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -9,6 +7,7 @@
 #include "http/access_log.h"
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
+#include "http/build_api.h"
 #include "http/console.h"
 #include "http/discovery_handlers.h"
 #include "http/error_response.h"
