@@ -35,8 +35,8 @@ sigset_t BlockServerSignals() {
   return signals;
 }
 
-std::vector<delivery::TargetRef> TargetRefs(const Config& config) {
-  std::vector<delivery::TargetRef> refs;
+std::vector<store::TargetRef> TargetRefs(const Config& config) {
+  std::vector<store::TargetRef> refs;
   for (const auto& target : config.targets) refs.push_back({target.name, target.type});
   return refs;
 }
@@ -155,7 +155,10 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
   for (const adapters::TargetConfig& target : config.targets) {
     auto adapter = registry.Create(target);
     if (!adapter.ok()) return adapter.error();
-    targets.push_back({std::shared_ptr<events::TargetAdapter>(std::move(*adapter)), target.retry});
+    auto retry = config.target_retry.find(target.name);
+    targets.push_back(
+        {std::shared_ptr<events::TargetAdapter>(std::move(*adapter)),
+         retry != config.target_retry.end() ? retry->second : delivery::RetryPolicy{}});
   }
   return targets;
 }

@@ -40,8 +40,8 @@
 #include <thread>
 #include <vector>
 
-#include "scim/adapters/target_config.h"
 #include "scim/common/result.h"
+#include "scim/delivery/backoff.h"
 #include "scim/events/target_adapter.h"
 #include "scim/store/database.h"
 
@@ -50,7 +50,7 @@ namespace scim::delivery {
 // One configured target: its adapter and the `retry:` policy from its configuration block.
 struct DispatchTarget {
   std::shared_ptr<events::TargetAdapter> adapter;
-  adapters::RetryPolicy retry;
+  RetryPolicy retry;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "scim/common/result.h"
-#include "scim/delivery/status.h"
 #include "scim/http/tls_settings.h"
 #include "scim/schema/registry.h"
 #include "scim/service/resource_service.h"
 #include "scim/store/database.h"
+#include "scim/store/delivery_status.h"
 #include "scim/store/token_store.h"
 
 namespace scim::http {
@@ -29,7 +29,7 @@ struct ApiOptions {
   int64_t rate_limit_per_minute = 6000;
   // Failed authentications allowed per client address and minute; then 429 until it refills.
   int64_t auth_failures_per_minute = 60;
-  std::vector<delivery::TargetRef> targets;  // configured delivery targets, for the admin API
+  std::vector<store::TargetRef> targets;  // configured delivery targets, for the admin API
   bool access_log = true;  // one log record per request (method, route, status, ms, caller)
   std::string version;     // for scimd_build_info
   // Extra Prometheus text for /metrics (serve: the database pool), after ApiServer's connection
