@@ -69,6 +69,8 @@ class Api {
   void ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                  const std::string& route, Scope scope, ScimHandler handler);
   void RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type);
+  // The discovery endpoints (ServiceProviderConfig, ResourceTypes, Schemas), and the SCIM routes
+  // at the root that belong to no resource type: /Me (501), /Bulk and /.search.
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
   void RegisterAdmin(Pistache::Rest::Router& router);

@@ -3,8 +3,11 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <map>
+#include <string_view>
+#include <system_error>
 
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
@@ -49,25 +52,33 @@ std::string FormatGaps(const std::vector<Range>& gaps) {
   return out;
 }
 
-std::vector<Range> ParseGaps(const std::string& text) {
-  std::vector<Range> gaps;
+// A whole decimal number, nothing else.
+bool ParseSeq(std::string_view text, int64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// The cursor's gap list as FormatGaps writes it ("first-last,first-last"). False, with `gaps`
+// empty, when any entry is not a range of two seqs with first <= last: the caller must then not
+// trust the list at all (a dropped gap would be a seq never looked at again).
+bool ParseGaps(const std::string& text, std::vector<Range>& gaps) {
+  gaps.clear();
   size_t pos = 0;
   while (pos < text.size()) {
     size_t comma = text.find(',', pos);
-    std::string item =
-        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string_view item = std::string_view(text).substr(
+        pos, comma == std::string::npos ? std::string::npos : comma - pos);
     pos = comma == std::string::npos ? text.size() : comma + 1;
     size_t dash = item.find('-');
-    if (dash == std::string::npos) continue;
-    try {
-      Range r{std::stoll(item.substr(0, dash)), std::stoll(item.substr(dash + 1))};
-      if (r.first <= r.last) gaps.push_back(r);
-    } catch (const std::exception&) {
-      // A malformed entry is dropped; the horizon rule still never loses a committed row
-      // because rows are only skipped once settled.
+    Range r{0, 0};
+    if (dash == std::string_view::npos || !ParseSeq(item.substr(0, dash), r.first) ||
+        !ParseSeq(item.substr(dash + 1), r.last) || r.first > r.last) {
+      gaps.clear();
+      return false;
     }
+    gaps.push_back(r);
   }
-  return gaps;
+  return true;
 }
 
 std::string IdList(const std::vector<int64_t>& ids) {
@@ -299,8 +310,15 @@ Result<FanOutResult> DeliveryStore::FanOut(
     };
 
     // 2. Seqs that were missing at an earlier scan (PostgreSQL): committed since?
-    std::vector<Range> gaps;
-    for (const Range& g : pg ? ParseGaps(gaps_text) : std::vector<Range>{}) {
+    std::vector<Range> gaps, earlier;
+    if (pg && !ParseGaps(gaps_text, earlier)) {
+      // An unreadable list (nothing scimd writes): re-read every seq not known to be settled,
+      // (last_seq, scanned_seq], instead of guessing; rows already queued are skipped by the
+      // insert, seqs still missing become gaps again. The caller logs it.
+      result.malformed_gaps = gaps_text;
+      if (last < scanned) earlier.push_back({last + 1, scanned});
+    }
+    for (const Range& g : earlier) {
       int64_t expected = g.first;
       for (const OutboxRow& row :
            SelectOutbox(s, "WHERE seq >= :a AND seq <= :b ORDER BY seq", g.first, g.last)) {

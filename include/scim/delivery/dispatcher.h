@@ -13,7 +13,8 @@
 // - A delivery the adapter reported kDelivered is never started again. Otherwise delivery is
 //   at-least-once: a process killed during Deliver() leaves a lease that expires, and another
 //   dispatcher (any process, different owner id) claims the row again; adapters are idempotent
-//   per event (DeliveryContext::idempotency_key is "<target>:<seq>").
+//   per event (DeliveryContext::idempotency_key is "<target>:<seq>" on every attempt, and
+//   "<target>:<seq>:r<N>" after the N-th re-queue by an operator: see delivery_queue.h).
 // - Several scimd processes may run dispatchers on one PostgreSQL database: rows are claimed with
 //   FOR UPDATE SKIP LOCKED and leased to an owner id; each is delivered by one of them at a time.
 //   On SQLite, claims run in BEGIN IMMEDIATE transactions (one writer at a time).

@@ -82,6 +82,9 @@ struct FanOutResult {
   int scanned = 0;    // outbox rows read (new ones and re-read gaps)
   int queued = 0;     // deliveries rows inserted
   bool more = false;  // the batch was full: call again
+  // Not empty when the cursor's gap list could not be read (PostgreSQL): its text. The fan-out
+  // then re-read every seq above last_seq instead (nothing is skipped); worth a warning.
+  std::string malformed_gaps;
 };
 
 // What becomes of a claimed row after an attempt (the engine decides: DeliveryQueue::Record).
