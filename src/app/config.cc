@@ -110,7 +110,7 @@ void FlattenSettings(const YAML::Node& node, const std::string& prefix,
 }
 
 Status ParseRetry(const YAML::Node& retry, const std::string& path, const Checker& check,
-                  adapters::RetryPolicy& out) {
+                  delivery::RetryPolicy& out) {
   SCIM_RETURN_IF_ERROR(
       check.KnownKeys(retry, path, {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}));
   int64_t attempts = out.max_attempts;
@@ -122,7 +122,7 @@ Status ParseRetry(const YAML::Node& retry, const std::string& path, const Checke
 }
 
 Result<adapters::TargetConfig> ParseTarget(const YAML::Node& node, const std::string& path,
-                                           const Checker& check) {
+                                           const Checker& check, delivery::RetryPolicy& retry_out) {
   adapters::TargetConfig target;
   if (!node.IsMap()) return check.Fail(path, "must be a mapping");
   SCIM_RETURN_IF_ERROR(check.String(node, path, "name", target.name));
@@ -140,7 +140,7 @@ Result<adapters::TargetConfig> ParseTarget(const YAML::Node& node, const std::st
     }
   }
   if (const YAML::Node retry = node["retry"]) {
-    SCIM_RETURN_IF_ERROR(ParseRetry(retry, path + ".retry", check, target.retry));
+    SCIM_RETURN_IF_ERROR(ParseRetry(retry, path + ".retry", check, retry_out));
   }
   return target;
 }
@@ -149,12 +149,14 @@ Status ParseTargets(const YAML::Node& targets, const Checker& check, Config& con
   if (!targets.IsSequence()) return check.Fail("targets", "must be a list");
   std::set<std::string> names;
   for (size_t i = 0; i < targets.size(); ++i) {
-    auto target = ParseTarget(targets[i], "targets[" + std::to_string(i) + "]", check);
+    delivery::RetryPolicy retry;
+    auto target = ParseTarget(targets[i], "targets[" + std::to_string(i) + "]", check, retry);
     if (!target.ok()) return target.error();
     if (!names.insert(target->name).second) {
       return check.Fail("targets[" + std::to_string(i) + "].name",
                         "duplicate target name \"" + target->name + "\"");
     }
+    config.target_retry[target->name] = retry;
     config.targets.push_back(std::move(*target));
   }
   return OkStatus();

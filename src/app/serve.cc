@@ -2,7 +2,6 @@
 // until SIGTERM or SIGINT.
 
 #include <arpa/inet.h>
-#include <pistache/router.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -13,7 +12,6 @@
 
 #include "app/commands.h"
 #include "app/logging.h"
-#include "http/server.h"
 #include "scim/adapters/registry.h"
 #include "scim/delivery/dispatcher.h"
 #include "scim/http/api.h"
@@ -37,8 +35,8 @@ sigset_t BlockServerSignals() {
   return signals;
 }
 
-std::vector<delivery::TargetRef> TargetRefs(const Config& config) {
-  std::vector<delivery::TargetRef> refs;
+std::vector<store::TargetRef> TargetRefs(const Config& config) {
+  std::vector<store::TargetRef> refs;
   for (const auto& target : config.targets) refs.push_back({target.name, target.type});
   return refs;
 }
@@ -91,21 +89,6 @@ size_t MaxConnections(const Config& config, size_t descriptors, size_t pool_size
   return derived;
 }
 
-std::string ConnectionMetrics(const http::HttpServer& server, size_t max_connections) {
-  return "# HELP scimd_open_connections Client connections open now.\n"
-         "# TYPE scimd_open_connections gauge\n"
-         "scimd_open_connections " +
-         std::to_string(server.open_connections()) +
-         "\n# HELP scimd_max_connections The connection cap (limits.max_connections).\n"
-         "# TYPE scimd_max_connections gauge\n"
-         "scimd_max_connections " +
-         std::to_string(max_connections) +
-         "\n# HELP scimd_evicted_connections_total Idle connections closed to make room.\n"
-         "# TYPE scimd_evicted_connections_total counter\n"
-         "scimd_evicted_connections_total " +
-         std::to_string(server.evicted_connections()) + "\n";
-}
-
 std::string PoolMetrics(const store::Database& db) {
   return "# HELP scimd_db_pool_connections Database connections in the pool.\n"
          "# TYPE scimd_db_pool_connections gauge\n"
@@ -149,9 +132,9 @@ http::ApiOptions ApiOptionsOf(const Config& config, const std::string& host, uin
   return options;
 }
 
-http::HttpServerOptions ServerOptionsOf(const Config& config, const std::string& host,
-                                        uint16_t port, size_t max_connections) {
-  http::HttpServerOptions options;
+http::ServerOptions ServerOptionsOf(const Config& config, const std::string& host, uint16_t port,
+                                    size_t max_connections) {
+  http::ServerOptions options;
   options.address = host;
   options.port = port;
   options.threads = config.threads;
@@ -161,7 +144,7 @@ http::HttpServerOptions ServerOptionsOf(const Config& config, const std::string&
     options.tls =
         http::TlsSettings{config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file};
   }
-  options.limits.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
+  options.max_body_bytes = static_cast<size_t>(config.limits.max_body_bytes);
   return options;
 }
 
@@ -172,7 +155,10 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
   for (const adapters::TargetConfig& target : config.targets) {
     auto adapter = registry.Create(target);
     if (!adapter.ok()) return adapter.error();
-    targets.push_back({std::shared_ptr<events::TargetAdapter>(std::move(*adapter)), target.retry});
+    auto retry = config.target_retry.find(target.name);
+    targets.push_back(
+        {std::shared_ptr<events::TargetAdapter>(std::move(*adapter)),
+         retry != config.target_retry.end() ? retry->second : delivery::RetryPolicy{}});
   }
   return targets;
 }
@@ -232,19 +218,16 @@ int RunServe(const Config& config) {
   service->SetCommitListener([&dispatcher] { dispatcher.Notify(); });
   service->SetMaxValuesPerAttribute(config.limits.max_values_per_attribute);
   auto tokens = std::make_shared<store::TokenStore>(*db);
-  auto router = std::make_shared<Pistache::Rest::Router>();
   const size_t max_connections = MaxConnections(config, RaiseDescriptorLimit(), pool_size);
   sigset_t signals = BlockServerSignals();
-  http::HttpServer server(ServerOptionsOf(config, listen->first, listen->second, max_connections));
   http::ApiOptions api_options = ApiOptionsOf(config, listen->first, listen->second);
-  api_options.extra_metrics = [&server, max_connections, database = *db] {
-    return ConnectionMetrics(server, max_connections) + PoolMetrics(*database);
-  };
-  auto api = http::BuildApi(*registry, *db, service, tokens, api_options, *router);
+  api_options.extra_metrics = [database = *db] { return PoolMetrics(*database); };
+  http::ApiServer server(*registry, *db, service, tokens, api_options,
+                         ServerOptionsOf(config, listen->first, listen->second, max_connections));
 
   Status dispatching = dispatcher.Start();
   if (!dispatching.ok()) return Fail("delivery: " + dispatching.error().detail);
-  Status started = server.Start(router);
+  Status started = server.Start();
   if (!started.ok()) return Fail(started.error().detail);
   spdlog::info("scimd listening on {}://{}:{} (at most {} connections, database {})",
                config.tls.enabled() ? "https" : "http", listen->first, server.Port(),

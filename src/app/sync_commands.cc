@@ -3,8 +3,9 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "scim/delivery/status.h"
+#include "app/sync_text.h"
 #include "scim/store/database.h"
+#include "scim/store/delivery_status.h"
 
 namespace scim::app {
 
@@ -13,9 +14,9 @@ int RunSyncStatus(const std::string& db_url) {
   if (!db.ok()) return Fail(db.error().detail);
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail(migrated.error().detail);
-  auto status = delivery::SyncStatus(**db, {});
+  auto status = store::SyncStatus(**db, {});
   if (!status.ok()) return Fail(status.error().detail);
-  std::cout << delivery::SyncStatusText(*status);
+  std::cout << SyncStatusText(*status);
   return 0;
 }
 
@@ -24,7 +25,7 @@ int RunSyncRetry(const std::string& db_url, const std::optional<std::string>& ta
   if (!db.ok()) return Fail(db.error().detail);
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail(migrated.error().detail);
-  auto count = delivery::RetryFailed(**db, target);
+  auto count = store::RetryFailed(**db, target);
   if (!count.ok()) return Fail(count.error().detail);
   AuditCli(**db, "*", "delivery.retry", "Delivery", target.value_or("*"),
            "[{\"attribute\":\"requeued\",\"old\":null,\"new\":" + std::to_string(*count) + "}]");

@@ -177,6 +177,13 @@ struct Dispatcher::Shared {
     }
   }
 
+  void WarnMalformedGaps(const std::string& target, const FanOutResult& fanned) const {
+    if (fanned.malformed_gaps.empty()) return;
+    Log(LogLevel::kWarning, "fan-out to " + target + ": unreadable gap list \"" +
+                                fanned.malformed_gaps +
+                                "\" in target_cursors; every unsettled seq was read again");
+  }
+
   // One round for a target: fan out new outbox rows (unless another thread is doing it), then
   // claim a batch of due deliveries and deliver them one after the other.
   Result<Pass> RunPass(TargetState& t, std::mt19937_64& rng) {
@@ -188,6 +195,7 @@ struct Dispatcher::Shared {
       if (*needed) {
         auto fanned = queue.FanOut(*t.target.adapter, options.fan_out_batch);
         if (!fanned.ok()) return fanned.error();
+        WarnMalformedGaps(t.name, *fanned);
         pass.more = fanned->more;
       }
     }
@@ -408,10 +416,10 @@ void Dispatcher::Stop() {
     }
   }
   if (left > 0) {
-    shared_->Log(LogLevel::kWarning,
-                 std::to_string(left) + " delivery thread(s) still inside a target call after " +
-                     std::to_string(shared_->options.stop_timeout.count()) +
-                     " ms; left behind (their leases will expire)");
+    shared_->Log(LogLevel::kWarning, std::to_string(left) +
+                                         " delivery thread(s) still inside a target call after " +
+                                         std::to_string(shared_->options.stop_timeout.count()) +
+                                         " ms; left behind (their leases will expire)");
   }
   threads_.clear();
   done_.clear();
@@ -430,6 +438,7 @@ Result<int> Dispatcher::RunOnce() {
     for (;;) {
       auto fanned = shared_->queue.FanOut(*t->target.adapter, shared_->options.fan_out_batch);
       if (!fanned.ok()) return fanned.error();
+      shared_->WarnMalformedGaps(t->name, *fanned);
       if (!fanned->more) break;
     }
     auto reaped = shared_->queue.ReapExpired(t->name, t->target.retry);

@@ -1,29 +1,21 @@
 #include "scim/delivery/reconcile.h"
 
-#include <soci/soci.h>
-
 #include <chrono>
 #include <map>
 #include <optional>
 #include <set>
 #include <utility>
 
-#include "delivery/delivery_context.h"
 #include "scim/common/clock.h"
 #include "scim/events/reconcilable.h"
 #include "scim/store/current_state.h"
+#include "scim/store/delivery_store.h"
 
 namespace scim::delivery {
 namespace {
 
-using ResourceKey = std::pair<std::string, std::string>;  // tenant, SCIM id
-
-struct LinkRow {
-  std::string tenant;
-  std::string resource_type;
-  std::string resource_id;
-  std::string target_id;
-};
+using store::ResourceKey;  // tenant, SCIM id
+using LinkRow = store::TargetLink;
 
 // A resource the target handles, and whether it should hold it now.
 struct Handled {
@@ -42,7 +34,12 @@ class Reconciler {
  public:
   Reconciler(store::Database& db, events::TargetAdapter& adapter, events::Reconcilable& target,
              bool dry_run)
-      : db_(db), adapter_(adapter), target_(target), name_(adapter.Name()), dry_run_(dry_run) {}
+      : db_(db),
+        tables_(db),
+        adapter_(adapter),
+        target_(target),
+        name_(adapter.Name()),
+        dry_run_(dry_run) {}
 
   Result<ReconcileReport> Run() {
     SCIM_RETURN_IF_ERROR(LoadDatabaseSide());
@@ -64,14 +61,25 @@ class Reconciler {
   // ---- the database side ----
 
   Status LoadDatabaseSide() {
+    auto links = tables_.LinksOfTarget(name_);
+    if (!links.ok()) return links.error();
+    for (store::TargetLink& row : *links) {
+      linked_.emplace(ResourceKey{row.tenant, row.resource_id}, row.target_id);
+      linked_target_ids_.insert(row.target_id);
+      links_.push_back(std::move(row));
+    }
     std::vector<std::pair<ResourceKey, std::string>> resources;  // with their type
-    Status st = db_.WithSession([&](soci::session& s) -> Status {
-      LoadLinks(s);
-      resources = HandledResources(s);
-      LoadOutstanding(s);
-      return OkStatus();
-    });
-    if (!st.ok()) return st;
+    for (const std::string type : {"User", "Group"}) {
+      events::ChangeEvent probe;
+      probe.resource_type = type;
+      if (!adapter_.Handles(probe)) continue;
+      auto of_type = tables_.ResourcesOfType(type);
+      if (!of_type.ok()) return of_type.error();
+      for (const ResourceKey& key : *of_type) resources.push_back({key, type});
+    }
+    auto outstanding = tables_.OutstandingResources(name_);
+    if (!outstanding.ok()) return outstanding.error();
+    outstanding_ = std::move(outstanding).value();
     for (const auto& [key, type] : resources) {
       auto current = Current(key, type, events::ChangeKind::kReplaced);
       if (!current) continue;  // deleted meanwhile, or unreadable (counted as an error)
@@ -79,64 +87,6 @@ class Reconciler {
       handled_by_id_.emplace(key.second, key);
     }
     return OkStatus();
-  }
-
-  void LoadLinks(soci::session& s) {
-    LinkRow row;
-    soci::statement select =
-        (s.prepare << "SELECT tenant, resource_type, resource_id, external_id FROM target_links "
-                      "WHERE target = :t ORDER BY tenant, resource_id",
-         soci::use(name_), soci::into(row.tenant), soci::into(row.resource_type),
-         soci::into(row.resource_id), soci::into(row.target_id));
-    select.execute();
-    while (select.fetch()) {
-      links_.push_back(row);
-      linked_.emplace(ResourceKey{row.tenant, row.resource_id}, row.target_id);
-      linked_target_ids_.insert(row.target_id);
-    }
-  }
-
-  // Every resource of a type the adapter handles.
-  std::vector<std::pair<ResourceKey, std::string>> HandledResources(soci::session& s) {
-    std::vector<std::pair<ResourceKey, std::string>> out;
-    for (const std::string type : {"User", "Group"}) {
-      events::ChangeEvent probe;
-      probe.resource_type = type;
-      if (!adapter_.Handles(probe)) continue;
-      std::string tenant, id;
-      soci::statement select =
-          (s.prepare << "SELECT tenant, id FROM resources WHERE resource_type = :rt "
-                        "ORDER BY tenant, id",
-           soci::use(type), soci::into(tenant), soci::into(id));
-      select.execute();
-      while (select.fetch()) out.push_back({{tenant, id}, type});
-    }
-    return out;
-  }
-
-  // Resources the dispatcher still owns at this target: deliveries pending, in flight or failed
-  // while holding later changes back, and outbox events not fanned out to the target yet.
-  void LoadOutstanding(soci::session& s) {
-    std::string tenant, id;
-    soci::statement deliveries =
-        (s.prepare << "SELECT DISTINCT tenant, resource_id FROM deliveries WHERE target = :t AND "
-                      "(status IN ('pending', 'in_flight') OR "
-                      "(status = 'failed' AND blocks_resource = 1))",
-         soci::use(name_), soci::into(tenant), soci::into(id));
-    deliveries.execute();
-    while (deliveries.fetch()) outstanding_.emplace(tenant, id);
-    long long last_seq = 0;
-    soci::indicator ind = soci::i_null;
-    s << "SELECT last_seq FROM target_cursors WHERE target = :t", soci::use(name_),
-        soci::into(last_seq, ind);
-    if (!s.got_data() || ind != soci::i_ok) last_seq = 0;
-    soci::statement unscanned =
-        (s.prepare << "SELECT DISTINCT o.tenant, o.resource_id FROM outbox o WHERE o.seq > :s "
-                      "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.target = :t "
-                      "AND d.seq = o.seq)",
-         soci::use(last_seq), soci::use(name_), soci::into(tenant), soci::into(id));
-    unscanned.execute();
-    while (unscanned.fetch()) outstanding_.emplace(tenant, id);
   }
 
   std::vector<events::RemoteProbe> Probes() const {
@@ -165,73 +115,32 @@ class Reconciler {
 
   // Whether the resource exists at all (of any type, handled or not).
   bool ResourceExists(const ResourceKey& key) {
-    bool exists = false;
-    Status st = db_.WithSession([&](soci::session& s) -> Status {
-      int one = 0;
-      s << "SELECT 1 FROM resources WHERE tenant = :tn AND id = :id", soci::use(key.first),
-          soci::use(key.second), soci::into(one);
-      exists = s.got_data();
-      return OkStatus();
-    });
-    return !st.ok() || exists;  // when in doubt, it exists (nothing gets deleted)
+    auto exists = tables_.ResourceExists(key);
+    return !exists.ok() || *exists;  // when in doubt, it exists (nothing gets deleted)
   }
 
   // The tenant and type of a resource scimd's audit log shows deleted, when it is one.
   std::optional<std::pair<std::string, std::string>> DeletedResource(const std::string& id) {
-    std::optional<std::pair<std::string, std::string>> found;
-    Status st = db_.WithSession([&](soci::session& s) -> Status {
-      std::vector<std::string> tenants;
-      std::string tenant, type;
-      soci::statement all =
-          (s.prepare << "SELECT DISTINCT tenant FROM audit_log", soci::into(tenant));
-      all.execute();
-      while (all.fetch()) tenants.push_back(tenant);
-      for (const std::string& t : tenants) {
-        s << "SELECT resource_type FROM audit_log WHERE tenant = :tn AND resource_id = :id "
-             "AND action = 'delete'",
-            soci::use(t), soci::use(id), soci::into(type);
-        if (s.got_data()) {
-          found.emplace(t, type);
-          break;
-        }
-      }
-      return OkStatus();
-    });
-    if (!st.ok()) return std::nullopt;
-    return found;
+    auto found = tables_.DeletedResource(id);
+    if (!found.ok()) return std::nullopt;
+    return std::move(found).value();
   }
 
   Status SaveLink(const events::ChangeEvent& event, const std::string& target_id) {
     claimed_.insert(target_id);
     linked_[{event.tenant, event.resource_id}] = target_id;
-    return db_.InTransaction([&](soci::session& s) -> Status {
-      std::string now = NowTimestamp();
-      s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
-           "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
-           "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
-           "external_id = excluded.external_id, resource_type = excluded.resource_type, "
-           "updated = excluded.updated",
-          soci::use(name_), soci::use(event.tenant), soci::use(event.resource_type),
-          soci::use(event.resource_id), soci::use(target_id), soci::use(now);
-      return OkStatus();
-    });
+    return tables_.SaveLink(name_, event, target_id);
   }
 
-  Status DropLink(const ResourceKey& key) {
-    return db_.InTransaction([&](soci::session& s) -> Status {
-      s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
-          soci::use(name_), soci::use(key.first), soci::use(key.second);
-      return OkStatus();
-    });
-  }
+  Status DropLink(const ResourceKey& key) { return tables_.DropLink(name_, key); }
 
   // ---- repairs, through the adapter's Deliver() ----
 
-  // The context a dispatcher would give (LoadDeliveryContext), with `target_id` as the link to
-  // use and an idempotency key of its own (a repeated repair is a new change).
+  // The context a dispatcher would give (DeliveryStore::LoadContext), with `target_id` as the link
+  // to use and an idempotency key of its own (a repeated repair is a new change).
   events::DeliveryContext Context(const events::ChangeEvent& event,
                                   std::optional<std::string> target_id) {
-    auto loaded = LoadDeliveryContext(db_, name_, event);
+    auto loaded = tables_.LoadContext(name_, event);
     // Without the other links the CRM just sends fewer externalIds.
     events::DeliveryContext context =
         loaded.ok() ? std::move(loaded).value() : events::DeliveryContext{};
@@ -409,6 +318,7 @@ class Reconciler {
   }
 
   store::Database& db_;
+  store::DeliveryStore tables_;
   events::TargetAdapter& adapter_;
   events::Reconcilable& target_;
   std::string name_;

@@ -5,8 +5,8 @@
 #include <string>
 #include <system_error>
 
-#include "filter/utf8.h"
 #include "scim/common/strings.h"
+#include "scim/common/utf8.h"
 
 namespace scim::filter {
 namespace {

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "http/error_response.h"
+#include "http/sync_rendering.h"
 #include "scim/auth/token.h"
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
@@ -131,7 +132,7 @@ Result<std::optional<std::string>> AdminTenant(const HttpRequest& req, const Cal
 }
 
 AdminHandlers::AdminHandlers(std::shared_ptr<store::Database> db,
-                             std::vector<delivery::TargetRef> targets,
+                             std::vector<store::TargetRef> targets,
                              std::shared_ptr<store::TokenStore> tokens, const Authenticator* auth)
     : db_(std::move(db)), targets_(std::move(targets)), tokens_(std::move(tokens)), auth_(auth) {}
 
@@ -148,9 +149,9 @@ store::AuditRecord AdminHandlers::AuditOf(const HttpRequest& req, const Caller& 
 HttpResponse AdminHandlers::SyncStatus(const HttpRequest& req, const Caller& caller) const {
   auto tenant = AdminTenant(req, caller);
   if (!tenant.ok()) return ErrorResponse(tenant.error());
-  auto status = delivery::SyncStatus(*db_, targets_, *tenant);
+  auto status = store::SyncStatus(*db_, targets_, *tenant);
   if (!status.ok()) return ErrorResponse(status.error());
-  return AdminJson(delivery::SyncStatusJson(*status));
+  return AdminJson(SyncStatusJson(*status));
 }
 
 HttpResponse AdminHandlers::Deliveries(const HttpRequest& req, const Caller& caller) const {
@@ -162,10 +163,10 @@ HttpResponse AdminHandlers::Deliveries(const HttpRequest& req, const Caller& cal
     if (!parsed) return ErrorResponse(ErrorCode::kInvalidValue, "limit must be an integer");
     limit = *parsed;
   }
-  auto rows = delivery::ListDeliveries(*db_, req.Query("status"), req.Query("target"), limit,
-                                       *tenant, req.Query("resource"));
+  auto rows = store::ListDeliveries(*db_, req.Query("status"), req.Query("target"), limit, *tenant,
+                                    req.Query("resource"));
   if (!rows.ok()) return ErrorResponse(rows.error());
-  return AdminJson(delivery::DeliveriesJson(*rows));
+  return AdminJson(DeliveriesJson(*rows));
 }
 
 HttpResponse AdminHandlers::RetryDelivery(const HttpRequest& req, const Caller& caller) const {
@@ -177,8 +178,8 @@ HttpResponse AdminHandlers::RetryDelivery(const HttpRequest& req, const Caller& 
   if (ec != std::errc() || end != text.data() + text.size()) {
     return ErrorResponse(ErrorCode::kNotFound, "no delivery " + text);
   }
-  delivery::DeliveryRow row;
-  Status retried = delivery::RetryDelivery(*db_, id, *tenant, &row);
+  store::DeliveryRow row;
+  Status retried = store::RetryDelivery(*db_, id, *tenant, &row);
   if (!retried.ok()) return ErrorResponse(retried.error());
   store::AuditRecord audit = AuditOf(req, caller, row.tenant);
   audit.action = "delivery.retry";
@@ -201,10 +202,10 @@ HttpResponse AdminHandlers::Links(const HttpRequest& req, const Caller& caller) 
   if (!resource || resource->empty()) {
     return ErrorResponse(ErrorCode::kInvalidValue, "the resource parameter is required");
   }
-  auto links = *tenant ? delivery::LinksOf(*db_, **tenant, *resource)
-                       : delivery::LinksOfAnyTenant(*db_, *resource);
+  auto links = *tenant ? store::LinksOf(*db_, **tenant, *resource)
+                       : store::LinksOfAnyTenant(*db_, *resource);
   if (!links.ok()) return ErrorResponse(links.error());
-  return AdminJson(delivery::LinksJson(*links));
+  return AdminJson(LinksJson(*links));
 }
 
 HttpResponse AdminHandlers::Audit(const HttpRequest& req, const Caller& caller) const {
@@ -260,7 +261,7 @@ HttpResponse AdminHandlers::SyncResource(const HttpRequest& req, const Caller& c
   auto target = req.Query("target");
   if (target) {
     bool known = false;
-    for (const delivery::TargetRef& t : targets_) known = known || t.name == *target;
+    for (const store::TargetRef& t : targets_) known = known || t.name == *target;
     if (!known) return ErrorResponse(ErrorCode::kNotFound, "no target named '" + *target + "'");
   }
   store::AuditRecord who = AuditOf(req, caller, tenant->value_or(""));
@@ -454,8 +455,8 @@ HttpResponse AdminHandlers::RevokeToken(const HttpRequest& req, const Caller& ca
 }
 
 std::string AdminHandlers::MetricsText() const {
-  auto text = delivery::MetricsText(*db_, targets_);
-  return text.ok() ? *text : std::string();
+  auto metrics = store::DeliveryMetricsOf(*db_, targets_);
+  return metrics.ok() ? DeliveryMetricsText(*metrics) : std::string();
 }
 
 }  // namespace scim::http

@@ -8,9 +8,9 @@
 
 #include "http/authenticator.h"
 #include "http/exchange.h"
-#include "scim/delivery/status.h"
 #include "scim/store/audit_log.h"
 #include "scim/store/database.h"
+#include "scim/store/delivery_status.h"
 #include "scim/store/token_store.h"
 
 namespace scim::http {
@@ -22,7 +22,7 @@ Result<std::optional<std::string>> AdminTenant(const HttpRequest& req, const Cal
 
 class AdminHandlers {
  public:
-  AdminHandlers(std::shared_ptr<store::Database> db, std::vector<delivery::TargetRef> targets,
+  AdminHandlers(std::shared_ptr<store::Database> db, std::vector<store::TargetRef> targets,
                 std::shared_ptr<store::TokenStore> tokens, const Authenticator* auth);
 
   HttpResponse SyncStatus(const HttpRequest& req, const Caller& caller) const;
@@ -44,7 +44,7 @@ class AdminHandlers {
                              const std::string& tenant) const;
 
   std::shared_ptr<store::Database> db_;
-  std::vector<delivery::TargetRef> targets_;
+  std::vector<store::TargetRef> targets_;
   std::shared_ptr<store::TokenStore> tokens_;
   const Authenticator* auth_;
 };

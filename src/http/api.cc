@@ -1,5 +1,3 @@
-#include "scim/http/api.h"
-
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -9,6 +7,7 @@
 #include "http/access_log.h"
 #include "http/admin_handlers.h"
 #include "http/authenticator.h"
+#include "http/build_api.h"
 #include "http/console.h"
 #include "http/discovery_handlers.h"
 #include "http/error_response.h"
@@ -36,8 +35,8 @@ int64_t CostOf(const HttpRequest& req, const std::string& route) {
   return std::max<int64_t>(1, service::CountBulkOperations(body));
 }
 
-bool HasWebhookTarget(const std::vector<delivery::TargetRef>& targets) {
-  for (const delivery::TargetRef& t : targets) {
+bool HasWebhookTarget(const std::vector<store::TargetRef>& targets) {
+  for (const store::TargetRef& t : targets) {
     if (t.type == "webhook") return true;
   }
   return false;
@@ -92,6 +91,8 @@ class Api {
   void ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                  const std::string& route, Scope scope, ScimHandler handler);
   void RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type);
+  // The discovery endpoints (ServiceProviderConfig, ResourceTypes, Schemas), and the SCIM routes
+  // at the root that belong to no resource type: /Me (501), /Bulk and /.search.
   void RegisterDiscovery(Pistache::Rest::Router& router);
   void RegisterOperations(Pistache::Rest::Router& router);
   void RegisterAdmin(Pistache::Rest::Router& router);

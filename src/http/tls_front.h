@@ -28,14 +28,9 @@
 #include <string>
 
 #include "scim/common/result.h"
+#include "scim/http/tls_settings.h"
 
 namespace scim::http {
-
-struct TlsSettings {
-  std::string cert_file;       // PEM certificate chain, leaf first
-  std::string key_file;        // PEM private key
-  std::string client_ca_file;  // optional: PEM CA(s) that client certificates must chain to
-};
 
 struct TlsFrontOptions {
   std::string address = "127.0.0.1";
@@ -46,10 +41,6 @@ struct TlsFrontOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
 };
-
-// Checks that the certificate, key (and CA) load into a TLS 1.2+ server context; kInvalidValue
-// naming the file and OpenSSL's reason otherwise.
-Status CheckTlsSettings(const TlsSettings& settings);
 
 class TlsFront {
  public:

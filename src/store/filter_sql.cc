@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
-#include "filter/utf8.h"
 #include "scim/common/strings.h"
+#include "scim/common/utf8.h"
 
 namespace scim::store {
 namespace {
@@ -267,7 +267,7 @@ class Compiler {
   // expr starts with `prefix` (byte order), as an index range.
   std::string Range(const std::string& expr, bool is_c, const std::string& prefix) {
     std::string e = Ordered(expr, is_c);
-    std::string upper = filter::Utf8PrefixUpperBound(prefix);
+    std::string upper = Utf8PrefixUpperBound(prefix);
     std::string sql = e + " >= " + P(prefix);
     if (!upper.empty()) sql += " AND " + e + " < " + P(upper);
     return sql;
@@ -312,7 +312,7 @@ class Compiler {
       switch (op) {
         case CompareOp::kEq:
           if (truncated && long_literal) {
-            std::string narrow = P(std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes)));
+            std::string narrow = P(std::string(Utf8Prefix(lit_lc, kMaxIndexedValueBytes)));
             std::string exact = P(lit_lc);
             return lc + " = " + narrow + " AND " + full + " = " + exact;
           }
@@ -320,8 +320,7 @@ class Compiler {
         case CompareOp::kSw:
           if (lit.empty()) return "1 = 1";
           if (truncated && long_literal) {
-            std::string range =
-                Range(lc, lc_is_c, std::string(filter::Utf8Prefix(lit_lc, kShortLiteral)));
+            std::string range = Range(lc, lc_is_c, std::string(Utf8Prefix(lit_lc, kShortLiteral)));
             return range + " AND " + Like(full, LikeEscape(lit_lc) + "%");
           }
           return Range(lc, lc_is_c, lit_lc);
@@ -343,8 +342,8 @@ class Compiler {
       case CompareOp::kEq:
         if (!s.lc.empty() && s.lc != s.exact) {
           // Narrow through the index on the lower-cased column, then compare exactly.
-          std::string narrow = P(
-              truncated ? std::string(filter::Utf8Prefix(lit_lc, kMaxIndexedValueBytes)) : lit_lc);
+          std::string narrow =
+              P(truncated ? std::string(Utf8Prefix(lit_lc, kMaxIndexedValueBytes)) : lit_lc);
           std::string exact = P(lit);
           return s.lc + " = " + narrow + " AND " + s.exact + " = " + exact;
         }
@@ -361,7 +360,7 @@ class Compiler {
           if (IsAscii(lit) && !safe.empty()) {
             std::string safe_lc = ToLower(safe);
             std::string prefix =
-                truncated ? std::string(filter::Utf8Prefix(safe_lc, kShortLiteral)) : safe_lc;
+                truncated ? std::string(Utf8Prefix(safe_lc, kShortLiteral)) : safe_lc;
             std::string range = Range(s.lc, s.lc_is_c, prefix);  // sequenced: f1, f2, then f3
             return range + " AND " + ExactMatch(s.exact, op, lit);
           }
@@ -599,7 +598,7 @@ std::string IndexedValueLc(std::string_view value) { return IndexedValueFold(val
 IndexedFold IndexedValueFold(std::string_view value) {
   IndexedFold fold;
   std::string full = FoldCase(value);
-  fold.lc = std::string(filter::Utf8Prefix(full, kMaxIndexedValueBytes));
+  fold.lc = std::string(Utf8Prefix(full, kMaxIndexedValueBytes));
   if (fold.lc.size() < full.size()) fold.full = std::move(full);
   return fold;
 }

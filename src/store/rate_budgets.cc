@@ -1,5 +1,7 @@
 #include "scim/store/rate_budgets.h"
 
+#include <soci/soci.h>
+
 #include <algorithm>
 #include <chrono>
 

@@ -1,5 +1,7 @@
 #include "scim/store/retention.h"
 
+#include <soci/soci.h>
+
 #include <limits>
 #include <vector>
 

@@ -61,7 +61,7 @@ targets:
   BOOST_TEST(config->delivery.workers_per_target == 3);
   BOOST_REQUIRE(config->targets.size() == 1u);
   BOOST_TEST(config->targets[0].settings.at("api_key") == "k-123");
-  BOOST_TEST(config->targets[0].retry.max_attempts == 3);
+  BOOST_TEST(config->target_retry.at(config->targets[0].name).max_attempts == 3);
 }
 
 BOOST_AUTO_TEST_CASE(defaults_without_blocks) {

@@ -8,11 +8,17 @@
 #include "delivery/delivery_queue.h"
 #include "delivery/delivery_test_support.h"
 #include "scim/delivery/dispatcher.h"
-#include "scim/delivery/status.h"
+#include "scim/store/delivery_status.h"
 #include "store/connection_url.h"
 
 namespace scim::delivery {
 namespace {
+
+using store::LinksOf;
+using store::ListDeliveries;
+using store::RetryDelivery;
+using store::RetryFailed;
+using store::SyncStatus;
 
 using namespace std::chrono_literals;
 using testing::AddEvent;

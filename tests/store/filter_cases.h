@@ -30,10 +30,10 @@
 #include <vector>
 
 #include "filter/test_registry.h"
-#include "filter/utf8.h"
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
 #include "scim/common/strings.h"
+#include "scim/common/utf8.h"
 #include "scim/filter/ast.h"
 #include "scim/filter/bind.h"
 #include "scim/filter/evaluator.h"
@@ -188,7 +188,7 @@ inline std::string Piece(Rng& rng, const std::string& s, filter::CompareOp op) {
     b = static_cast<size_t>(rng.Int(static_cast<int>(a), static_cast<int>(n)));
   }
   std::string piece = s.substr(a, b - a);
-  if (filter::FindInvalidUtf8(piece) != std::string::npos) return s;
+  if (FindInvalidUtf8(piece) != std::string::npos) return s;
   return piece;
 }
 

@@ -2,6 +2,7 @@
 // pg_trgm indexes only where it can, and scimd still migrates and answers co filters without
 // them. Runs when SCIMD_TEST_PG_URL names a server whose user may create roles and databases.
 
+#include <soci/soci.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

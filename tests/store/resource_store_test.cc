@@ -3,6 +3,7 @@
 
 #include "scim/store/resource_store.h"
 
+#include <soci/soci.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

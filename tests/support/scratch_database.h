@@ -3,6 +3,7 @@
 // new database on the test PostgreSQL cluster (SCIMD_TEST_PG_URL, see pg_configured.h) named
 // after `tag`. Everything is dropped when it goes out of scope.
 
+#include <soci/soci.h>
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>

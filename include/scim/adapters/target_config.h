@@ -12,13 +12,6 @@
 
 namespace scim::adapters {
 
-// `retry:` of a target. The delivery engine applies it; adapters only carry it.
-struct RetryPolicy {
-  int max_attempts = 10;
-  int64_t initial_backoff_ms = 1000;
-  int64_t max_backoff_ms = 300000;
-};
-
 // A target's configuration block.
 struct TargetConfig {
   std::string name;  // `name`: unique among targets, used in links, logs and idempotency keys
@@ -29,7 +22,7 @@ struct TargetConfig {
   // `resources`: "User"/"Group" (or "Users"/"Groups"); empty means every type the adapter
   // supports.
   std::vector<std::string> resources;
-  RetryPolicy retry;
+  // (`retry:` is the delivery engine's: delivery::RetryPolicy, parsed by the app layer.)
 
   // The value of a setting, or nullopt when it is absent or empty.
   std::optional<std::string> Get(const std::string& key) const {

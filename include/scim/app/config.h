@@ -4,11 +4,13 @@
 // environment variable; a missing one is an error naming it.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "scim/adapters/target_config.h"
 #include "scim/common/result.h"
+#include "scim/delivery/backoff.h"
 
 namespace scim::app {
 
@@ -76,6 +78,9 @@ struct Config {
   RetentionSettings retention;
   DeliverySettings delivery;
   std::vector<adapters::TargetConfig> targets;
+  // Each target's `retry:` (the delivery engine's policy), by target name; every target has one
+  // (the defaults when its block has no `retry:`).
+  std::map<std::string, delivery::RetryPolicy> target_retry;
 };
 
 // Parses and validates YAML text (already read from a file). `source` names it in error

@@ -7,19 +7,24 @@
 #include <cstdint>
 #include <optional>
 
-#include "scim/adapters/target_config.h"
-
 namespace scim::delivery {
+
+// `retry:` of a target (product.md), applied by the delivery engine.
+struct RetryPolicy {
+  int max_attempts = 10;
+  int64_t initial_backoff_ms = 1000;
+  int64_t max_backoff_ms = 300000;
+};
 
 // The ceiling of the delay after `attempts` failed attempts (1 = the first one failed):
 // min(max_backoff_ms, initial_backoff_ms * 2^(attempts-1)), never below 1 ms and never
 // overflowing. Attempts below 1 count as 1.
-int64_t BackoffCeilingMs(const adapters::RetryPolicy& policy, int attempts);
+int64_t BackoffCeilingMs(const RetryPolicy& policy, int attempts);
 
 // The delay before the next attempt: `random01` (in [0, 1), from the caller's generator) times
 // the ceiling above, at least 1 ms; or `retry_after_seconds` * 1000 when that is longer (capped
 // at one day, so a hostile header cannot park a delivery forever).
-int64_t RetryDelayMs(const adapters::RetryPolicy& policy, int attempts,
+int64_t RetryDelayMs(const RetryPolicy& policy, int attempts,
                      std::optional<int> retry_after_seconds, double random01);
 
 }  // namespace scim::delivery

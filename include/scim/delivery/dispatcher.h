@@ -13,7 +13,8 @@
 // - A delivery the adapter reported kDelivered is never started again. Otherwise delivery is
 //   at-least-once: a process killed during Deliver() leaves a lease that expires, and another
 //   dispatcher (any process, different owner id) claims the row again; adapters are idempotent
-//   per event (DeliveryContext::idempotency_key is "<target>:<seq>").
+//   per event (DeliveryContext::idempotency_key is "<target>:<seq>" on every attempt, and
+//   "<target>:<seq>:r<N>" after the N-th re-queue by an operator: see delivery_queue.h).
 // - Several scimd processes may run dispatchers on one PostgreSQL database: rows are claimed with
 //   FOR UPDATE SKIP LOCKED and leased to an owner id; each is delivered by one of them at a time.
 //   On SQLite, claims run in BEGIN IMMEDIATE transactions (one writer at a time).
@@ -40,8 +41,8 @@
 #include <thread>
 #include <vector>
 
-#include "scim/adapters/target_config.h"
 #include "scim/common/result.h"
+#include "scim/delivery/backoff.h"
 #include "scim/events/target_adapter.h"
 #include "scim/store/database.h"
 
@@ -50,7 +51,7 @@ namespace scim::delivery {
 // One configured target: its adapter and the `retry:` policy from its configuration block.
 struct DispatchTarget {
   std::shared_ptr<events::TargetAdapter> adapter;
-  adapters::RetryPolicy retry;
+  RetryPolicy retry;
 };
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };

@@ -32,8 +32,11 @@ struct DeliveryContext {
   // This target's id of another resource (e.g. a group member), or nullopt when that resource is
   // not linked at this target (yet). May be empty (no lookups possible: every call gives nullopt).
   std::function<std::optional<std::string>(const std::string& resource_id)> lookup_target_id;
-  // Stable per (event, target), identical on every attempt: "<target name>:<seq>". Sent as the
-  // target's Idempotency-Key / the SET `jti`.
+  // Stable per (event, target), identical on every attempt: "<target name>:<seq>". After an
+  // operator re-queues a failed delivery for the N-th time it is "<target name>:<seq>:r<N>": the
+  // re-queued event may carry the resource's newer state, and a target must not answer it from
+  // what it remembers of the refused attempt. Sent as the target's Idempotency-Key / the SET
+  // `jti` (so a re-queued webhook event is a new SET).
   std::string idempotency_key;
   // Which try of this delivery this is: 1 for the first (nothing can have reached the target for
   // it yet), more after a retry or a lost lease; 0 when unknown (treat as a retry).

@@ -12,8 +12,6 @@
 // transaction whose BEGIN fails on a dead connection is retried once on a new one (nothing had
 // been sent). The outage is logged once when it starts and once when it ends.
 
-#include <soci/soci.h>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -23,6 +21,14 @@
 #include <vector>
 
 #include "scim/common/result.h"
+
+// SOCI is store's own library (docs/architecture.md): this header names its session type but
+// does not include it, so no other module compiles against SOCI. Only src/store/ (and its tests)
+// run SQL through InTransaction/WithSession.
+namespace soci {
+class session;
+class connection_pool;
+}  // namespace soci
 
 namespace scim::store {
 

@@ -1,12 +1,12 @@
 #pragma once
-// Small UTF-8 helpers shared by the filter parser and the filter→SQL compiler (header-only so
-// that src/store can use them without a link dependency on internals).
+// Small UTF-8 helpers (header-only), shared by the filter parser and the filter→SQL compiler of
+// store: public in common so that neither reaches into the other's private headers.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace scim::filter {
+namespace scim {
 
 // Offset of the first byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF), or npos when `s` is valid.
@@ -100,4 +100,4 @@ inline std::string Utf8PrefixUpperBound(std::string_view prefix) {
   return s;
 }
 
-}  // namespace scim::filter
+}  // namespace scim

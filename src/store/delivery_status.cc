@@ -1,7 +1,5 @@
-#include "scim/delivery/status.h"
+#include "scim/store/delivery_status.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -11,10 +9,10 @@
 #include <map>
 #include <set>
 
-#include "delivery/delivery_queue.h"
 #include "scim/common/clock.h"
+#include "scim/store/delivery_store.h"
 
-namespace scim::delivery {
+namespace scim::store {
 namespace {
 
 constexpr const char* kStatuses[] = {"pending", "in_flight", "delivered", "failed"};
@@ -134,45 +132,9 @@ void UnparkSql(soci::session& s, const std::string& where, const std::vector<std
   st.execute(true);
 }
 
-std::string EscapeLabel(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string FormatSeconds(double seconds) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", seconds);
-  return buf;
-}
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void WriteString(JsonWriter& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void WriteOptional(JsonWriter& w, const std::optional<std::string>& s) {
-  if (s) {
-    WriteString(w, *s);
-  } else {
-    w.Null();
-  }
-}
-
 }  // namespace
 
-Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
-                                             const std::vector<TargetRef>& targets,
+Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<TargetRef>& targets,
                                              const std::optional<std::string>& tenant) {
   std::vector<TargetStatus> out;
   Status st = db.WithSession([&](soci::session& s) -> Status {
@@ -229,7 +191,7 @@ Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
   return out;
 }
 
-Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
+Result<std::vector<DeliveryRow>> ListDeliveries(Database& db,
                                                 const std::optional<std::string>& status,
                                                 const std::optional<std::string>& target, int limit,
                                                 const std::optional<std::string>& tenant,
@@ -290,7 +252,7 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
   return out;
 }
 
-Status RetryDelivery(store::Database& db, int64_t id, const std::optional<std::string>& tenant,
+Status RetryDelivery(Database& db, int64_t id, const std::optional<std::string>& tenant,
                      DeliveryRow* out_row) {
   return db.InTransaction([&](soci::session& s) -> Status {
     long long key = id;
@@ -322,7 +284,7 @@ Status RetryDelivery(store::Database& db, int64_t id, const std::optional<std::s
   });
 }
 
-Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string>& target) {
+Result<int64_t> RetryFailed(Database& db, const std::optional<std::string>& target) {
   long long affected = 0;
   Status st = db.InTransaction([&](soci::session& s) -> Status {
     SCIM_RETURN_IF_ERROR(RequeueSql(s, target ? " AND target = :t" : "", &affected,
@@ -340,7 +302,7 @@ Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string
 
 namespace {
 
-Result<std::vector<Link>> SelectLinks(store::Database& db, const std::optional<std::string>& tenant,
+Result<std::vector<Link>> SelectLinks(Database& db, const std::optional<std::string>& tenant,
                                       const std::string& resource_id) {
   std::vector<Link> out;
   Status st = db.WithSession([&](soci::session& s) -> Status {
@@ -368,18 +330,19 @@ Result<std::vector<Link>> SelectLinks(store::Database& db, const std::optional<s
 
 }  // namespace
 
-Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
+Result<std::vector<Link>> LinksOf(Database& db, const std::string& tenant,
                                   const std::string& resource_id) {
   return SelectLinks(db, tenant, resource_id);
 }
 
-Result<std::vector<Link>> LinksOfAnyTenant(store::Database& db, const std::string& resource_id) {
+Result<std::vector<Link>> LinksOfAnyTenant(Database& db, const std::string& resource_id) {
   return SelectLinks(db, std::nullopt, resource_id);
 }
 
-Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef>& targets) {
-  std::string text;
+Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<TargetRef>& targets) {
+  DeliveryMetrics metrics;
   Status st = db.WithSession([&](soci::session& s) -> Status {
+    metrics = DeliveryMetrics{};
     std::map<std::string, std::string> known = KnownTargets(s);
     if (!targets.empty()) {
       known.clear();
@@ -402,150 +365,21 @@ Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef
            "AND status IN ('pending', 'in_flight')) x",
           soci::use(min_cursor), soci::into(depth);
     }
-    text +=
-        "# HELP scimd_outbox_depth Outbox events not yet queued for every target or still "
-        "pending delivery.\n# TYPE scimd_outbox_depth gauge\n";
-    text += "scimd_outbox_depth " + std::to_string(depth) + "\n";
-    std::string totals =
-        "# HELP scimd_deliveries_total Deliveries by target and current outcome.\n"
-        "# TYPE scimd_deliveries_total gauge\n";
-    std::string oldest =
-        "# HELP scimd_delivery_oldest_pending_seconds Age of the oldest undelivered delivery.\n"
-        "# TYPE scimd_delivery_oldest_pending_seconds gauge\n";
+    metrics.outbox_depth = depth;
     for (const auto& [name, type] : known) {
       Counts counts = CountTarget(s, name);
-      std::string label = "target=\"" + EscapeLabel(name) + "\"";
-      totals += "scimd_deliveries_total{" + label + ",outcome=\"delivered\"} " +
-                std::to_string(counts.delivered) + "\n";
-      totals += "scimd_deliveries_total{" + label + ",outcome=\"failed\"} " +
-                std::to_string(counts.failed) + "\n";
-      totals += "scimd_deliveries_total{" + label + ",outcome=\"pending\"} " +
-                std::to_string(counts.pending + counts.in_flight) + "\n";
-      oldest += "scimd_delivery_oldest_pending_seconds{" + label + "} " +
-                FormatSeconds(AgeSeconds(counts.oldest_created)) + "\n";
+      TargetMetrics t;
+      t.name = name;
+      t.delivered = counts.delivered;
+      t.failed = counts.failed;
+      t.pending = counts.pending + counts.in_flight;
+      t.oldest_pending_seconds = AgeSeconds(counts.oldest_created);
+      metrics.targets.push_back(std::move(t));
     }
-    text += totals + oldest;
     return OkStatus();
   });
   if (!st.ok()) return st.error();
-  return text;
+  return metrics;
 }
 
-std::string SyncStatusJson(const std::vector<TargetStatus>& targets) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("targets");
-  w.StartArray();
-  for (const TargetStatus& t : targets) {
-    w.StartObject();
-    w.Key("name");
-    WriteString(w, t.name);
-    w.Key("type");
-    WriteString(w, t.type);
-    w.Key("pending");
-    w.Int64(t.pending);
-    w.Key("in_flight");
-    w.Int64(t.in_flight);
-    w.Key("blocked");
-    w.Int64(t.blocked);
-    w.Key("delivered");
-    w.Int64(t.delivered);
-    w.Key("failed");
-    w.Int64(t.failed);
-    w.Key("oldest_pending_seconds");
-    w.Double(static_cast<double>(static_cast<int64_t>(t.oldest_pending_seconds * 1000)) / 1000);
-    w.Key("last_error");
-    WriteOptional(w, t.last_error);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return buffer.GetString();
-}
-
-std::string DeliveriesJson(const std::vector<DeliveryRow>& deliveries) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("deliveries");
-  w.StartArray();
-  for (const DeliveryRow& d : deliveries) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(d.id);
-    w.Key("seq");
-    w.Int64(d.seq);
-    w.Key("target");
-    WriteString(w, d.target);
-    w.Key("tenant");
-    WriteString(w, d.tenant);
-    w.Key("resource_type");
-    WriteString(w, d.resource_type);
-    w.Key("resource_id");
-    WriteString(w, d.resource_id);
-    w.Key("event");
-    WriteString(w, d.event);
-    w.Key("status");
-    WriteString(w, d.status);
-    w.Key("attempts");
-    w.Int(d.attempts);
-    w.Key("last_error");
-    WriteOptional(w, d.last_error);
-    w.Key("updated");
-    WriteString(w, d.updated);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return buffer.GetString();
-}
-
-std::string LinksJson(const std::vector<Link>& links) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("links");
-  w.StartArray();
-  for (const Link& l : links) {
-    w.StartObject();
-    w.Key("target");
-    WriteString(w, l.target);
-    w.Key("resource_type");
-    WriteString(w, l.resource_type);
-    w.Key("resource_id");
-    WriteString(w, l.resource_id);
-    w.Key("external_id");
-    WriteString(w, l.external_id);
-    w.Key("tenant");
-    WriteString(w, l.tenant);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return buffer.GetString();
-}
-
-std::string SyncStatusText(const std::vector<TargetStatus>& targets) {
-  std::string out;
-  char line[512];
-  std::snprintf(line, sizeof line, "%-16s %-12s %8s %9s %8s %10s %7s %14s  %s\n", "TARGET", "TYPE",
-                "PENDING", "IN_FLIGHT", "BLOCKED", "DELIVERED", "FAILED", "OLDEST_PENDING",
-                "LAST_ERROR");
-  out += line;
-  for (const TargetStatus& t : targets) {
-    std::string age = FormatSeconds(t.oldest_pending_seconds) + "s";
-    std::string error = t.last_error.value_or("-");
-    if (auto nl = error.find('\n'); nl != std::string::npos) error.resize(nl);
-    std::snprintf(line, sizeof line, "%-16s %-12s %8lld %9lld %8lld %10lld %7lld %14s  ",
-                  t.name.c_str(), t.type.c_str(), static_cast<long long>(t.pending),
-                  static_cast<long long>(t.in_flight), static_cast<long long>(t.blocked),
-                  static_cast<long long>(t.delivered), static_cast<long long>(t.failed),
-                  age.c_str());
-    out += line + error + "\n";
-  }
-  if (targets.empty()) out += "(no delivery targets)\n";
-  return out;
-}
-
-}  // namespace scim::delivery
+}  // namespace scim::store

@@ -1,8 +1,9 @@
 #pragma once
 // Delivery status and operations for the admin API, `/metrics` and `scimd sync status|retry`:
-// plain functions over the database (they work whether or not a Dispatcher runs in this process)
-// and renderers of the admin answers of product.md. Errors are scim::Error (database failures
-// converted; soci exceptions never escape).
+// plain functions over the delivery tables (scim/store/delivery_store.h); they work whether or
+// not a Dispatcher runs in this process. Rendering is the caller's (the admin JSON and the
+// Prometheus text in src/http/sync_rendering.h, the CLI table in src/app/). Errors are
+// scim::Error (database failures converted; soci exceptions never escape).
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +13,7 @@
 #include "scim/common/result.h"
 #include "scim/store/database.h"
 
-namespace scim::delivery {
+namespace scim::store {
 
 // A configured target, as the caller knows it (name and adapter type).
 struct TargetRef {
@@ -40,8 +41,7 @@ struct TargetStatus {
 // rows; its type is the one recorded when it last ran). With `tenant`, every count and the last
 // error cover that tenant's deliveries only (the admin API); without, all tenants (the operator
 // and the CLI).
-Result<std::vector<TargetStatus>> SyncStatus(store::Database& db,
-                                             const std::vector<TargetRef>& targets,
+Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<TargetRef>& targets,
                                              const std::optional<std::string>& tenant = {});
 
 // One line of `GET /admin/v1/sync/deliveries`.
@@ -62,7 +62,7 @@ struct DeliveryRow {
 // Deliveries, newest first (by id), filtered by status ("pending", "in_flight", "delivered",
 // "failed"), target, tenant and/or resource id when given, at most `limit` (clamped to 1..1000).
 // An unknown status is kInvalidValue.
-Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
+Result<std::vector<DeliveryRow>> ListDeliveries(Database& db,
                                                 const std::optional<std::string>& status,
                                                 const std::optional<std::string>& target,
                                                 int limit = 100,
@@ -75,12 +75,12 @@ Result<std::vector<DeliveryRow>> ListDeliveries(store::Database& db,
 // another tenant: the same answer, so ids of other tenants cannot be probed), kConflict when it
 // is not failed. On success `out_row`, when given, receives the delivery's tenant, target,
 // resource type and id (for the audit log).
-Status RetryDelivery(store::Database& db, int64_t id, const std::optional<std::string>& tenant = {},
+Status RetryDelivery(Database& db, int64_t id, const std::optional<std::string>& tenant = {},
                      DeliveryRow* out_row = nullptr);
 
 // Re-queues every failed delivery (of `target` only, when given) as RetryDelivery does; returns
 // how many.
-Result<int64_t> RetryFailed(store::Database& db, const std::optional<std::string>& target);
+Result<int64_t> RetryFailed(Database& db, const std::optional<std::string>& target);
 
 // One line of `GET /admin/v1/sync/links?resource=ID`.
 struct Link {
@@ -92,32 +92,30 @@ struct Link {
 };
 
 // The target ids linked to a SCIM resource, by target name.
-Result<std::vector<Link>> LinksOf(store::Database& db, const std::string& tenant,
+Result<std::vector<Link>> LinksOf(Database& db, const std::string& tenant,
                                   const std::string& resource_id);
 // The same across every tenant (the operator without ?tenant=).
-Result<std::vector<Link>> LinksOfAnyTenant(store::Database& db, const std::string& resource_id);
+Result<std::vector<Link>> LinksOfAnyTenant(Database& db, const std::string& resource_id);
 
-// The delivery part of `GET /metrics` (Prometheus text format, HELP/TYPE lines included):
-//   scimd_outbox_depth                                   outbox events not yet queued for every
-//                                                        target, plus events with a delivery
-//                                                        still pending (at any target)
-//   scimd_deliveries_total{target,outcome}               rows by outcome: delivered, failed,
-//                                                        pending (a gauge: `failed` falls when
-//                                                        deliveries are retried)
-//   scimd_delivery_oldest_pending_seconds{target}
+// The numbers behind the delivery part of `GET /metrics`:
+//   outbox_depth: outbox events not yet queued for every target, plus events with a delivery
+//                 still pending (at any target);
+//   per target:   rows by outcome (delivered, failed, pending: `failed` falls when deliveries
+//                 are retried) and the age of the oldest pending delivery.
 // The targets are `targets` (the configured ones) when given, else every target that ever ran
-// (has a cursor); each appears, with zeros when idle. Counting is done in the database on every
-// call (index scans proportional to the rows kept per target).
-Result<std::string> MetricsText(store::Database& db, const std::vector<TargetRef>& targets = {});
+// (has a cursor), by name; each appears, with zeros when idle. Counting is done in the database
+// on every call (index scans proportional to the rows kept per target).
+struct TargetMetrics {
+  std::string name;
+  int64_t delivered = 0;
+  int64_t failed = 0;
+  int64_t pending = 0;  // in_flight included
+  double oldest_pending_seconds = 0;
+};
+struct DeliveryMetrics {
+  int64_t outbox_depth = 0;
+  std::vector<TargetMetrics> targets;
+};
+Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<TargetRef>& targets = {});
 
-// The admin answers of product.md: {"targets":[...]}, {"deliveries":[...]}, {"links":[...]}.
-// last_error is null when absent.
-std::string SyncStatusJson(const std::vector<TargetStatus>& targets);
-std::string DeliveriesJson(const std::vector<DeliveryRow>& deliveries);
-std::string LinksJson(const std::vector<Link>& links);
-
-// A table for `scimd sync status`: one line per target with its counts, oldest pending age and
-// last error.
-std::string SyncStatusText(const std::vector<TargetStatus>& targets);
-
-}  // namespace scim::delivery
+}  // namespace scim::store

@@ -1,0 +1,39 @@
+// The table of `scimd sync status`.
+#include "app/sync_text.h"
+
+#include <boost/test/unit_test.hpp>
+
+namespace scim::app {
+namespace {
+
+BOOST_AUTO_TEST_SUITE(sync_text)
+
+BOOST_AUTO_TEST_CASE(one_line_per_target) {
+  store::TargetStatus crm;
+  crm.name = "crm";
+  crm.type = "crm";
+  crm.pending = 2;
+  crm.in_flight = 1;
+  crm.delivered = 40;
+  crm.failed = 1;
+  crm.oldest_pending_seconds = 1.25;
+  crm.last_error = "HTTP 503\nsecond line";
+  store::TargetStatus idle;
+  idle.name = "events";
+  idle.type = "webhook";
+  std::string text = SyncStatusText({crm, idle});
+  BOOST_TEST(text.find("TARGET") == 0u);
+  BOOST_TEST(text.find("LAST_ERROR\n") != std::string::npos);
+  BOOST_TEST(
+      text.find("crm              crm                 2         1        0         40       1") !=
+          std::string::npos,
+      text);
+  BOOST_TEST(text.find("1.250s  HTTP 503\n") != std::string::npos, text);  // first line only
+  BOOST_TEST(text.find("0.000s  -\n") != std::string::npos, text);
+  BOOST_TEST(SyncStatusText({}).find("(no delivery targets)\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace scim::app

@@ -1,0 +1,316 @@
+// The delivery tables through store's interface (scim/store/delivery_store.h and
+// delivery_status.h): fan-out, claim order, outcomes, leases, links, status and re-queueing. The
+// delivery engine's policy on top of them is tested in tests/delivery/. Runs on SQLite, and on
+// PostgreSQL when SCIMD_TEST_PG_URL names a server.
+
+#include "scim/store/delivery_store.h"
+
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+
+#include "scim/store/delivery_status.h"
+#include "support/pg_configured.h"
+#include "support/scratch_database.h"
+
+namespace scim::store {
+namespace {
+
+const std::string kOwner = "owner-1";
+
+class Tables : public testing::ScratchDatabase {
+ public:
+  explicit Tables(bool postgres)
+      : testing::ScratchDatabase(postgres, "delivery_store"), store(*db) {}
+
+  // An outbox row (as ResourceStore writes it); returns its seq.
+  int64_t Event(const std::string& type, const std::string& id, const std::string& kind,
+                const std::string& only_target = "") {
+    Exec(
+        "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
+        "created, only_target) VALUES ('t1', '" +
+        type + "', '" + id + "', '" + kind + "', 1, '{\"resource\":{\"id\":\"" + id +
+        "\"}}', '2026-01-01T00:00:00.000Z', " +
+        (only_target.empty() ? std::string("NULL") : "'" + only_target + "'") + ")");
+    return Newest();
+  }
+
+  int64_t Newest() {
+    long long seq = 0;
+    BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
+                           s << "SELECT MAX(seq) FROM outbox", soci::into(seq);
+                           return OkStatus();
+                         }).ok());
+    return seq;
+  }
+
+  std::vector<ClaimedDelivery> Claim(int64_t lease_ms = 60000) {
+    auto claimed = store.Claim("crm", kOwner, 10, lease_ms);
+    BOOST_TEST_REQUIRE(claimed.ok());
+    return *claimed;
+  }
+
+  std::string StatusOf(int64_t seq) {
+    std::string status = "<none>";
+    BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
+                           long long key = seq;
+                           s << "SELECT status FROM deliveries WHERE target = 'crm' AND seq = :s",
+                               soci::use(key), soci::into(status);
+                           return OkStatus();
+                         }).ok());
+    return status;
+  }
+
+  DeliveryStore store;
+};
+
+bool All(const events::ChangeEvent&) { return true; }
+
+AttemptRecord Delivered(const std::string& target_id) {
+  AttemptRecord r;
+  r.status = "delivered";
+  r.attempts = 1;
+  r.target_id = target_id;
+  return r;
+}
+
+// Fan-out queues what `handles` accepts (and a manual sync only for its target); claims keep
+// each resource's order; an outcome is written only by the lease's owner and records the link.
+void QueueClaimRecord(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("zoho", "zoho_books").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t a2 = t.Event("User", "a", "patched");
+  int64_t b1 = t.Event("User", "b", "created");
+  int64_t g1 = t.Event("Group", "g", "created");
+  int64_t z1 = t.Event("User", "c", "replaced", "zoho");  // a manual sync for another target
+  auto needed = t.store.FanOutNeeded("crm");
+  BOOST_TEST_REQUIRE(needed.ok());
+  BOOST_TEST(*needed);
+  auto fanned = t.store.FanOut(
+      "crm", [](const events::ChangeEvent& e) { return e.resource_type == "User"; }, 100);
+  BOOST_TEST_REQUIRE(fanned.ok());
+  BOOST_TEST(fanned->scanned == 5);
+  BOOST_TEST(fanned->queued == 3);
+  BOOST_TEST(!fanned->more);
+  BOOST_TEST(t.StatusOf(g1) == "<none>");
+  BOOST_TEST(t.StatusOf(z1) == "<none>");
+  // Fanning out again changes nothing.
+  auto again = t.store.FanOut("crm", All, 100);
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(again->queued == 0);
+  BOOST_TEST(!*t.store.FanOutNeeded("crm"));
+
+  BOOST_TEST(*t.store.HasDue("crm"));
+  std::vector<ClaimedDelivery> first = t.Claim();
+  BOOST_TEST_REQUIRE(first.size() == 2u);  // a2 waits behind a1
+  BOOST_TEST(first[0].event.seq == a1);
+  BOOST_TEST(first[1].event.seq == b1);
+  BOOST_TEST(first[0].event.resource_id == "a");
+  BOOST_TEST((first[0].event.kind == events::ChangeKind::kCreated));
+  BOOST_TEST(first[0].attempts == 0);
+  BOOST_TEST(t.StatusOf(a1) == "in_flight");
+  BOOST_TEST(t.Claim().empty());
+
+  // Only the owner of the lease records an outcome; the link is recorded regardless.
+  auto foreign = t.store.RecordAttempt("crm", "owner-2", first[0], Delivered("crm-a"));
+  BOOST_TEST_REQUIRE(foreign.ok());
+  BOOST_TEST(!*foreign);
+  auto recorded = t.store.RecordAttempt("crm", kOwner, first[0], Delivered("crm-a"));
+  BOOST_TEST_REQUIRE(recorded.ok());
+  BOOST_TEST(*recorded);
+  BOOST_TEST(t.StatusOf(a1) == "delivered");
+  auto context = t.store.LoadContext("zoho", first[0].event);
+  BOOST_TEST_REQUIRE(context.ok());
+  BOOST_TEST(context->linked_ids.at("crm") == "crm-a");
+  BOOST_TEST(!context->target_id.has_value());
+  BOOST_TEST(!context->lookup_target_id("a").has_value());  // zoho's own links: none
+  auto crm_context = t.store.LoadContext("crm", first[0].event);
+  BOOST_TEST_REQUIRE(crm_context.ok());
+  BOOST_TEST(crm_context->target_id.value_or("") == "crm-a");
+  BOOST_TEST(crm_context->unlinked_targets.contains("zoho"));
+  BOOST_TEST(crm_context->lookup_target_id("a").value_or("") == "crm-a");
+
+  // A retry later holds a2; b goes back to pending when released.
+  std::vector<ClaimedDelivery> second = t.Claim();
+  BOOST_TEST_REQUIRE(second.size() == 1u);
+  BOOST_TEST(second[0].event.seq == a2);
+  AttemptRecord retry;
+  retry.status = "pending";
+  retry.attempts = 1;
+  retry.next_attempt_at = NowMs() + 3'600'000;
+  retry.error = std::string(3000, 'x');  // stored cut to 2,000 bytes
+  BOOST_TEST_REQUIRE(*t.store.RecordAttempt("crm", kOwner, second[0], retry));
+  BOOST_TEST(!*t.store.HasDue("crm"));
+  BOOST_TEST_REQUIRE(t.store.Release(kOwner, {first[1].id}).ok());
+  BOOST_TEST(t.StatusOf(b1) == "pending");
+  BOOST_TEST(*t.store.HasDue("crm"));
+
+  auto listed = ListDeliveries(*t.db, std::string("pending"), std::string("crm"), 10);
+  BOOST_TEST_REQUIRE(listed.ok());
+  BOOST_TEST_REQUIRE(listed->size() == 2u);
+  BOOST_TEST((*listed)[0].seq == b1);  // newest first
+  BOOST_TEST((*listed)[1].last_error.value_or("").size() == 2003u);
+  auto links = LinksOf(*t.db, "t1", "a");
+  BOOST_TEST_REQUIRE(links.ok());
+  BOOST_TEST_REQUIRE(links->size() == 1u);
+  BOOST_TEST((*links)[0].external_id == "crm-a");
+  auto status = SyncStatus(*t.db, {{"crm", "crm"}});
+  BOOST_TEST_REQUIRE(status.ok());
+  BOOST_TEST_REQUIRE(status->size() == 2u);  // crm, then zoho (has a cursor)
+  BOOST_TEST((*status)[0].pending == 2);
+  BOOST_TEST((*status)[0].delivered == 1);
+  BOOST_TEST((*status)[1].name == "zoho");
+  BOOST_TEST((*status)[1].type == "zoho_books");
+}
+
+// An expired lease counts as an attempt: pending again, or failed (holding later changes back)
+// when it was the last; re-queueing makes the row and its followers due again.
+void LeasesAndRequeue(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t a2 = t.Event("User", "a", "patched");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+  std::vector<ClaimedDelivery> claimed = t.Claim(-1000);  // a lease already expired
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  auto reaped = t.store.ReapExpired("crm", 3);
+  BOOST_TEST_REQUIRE(reaped.ok());
+  BOOST_TEST(*reaped == 1);
+  BOOST_TEST(t.StatusOf(a1) == "pending");
+  claimed = t.Claim(-1000);
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  BOOST_TEST(claimed[0].attempts == 1);
+  BOOST_TEST_REQUIRE(t.store.RenewLeases(kOwner, {claimed[0].id}, -1000).ok());
+  BOOST_TEST(*t.store.ReapExpired("crm", 2) == 1);  // attempt 2 of 2: given up
+  BOOST_TEST(t.StatusOf(a1) == "failed");
+  BOOST_TEST(t.Claim().empty());  // a2 waits behind the failure
+  auto status = SyncStatus(*t.db, {});
+  BOOST_TEST_REQUIRE(status.ok());
+  BOOST_TEST((*status)[0].blocked == 1);
+  BOOST_TEST((*status)[0].failed == 1);
+
+  DeliveryRow row;
+  auto failed = ListDeliveries(*t.db, std::string("failed"), std::nullopt, 10);
+  BOOST_TEST_REQUIRE(failed.ok());
+  BOOST_TEST_REQUIRE(failed->size() == 1u);
+  Status foreign = RetryDelivery(*t.db, (*failed)[0].id, std::string("t2"));
+  BOOST_TEST((!foreign.ok() && foreign.error().code == ErrorCode::kNotFound));
+  BOOST_TEST_REQUIRE(RetryDelivery(*t.db, (*failed)[0].id, std::string("t1"), &row).ok());
+  BOOST_TEST(row.resource_id == "a");
+  Status twice = RetryDelivery(*t.db, (*failed)[0].id);
+  BOOST_TEST((!twice.ok() && twice.error().code == ErrorCode::kConflict));
+  claimed = t.Claim();
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  BOOST_TEST(claimed[0].event.seq == a1);
+  BOOST_TEST(claimed[0].requeues == 1);
+  AttemptRecord refused;
+  refused.status = "failed";
+  refused.attempts = 1;
+  refused.error = "refused";
+  BOOST_TEST_REQUIRE(*t.store.RecordAttempt("crm", kOwner, claimed[0], refused));
+  claimed = t.Claim();  // a refusal does not hold a2 back
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  BOOST_TEST(claimed[0].event.seq == a2);
+  BOOST_TEST_REQUIRE(*t.store.RecordAttempt("crm", kOwner, claimed[0], Delivered("crm-a")));
+  auto requeued = RetryFailed(*t.db, std::string("crm"));
+  BOOST_TEST_REQUIRE(requeued.ok());
+  BOOST_TEST(*requeued == 1);
+  auto metrics = DeliveryMetricsOf(*t.db);
+  BOOST_TEST_REQUIRE(metrics.ok());
+  BOOST_TEST(metrics->outbox_depth == 1);
+  BOOST_TEST_REQUIRE(metrics->targets.size() == 1u);
+  BOOST_TEST(metrics->targets[0].pending == 1);
+  BOOST_TEST(metrics->targets[0].delivered == 1);
+}
+
+// The queries of `scimd sync reconcile`.
+void ReconcileQueries(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  t.Exec(
+      "INSERT INTO resources (tenant, id, resource_type, version, created, last_modified, data) "
+      "VALUES ('t1', 'u1', 'User', 1, '2026-01-01T00:00:00.000Z', "
+      "'2026-01-01T00:00:00.000Z', '{}')");
+  t.Exec(
+      "INSERT INTO audit_log (seq, tenant, time, actor, action, resource_type, resource_id, "
+      "version) VALUES (1, 't1', '2026-01-01T00:00:00.000Z', 'a', 'delete', 'Group', 'g9', 1)");
+  events::ChangeEvent event;
+  event.tenant = "t1";
+  event.resource_type = "User";
+  event.resource_id = "u1";
+  BOOST_TEST_REQUIRE(t.store.SaveLink("crm", event, "crm-1").ok());
+  auto links = t.store.LinksOfTarget("crm");
+  BOOST_TEST_REQUIRE(links.ok());
+  BOOST_TEST_REQUIRE(links->size() == 1u);
+  BOOST_TEST((*links)[0].target_id == "crm-1");
+  auto users = t.store.ResourcesOfType("User");
+  BOOST_TEST_REQUIRE(users.ok());
+  BOOST_TEST_REQUIRE(users->size() == 1u);
+  BOOST_TEST((*users)[0].second == "u1");
+  BOOST_TEST(*t.store.ResourceExists({"t1", "u1"}));
+  BOOST_TEST(!*t.store.ResourceExists({"t2", "u1"}));
+  auto deleted = t.store.DeletedResource("g9");
+  BOOST_TEST_REQUIRE(deleted.ok());
+  BOOST_TEST_REQUIRE(deleted->has_value());
+  BOOST_TEST((**deleted == std::make_pair(std::string("t1"), std::string("Group"))));
+  BOOST_TEST(!t.store.DeletedResource("u1")->has_value());
+  t.Event("User", "u1", "patched");  // not fanned out yet: the dispatcher's
+  auto outstanding = t.store.OutstandingResources("crm");
+  BOOST_TEST_REQUIRE(outstanding.ok());
+  BOOST_TEST(outstanding->contains({"t1", "u1"}));
+  BOOST_TEST_REQUIRE(t.store.DropLink("crm", {"t1", "u1"}).ok());
+  BOOST_TEST(t.store.LinksOfTarget("crm")->empty());
+}
+
+// PostgreSQL keeps the seqs missing at a scan in target_cursors.gaps. An unreadable list is not
+// dropped silently: the fan-out says so and re-reads everything not settled, losing nothing.
+void MalformedGapsAreReadAgain() {
+  Tables t(true);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t b1 = t.Event("User", "b", "created");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+  // As if a1 had been missing at the scan (still unsettled), written in a form scimd never writes.
+  t.Exec("DELETE FROM deliveries WHERE seq = " + std::to_string(a1));
+  t.Exec("UPDATE target_cursors SET last_seq = 0, gaps = '" + std::to_string(a1) +
+         "-x', horizon_seq = NULL, horizon_xid = NULL WHERE target = 'crm'");
+  auto fanned = t.store.FanOut("crm", All, 100);
+  BOOST_TEST_REQUIRE(fanned.ok());
+  BOOST_TEST(fanned->malformed_gaps == std::to_string(a1) + "-x");
+  BOOST_TEST(fanned->queued == 1);
+  BOOST_TEST(t.StatusOf(a1) == "pending");
+  BOOST_TEST(t.StatusOf(b1) == "pending");
+  auto again = t.store.FanOut("crm", All, 100);
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(again->malformed_gaps.empty());
+}
+
+BOOST_AUTO_TEST_SUITE(delivery_store)
+
+BOOST_AUTO_TEST_CASE(queue_claim_record_on_sqlite) { QueueClaimRecord(false); }
+BOOST_AUTO_TEST_CASE(leases_and_requeue_on_sqlite) { LeasesAndRequeue(false); }
+BOOST_AUTO_TEST_CASE(reconcile_queries_on_sqlite) { ReconcileQueries(false); }
+
+BOOST_AUTO_TEST_CASE(queue_claim_record_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  QueueClaimRecord(true);
+}
+BOOST_AUTO_TEST_CASE(leases_and_requeue_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  LeasesAndRequeue(true);
+}
+BOOST_AUTO_TEST_CASE(reconcile_queries_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  ReconcileQueries(true);
+}
+BOOST_AUTO_TEST_CASE(malformed_gaps_are_read_again_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  MalformedGapsAreReadAgain();
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace scim::store
