@@ -125,7 +125,22 @@ test_release() {
   run_ctest release --test-dir build --output-on-failure -j "$JOBS" --no-tests=error
 }
 
+# Starts the image phase's slow, binary-independent part (packages, and bootstrapping the base
+# image with mmdebstrap: minutes on a clean machine) in the background, so it overlaps the
+# build; image_check waits for it. Its output: $WORK/image-prepare.log.
+PREPARE_PID=
+prepare_image() {
+  [[ ",$RUN_ALL_SKIP," == *,image,* ]] && return 0
+  bash tests/deploy/check_deploy.sh --prepare >"$WORK/image-prepare.log" 2>&1 &
+  PREPARE_PID=$!
+}
+
 image_check() {
+  if [[ -n "$PREPARE_PID" ]] && ! wait "$PREPARE_PID"; then
+    echo "image: the background preparation failed (trying again now):" >&2
+    tail -n 20 "$WORK/image-prepare.log" >&2
+  fi
+  PREPARE_PID=
   if bash tests/deploy/check_deploy.sh; then
     add_counts 1 0
   else
@@ -233,9 +248,11 @@ skip_unless() {
 
 main() {
   phase deps deps
+  prepare_image
   phase build build_release
   skip_unless test build || phase test test_release
   skip_unless image build || phase image image_check
+  if [[ -n "$PREPARE_PID" ]]; then wait "$PREPARE_PID" 2>/dev/null || true; fi
   phase asan-build build_asan
   skip_unless asan-test asan-build || phase asan-test test_asan
   if [[ -f tests/fuzz/CMakeLists.txt ]]; then

@@ -5,6 +5,7 @@
 #   bash deploy/container/build.sh                       # compiles scimd inside the build stage
 #   bash deploy/container/build.sh --binary build/scimd  # packs an already built binary instead
 #   bash deploy/container/build.sh --tag registry.example.com/scimd:1.0
+#   bash deploy/container/build.sh --base-only           # only makes sure the base image exists
 #
 # Promises: the build context is a temporary copy of the repository's files (git-tracked and
 # untracked-but-not-ignored; no build*/ directories), plus build/scimd when --binary is given
@@ -25,12 +26,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BASE=docker.io/library/debian:bookworm-slim
 TAG=localhost/scimd:dev
 BINARY=
+BASE_ONLY=
 ENGINE=${SCIMD_CONTAINER_ENGINE:-}
 CACHE=${SCIMD_BASE_CACHE:-/var/cache/scimd-container}
 CONTEXT=
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -39,6 +41,7 @@ parse_args() {
     case $1 in
       --binary) BINARY=$(realpath "$2"); shift 2 ;;
       --tag) TAG=$2; shift 2 ;;
+      --base-only) BASE_ONLY=1; shift ;;
       -h | --help) usage ;;
       *) echo "build.sh: unknown argument $1" >&2; usage ;;
     esac
@@ -138,6 +141,7 @@ main() {
   parse_args "$@"
   pick_engine
   ensure_base
+  [[ -n "$BASE_ONLY" ]] && return 0
   make_context
   build_image
   echo "build.sh: built $TAG ($("$ENGINE" image inspect -f '{{.Size}}' "$TAG") bytes)"

@@ -33,6 +33,8 @@
 # directory and the certificate are removed on exit, also on failure.
 # Prints the image size and the time of each step.
 #
+# `check_deploy.sh --prepare` does step 1 and makes sure the base image exists, nothing else.
+#
 # Knobs (environment): SCIMD_BIN (default build/scimd), SCIMD_IMAGE (default localhost/scimd:dev),
 # SCIMD_PODMAN_RUN_ARGS (arguments for `podman run`; default: found by trying, see run_flags).
 set -euo pipefail
@@ -381,6 +383,13 @@ check_compose_stack() {
 main() {
   install_packages
   step_done "packages"
+  if [[ "${1:-}" == --prepare ]]; then
+    # Only what takes minutes on a clean machine and needs no scimd binary: the packages and the
+    # base image (tests/run_all.sh runs this in the background while it compiles).
+    bash deploy/container/build.sh --base-only
+    step_done "base image"
+    return 0
+  fi
   build_image
   run_flags
   check_image
