@@ -42,7 +42,7 @@ shopt -s inherit_errexit
 
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-BIN=$(realpath "${SCIMD_BIN:-build/scimd}")
+BIN=$(realpath -m "${SCIMD_BIN:-build/scimd}")  # may not exist yet (--prepare)
 IMAGE=${SCIMD_IMAGE:-localhost/scimd:dev}
 PACKAGES=(podman runc mmdebstrap eatmydata python3-yaml openssl curl systemd postgresql-15)
 WORK=$(mktemp -d /tmp/scimd-check-deploy.XXXXXX)
