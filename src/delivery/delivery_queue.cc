@@ -83,6 +83,7 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   }
   attempt.unlink = outcome.unlink;
   attempt.target_id = outcome.target_id;
+  attempt.link_followers = link_followers_;
   return store_.RecordAttempt(target, owner_, delivery, attempt);
 }
 

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scim/common/result.h"
@@ -40,6 +41,10 @@ class DeliveryQueue {
   DeliveryQueue(store::Database& db, std::string owner);
 
   const std::string& owner() const { return owner_; }
+
+  // The targets whose adapters want link changes (TargetAdapter::WantsLinkChanges): Record()
+  // has the store queue them a refresh when an outcome links or unlinks a User elsewhere.
+  void SetLinkFollowers(std::vector<std::string> targets) { link_followers_ = std::move(targets); }
 
   // Creates the target's cursor row at the start of the outbox when missing; records `type`.
   Status EnsureCursor(const std::string& target, const std::string& type);
@@ -83,6 +88,7 @@ class DeliveryQueue {
  private:
   store::DeliveryStore store_;
   std::string owner_;
+  std::vector<std::string> link_followers_;
 };
 
 }  // namespace scim::delivery

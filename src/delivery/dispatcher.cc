@@ -55,6 +55,11 @@ struct Dispatcher::Shared {
       state->target = std::move(t);
       targets.push_back(std::move(state));
     }
+    std::vector<std::string> followers;
+    for (const auto& t : targets) {
+      if (t->target.adapter && t->target.adapter->WantsLinkChanges()) followers.push_back(t->name);
+    }
+    queue.SetLinkFollowers(std::move(followers));
   }
 
   std::shared_ptr<store::Database> db;

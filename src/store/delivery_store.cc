@@ -11,6 +11,7 @@
 
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
+#include "store/link_refresh.h"
 
 namespace scim::store {
 namespace {
@@ -560,6 +561,10 @@ Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::
           soci::use(hold_until), soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id),
           soci::use(seq), soci::use(hold_until);
     }
+    // A User's new, changed or dropped link reaches the targets that carry it (the CRM).
+    const bool refresh = ev.resource_type == "User" && !attempt.link_followers.empty() &&
+                         LinkWillChange(s, target, ev.tenant, ev.resource_id, attempt.unlink,
+                                        attempt.target_id.value_or(""));
     if (attempt.unlink) {
       s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
           soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
@@ -571,6 +576,9 @@ Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::
            "updated = excluded.updated",
           soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
           soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
+    }
+    if (refresh) {
+      QueueLinkRefresh(s, db_.dialect(), target, ev.tenant, ev.resource_id, attempt.link_followers);
     }
     return OkStatus();
   });

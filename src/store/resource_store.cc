@@ -157,13 +157,14 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     row->data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
     const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
-    std::optional<bool> active_before;
-    if (resource_type == "User" && ActiveOf(before) != ActiveOf(snapshot)) {
-      active_before = ActiveOf(before);
+    UserChange user_change;
+    if (resource_type == "User") {
+      user_change = UserChangeFacts(before, snapshot);
+      if (ActiveOf(before) != ActiveOf(snapshot)) user_change.active_before = ActiveOf(before);
     }
     RecordChange(s, WhoOf(ctx), resource_type, id, kind, row->version, &snapshot, group_delta,
                  AuditChanges(&before, &snapshot, password_hash.has_value(), group_delta),
-                 active_before);
+                 user_change);
     out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                            read.include_groups);
     return OkStatus();

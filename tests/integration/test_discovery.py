@@ -9,7 +9,7 @@ import os
 import unittest
 
 from it_support import (BULK_REQUEST_URN, ETAG_RE, LIST_URN, RESOURCE_TYPE_URN, SCHEMA_URN,
-                        SCIMD_GROUP_URN, SPC_URN, query)
+                        SCIMD_GROUP_URN, SCIMD_USER_URN, SPC_URN, query)
 from scimd_harness import (ENTERPRISE_URN, GROUP_URN, SCIM_MEDIA_TYPE, USER_URN, ScimTestCase,
                            source_dir, unique)
 
@@ -184,7 +184,8 @@ class DiscoveryTest(ScimTestCase):
         self.assertEqual(user["endpoint"], "/Users")
         self.assertEqual(user["schema"], USER_URN)
         self.assertEqual(user["name"], "User")
-        self.assertEqual(user["schemaExtensions"], [{"schema": ENTERPRISE_URN, "required": False}])
+        self.assertEqual(user["schemaExtensions"], [{"schema": ENTERPRISE_URN, "required": False},
+                                                   {"schema": SCIMD_USER_URN, "required": False}])
         self.assertEqual(group["endpoint"], "/Groups")
         self.assertEqual(group["schema"], GROUP_URN)
         self.assertEqual(group["schemaExtensions"], [{"schema": SCIMD_GROUP_URN, "required": False}])
@@ -210,7 +211,7 @@ class DiscoveryTest(ScimTestCase):
         body = resp.json
         self.assertEqual(body["schemas"], [LIST_URN])
         ids = [s["id"] for s in body["Resources"]]
-        for urn in (USER_URN, GROUP_URN, ENTERPRISE_URN, SCIMD_GROUP_URN):
+        for urn in (USER_URN, GROUP_URN, ENTERPRISE_URN, SCIMD_GROUP_URN, SCIMD_USER_URN):
             self.assertIn(urn, ids)
         self.assertEqual(body["totalResults"], len(ids))
         for schema in body["Resources"]:
@@ -221,7 +222,7 @@ class DiscoveryTest(ScimTestCase):
 
     def test_schema_by_urn_matches_the_list(self):
         listed = {s["id"]: s for s in self.get("/Schemas").json["Resources"]}
-        for urn in (USER_URN, GROUP_URN, ENTERPRISE_URN, SCIMD_GROUP_URN):
+        for urn in (USER_URN, GROUP_URN, ENTERPRISE_URN, SCIMD_GROUP_URN, SCIMD_USER_URN):
             with self.subTest(urn=urn):
                 resp = self.get(f"/Schemas/{urn}")
                 self.assertStatus(resp, 200)
@@ -299,6 +300,12 @@ class DiscoveryTest(ScimTestCase):
         eattrs = {a["name"]: a for a in ext["attributes"]}
         self.assertEqual(set(eattrs), {"kind", "location", "address", "phone"})
         self.assertEqual(sorted(eattrs["kind"].get("canonicalValues", [])), ["organization", "store"])
+        uext = self.get(f"/Schemas/{SCIMD_USER_URN}").json
+        self._check_attributes(uext["attributes"], "ScimdUser")
+        ids = {a["name"]: a for a in uext["attributes"]}["externalIds"]
+        self.assertIs(ids["multiValued"], True)
+        self.assertEqual(ids["type"], "complex")
+        self.assertEqual({s["name"] for s in ids["subAttributes"]}, {"system", "value"})
 
     def test_every_readwrite_user_attribute_is_writable(self):
         # What /Schemas says is writable is accepted on POST and comes back (readWrite, returned default).

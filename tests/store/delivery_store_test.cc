@@ -289,9 +289,118 @@ void MalformedGapsAreReadAgain() {
 
 BOOST_AUTO_TEST_SUITE(delivery_store)
 
+// A new, changed or dropped link of a User at one target queues a refresh (an outbox event for
+// that target alone, with the User's current state) for each link follower (the CRM), unless a
+// delivery of the User is already waiting there; nothing for an unchanged link, the follower's
+// own link, a Group or a deleted User.
+void LinkRefreshes(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("dolibarr", "dolibarr").ok());
+  t.Exec(
+      "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, created, "
+      "last_modified, version, data) VALUES ('t1', 'u1', 'User', 'ada', 'ada', "
+      "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 3, "
+      "'{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada\"}')");
+  auto fan_out = [&](const std::string& target) {
+    BOOST_TEST_REQUIRE(t.store.FanOut(target, All, 100).ok());
+  };
+  auto claim = [&](const std::string& target) {
+    auto claimed = t.store.Claim(target, kOwner, 10, 60000);
+    BOOST_TEST_REQUIRE(claimed.ok());
+    BOOST_TEST_REQUIRE(claimed->size() == 1u);
+    return claimed->front();
+  };
+  auto record = [&](const std::string& target, const ClaimedDelivery& c, AttemptRecord r) {
+    r.link_followers = {"crm"};
+    auto recorded = t.store.RecordAttempt(target, kOwner, c, r);
+    BOOST_TEST_REQUIRE(recorded.ok());
+    BOOST_TEST(*recorded);
+  };
+
+  t.Event("User", "u1", "created");
+  fan_out("dolibarr");
+  fan_out("crm");
+  // The CRM's delivery is still waiting: it reads the links when claimed, no refresh.
+  int64_t before = t.Newest();
+  record("dolibarr", claim("dolibarr"), Delivered("d1"));
+  BOOST_TEST(t.Newest() == before);
+  // The CRM's own link is no link change for it.
+  record("crm", claim("crm"), Delivered("c1"));
+  BOOST_TEST(t.Newest() == before);
+
+  // The same link again: nothing. A new one while the CRM has nothing waiting: a refresh.
+  t.Event("User", "u1", "patched");
+  fan_out("dolibarr");
+  record("dolibarr", claim("dolibarr"), Delivered("d1"));
+  BOOST_TEST(t.Newest() == before + 1);
+  t.Event("User", "u1", "patched");
+  fan_out("dolibarr");
+  record("dolibarr", claim("dolibarr"), Delivered("d2"));
+  int64_t refresh = t.Newest();
+  BOOST_TEST_REQUIRE(refresh == before + 3);
+  BOOST_TEST_REQUIRE(t.db->WithSession([&](soci::session& s) -> Status {
+                           std::string type, id, kind, payload, only;
+                           long long version = 0, seq = refresh;
+                           s << "SELECT resource_type, resource_id, event, version, payload, "
+                                "only_target FROM outbox WHERE seq = :s",
+                               soci::use(seq), soci::into(type), soci::into(id), soci::into(kind),
+                               soci::into(version), soci::into(payload), soci::into(only);
+                           BOOST_TEST(type == "User");
+                           BOOST_TEST(id == "u1");
+                           BOOST_TEST(kind == "replaced");
+                           BOOST_TEST(version == 3);
+                           BOOST_TEST(only == "crm");
+                           BOOST_TEST(payload.find("\"userName\":\"ada\"") != std::string::npos);
+                           return OkStatus();
+                         })
+                         .ok());
+  // Only the CRM takes it (the CRM's fan-out here takes nothing else).
+  BOOST_TEST_REQUIRE(
+      t.store
+          .FanOut(
+              "crm", [&](const events::ChangeEvent& e) { return e.seq == refresh; }, 100)
+          .ok());
+  fan_out("dolibarr");
+  BOOST_TEST(t.StatusOf(refresh) == "pending");
+  BOOST_TEST(!*t.store.HasDue("dolibarr"));
+
+  // Dropping the link while the refresh waits: coalesced into it.
+  t.Event("User", "u1", "patched");
+  fan_out("dolibarr");
+  AttemptRecord gone = Delivered("");
+  gone.target_id.reset();
+  gone.unlink = true;
+  record("dolibarr", claim("dolibarr"), gone);
+  BOOST_TEST(t.Newest() == refresh + 1);
+  // In flight, it may have read the links already: a new link queues another refresh.
+  ClaimedDelivery in_flight = claim("crm");
+  BOOST_TEST(in_flight.event.seq == refresh);
+  t.Event("User", "u1", "patched");
+  fan_out("dolibarr");
+  record("dolibarr", claim("dolibarr"), Delivered("d3"));
+  BOOST_TEST(t.Newest() == refresh + 3);
+
+  // A Group's links are nobody's externalIds; a deleted User needs no refresh.
+  t.Exec("DELETE FROM resources WHERE id = 'u1'");
+  t.Event("User", "u1", "deleted");
+  fan_out("dolibarr");
+  record("dolibarr", claim("dolibarr"), gone);
+  t.Event("Group", "g1", "created");
+  fan_out("dolibarr");
+  record("dolibarr", claim("dolibarr"), Delivered("dg"));
+  BOOST_TEST(t.Newest() == refresh + 5);
+}
+
 BOOST_AUTO_TEST_CASE(queue_claim_record_on_sqlite) { QueueClaimRecord(false); }
+BOOST_AUTO_TEST_CASE(link_refreshes_on_sqlite) { LinkRefreshes(false); }
 BOOST_AUTO_TEST_CASE(leases_and_requeue_on_sqlite) { LeasesAndRequeue(false); }
 BOOST_AUTO_TEST_CASE(reconcile_queries_on_sqlite) { ReconcileQueries(false); }
+
+BOOST_AUTO_TEST_CASE(link_refreshes_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  LinkRefreshes(true);
+}
 
 BOOST_AUTO_TEST_CASE(queue_claim_record_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {

@@ -23,6 +23,11 @@ bool ParseChangeKind(std::string_view name, ChangeKind& out);
 // without one, e.g. from the CLI), so a delivery can be traced to the request and its audit row.
 // "active_before" (a boolean) is present when a replace or patch of a User flipped `active`
 // (absent counting as true): its value before the change; the resource carries the new one.
+// "external_ids_removed" (an array of strings) is present when a replace or patch of a User
+// dropped systems from the scimd User extension's `externalIds`: those systems (the CRM nulls
+// them). "role_change" ({"role","before","groups":[group ids]}) is present when a replace or
+// patch of a User changed its member role (primary role, else first, else "member"): the new
+// and old role and the user's direct groups at the change, whose organizations get the new role.
 // "resource" is absent for kDeleted; "members" only when membership changed. With "replaced"
 // true (PUT, or replace of the whole list) "added" holds every member after the change, not only
 // the new ones, and "removed" those that left. "role" is the role

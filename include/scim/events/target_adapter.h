@@ -125,6 +125,11 @@ class TargetAdapter {
   // Sends one committed change. Never throws; every failure is an outcome.
   virtual DeliveryOutcome Deliver(const ChangeEvent& event, const DeliveryContext& context) = 0;
 
+  // Whether this target carries other targets' ids of a User (the CRM's `externalIds`): then the
+  // engine queues a delivery of the User's current state to it whenever another target links or
+  // unlinks that User (coalesced with a delivery already waiting; DeliveryStore::RecordAttempt).
+  virtual bool WantsLinkChanges() const { return false; }
+
   // The adapter's reconciliation capability (scim/events/reconcilable.h), or nullptr when its
   // target cannot be listed (webhook receivers).
   virtual Reconcilable* AsReconcilable() { return nullptr; }

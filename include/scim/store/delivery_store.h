@@ -96,6 +96,10 @@ struct AttemptRecord {
   std::optional<std::string> error;  // cut to 2,000 bytes
   bool unlink = false;               // drop the resource's link at this target
   std::optional<std::string> target_id;  // else: record this link (when not empty)
+  // Targets that carry other targets' ids of a User (TargetAdapter::WantsLinkChanges): when this
+  // attempt records a new or changed link of a User, or drops one, each of them (but `target`)
+  // gets a delivery of the User's current state (QueueLinkRefresh in store/link_refresh.h).
+  std::vector<std::string> link_followers;
 };
 
 // (tenant, SCIM id)

@@ -46,6 +46,9 @@ class EventPayload {
   const MembersDelta& members() const { return members_; }
   // A User's `active` before the change, when this change flipped it (payload "active_before").
   std::optional<bool> active_before() const { return active_before_; }
+  // The whole payload object, for fields only one adapter reads (e.g. "external_ids_removed",
+  // "role_change" of the CRM).
+  const json::Value& document() const { return *document_; }
 
  private:
   std::shared_ptr<json::Document> document_;

@@ -18,6 +18,36 @@ DeliveryOutcome WithLink(DeliveryOutcome outcome, const std::optional<std::strin
   return outcome;
 }
 
+constexpr const char* kScimdUserUrn = "urn:scimd:params:scim:schemas:extension:2.0:User";
+
+// The scimd User extension's externalIds as system → value (the first entry of a system wins).
+std::map<std::string, std::string> ExtensionIds(const json::Value& user) {
+  std::map<std::string, std::string> out;
+  const json::Value* ext = json::FindMemberCI(user, kScimdUserUrn);
+  if (ext == nullptr || !ext->IsObject()) return out;
+  const json::Value* ids = json::FindMemberCI(*ext, "externalIds");
+  if (ids == nullptr || !ids->IsArray()) return out;
+  for (const json::Value& item : ids->GetArray()) {
+    if (!item.IsObject()) continue;
+    auto system = StringAttr(item, "system");
+    auto value = StringAttr(item, "value");
+    if (system && value) out.emplace(*system, *value);
+  }
+  return out;
+}
+
+// A string array member of the payload object `object`.
+std::vector<std::string> StringList(const json::Value& object, const char* name) {
+  std::vector<std::string> out;
+  if (!object.IsObject()) return out;
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd() || !it->value.IsArray()) return out;
+  for (const json::Value& v : it->value.GetArray()) {
+    if (v.IsString()) out.emplace_back(json::View(v));
+  }
+  return out;
+}
+
 }  // namespace
 
 CrmAdapter::CrmAdapter(std::string name, std::set<std::string> resources, CrmRoleMapping roles,
@@ -68,7 +98,8 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
   CrmUserFields fields;
   fields.email = PrimaryValue(user, "emails").value_or("");
   if (fields.email.empty()) {
-    return DeliveryOutcome::Failed("user " + event.resource_id + " has no email; the CRM requires one");
+    return DeliveryOutcome::Failed("user " + event.resource_id +
+                                   " has no email; the CRM requires one");
   }
   fields.name = PersonName(user);
   if (fields.name.empty()) fields.name = fields.email;
@@ -84,6 +115,23 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
     }
   }
   if (!fields.role) fields.role = roles_.default_role;
+  // externalIds: the SCIM id, every other target's link, and the systems of the scimd User
+  // extension. A name of a scimd target (or "scim", or this CRM target's own name) belongs to
+  // that target: an extension entry with such a system is not sent, so the target's link (or,
+  // without one, null) always wins. Keys that are no longer there are sent as null: targets
+  // without a link, and extension systems this change removed (payload "external_ids_removed";
+  // the CRM merges externalIds key by key, crm.md).
+  std::set<std::string> reserved = {"scim", name_};
+  for (const auto& [target, id] : context.linked_ids) reserved.insert(target);
+  reserved.insert(context.unlinked_targets.begin(), context.unlinked_targets.end());
+  for (const auto& [system, value] : ExtensionIds(user)) {
+    if (!reserved.contains(system)) fields.external_ids[system] = value;
+  }
+  for (const std::string& system : StringList(payload.document(), "external_ids_removed")) {
+    if (!reserved.contains(system) && !fields.external_ids.contains(system)) {
+      fields.cleared_external_ids.insert(system);
+    }
+  }
   for (const auto& [target, id] : context.linked_ids) {
     if (target != name_ && target != "scim") fields.external_ids[target] = id;
   }
@@ -95,7 +143,7 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
   if (context.target_id) {
     auto patched = client_->PatchUser(*context.target_id, fields);
     if (!patched.ok()) return patched.error().ToOutcome();
-    if (*patched) return DeliveryOutcome::Delivered(context.target_id);
+    if (*patched) return UpdateMemberRoles(payload, *context.target_id, context);
     // 404: deleted in the CRM; find or create it again below.
   }
   auto found = client_->FindUserByScimId(event.resource_id);
@@ -103,11 +151,11 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
   if (*found) {
     auto patched = client_->PatchUser((*found)->id, fields);
     if (!patched.ok()) return patched.error().ToOutcome();
-    if (*patched) return DeliveryOutcome::Delivered((*found)->id);
+    if (*patched) return UpdateMemberRoles(payload, (*found)->id, context);
   }
   auto created = client_->CreateUser(fields, IdempotencyKey(event, context));
   if (!created.ok()) return created.error().ToOutcome();
-  if (!created->email_taken) return DeliveryOutcome::Delivered(created->id);
+  if (!created->email_taken) return UpdateMemberRoles(payload, created->id, context);
 
   // 409 email_taken: adopt the CRM's user with that email, unless another SCIM user owns it.
   auto existing = client_->GetUser(created->id);
@@ -124,7 +172,31 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
   }
   auto patched = client_->PatchUser(created->id, fields);
   if (!patched.ok()) return patched.error().ToOutcome();
-  return DeliveryOutcome::Delivered(created->id);
+  return UpdateMemberRoles(payload, created->id, context);
+}
+
+DeliveryOutcome CrmAdapter::UpdateMemberRoles(const EventPayload& payload,
+                                              const std::string& user_id,
+                                              const events::DeliveryContext& context) {
+  // product.md: a User's roles changed → its organizations get the new role. The payload's
+  // "role_change" lists the user's groups at the change; those linked here as organizations
+  // (a store's link is its own SCIM id; a plain group has none) get PUT, which creates or
+  // updates, so a retry repeats it harmlessly. An organization not linked yet gets the role
+  // from its own delivery.
+  const json::Value& doc = payload.document();
+  auto change = doc.FindMember("role_change");
+  if (change == doc.MemberEnd() || !change->value.IsObject()) {
+    return DeliveryOutcome::Delivered(user_id);
+  }
+  auto role = StringAttr(change->value, "role");
+  for (const std::string& group : StringList(change->value, "groups")) {
+    auto org = context.lookup_target_id ? context.lookup_target_id(group) : std::nullopt;
+    if (!org || *org == group) continue;
+    auto put = client_->PutMembership(*org, user_id, role.value_or("member"));
+    if (!put.ok()) return WithLink(put.error().ToOutcome(), user_id);
+    // false: the organization is gone in the CRM; its next delivery creates it again.
+  }
+  return DeliveryOutcome::Delivered(user_id);
 }
 
 DeliveryOutcome CrmAdapter::DeliverGroup(const events::ChangeEvent& event,
@@ -172,8 +244,8 @@ DeliveryOutcome CrmAdapter::DeliverGroup(const events::ChangeEvent& event,
       return DeliveryOutcome::Delivered(event.resource_id);
     }
     case GroupKind::kOrganization:
-      return DeliverOrganization(event, payload,
-                                 linked_org ? context.target_id : std::nullopt, context);
+      return DeliverOrganization(event, payload, linked_org ? context.target_id : std::nullopt,
+                                 context);
   }
   return DeliveryOutcome::Delivered();
 }
@@ -190,8 +262,8 @@ DeliveryOutcome CrmAdapter::DeliverOrganization(const events::ChangeEvent& event
     if (!*renamed) org_id.reset();  // deleted in the CRM: create it again
   }
   if (!org_id) {
-    auto created = client_->CreateOrganization(name, event.resource_id,
-                                               IdempotencyKey(event, context));
+    auto created =
+        client_->CreateOrganization(name, event.resource_id, IdempotencyKey(event, context));
     if (!created.ok()) return created.error().ToOutcome();
     org_id = *created;
   }
@@ -249,10 +321,10 @@ DeliveryOutcome CrmAdapter::DeliverOrganization(const events::ChangeEvent& event
     auto put = client_->PutMembership(*org_id, r.user_id, r.role);
     if (!put.ok()) return WithLink(put.error().ToOutcome(), org_id);
     if (!*put) {
-      return WithLink(DeliveryOutcome::Retry("crm: user " + r.user_id +
-                                             " unknown to the CRM; membership in " + *org_id +
-                                             " waits for it"),
-                      org_id);
+      return WithLink(
+          DeliveryOutcome::Retry("crm: user " + r.user_id + " unknown to the CRM; membership in " +
+                                 *org_id + " waits for it"),
+          org_id);
     }
   }
   return DeliveryOutcome::Delivered(org_id);

@@ -37,6 +37,8 @@ class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
   std::string_view Name() const override { return name_; }
   std::string_view Type() const override { return "crm"; }
   bool Handles(const events::ChangeEvent& event) const override;
+  // Its users carry every other target's id (`externalIds`).
+  bool WantsLinkChanges() const override { return true; }
 
   // Users: PATCH the linked user; without a (valid) link, find it by externalId.scim, else POST
   // with an Idempotency-Key; a 409 email_taken adopts the existing user (unless it belongs to
@@ -58,9 +60,12 @@ class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
       const std::vector<events::RemoteProbe>& probes) override;
 
  private:
-  events::DeliveryOutcome DeliverUser(const events::ChangeEvent& event,
-                                      const EventPayload& payload,
+  events::DeliveryOutcome DeliverUser(const events::ChangeEvent& event, const EventPayload& payload,
                                       const events::DeliveryContext& context);
+  // After the user is up to date (CRM id `user_id`): the new role in its organizations when the
+  // payload has a "role_change".
+  events::DeliveryOutcome UpdateMemberRoles(const EventPayload& payload, const std::string& user_id,
+                                            const events::DeliveryContext& context);
   events::DeliveryOutcome DeliverGroup(const events::ChangeEvent& event,
                                        const EventPayload& payload,
                                        const events::DeliveryContext& context);

@@ -1,0 +1,53 @@
+#include "store/link_refresh.h"
+
+#include "scim/common/clock.h"
+#include "scim/events/change_event.h"
+#include "store/resource_writer.h"
+
+namespace scim::store {
+
+bool LinkWillChange(soci::session& s, const std::string& target, const std::string& tenant,
+                    const std::string& resource_id, bool unlink, const std::string& new_id) {
+  if (!unlink && new_id.empty()) return false;
+  std::string current;
+  s << "SELECT external_id FROM target_links WHERE target = :t AND tenant = :tn "
+       "AND resource_id = :rid",
+      soci::use(target), soci::use(tenant), soci::use(resource_id), soci::into(current);
+  const bool linked = s.got_data();
+  if (unlink) return linked;
+  return !linked || current != new_id;
+}
+
+void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& changed_target,
+                      const std::string& tenant, const std::string& resource_id,
+                      const std::vector<std::string>& followers) {
+  const bool pg = dialect == Dialect::kPostgres;
+  std::vector<std::string> to_refresh;
+  for (const std::string& follower : followers) {
+    if (follower == changed_target) continue;
+    long long waiting = 0;
+    s << std::string(
+             "SELECT id FROM deliveries WHERE target = :t AND tenant = :tn AND "
+             "resource_id = :rid AND status = 'pending' LIMIT 1") +
+             (pg ? " FOR UPDATE" : ""),
+        soci::use(follower), soci::use(tenant), soci::use(resource_id), soci::into(waiting);
+    if (!s.got_data()) to_refresh.push_back(follower);
+  }
+  if (to_refresh.empty()) return;
+  auto row = ReadRow(s, dialect, tenant, "User", resource_id, true);
+  if (!row) return;  // deleted (or not a User): its delete event reaches the followers
+  json::Document resource = AssembleResource(s, tenant, "User", *row, false, false);
+  std::string payload = OutboxPayload(s, tenant, &resource, nullptr);
+  std::string now = NowTimestamp();
+  std::string event = events::ChangeKindName(events::ChangeKind::kReplaced);
+  std::string type = "User";
+  long long version = row->version;
+  for (const std::string& follower : to_refresh) {
+    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
+         "created, only_target) VALUES (:t, :rt, :id, :ev, :v, :p, :cr, :ot)",
+        soci::use(tenant), soci::use(type), soci::use(resource_id), soci::use(event),
+        soci::use(version), soci::use(payload), soci::use(now), soci::use(follower);
+  }
+}
+
+}  // namespace scim::store
