@@ -266,6 +266,112 @@ BOOST_AUTO_TEST_CASE(organization_with_memberships) {
   BOOST_TEST(Records(state, "memberships").Size() == 0u);
 }
 
+// The scimd User extension's externalIds join the targets' links; a system named like a scimd
+// target (or "scim") is not sent (the target's link, or null, wins); a system the change
+// removed (payload "external_ids_removed") is sent as null.
+BOOST_AUTO_TEST_CASE(extension_ids_merge_with_links) {
+  const std::string ext = "urn:scimd:params:scim:schemas:extension:2.0:User";
+  auto user = [&](const std::string& ids) {
+    return R"({"id":"u-ext","userName":"ext","emails":[{"value":"ext@example.com"}],")" + ext +
+           R"(":{"externalIds":[)" + ids + "]}}";
+  };
+  auto context = Context(1);
+  context.linked_ids = {{"dolibarr", "42"}};
+  context.unlinked_targets = {"zoho"};
+  auto created = adapter->Deliver(
+      MakeEvent(ChangeKind::kCreated, "User", "u-ext",
+                Payload(user(R"({"system":"supabase","value":"sb-1"},{"system":"erp","value":"E-7"},
+                  {"system":"dolibarr","value":"bogus"},{"system":"zoho","value":"z"},
+                  {"system":"scim","value":"s"},{"system":"crm","value":"c"})")),
+                1),
+      context);
+  BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
+  std::string id = created.target_id.value();
+  json::Document state;
+  Fake().State(state);
+  const json::Value* stored = UserById(state, id);
+  BOOST_TEST_REQUIRE(stored != nullptr);
+  const auto& ids = (*stored)["externalIds"];
+  BOOST_TEST(ids.MemberCount() == 4u);
+  BOOST_TEST(Str(ids, "scim") == "u-ext");
+  BOOST_TEST(Str(ids, "dolibarr") == "42");
+  BOOST_TEST(Str(ids, "supabase") == "sb-1");
+  BOOST_TEST(Str(ids, "erp") == "E-7");
+
+  // erp removed (and the client's "dolibarr", which never reached the CRM): erp becomes null,
+  // the target's link stays.
+  context = Context(2, id);
+  context.linked_ids = {{"dolibarr", "42"}, {"crm", id}};
+  context.unlinked_targets = {"zoho"};
+  std::string payload = R"({"resource":)" + user(R"({"system":"supabase","value":"sb-2"})") +
+                        R"(,"external_ids_removed":["erp","dolibarr"]})";
+  auto patched =
+      adapter->Deliver(MakeEvent(ChangeKind::kPatched, "User", "u-ext", payload, 2), context);
+  BOOST_TEST_REQUIRE(patched.status == DeliveryStatus::kDelivered, patched.error);
+  Fake().State(state);
+  stored = UserById(state, id);
+  BOOST_TEST_REQUIRE(stored != nullptr);
+  const auto& after = (*stored)["externalIds"];
+  BOOST_TEST(after.MemberCount() == 3u);
+  BOOST_TEST(Str(after, "dolibarr") == "42");
+  BOOST_TEST(Str(after, "supabase") == "sb-2");
+  BOOST_TEST(!after.HasMember("erp"));
+  for (const auto& r : testing::Requests(state).GetArray()) {
+    if (Str(r, "method") != "PATCH") continue;
+    const auto& sent = r["body"]["externalIds"];
+    BOOST_TEST(sent["erp"].IsNull());
+    BOOST_TEST(sent["zoho"].IsNull());
+    BOOST_TEST(Str(sent, "dolibarr") == "42");
+  }
+}
+
+// A User event with "role_change" puts the new role in the user's organizations (linked here
+// with the CRM's id); stores (linked by their SCIM id) and unlinked groups are left alone.
+BOOST_AUTO_TEST_CASE(role_change_updates_memberships) {
+  std::string alice = CreateUser("u-alice", "alice@example.com", 1);
+  std::string members =
+      R"({"added":[{"value":"u-alice","type":"User","role":"sales"}],"removed":[],"replaced":false})";
+  auto created = adapter->Deliver(
+      MakeEvent(ChangeKind::kCreated, "Group", "g-org", Payload(Org("Acme"), members), 2),
+      Context(2));
+  BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
+  std::string org = created.target_id.value();
+  links["g-org"] = org;
+  links["g-store"] = "g-store";
+  std::string resource =
+      R"({"id":"u-alice","userName":"u-alice","emails":[{"value":"alice@example.com"}],"roles":[{"value":"admin"}]})";
+  std::string payload =
+      R"({"resource":)" + resource +
+      R"(,"role_change":{"role":"admin","before":"sales","groups":["g-org","g-store","g-plain"]}})";
+  json::Document state;
+  Fake().State(state);
+  int64_t before = static_cast<int64_t>(testing::Requests(state).Size());
+  auto changed = adapter->Deliver(MakeEvent(ChangeKind::kPatched, "User", "u-alice", payload, 3),
+                                  Context(3, alice));
+  BOOST_TEST_REQUIRE(changed.status == DeliveryStatus::kDelivered, changed.error);
+  BOOST_TEST(changed.target_id.value_or("") == alice);
+  Fake().State(state);
+  BOOST_TEST(Memberships(state, org)[alice] == "admin");
+  int puts = 0;
+  const auto& requests = testing::Requests(state);
+  for (rapidjson::SizeType i = static_cast<rapidjson::SizeType>(before); i < requests.Size(); ++i) {
+    if (Str(requests[i], "method") == "PUT") {
+      ++puts;
+      BOOST_TEST(Str(requests[i], "path") == "/organizations/" + org + "/memberships/" + alice);
+    }
+  }
+  BOOST_TEST(puts == 1);
+
+  // The organization is gone in the CRM: nothing to update, still delivered.
+  Fake().State(state);
+  auto gone =
+      adapter->Deliver(MakeEvent(ChangeKind::kDeleted, "Group", "g-org", "{}", 4), Context(4, org));
+  BOOST_TEST_REQUIRE(gone.status == DeliveryStatus::kDelivered);
+  auto again = adapter->Deliver(MakeEvent(ChangeKind::kPatched, "User", "u-alice", payload, 5),
+                                Context(5, alice));
+  BOOST_TEST(again.status == DeliveryStatus::kDelivered, again.error);
+}
+
 BOOST_AUTO_TEST_CASE(membership_waits_for_unlinked_users) {
   std::string alice = CreateUser("u-alice", "alice@example.com", 1);
   std::string members =

@@ -95,7 +95,15 @@ class TargetOutageTest(FakeTargetsTestCase):
                                                            for v in (2, 3, 4)], uid)
             crm_id = links(self.client, uid)["crm"]
             writes = crm_writes[uid] + crm_writes[crm_id]
-            self.assertEqual([(w["method"], w["body"]["name"]) for w in writes],
+            # A link refresh (Dolibarr linked the user after the CRM's delivery read the links)
+            # repeats the state of the change before it: drop such repeats.
+            # (scimd's "replaced" deliveries of the user: this test makes no PUT.)
+            rows = self.get(f"/admin/v1/sync/deliveries?target=crm&resource={uid}").json
+            refreshes = len([d for d in rows["deliveries"] if d["event"] == "replaced"])
+            sent = [(w["method"], w["body"]["name"]) for w in writes]
+            self.assertEqual(len(sent), 4 + refreshes, sent)
+            sent = [w for i, w in enumerate(sent) if i == 0 or w[1] != sent[i - 1][1]]
+            self.assertEqual(sent,
                              [("POST", f"G{n} {user['name']['familyName']}") for n in (0,)] +
                              [("PATCH", f"G{n} {user['name']['familyName']}") for n in (1, 2, 3)])
             crm_users = [u for u in crm.records()["users"] if u["externalIds"]["scim"] == uid]

@@ -457,8 +457,16 @@ class DeliveryTargetsTest(FakeTargetsTestCase):
         after = sync_status(self.client)
 
         events = {"User": 3, "Group": 1}
+        # The CRM also gets a refresh of a User when Dolibarr or Zoho link it after the CRM's
+        # delivery read the links (an event of kind "replaced"; this test makes no PUT).
+        refreshes = sum(len([d for d in self.get(
+            f"/admin/v1/sync/deliveries?target=crm&resource={u['id']}").json["deliveries"]
+            if d["event"] == "replaced"]) for u in (first, second))
+        self.assertLessEqual(refreshes, 4)
         for name, handles in HANDLES.items():
             expected = sum(n for rt, n in events.items() if rt in handles)
+            if name == "crm":
+                expected += refreshes
             line = after[name]
             self.assertEqual(line["delivered"] - before[name]["delivered"], expected, (name, line))
             self.assertEqual((line["pending"], line["failed"], line["last_error"]),
