@@ -522,6 +522,10 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
     if (!lookup.ok()) return std::nullopt;
     return found;
   };
+  context.current_member_role = [handle,
+                                 tenant](const std::string& user_id) -> std::optional<std::string> {
+    return CurrentMemberRole(*handle, tenant, user_id);
+  };
   return context;
 }
 

@@ -50,4 +50,21 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
   }
 }
 
+std::optional<std::string> CurrentMemberRole(Database& db, const std::string& tenant,
+                                             const std::string& user_id) {
+  std::optional<std::string> role;
+  Status st = db.WithSession([&](soci::session& s) -> Status {
+    std::string data;
+    s << "SELECT data FROM resources WHERE tenant = :tn AND id = :id AND resource_type = 'User'",
+        soci::use(tenant), soci::use(user_id), soci::into(data);
+    if (!s.got_data()) return OkStatus();
+    json::Document doc;
+    if (!json::Parse(data, doc).ok()) return OkStatus();
+    role = MemberRoleOf(doc);
+    return OkStatus();
+  });
+  if (!st.ok()) return std::nullopt;
+  return role;
+}
+
 }  // namespace scim::store

@@ -3,10 +3,12 @@
 // TargetAdapter::WantsLinkChanges) must hear of a link recorded or dropped after its own
 // delivery ran (product.md, "What the targets receive": the CRM user carries the ids of every
 // system linked so far). RecordAttempt calls QueueLinkRefresh in the transaction that writes the
-// link, so the refresh exists exactly when the link change does.
+// link, so the refresh exists exactly when the link change does. Also the member-role look-up
+// of DeliveryContext (CurrentMemberRole).
 
 #include <soci/soci.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +33,10 @@ bool LinkWillChange(soci::session& s, const std::string& target, const std::stri
 void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& changed_target,
                       const std::string& tenant, const std::string& resource_id,
                       const std::vector<std::string>& followers);
+
+// The current member role of User `user_id` (MemberRoleOf); nullopt when it is gone or the read
+// fails.
+std::optional<std::string> CurrentMemberRole(Database& db, const std::string& tenant,
+                                             const std::string& user_id);
 
 }  // namespace scim::store

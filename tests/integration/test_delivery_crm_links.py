@@ -242,6 +242,21 @@ class CrmLinksTest(FakeTargetsTestCase):
                 if r["method"] == "PUT" and "/memberships/" in r["path"]]
         self.assertEqual(puts, [])
 
+    def test_role_change_right_after_joining(self):
+        # The organization's delivery may run after the role change's: it uses the role the user
+        # has when it runs, so the old role never comes back (CRM and Clerk).
+        for _ in range(3):
+            user = self.create_user(roles=[{"value": "sales"}])
+            org = self.post("/Groups", group_body(unique("Org "), kind="organization",
+                                                  members=[user["id"]]))
+            self.assertStatus(org, 201)
+            self.assertIn(self.patch(f"/Users/{user['id']}", [
+                {"op": "replace", "path": "roles", "value": [{"value": "admin"}]}]).status,
+                (200, 204))
+            self.settle()
+            ids, org_ids = links(self.client, user["id"]), links(self.client, org.json["id"])
+            self.assertEqual(self.crm_memberships(org_ids["crm"]), {ids["crm"]: "admin"})
+            self.assertEqual(self.clerk_memberships(org_ids["clerk"]), {ids["clerk"]: "org:admin"})
 
 if __name__ == "__main__":
     unittest.main()

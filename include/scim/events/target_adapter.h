@@ -32,6 +32,11 @@ struct DeliveryContext {
   // This target's id of another resource (e.g. a group member), or nullopt when that resource is
   // not linked at this target (yet). May be empty (no lookups possible: every call gives nullopt).
   std::function<std::optional<std::string>(const std::string& resource_id)> lookup_target_id;
+  // The current organization role of a User (its primary role, else first, else "member";
+  // product.md), read when called, or nullopt when the User is gone or the lookup failed. May be
+  // empty. A membership delivered late thus gets the role the user has now, not the one of the
+  // event (a role change delivered before it would otherwise be undone).
+  std::function<std::optional<std::string>(const std::string& user_id)> current_member_role;
   // Stable per (event, target), identical on every attempt: "<target name>:<seq>". After an
   // operator re-queues a failed delivery for the N-th time it is "<target name>:<seq>:r<N>": the
   // re-queued event may carry the resource's newer state, and a target must not answer it from

@@ -181,7 +181,10 @@ DeliveryOutcome ClerkAdapter::DeliverOrganization(const events::ChangeEvent& eve
       waiting += (waiting.empty() ? "" : ", ") + m.value;
       continue;
     }
-    to_add[*user_id] = roles_.Map(m.role);
+    // The role the user has now: a role change delivered before this event must not be undone.
+    std::optional<std::string> role;
+    if (context.current_member_role) role = context.current_member_role(m.value);
+    to_add[*user_id] = roles_.Map(role.value_or(m.role));
   }
   if (!waiting.empty()) {
     return WithLink(DeliveryOutcome::Retry("clerk: waiting for member user(s) " + waiting +

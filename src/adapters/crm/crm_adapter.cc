@@ -287,7 +287,11 @@ DeliveryOutcome CrmAdapter::DeliverOrganization(const events::ChangeEvent& event
       waiting.push_back(m.value);
       continue;
     }
-    to_add.push_back({*user_id, m.role.empty() ? "member" : m.role});
+    // The role the user has now: a role change delivered before this event must not be undone.
+    std::optional<std::string> role;
+    if (context.current_member_role) role = context.current_member_role(m.value);
+    if (!role) role = m.role.empty() ? "member" : m.role;
+    to_add.push_back({*user_id, *role});
   }
   if (!waiting.empty()) {
     std::string list;
