@@ -146,6 +146,10 @@ class CrmLinksTest(FakeTargetsTestCase):
         self.assertScimError(self.post("/Users", body), 400)
         body[EXT] = {"externalIds": "sb-1"}
         self.assertScimError(self.post("/Users", body), 400)
+        body[EXT] = {"externalIds": [{"value": "sb-1"}]}  # system is required
+        self.assertScimError(self.post("/Users", body), 400)
+        body[EXT] = {"externalIds": [{"system": "supabase", "value": "sb-1", "bogus": 1}]}
+        self.assertScimError(self.post("/Users", body), 400)
 
     # -- (b) links that come later --
 
