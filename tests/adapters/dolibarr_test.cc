@@ -368,6 +368,34 @@ BOOST_AUTO_TEST_CASE(undefined_department_field_is_a_notice_not_a_silent_drop) {
              "Engineering");
 }
 
+BOOST_AUTO_TEST_CASE(without_admin_rights_the_put_answer_tells_about_the_department_field) {
+  Fake().Config(R"({"department_extrafield":false,"api_keys":{"clerk-key":{"login":"sync",
+                   "rights":["lire","creer","supprimer"],"admin":false}}})");
+  config.settings["api_key"] = "clerk-key";
+  adapter = testing::MakeAdapter(config);
+  auto created = adapter->Deliver(AdaEvent(ChangeKind::kCreated, kAda, 1), Context("dolibarr", 1));
+  BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
+  BOOST_TEST(created.notices["department"].value_or("").find("cannot check") != std::string::npos,
+             created.notices["department"].value_or(""));
+  auto updated = adapter->Deliver(AdaEvent(ChangeKind::kPatched, kAda, 2),
+                                  Context("dolibarr", 2, created.target_id));
+  BOOST_TEST_REQUIRE(updated.status == DeliveryStatus::kDelivered, updated.error);
+  BOOST_TEST(updated.notices["department"].value_or("").find(
+                 "Dolibarr defines no extra field 'department'") != std::string::npos,
+             updated.notices["department"].value_or("(cleared)") + " / " +
+                 std::to_string(updated.notices.size()));
+  auto again = adapter->Deliver(AdaEvent(ChangeKind::kPatched, kAda, 3),
+                                Context("dolibarr", 3, created.target_id));
+  BOOST_TEST_REQUIRE(again.status == DeliveryStatus::kDelivered, again.error);
+  BOOST_TEST(again.notices.empty());
+  json::Document state;
+  Fake().State(state);
+  const auto& log = testing::Requests(state);
+  const auto& last = log[log.Size() - 1];
+  BOOST_TEST(Str(last, "method") == "PUT");
+  BOOST_TEST(!last["body"].HasMember("array_options"));  // no longer sent
+}
+
 BOOST_AUTO_TEST_CASE(answers_are_classified_by_status_and_cause) {
   auto answer = [](int status, const char* type, const char* body) {
     HttpResponse r;

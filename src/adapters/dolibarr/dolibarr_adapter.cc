@@ -77,10 +77,7 @@ CallResult<bool> DolibarrAdapter::CheckDepartmentField(bool has_department,
   if (department_defined_ != std::optional<bool>(false)) return true;
   if (has_department &&
       (!department_reported_ || Clock::now() - department_reported_at_ >= department_recheck_)) {
-    outcome.notices["department"] = "Dolibarr defines no extra field '" + field +
-                                    "' for third parties; department values are not sent "
-                                    "(add it in Dolibarr: Setup, Modules, Third parties, "
-                                    "Extra attributes)";
+    outcome.notices["department"] = NotDefinedNotice();
     department_reported_ = true;
     department_reported_at_ = Clock::now();
   }
@@ -131,7 +128,10 @@ DeliveryOutcome DolibarrAdapter::Deliver(const events::ChangeEvent& event,
     if (!updated.ok()) {
       return with_notices(UpdateFailure(*context.target_id, update, updated.error()));
     }
-    if (*updated) return with_notices(DeliveryOutcome::Delivered(context.target_id));
+    if (updated->found) {
+      LearnDepartmentField(*updated, Department(user).has_value(), noted);
+      return with_notices(DeliveryOutcome::Delivered(context.target_id));
+    }
     // 404: deleted in Dolibarr behind scimd's back; find or recreate it below.
   }
 
@@ -165,13 +165,38 @@ DeliveryOutcome DolibarrAdapter::Deliver(const events::ChangeEvent& event,
   if (existing) {
     auto updated = client_->Update(*existing, update);
     if (!updated.ok()) return with_notices(UpdateFailure(*existing, update, updated.error()));
-    if (*updated) return with_notices(DeliveryOutcome::Delivered(existing));
+    if (updated->found) {
+      LearnDepartmentField(*updated, Department(user).has_value(), noted);
+      return with_notices(DeliveryOutcome::Delivered(existing));
+    }
   }
   ThirdPartyFields create = MapUser(event.resource_id, user, /*create=*/true);
   if (!*send_department) create.department.reset();
   auto created = client_->Create(create);
   if (!created.ok()) return with_notices(OutcomeOf(created.error()));
   return with_notices(DeliveryOutcome::Delivered(*created));
+}
+
+void DolibarrAdapter::LearnDepartmentField(const UpdateAnswer& answer, bool has_department,
+                                           DeliveryOutcome& outcome) {
+  std::lock_guard<std::mutex> lock(department_mu_);
+  // Only when the extra-field API could not tell (a key whose user is not an admin).
+  if (!department_checked_ || department_defined_ || !answer.department_field_listed) return;
+  department_defined_ = *answer.department_field_listed;
+  department_checked_at_ = std::chrono::steady_clock::now();
+  if (*department_defined_) {
+    outcome.notices["department"] = std::nullopt;
+    return;
+  }
+  outcome.notices["department"] = NotDefinedNotice();
+  department_reported_ = has_department;
+  department_reported_at_ = std::chrono::steady_clock::now();
+}
+
+std::string DolibarrAdapter::NotDefinedNotice() const {
+  return "Dolibarr defines no extra field '" + client_->department_field() +
+         "' for third parties; department values are not sent (add it in Dolibarr: Setup, "
+         "Modules, Third parties, Extra attributes)";
 }
 
 DeliveryOutcome DolibarrAdapter::UpdateFailure(const std::string& id,

@@ -51,6 +51,11 @@ class DolibarrAdapter : public events::TargetAdapter, public events::Reconcilabl
   // Whether to send the department (see Deliver); adds notices to `outcome`. A transient error
   // when Dolibarr could not be asked.
   CallResult<bool> CheckDepartmentField(bool has_department, events::DeliveryOutcome& outcome);
+  // With a key that may not read extra-field definitions: what a PUT's answer shows instead (its
+  // array_options lists every defined extra field), with the notice that goes with it.
+  void LearnDepartmentField(const UpdateAnswer& answer, bool has_department,
+                            events::DeliveryOutcome& outcome);
+  std::string NotDefinedNotice() const;
   // The outcome of a failed update of third party `id` (names the e-mail's holder when
   // SOCIETE_EMAIL_UNIQUE refused it).
   events::DeliveryOutcome UpdateFailure(const std::string& id, const ThirdPartyFields& fields,

@@ -197,11 +197,25 @@ CallResult<std::string> DolibarrClient::Create(const ThirdPartyFields& fields) c
   return *id;
 }
 
-CallResult<bool> DolibarrClient::Update(const std::string& id,
-                                        const ThirdPartyFields& fields) const {
+CallResult<UpdateAnswer> DolibarrClient::Update(const std::string& id,
+                                                const ThirdPartyFields& fields) const {
   auto response = Call("PUT", "/thirdparties/" + UrlEncode(id), Body(fields));
   if (!response.ok()) return response.error();
-  return response->status != 404;
+  UpdateAnswer answer;
+  answer.found = response->status != 404;
+  json::Document doc;
+  if (answer.found && json::Parse(response->body, doc).ok() && doc.IsObject()) {
+    // Dolibarr lists every defined extra field, null when unset; [] when none is defined
+    // (capture steps `get_created_with_status0`, `get_by_email_ambiguous`).
+    auto options = doc.FindMember("array_options");
+    if (options != doc.MemberEnd() && options->value.IsObject()) {
+      answer.department_field_listed =
+          options->value.HasMember(("options_" + department_field_).c_str());
+    } else if (options != doc.MemberEnd() && options->value.IsArray()) {
+      answer.department_field_listed = false;
+    }
+  }
+  return answer;
 }
 
 CallResult<bool> DolibarrClient::Delete(const std::string& id) const {

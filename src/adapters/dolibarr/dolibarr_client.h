@@ -32,6 +32,14 @@ struct ThirdPartyFields {
   bool customer_supplier_flags = false;   // send client=0, fournisseur=0 (creates only)
 };
 
+// What a PUT answered.
+struct UpdateAnswer {
+  bool found = false;  // false: 404, no such third party
+  // Whether the answer's array_options lists options_<department_field> (Dolibarr answers every
+  // defined extra field, null when unset); nullopt when the answer does not say.
+  std::optional<bool> department_field_listed;
+};
+
 // Thread-safe (stateless apart from the HttpClient).
 class DolibarrClient {
  public:
@@ -63,8 +71,8 @@ class DolibarrClient {
   CallResult<std::vector<ThirdParty>> ListAll(int page_size = 100) const;
   // POST /thirdparties; the new id.
   CallResult<std::string> Create(const ThirdPartyFields& fields) const;
-  // PUT /thirdparties/{id} with the set fields; false on 404.
-  CallResult<bool> Update(const std::string& id, const ThirdPartyFields& fields) const;
+  // PUT /thirdparties/{id} with the set fields; found = false on 404.
+  CallResult<UpdateAnswer> Update(const std::string& id, const ThirdPartyFields& fields) const;
   // DELETE /thirdparties/{id}; false on 404 (already gone).
   CallResult<bool> Delete(const std::string& id) const;
 
