@@ -841,6 +841,21 @@
     if (!targets.length) {
       return h('p', { class: 'muted', testid: 'empty' }, 'No targets are configured.');
     }
+    // Standing conditions an adapter reported (deliveries go on despite them), under the table.
+    const notices = [];
+    for (const t of targets) {
+      for (const n of (t.notices || [])) notices.push({ target: t.name, ...n });
+    }
+    const table = targetsRows(targets);
+    if (!notices.length) return table;
+    return h('div', null, table,
+      h('ul', { class: 'notices', testid: 'target-notices' }, notices.map((n) =>
+        h('li', { testid: 'target-notice', 'data-name': n.target },
+          h('strong', null, `${n.target}: `), `${n.topic}: ${n.message}`,
+          h('span', { class: 'muted' }, ` (since ${n.since})`)))));
+  }
+
+  function targetsRows(targets) {
     return h('table', null,
       h('thead', null, h('tr', null, ['Target', 'Type', 'Pending', 'Delivered', 'Failed',
         'Oldest pending', 'Last error'].map((t) => h('th', { scope: 'col' }, t)))),

@@ -32,6 +32,12 @@ std::string SyncStatusText(const std::vector<store::TargetStatus>& targets) {
     out += line + error + "\n";
   }
   if (targets.empty()) out += "(no delivery targets)\n";
+  // Standing conditions reported by the adapters (deliveries go on despite them).
+  for (const store::TargetStatus& t : targets) {
+    for (const store::TargetNotice& n : t.notices) {
+      out += "notice " + t.name + ": " + n.topic + ": " + n.message + " (since " + n.since + ")\n";
+    }
+  }
   return out;
 }
 

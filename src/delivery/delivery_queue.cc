@@ -16,7 +16,7 @@ bool SafeHandles(const events::TargetAdapter& adapter, const events::ChangeEvent
 }  // namespace
 
 DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner)
-    : store_(db), owner_(std::move(owner)) {}
+    : db_(db), store_(db), owner_(std::move(owner)) {}
 
 Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string& type) {
   return store_.EnsureCursor(target, type);
@@ -84,6 +84,10 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   attempt.unlink = outcome.unlink;
   attempt.target_id = outcome.target_id;
   attempt.link_followers = link_followers_;
+  if (!outcome.notices.empty()) {  // target-wide, whatever became of the row
+    Status noted = store::SaveTargetNotices(db_, target, outcome.notices);
+    if (!noted.ok()) return noted.error();
+  }
   return store_.RecordAttempt(target, owner_, delivery, attempt);
 }
 

@@ -10,7 +10,8 @@
 //   policy.max_attempts attempts are used up (later changes of the resource wait for an
 //   operator's re-queue); a rate-limited try (DeliveryOutcome::rate_limited) is not an attempt.
 //   kFailed → failed without holding anything back (a poison event fails alone). The link is
-//   recorded or dropped whatever the status. attempts counts finished attempts (and expired
+//   recorded or dropped whatever the status, and so are the outcome's target notices
+//   (DeliveryOutcome::notices, before the row). attempts counts finished attempts (and expired
 //   leases).
 // - The Idempotency-Key of an attempt (DeliveryContext::idempotency_key) is "<target>:<seq>",
 //   the same for every attempt of the row, so a target that has one dedupes retries; after the
@@ -28,6 +29,7 @@
 #include "scim/events/target_adapter.h"
 #include "scim/store/database.h"
 #include "scim/store/delivery_store.h"
+#include "scim/store/target_notices.h"
 
 namespace scim::delivery {
 
@@ -86,6 +88,7 @@ class DeliveryQueue {
   Result<int> ReapExpired(const std::string& target, const RetryPolicy& policy);
 
  private:
+  store::Database& db_;  // target notices (SaveTargetNotices)
   store::DeliveryStore store_;
   std::string owner_;
   std::vector<std::string> link_followers_;

@@ -71,6 +71,21 @@ std::string SyncStatusJson(const std::vector<store::TargetStatus>& targets) {
     w.Double(static_cast<double>(static_cast<int64_t>(t.oldest_pending_seconds * 1000)) / 1000);
     w.Key("last_error");
     WriteOptional(w, t.last_error);
+    w.Key("notices");
+    w.StartArray();
+    for (const store::TargetNotice& n : t.notices) {
+      w.StartObject();
+      w.Key("topic");
+      WriteString(w, n.topic);
+      w.Key("message");
+      WriteString(w, n.message);
+      w.Key("since");
+      WriteString(w, n.since);
+      w.Key("updated");
+      WriteString(w, n.updated);
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   }
   w.EndArray();

@@ -183,6 +183,14 @@ Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<Tar
       last.exchange(soci::into(error, ind));
       last.define_and_bind();
       if (last.execute(true) && ind == soci::i_ok) status.last_error = error;
+      soci::rowset<soci::row> notices =
+          (s.prepare << "SELECT topic, message, since, updated FROM target_notices "
+                        "WHERE target = :t ORDER BY topic",
+           soci::use(t.name));
+      for (const soci::row& row : notices) {
+        status.notices.push_back({row.get<std::string>(0), row.get<std::string>(1),
+                                  row.get<std::string>(2), row.get<std::string>(3)});
+      }
       out.push_back(std::move(status));
     }
     return OkStatus();

@@ -31,6 +31,13 @@ BOOST_AUTO_TEST_CASE(one_line_per_target) {
   BOOST_TEST(text.find("1.250s  HTTP 503\n") != std::string::npos, text);  // first line only
   BOOST_TEST(text.find("0.000s  -\n") != std::string::npos, text);
   BOOST_TEST(SyncStatusText({}).find("(no delivery targets)\n") != std::string::npos);
+  BOOST_TEST(text.find("notice") == std::string::npos, text);
+  crm.notices.push_back({"department", "Dolibarr defines no extra field 'department'",
+                         "2026-12-07T10:00:00.000Z", "2026-12-07T10:05:00.000Z"});
+  text = SyncStatusText({crm, idle});
+  BOOST_TEST(text.find("\nnotice crm: department: Dolibarr defines no extra field 'department' "
+                       "(since 2026-12-07T10:00:00.000Z)\n") != std::string::npos,
+             text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -81,7 +81,8 @@ class ConsoleTest(unittest.TestCase):
         cls.fakes = start_fakes(("dolibarr", "webhook"))
         cls.fakes["dolibarr"].set_mode("error503")
         cls.db = fresh_db_url("console")
-        cls.server = ScimdServer(db=cls.db, config_yaml=targets_yaml(cls.fakes, FAIL_FAST),
+        cls.server = ScimdServer(db=cls.db, config_yaml=targets_yaml(
+            cls.fakes, FAIL_FAST, {"dolibarr": {"department_field_recheck_seconds": 1}}),
                                  env=dict(SECRETS_ENV), tag="console")
         cls.driver = None
         try:
@@ -424,6 +425,24 @@ class ConsoleTest(unittest.TestCase):
                           message="no failed deliveries left")
         self.assertTrue(empty)
         self.screenshot("sync-after-retry")
+        # A standing condition the adapter reports (Dolibarr without the `department` extra
+        # field) shows under the targets table.
+        self.assertFalse(self.visible("target-notice"))
+        self.fakes["dolibarr"].set_config(department_extrafield=False)
+        time.sleep(1.2)  # past the adapter's re-check interval (1 s in this configuration)
+        ada = self.acme_ids[ACME_USERS[0]]
+        resp = self.acme.patch("/scim/v2/Users/" + ada, {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "value": {
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+                    "department": "Research"}}}]})
+        self.assertIn(resp.status, (200, 204), resp)
+        notice = self.wait(lambda d: self.visible("target-notice") or False, timeout=25,
+                           message="the department notice on the sync page")
+        self.assertIn("dolibarr", notice[0].text)
+        self.assertIn("Dolibarr defines no extra field 'department'", notice[0].text)
+        self.assertTrue(self.visible("target-row"))
+        self.screenshot("sync-notice")
 
     def _delivery_status(self, delivery_id):
         resp = self.acme.get("/admin/v1/sync/deliveries?limit=1000")

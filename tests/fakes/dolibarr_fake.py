@@ -39,7 +39,13 @@ STRING_FIELDS = ("name", "name_alias", "email", "phone", "phone_mobile", "fax", 
                  "idprof1", "idprof2", "idprof3", "idprof4", "idprof5", "idprof6", "default_lang")
 HTML_FIELDS = ("note_public", "note_private")
 INT_FIELDS = ("client", "fournisseur", "status", "country_id", "state_id", "commercial_id")
-NUMERIC_OUTPUT = ("id", "entity", "client", "prospect", "fournisseur", "status", "country_id", "state_id")
+# Numeric columns read from the database: JSON strings in Dolibarr 22.0.4's answers (capture); `prospect`
+# is computed in PHP and stays a number.
+NUMERIC_OUTPUT = ("id", "entity", "client", "fournisseur", "status", "country_id", "state_id")
+# String columns where Dolibarr stores "" as NULL (read back as null; capture `put_clear_fields_empty`).
+EMPTY_IS_NULL = tuple(f for f in STRING_FIELDS if f not in ("name", "name_alias"))
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=UTF-8"
 
 # sqlfilters column → record key ("ef.<attr>" is handled separately).
 COLUMNS = {"rowid": "id", "nom": "name", "name": "name", "name_alias": "name_alias", "email": "email",
@@ -52,19 +58,29 @@ OPERATORS = ("=", "<", ">", "<=", ">=", "!=", "<>", "in", "notin", "like", "notl
 
 MSG_NO_KEY = ("Failed to login to API. Neither parameter 'HTTP_DOLAPIKEY' nor 'Authentication: Bearer' "
               "found on HTTP header (and no parameter DOLAPIKEY in URL).")
-MSG_BAD_USER = "Error user not valid (not found or bad status or bad validity dates) (conf->entity=1)"
-MODULE_DISABLED_HTML = ("Module <b>Api</b> not active.<br><br>To activate modules, go on "
-                        "<b>Setup</b> area (Home->Setup->Modules).")
+MSG_BAD_USER = "Error user not valid (not found with api key or bad status or bad validity dates) (conf->entity=1)"
+MSG_EMPTY_LIST = "No third parties found"
+# Both bodies as recorded from Dolibarr 22.0.4 (capture steps `api_module_disabled`, `database_down`;
+# the recording keeps only the stripped text of the error page, the markup around it is ours).
+MODULE_DISABLED_HTML = ("Module <b>Api</b> must be enabled.<br><br>To activate modules, go on setup Area "
+                        "(Home->Setup->Modules).")
+DATABASE_DOWN_HTML = ("<html><head><title>Dolibarr</title></head><body>\n"
+                      "<div class=\"error\">DolibarrHasDetectedError.</div>\n"
+                      "<div>InformationToHelpDiagnose: Date: %s </div>\n</body></html>\n")
 
 
 class DolibarrError(Exception):
     """A Restler ``RestException``: status, detail, numeric-key extras."""
 
-    def __init__(self, status: int, detail: Optional[str] = None, extras: Optional[List[str]] = None):
+    def __init__(self, status: int, detail: Optional[str] = None, extras: Optional[List[Optional[str]]] = None):
         super().__init__(detail or "")
         self.status = status
         self.detail = detail
         self.extras = extras or []
+
+
+class BadJson(ValueError):
+    """A body Restler's JsonFormat cannot decode (400 at the setup stage)."""
 
 
 class SqlFilterError(ValueError):
@@ -84,7 +100,13 @@ class DolibarrFake(FakeApp):
     (DELETE answers ``1``); ``rights_error_status`` (403, older versions 401);
     ``bad_filter_status`` (400, older 503); ``email_mandatory`` (SOCIETE_EMAIL_MANDATORY);
     ``array_options_merge`` (True: key-wise PUT merge; False: replace); ``module_disabled``
-    (HTML 200 for everything); ``undeletable_ids`` (DELETE answers 409 for these ids).
+    (HTML 200 for everything); ``undeletable_ids`` (DELETE answers 409 for these ids);
+    ``database_down`` (every API call answers 202 with Dolibarr's HTML error page, as 22.0.4 does
+    with its database stopped); ``email_unique`` (SOCIETE_EMAIL_UNIQUE: a second third party with
+    an e-mail is a 500); ``department_extrafield`` (the third-party extra field ``department`` is
+    defined, as on the recorded instance; switching it off deletes the definition, on re-creates
+    it); ``extrafields_strict`` (as recorded: only defined extra fields are stored, every defined
+    one is answered, ``null`` when unset; False: any ``options_*`` key is stored and echoed).
     """
 
     name = "dolibarr"
@@ -101,6 +123,10 @@ class DolibarrFake(FakeApp):
         "array_options_merge": True,
         "module_disabled": False,
         "undeletable_ids": [],
+        "database_down": False,
+        "email_unique": False,
+        "department_extrafield": True,
+        "extrafields_strict": True,
     }
 
     def __init__(self, **overrides: Any):
@@ -117,6 +143,18 @@ class DolibarrFake(FakeApp):
         self.next_account_id = 1
         self.next_extrafield_id = 1
         self.code_seq = 0
+        if self.config["department_extrafield"]:
+            self.define_extrafield("societe", "department", {"label": "Department", "type": "varchar",
+                                                             "size": "255", "pos": 100, "list": "1",
+                                                             "alwayseditable": 1})
+
+    def on_config_changed(self, changed: Dict[str, Any]) -> None:
+        if "department_extrafield" in changed:
+            defined = "department" in self.extrafields.get("societe", {})
+            if changed["department_extrafield"] and not defined:
+                self.define_extrafield("societe", "department", {"label": "Department"})
+            elif not changed["department_extrafield"] and defined:
+                del self.extrafields["societe"]["department"]
 
     def records(self) -> Dict[str, Any]:
         return {"thirdparties": [copy.deepcopy(t) for t in self.thirdparties.values()],
@@ -124,7 +162,7 @@ class DolibarrFake(FakeApp):
                 "extrafields": copy.deepcopy(self.extrafields)}
 
     # ---- envelopes --------------------------------------------------------------------------
-    def restler_error(self, status: int, detail: Optional[str] = None, extras: Optional[List[str]] = None,
+    def restler_error(self, status: int, detail: Optional[str] = None, extras: Optional[List[Optional[str]]] = None,
                       stage: str = "call", headers: Optional[List[Tuple[str, str]]] = None) -> Response:
         """[Errors] ``{"error":{"code","message"[,"0":...]}, "debug":{...}}``; no ``debug`` in
         production mode."""
@@ -136,9 +174,24 @@ class DolibarrFake(FakeApp):
         if not self.config["production_mode"]:
             stages = ["get", "route", "negotiate", "authenticate", "validate"]
             done = stages[:stages.index(stage)] if stage in stages else stages
-            body["debug"] = {"source": "api_thirdparties.class.php:0 at %s stage" % stage,
-                             "stages": {"success": done, "failure": [stage, "message"]}}
-        return Response.json(status, body, headers)
+            failure = [stage, "negotiate", "message"] if stage == "route" else [stage, "message"]
+            source = "Routes.php:457" if stage == "route" else "api_thirdparties.class.php:0"
+            body["debug"] = {"source": "%s at %s stage" % (source, stage),
+                             "stages": {"success": done, "failure": failure}}
+        return Response.json(status, body, headers, content_type=JSON_TYPE)
+
+    def ok(self, obj: Any) -> Response:
+        """A 200 JSON answer with Dolibarr's content type."""
+        return Response.json(200, obj, content_type=JSON_TYPE)
+
+    def bad_json_error(self) -> Response:
+        """Capture step `post_bad_json`: JsonFormat fails before routing."""
+        body: Dict[str, Any] = {"error": {"code": 400, "message": "Bad Request: Error encoding/decoding JSON: "
+                                                                  "Syntax error"}}
+        if not self.config["production_mode"]:
+            body["debug"] = {"source": "JsonFormat.php:154 at setup stage",
+                             "stages": {"success": [], "failure": ["get", "route", "negotiate", "message"]}}
+        return Response.json(400, body, content_type=JSON_TYPE)
 
     def fault_response(self, status: int, retry_after: Optional[float]) -> Response:
         headers = [("Retry-After", retry_after_value(retry_after))] if retry_after is not None else []
@@ -176,35 +229,42 @@ class DolibarrFake(FakeApp):
         """Module check → route (404/405) → authenticate (401/503) → validate params (400) →
         optional rate limit → handler. Mirrors ``htdocs/api/index.php`` + Restler's stage order."""
         if self.config["module_disabled"]:
-            return Response.text(200, MODULE_DISABLED_HTML, "text/html; charset=UTF-8")
+            return Response.text(200, MODULE_DISABLED_HTML, HTML_TYPE)
+        if self.config["database_down"]:
+            # Capture step `database_down`: conf.php loads, the database connection fails, and
+            # Dolibarr prints its error page with status 202 before any API routing or auth.
+            return Response.text(202, DATABASE_DOWN_HTML % time.strftime("%Y%m%d%H%M%S", time.gmtime()),
+                                 HTML_TYPE)
         if request.path != API_PREFIX and not request.path.startswith(API_PREFIX + "/"):
             return Response.text(404, "Not Found")
         segments = split_path(request.path[len(API_PREFIX):])
         if not segments:
             return self.restler_error(404, stage="route")
         if segments[0] not in ("thirdparties", "setup"):
-            return Response.text(501, "API not found (failed to include API file)")
+            return Response.text(501, "API not found (failed to include API file)", HTML_TYPE)
         found, bad = None, None
         try:
             found = self.router.match(request.method, segments)
         except BadParam as exc:
             bad = exc
-        except MethodNotAllowed as exc:
-            return self.restler_error(405, stage="route", headers=[("Allow", ", ".join(exc.allowed))])
+        except MethodNotAllowed:
+            # Restler has no 405: a method without a route is 404 (capture step `wrong_method`).
+            return self.restler_error(404, stage="route")
         if found is None and bad is None:
             return self.restler_error(404, stage="route")
         user = self.authenticate(request)
         if isinstance(user, Response):
             return user
         if bad is not None:
-            return self.restler_error(400, "invalid value specified for `%s`. Expecting integer value" % bad.name,
-                                      stage="validate")
+            return self.restler_error(400, "invalid value specified for `%s`" % bad.name, stage="route")
         limited = self.check_rate_limit(user["key"])
         if limited is not None:
             return limited
         handler, params = found
         try:
             return handler(request, user, **params)
+        except BadJson:
+            return self.bad_json_error()
         except DolibarrError as exc:
             return self.restler_error(exc.status, exc.detail, exc.extras)
 
@@ -247,7 +307,7 @@ class DolibarrFake(FakeApp):
         ``numeric_as_strings``; empty ``array_options`` as ``[]``)."""
         out: Dict[str, Any] = {
             "id": record["id"], "entity": record["entity"], "ref": record["name"],
-            "ref_ext": record.get("ref_ext"), "name": record["name"], "name_alias": record.get("name_alias"),
+            "ref_ext": record.get("ref_ext"), "name": record["name"], "name_alias": record.get("name_alias") or "",
             "email": record.get("email"), "phone": record.get("phone"), "phone_mobile": record.get("phone_mobile"),
             "fax": record.get("fax"), "url": record.get("url"), "address": record.get("address"),
             "zip": record.get("zip"), "town": record.get("town"), "country_id": record.get("country_id"),
@@ -257,9 +317,9 @@ class DolibarrFake(FakeApp):
             "code_fournisseur": record.get("code_fournisseur"), "barcode": record.get("barcode"),
             "tva_intra": record.get("tva_intra"), "default_lang": record.get("default_lang"),
             "note_public": record.get("note_public"), "note_private": record.get("note_private"),
-            "array_options": copy.deepcopy(record["array_options"]) or [],
+            "array_options": self.present_options(record["array_options"]),
             "date_creation": record["date_creation"], "date_modification": record["date_modification"],
-            "import_key": None,
+            "import_key": None, "statut": None, "tms": None, "fk_user_creat": None, "module": "societe",
         }
         for idx in range(1, 7):
             out["idprof%d" % idx] = record.get("idprof%d" % idx)
@@ -271,16 +331,31 @@ class DolibarrFake(FakeApp):
             out = {k: v for k, v in out.items() if k in properties}
         return out
 
+    def present_options(self, options: Dict[str, Any]) -> Any:
+        """``array_options`` as answered: with ``extrafields_strict`` every defined third-party extra
+        field, ``null`` when unset (capture `get_created_with_status0`); ``[]`` (PHP's empty array)
+        when there is none."""
+        if self.config["extrafields_strict"]:
+            out = {"options_" + name: options.get("options_" + name)
+                   for name in self.extrafields.get("societe", {})}
+        else:
+            out = copy.deepcopy(options)
+        return out or []
+
     def present_account(self, account: Dict[str, Any], full: bool = False) -> Dict[str, Any]:
-        """[Endpoints] accounts: ``{id,fk_soc,key_account,site,date_creation,tms}`` (the POST answer
-        is the whole cleaned SocieteAccount object)."""
+        """[Endpoints] accounts: ``{id,fk_soc,key_account,site,date_creation,tms}`` with numeric ids
+        (capture `account_list`); the POST answer is the whole cleaned SocieteAccount object, whose
+        ``date_creation`` is a SQL date string and most ``CommonObject`` fields null
+        (capture `account_create`)."""
         out = {"id": account["id"], "fk_soc": account["fk_soc"], "key_account": account["key_account"],
                "site": account["site"], "date_creation": account["date_creation"], "tms": account["tms"]}
         if full:
-            out.update({"entity": account["entity"], "login": account["login"], "status": account["status"],
-                        "site_account": account.get("site_account"), "fk_user_creat": 1})
-        elif self.config["numeric_as_strings"]:
-            out["id"], out["fk_soc"] = str(out["id"]), str(out["fk_soc"])
+            out.update({"entity": None, "name": None, "status": None, "statut": None, "ref": None,
+                        "ref_ext": None, "array_options": [], "date_modification": None, "tms": None,
+                        "fk_user_creat": "1", "module": None, "login": account["login"],
+                        "site_account": account.get("site_account"),
+                        "date_creation": time.strftime("%Y-%m-%d %H:%M:%S",
+                                                       time.localtime(account["date_creation"]))})
         return out
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -289,7 +364,7 @@ class DolibarrFake(FakeApp):
         try:
             body = request.json()
         except BodyError:
-            raise DolibarrError(400, "Error parsing JSON")
+            raise BadJson()
         return body if isinstance(body, dict) else {}
 
     def fetch(self, tp_id: int) -> Dict[str, Any]:
@@ -305,8 +380,12 @@ class DolibarrFake(FakeApp):
             if key in ("id", "entity", "caller", "array_options", "date_creation", "date_modification"):
                 continue
             target = "name" if key == "nom" else key
+            if target == "name" and value == "" and "id" in record and record["id"] in self.thirdparties:
+                continue  # capture `put_empty_name`: an update with "name": "" keeps the old name
             if target in STRING_FIELDS:
                 record[target] = None if value is None else _alphanohtml(str(value))
+                if target in EMPTY_IS_NULL and record[target] == "":
+                    record[target] = None  # capture `put_clear_fields_empty`: "" is stored as NULL
             elif target in HTML_FIELDS:
                 record[target] = None if value is None else str(value)
             elif target in INT_FIELDS:
@@ -318,13 +397,26 @@ class DolibarrFake(FakeApp):
                 record[key] = re.sub(r"[\s.]", "", record[key])
         options = body.get("array_options")
         if isinstance(options, dict):
-            clean = {k: v for k, v in options.items() if isinstance(k, str) and k.startswith("options_")}
+            clean = {k: (None if v == "" else v) for k, v in options.items()
+                     if isinstance(k, str) and k.startswith("options_")}
+            if self.config["extrafields_strict"]:
+                # Capture `put_merge_array_options_other_key`: an undefined extra field is dropped.
+                defined = self.extrafields.get("societe", {})
+                clean = {k: v for k, v in clean.items() if k[len("options_"):] in defined}
             if self.config["array_options_merge"]:
                 record["array_options"].update(clean)
             else:
                 record["array_options"] = clean
         if "caller" in body:
             record["last_caller"] = body.get("caller")
+
+    def email_taken(self, record: Dict[str, Any]) -> bool:
+        """SOCIETE_EMAIL_UNIQUE (setting ``email_unique``): another third party has this e-mail."""
+        email = record.get("email")
+        if not self.config["email_unique"] or not email:
+            return False
+        return any(other["id"] != record["id"] and (other.get("email") or "").lower() == email.lower()
+                   for other in self.thirdparties.values())
 
     def check_codes(self, record: Dict[str, Any]) -> Optional[str]:
         """``Societe::verify``: name present, customer/supplier codes unique; returns the error key."""
@@ -365,30 +457,31 @@ class DolibarrFake(FakeApp):
                 rows = [r for r in rows if predicate(r)]
             except SqlFilterError as exc:
                 raise DolibarrError(int(self.config["bad_filter_status"]),
-                                    "Error when validating parameter sqlfilters -> %s" % exc)
+                                    "Error when validating parameter sqlfilters -> Bad syntax of the search "
+                                    "string: %s" % (sqlfilters if sqlfilters.startswith("(") else "(%s)" % sqlfilters))
             except UnknownColumn as exc:
-                raise DolibarrError(503, "Error when retrieve thirdparties : Unknown column '%s' in 'where clause'" % exc)
+                raise DolibarrError(503, "Error when retrieve thirdparties : Unknown column '%s' in 'WHERE'" % exc)
         try:
             rows = sort_rows(rows, request.q("sortfield") or "t.rowid", request.q("sortorder") or "ASC")
         except UnknownColumn as exc:
-            raise DolibarrError(503, "Error when retrieve thirdparties : Unknown column '%s' in 'order clause'" % exc)
+            raise DolibarrError(503, "Error when retrieve thirdparties : Unknown column '%s' in 'ORDER BY'" % exc)
         total = len(rows)
         if limit:
             rows = rows[limit * page: limit * page + limit]
         if not rows:
-            raise DolibarrError(404, "Thirdparties not found")
+            raise DolibarrError(404, MSG_EMPTY_LIST)
         properties = [p.strip() for p in (request.q("properties") or "").split(",") if p.strip()]
         data = [self.present(r, properties) for r in rows]
         if (request.q("pagination_data") or "").lower() in ("1", "true", "yes"):
             page_count = int(math.ceil(total / float(limit))) if limit else 1
-            return Response.json(200, {"data": data, "pagination": {"total": total, "page": page,
+            return self.ok({"data": data, "pagination": {"total": total, "page": page,
                                                                      "page_count": page_count, "limit": limit}})
-        return Response.json(200, data)
+        return self.ok(data)
 
     def get_thirdparty(self, request: Request, user: Dict[str, Any], id: int) -> Response:
         """[Endpoints] ``GET /thirdparties/{id}``: the object, or 404 ``Thirdparty not found``."""
         self.require(user, "lire")
-        return Response.json(200, self.present(self.fetch(id)))
+        return self.ok(self.present(self.fetch(id)))
 
     def _get_by(self, user: Dict[str, Any], key: str, value: str) -> Response:
         self.require(user, "lire")
@@ -399,10 +492,13 @@ class DolibarrFake(FakeApp):
         if len(matches) > 1:
             # Societe::fetch returns -2 ("several records found"), which _fetch does not treat as
             # "not found": the API answers 200 with an empty, unloaded object.
+            # Capture `get_by_email_ambiguous`: the class defaults survive (client, prospect and
+            # fournisseur 0, status 1, all numbers), everything else is null.
             empty = {k: None for k in self.present(matches[0])}
-            empty["array_options"] = []
-            return Response.json(200, empty)
-        return Response.json(200, self.present(matches[0]))
+            empty.update({"client": 0, "prospect": 0, "fournisseur": 0, "status": 1, "array_options": [],
+                          "module": "societe"})
+            return self.ok(empty)
+        return self.ok(self.present(matches[0]))
 
     def get_by_email(self, request: Request, user: Dict[str, Any], email: str) -> Response:
         """[Endpoints] ``GET /thirdparties/email/{email}`` (case-insensitive, as MySQL compares)."""
@@ -426,12 +522,17 @@ class DolibarrFake(FakeApp):
                                   "fournisseur": 0, "status": 1, "array_options": {},
                                   "date_creation": now, "date_modification": now, "representatives": []}
         self.apply_fields(record, body)
+        if self.email_taken(record):
+            # Capture `email_unique_create_dup`: `"0": null, "1": "<message>"`.
+            raise DolibarrError(500, "Error creating thirdparty",
+                                [None, "Email %s is assigned to another third (Forbidden by setup rules)"
+                                 % record["email"]])
         error = self.check_codes(record)
         if error:
             raise DolibarrError(500, "Error creating thirdparty", [error])
         self.next_id += 1
         self.thirdparties[record["id"]] = record
-        return Response.json(200, record["id"])
+        return self.ok(record["id"])
 
     def update_thirdparty(self, request: Request, user: Dict[str, Any], id: int) -> Response:
         """[Endpoints] ``PUT /thirdparties/{id}``: partial update, ``array_options`` merged key by key,
@@ -441,12 +542,14 @@ class DolibarrFake(FakeApp):
         body = self.body_dict(request)
         candidate = copy.deepcopy(current)
         self.apply_fields(candidate, body)
+        if self.email_taken(candidate):
+            raise DolibarrError(500)  # capture `email_unique_put_dup`: no detail at all
         error = self.check_codes(candidate)
         if error:
             raise DolibarrError(500, error)
         candidate["date_modification"] = int(time.time())
         self.thirdparties[id] = candidate
-        return Response.json(200, self.present(candidate))
+        return self.ok(self.present(candidate))
 
     def delete_thirdparty(self, request: Request, user: Dict[str, Any], id: int) -> Response:
         """[Endpoints] ``DELETE /thirdparties/{id}`` → ``{"success":{"code":200,"message":"Object deleted"}}``
@@ -459,8 +562,8 @@ class DolibarrFake(FakeApp):
         for account_id in [a["id"] for a in self.accounts.values() if a["fk_soc"] == id]:
             del self.accounts[account_id]
         if self.config["legacy_delete_response"]:
-            return Response.json(200, 1)
-        return Response.json(200, {"success": {"code": 200, "message": "Object deleted"}})
+            return self.ok(1)
+        return self.ok({"success": {"code": 200, "message": "Object deleted"}})
 
     def merge_thirdparties(self, request: Request, user: Dict[str, Any], id: int, idtodelete: int) -> Response:
         """[Endpoints] ``PUT /thirdparties/{id}/merge/{idtodelete}``: empty properties of ``id`` take
@@ -485,7 +588,7 @@ class DolibarrFake(FakeApp):
                 account["fk_soc"] = id
         del self.thirdparties[idtodelete]
         keep["date_modification"] = int(time.time())
-        return Response.json(200, self.present(keep))
+        return self.ok(self.present(keep))
 
     def add_representative(self, request: Request, user: Dict[str, Any], id: int, user_id: int) -> Response:
         """[Endpoints] ``POST /thirdparties/{id}/representative/{user_id}`` → 200 ``1``."""
@@ -493,7 +596,7 @@ class DolibarrFake(FakeApp):
         record = self.fetch(id)
         if user_id not in record["representatives"]:
             record["representatives"].append(user_id)
-        return Response.json(200, 1)
+        return self.ok(1)
 
     def delete_representative(self, request: Request, user: Dict[str, Any], id: int, user_id: int) -> Response:
         """[Endpoints] ``DELETE /thirdparties/{id}/representative/{user_id}`` → 200 ``1``."""
@@ -501,7 +604,7 @@ class DolibarrFake(FakeApp):
         record = self.fetch(id)
         if user_id in record["representatives"]:
             record["representatives"].remove(user_id)
-        return Response.json(200, 1)
+        return self.ok(1)
 
     # ---- accounts ----------------------------------------------------------------------------
     def list_accounts(self, request: Request, user: Dict[str, Any], id: int) -> Response:
@@ -512,7 +615,7 @@ class DolibarrFake(FakeApp):
         rows = [a for a in self.accounts.values() if a["fk_soc"] == id and (not site or a["site"] == site)]
         if not rows:
             raise DolibarrError(404, "This thirdparty does not have any account attached or does not exist.")
-        return Response.json(200, [self.present_account(a) for a in rows])
+        return self.ok([self.present_account(a) for a in rows])
 
     def get_by_account(self, request: Request, user: Dict[str, Any], site: str, key_account: str) -> Response:
         """[Endpoints] ``GET /thirdparties/accounts/{site}/{key_account}`` → the third party; 404 when
@@ -521,8 +624,8 @@ class DolibarrFake(FakeApp):
         rows = [a for a in self.accounts.values() if a["site"] == site and a["key_account"] == key_account]
         owners = {a["fk_soc"] for a in rows}
         if len(owners) != 1:
-            raise DolibarrError(404, "Thirdparty not found")
-        return Response.json(200, self.present(self.fetch(owners.pop())))
+            raise DolibarrError(404, "This account have many thirdparties attached or does not exist.")
+        return self.ok(self.present(self.fetch(owners.pop())))
 
     def create_account(self, request: Request, user: Dict[str, Any], id: int) -> Response:
         """[Endpoints] ``POST /thirdparties/{id}/accounts`` ``{"site","key_account"}`` → 200 account;
@@ -530,7 +633,7 @@ class DolibarrFake(FakeApp):
         self.require(user, "creer")
         body = self.body_dict(request)
         if body.get("site") is None:
-            raise DolibarrError(422, "Unprocessable Entity: You must pass the site attribute in your request data !")
+            raise DolibarrError(422, "You must pass the site attribute in your request data !")
         site = str(body["site"])
         if any(a["fk_soc"] == id and a["site"] == site for a in self.accounts.values()):
             raise DolibarrError(409, "A SocieteAccount entity already exists for this company and site.")
@@ -544,7 +647,7 @@ class DolibarrFake(FakeApp):
                    "site_account": body.get("site_account"), "date_creation": now, "tms": now}
         self.next_account_id += 1
         self.accounts[account["id"]] = account
-        return Response.json(200, self.present_account(account, full=True))
+        return self.ok(self.present_account(account, full=True))
 
     def delete_account(self, request: Request, user: Dict[str, Any], id: int, site: str) -> Response:
         """[Endpoints] ``DELETE /thirdparties/{id}/accounts/{site}`` → 200 with an empty body (the
@@ -554,40 +657,58 @@ class DolibarrFake(FakeApp):
         if not rows:
             raise DolibarrError(404)
         del self.accounts[rows[0]["id"]]
-        return Response.empty(200, content_type="application/json")
+        return Response.empty(200, content_type=JSON_TYPE)
 
     # ---- extra fields (setup) ---------------------------------------------------------------
+    def define_extrafield(self, kind: str, attrname: str, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Stores a definition in the shape `GET /setup/extrafields/...` answers (capture
+        `extrafield_get`: every column a string or null)."""
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        field = {"id": str(self.next_extrafield_id), "type": str(body.get("type", "varchar")),
+                 "label": str(body["label"]), "size": str(body.get("size", "255")), "elementtype": kind,
+                 "default": None, "computed": None, "unique": str(_to_int(body.get("unique", 0))),
+                 "required": str(_to_int(body.get("required", 0))), "param": "",
+                 "pos": str(_to_int(body.get("pos", 0))),
+                 "alwayseditable": str(_to_int(body.get("alwayseditable", 0))), "perms": None,
+                 "list": str(body.get("list", "1")), "printable": "0", "totalizable": "0", "langs": None,
+                 "help": None, "css": None, "cssview": None, "csslist": None, "fk_user_author": "1",
+                 "fk_user_modif": "1", "datec": now, "tms": now}
+        self.next_extrafield_id += 1
+        self.extrafields.setdefault(kind, {})[attrname] = field
+        return field
+
     def list_extrafields(self, request: Request, user: Dict[str, Any]) -> Response:
-        """[Extra fields] ``GET /setup/extrafields`` (admin) → ``{elementtype: {attrname: {...}}}``."""
+        """[Extra fields] ``GET /setup/extrafields[?elementtype=]`` (admin) → ``{elementtype:
+        {attrname: {...}}}``; 404 when there is none (unconfirmed: not in the capture)."""
         self.require(user, "admin")
-        return Response.json(200, copy.deepcopy(self.extrafields))
+        wanted = request.q("elementtype")
+        out = {kind: copy.deepcopy(fields) for kind, fields in self.extrafields.items()
+               if fields and (not wanted or kind == _elementtype(wanted))}
+        if not out:
+            raise DolibarrError(404, "No extrafield found")
+        return self.ok(out)
 
     def get_extrafield(self, request: Request, user: Dict[str, Any], elementtype: str, attrname: str) -> Response:
-        """[Extra fields] ``GET /setup/extrafields/{elementtype}/{attrname}`` (admin); 404."""
+        """[Extra fields] ``GET /setup/extrafields/{elementtype}/{attrname}`` (admin) → ``{elementtype:
+        {attrname: {...}}}`` (capture `extrafield_get`); 404 (message unconfirmed)."""
         self.require(user, "admin")
-        field = self.extrafields.get(_elementtype(elementtype), {}).get(attrname)
+        kind = _elementtype(elementtype)
+        field = self.extrafields.get(kind, {}).get(attrname)
         if field is None:
             raise DolibarrError(404, "Extrafield not found from attrname and elementtype")
-        return Response.json(200, copy.deepcopy(field))
+        return self.ok({kind: {attrname: copy.deepcopy(field)}})
 
     def create_extrafield(self, request: Request, user: Dict[str, Any], elementtype: str, attrname: str) -> Response:
-        """[Extra fields] ``POST /setup/extrafields/{elementtype}/{attrname}`` → 200 new id; 409 if
-        it exists; 400 without ``label``; 403 for non-admins."""
+        """[Extra fields] ``POST /setup/extrafields/{elementtype}/{attrname}`` → 200 new id (a number);
+        409 if it exists (capture `extrafield_create_again`); 400 without ``label``; 403 for non-admins."""
         self.require(user, "admin")
         body = self.body_dict(request)
         kind = _elementtype(elementtype)
         if attrname in self.extrafields.get(kind, {}):
-            raise DolibarrError(409, "Extrafield with name %s already exists" % attrname)
+            raise DolibarrError(409, "Duplicate extrafield already found from attrname and elementtype")
         if not body.get("label"):
             raise DolibarrError(400, "label field absent in json at root level")
-        field = {"id": self.next_extrafield_id, "attrname": attrname, "elementtype": kind,
-                 "label": str(body["label"]), "type": str(body.get("type", "varchar")),
-                 "size": str(body.get("size", "255")), "pos": _to_int(body.get("pos", 0)),
-                 "unique": _to_int(body.get("unique", 0)), "required": _to_int(body.get("required", 0)),
-                 "list": str(body.get("list", "1")), "alwayseditable": _to_int(body.get("alwayseditable", 0))}
-        self.next_extrafield_id += 1
-        self.extrafields.setdefault(kind, {})[attrname] = field
-        return Response.json(200, field["id"])
+        return self.ok(int(self.define_extrafield(kind, attrname, body)["id"]))
 
     def update_extrafield(self, request: Request, user: Dict[str, Any], elementtype: str, attrname: str) -> Response:
         """[Extra fields] ``PUT /setup/extrafields/{elementtype}/{attrname}`` → 200 id; 404."""
@@ -601,8 +722,9 @@ class DolibarrFake(FakeApp):
                 field[key] = str(body[key])
         for key in ("pos", "unique", "required", "alwayseditable"):
             if key in body:
-                field[key] = _to_int(body[key])
-        return Response.json(200, field["id"])
+                field[key] = str(_to_int(body[key]))
+        field["tms"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        return self.ok(int(field["id"]))
 
     def delete_extrafield(self, request: Request, user: Dict[str, Any], elementtype: str, attrname: str) -> Response:
         """[Extra fields] ``DELETE /setup/extrafields/{elementtype}/{attrname}`` → 200 success; 404."""
@@ -611,7 +733,7 @@ class DolibarrFake(FakeApp):
         if attrname not in self.extrafields.get(kind, {}):
             raise DolibarrError(404, "Extrafield not found from attrname and elementtype")
         del self.extrafields[kind][attrname]
-        return Response.json(200, {"success": {"code": 200, "message": "Extrafield deleted from attrname"}})
+        return self.ok({"success": {"code": 200, "message": "Extrafield deleted from attrname"}})
 
 
 # ---- small helpers -------------------------------------------------------------------------
@@ -842,6 +964,11 @@ def add_cli_arguments(parser: Any) -> None:
     parser.add_argument("--production-mode", action="store_true", help="omit the debug member of errors")
     parser.add_argument("--legacy", action="store_true",
                         help="older Dolibarr: DELETE answers 1, 401 for rights, 503 for bad sqlfilters")
+    parser.add_argument("--database-down", action="store_true",
+                        help="every API call answers 202 with Dolibarr's HTML error page")
+    parser.add_argument("--email-unique", action="store_true", help="SOCIETE_EMAIL_UNIQUE=1")
+    parser.add_argument("--no-department-field", action="store_true",
+                        help="start without the third-party extra field 'department'")
 
 
 def config_from_args(args: Any) -> Dict[str, Any]:
@@ -857,6 +984,12 @@ def config_from_args(args: Any) -> Dict[str, Any]:
         config["production_mode"] = True
     if args.legacy:
         config.update({"legacy_delete_response": True, "rights_error_status": 401, "bad_filter_status": 503})
+    if args.database_down:
+        config["database_down"] = True
+    if args.email_unique:
+        config["email_unique"] = True
+    if args.no_department_field:
+        config["department_extrafield"] = False
     return config
 
 

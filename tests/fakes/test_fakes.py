@@ -472,7 +472,11 @@ class DolibarrTest(FakeCase):
         tp = self.create()
         obj = self.get("/thirdparties/%d" % tp).json()
         self.assertEqual((obj["status"], obj["client"], obj["fournisseur"]), ("1", "0", "0"))
-        self.assertEqual(obj["array_options"], [])  # PHP empty array
+        self.assertEqual(obj["array_options"], {"options_department": None})  # defined, unset
+        self.assertEqual(obj["prospect"], 0)  # computed in PHP: a number (capture)
+        self.configure(department_extrafield=False)
+        obj = self.get("/thirdparties/%d" % tp).json()
+        self.assertEqual(obj["array_options"], [])  # no extra field defined: PHP empty array
         self.configure(numeric_as_strings=False)
         obj = self.get("/thirdparties/%d" % tp).json()
         self.assertEqual((obj["id"], obj["status"]), (tp, 1))
@@ -488,7 +492,7 @@ class DolibarrTest(FakeCase):
         self.configure(email_mandatory=True)
         self.assertEqual(self.post({"name": "x"}).json()["error"]["message"], "Bad Request: email field missing")
         reply = self.call("POST", API + "/thirdparties", raw="{nope", headers=dict(KEY, **{"Content-Type": "application/json"}))
-        self.assertEqual(reply.json()["error"]["message"], "Bad Request: Error parsing JSON")
+        self.assertEqual(reply.json()["error"]["message"], "Bad Request: Error encoding/decoding JSON: Syntax error")
 
     def test_duplicate_customer_code_is_500_with_numeric_detail(self) -> None:
         self.create(code_client="C1")
@@ -505,7 +509,7 @@ class DolibarrTest(FakeCase):
         self.assertEqual(reply.json()["error"]["message"], "Not Found: Thirdparty not found")
         reply = self.get("/thirdparties/abc")
         self.assertEqual(reply.status, 400)
-        self.assertIn("Expecting integer value", reply.json()["error"]["message"])
+        self.assertEqual(reply.json()["error"]["message"], "Bad Request: invalid value specified for `id`")
 
     def test_get_by_email(self) -> None:
         tp = self.create(email="Ada@Example.com")
@@ -524,6 +528,7 @@ class DolibarrTest(FakeCase):
 
     # ---- update / delete ----
     def test_put_partial_update_returns_whole_object(self) -> None:
+        self.configure(extrafields_strict=False)  # any options_* key is kept and echoed
         tp = self.create(email="ada@example.com", array_options={"options_department": "Eng", "options_x": "1"})
         reply = self.call("PUT", API + "/thirdparties/%d" % tp,
                           {"status": 0, "caller": "scimd", "array_options": {"options_department": "Sales"}}, KEY)
@@ -586,9 +591,10 @@ class DolibarrTest(FakeCase):
     def test_empty_list_is_404(self) -> None:
         reply = self.list()
         self.assertEqual(reply.status, 404)
-        self.assertEqual(reply.json()["error"]["message"], "Not Found: Thirdparties not found")
+        self.assertEqual(reply.json()["error"]["message"], "Not Found: No third parties found")
 
     def test_sqlfilters(self) -> None:
+        self.configure(extrafields_strict=False)
         a = self.create(name="Acme", email="Sales@Acme.com", ref_ext="scim-a",
                         array_options={"options_department": "Sales", "options_scim_id": "scim-a"})
         b = self.create(name="Bolt", email="b@bolt.io", ref_ext="scim-b", status=0)
@@ -651,7 +657,7 @@ class DolibarrTest(FakeCase):
         self.assertEqual(no_site.status, 422)
         self.assertEqual(self.call("POST", API + "/thirdparties/99/accounts", {"site": "scim"}, KEY).status, 500)
         listed = self.get("/thirdparties/%d/accounts?site=scim" % tp).json()
-        self.assertEqual([(a["site"], a["key_account"], a["fk_soc"]) for a in listed], [("scim", "2819c223", str(tp))])
+        self.assertEqual([(a["site"], a["key_account"], a["fk_soc"]) for a in listed], [("scim", "2819c223", tp)])
         self.assertEqual(set(listed[0]), {"id", "fk_soc", "key_account", "site", "date_creation", "tms"})
         self.assertEqual(self.get("/thirdparties/%d/accounts?site=stripe" % tp).status, 404)
         self.assertEqual(self.get("/thirdparties/accounts/scim/2819c223").json()["id"], str(tp))
@@ -669,18 +675,25 @@ class DolibarrTest(FakeCase):
 
     # ---- extra fields ----
     def test_extrafields_setup(self) -> None:
+        self.configure(department_extrafield=False)
+        self.assertEqual(self.get("/setup/extrafields").status, 404)
         path = API + "/setup/extrafields/thirdparty/department"
         body = {"label": "Department", "type": "varchar", "size": "255", "pos": 100, "unique": 0, "required": 0,
                 "list": "1", "alwayseditable": 1}
         self.assertEqual(self.call("POST", path, body, RO_KEY).status, 403)
         created = self.call("POST", path, body, KEY)
-        self.assertEqual((created.status, created.json()), (200, 1))
+        self.assertEqual((created.status, created.json()), (200, 2))  # id 1 went with the switch
         self.assertEqual(self.call("POST", path, body, KEY).status, 409)
         self.assertEqual(self.call("POST", API + "/setup/extrafields/societe/x", {"type": "int"}, KEY).status, 400)
-        self.assertEqual(self.get("/setup/extrafields/societe/department").json()["label"], "Department")
-        self.assertIn("department", self.get("/setup/extrafields").json()["societe"])
-        self.assertEqual(self.call("PUT", path, {"label": "Dept"}, KEY).json(), 1)
-        self.assertEqual(self.get("/setup/extrafields/societe/department").json()["label"], "Dept")
+        field = self.get("/setup/extrafields/societe/department").json()["societe"]["department"]
+        self.assertEqual((field["label"], field["pos"], field["unique"]), ("Department", "100", "0"))
+        self.assertIn("department", self.get("/setup/extrafields?elementtype=thirdparty").json()["societe"])
+        self.assertEqual(self.call("PUT", path, {"label": "Dept"}, KEY).json(), 2)
+        self.assertEqual(self.get("/setup/extrafields/societe/department").json()["societe"]["department"]["label"],
+                         "Dept")
+        # A defined field is answered (null when unset); an undefined one is dropped silently.
+        tp = self.create(array_options={"options_department": "Ops", "options_other": "x"})
+        self.assertEqual(self.get("/thirdparties/%d" % tp).json()["array_options"], {"options_department": "Ops"})
         self.assertEqual(self.call("DELETE", path, headers=KEY).status, 200)
         self.assertEqual(self.get("/setup/extrafields/societe/department").status, 404)
 
@@ -690,11 +703,31 @@ class DolibarrTest(FakeCase):
         self.assertEqual(reply.status, 501)
         self.assertEqual(reply.body, b"API not found (failed to include API file)")
         self.assertEqual(self.get("/thirdparties/1/nothing").status, 404)
-        self.assertEqual(self.call("PATCH", API + "/thirdparties/1", {}, KEY).status, 405)
+        self.assertEqual(self.call("PATCH", API + "/thirdparties/1", {}, KEY).status, 404)  # Restler: no 405
         self.configure(module_disabled=True)
         reply = self.get("/thirdparties/1")
         self.assertEqual(reply.status, 200)
         self.assertTrue(reply.header("Content-Type").startswith("text/html"))
+        self.configure(module_disabled=False, database_down=True)
+        reply = self.get("/thirdparties/1")
+        self.assertEqual(reply.status, 202)
+        self.assertTrue(reply.header("Content-Type").startswith("text/html"))
+        self.assertIn(b"DolibarrHasDetectedError", reply.body)
+        self.configure(database_down=False)
+        self.assertEqual(self.get("/thirdparties/1").status, 404)
+
+    def test_email_unique(self) -> None:
+        self.create(email="uniq@example.com")
+        other = self.create(name="Other", email="other@example.com")
+        self.assertEqual(self.post({"name": "Twin", "email": "UNIQ@example.com"}).status, 200)  # off by default
+        self.configure(email_unique=True)
+        reply = self.post({"name": "Third", "email": "uniq@example.com"})
+        self.assertEqual(reply.status, 500)
+        self.assertEqual(reply.json()["error"], {
+            "code": 500, "message": "Internal Server Error: Error creating thirdparty", "0": None,
+            "1": "Email uniq@example.com is assigned to another third (Forbidden by setup rules)"})
+        reply = self.call("PUT", API + "/thirdparties/%d" % other, {"email": "uniq@example.com"}, KEY)
+        self.assertEqual((reply.status, reply.json()["error"]["message"]), (500, "Internal Server Error"))
 
     def test_synthetic_rate_limit_and_faults_use_restler_shape(self) -> None:
         self.control("rate_limit", {"per_minute": 1, "window_seconds": 30})

@@ -20,15 +20,20 @@ BOOST_AUTO_TEST_CASE(json_answers) {
   t.failed = 1;
   t.oldest_pending_seconds = 1.25;
   t.last_error = "HTTP 503 \"busy\"";
+  t.notices.push_back(
+      {"department", "no field", "2026-12-07T10:00:00.000Z", "2026-12-07T10:05:00.000Z"});
   store::TargetStatus idle;
   idle.name = "events";
   idle.type = "webhook";
-  BOOST_TEST(SyncStatusJson({t, idle}) ==
-             "{\"targets\":[{\"name\":\"crm\",\"type\":\"crm\",\"pending\":2,\"in_flight\":1,"
-             "\"blocked\":0,\"delivered\":40,\"failed\":1,\"oldest_pending_seconds\":1.25,"
-             "\"last_error\":\"HTTP 503 \\\"busy\\\"\"},{\"name\":\"events\",\"type\":\"webhook\","
-             "\"pending\":0,\"in_flight\":0,\"blocked\":0,\"delivered\":0,\"failed\":0,"
-             "\"oldest_pending_seconds\":0.0,\"last_error\":null}]}");
+  BOOST_TEST(
+      SyncStatusJson({t, idle}) ==
+      "{\"targets\":[{\"name\":\"crm\",\"type\":\"crm\",\"pending\":2,\"in_flight\":1,"
+      "\"blocked\":0,\"delivered\":40,\"failed\":1,\"oldest_pending_seconds\":1.25,"
+      "\"last_error\":\"HTTP 503 \\\"busy\\\"\",\"notices\":[{\"topic\":\"department\","
+      "\"message\":\"no field\",\"since\":\"2026-12-07T10:00:00.000Z\","
+      "\"updated\":\"2026-12-07T10:05:00.000Z\"}]},{\"name\":\"events\",\"type\":\"webhook\","
+      "\"pending\":0,\"in_flight\":0,\"blocked\":0,\"delivered\":0,\"failed\":0,"
+      "\"oldest_pending_seconds\":0.0,\"last_error\":null,\"notices\":[]}]}");
 
   store::DeliveryRow d;
   d.id = 7;

@@ -75,6 +75,12 @@ struct DeliveryOutcome {
   // For kRetry: the target (429) or the adapter's own limiter asked to slow down. The attempt
   // does not count against the retry limit: rate limits delay work, never drop it.
   bool rate_limited = false;
+  // Standing conditions at the target an operator should see even though deliveries go on (e.g.
+  // "Dolibarr defines no extra field 'department'; values are not sent"): topic → message sets
+  // or confirms that notice, topic → nullopt clears it. Whatever the status, the engine stores
+  // them per target (scim/store/target_notices.h) and sync status shows them. Adapters report a
+  // notice when they (re)check the condition, not on every delivery.
+  std::map<std::string, std::optional<std::string>> notices;
 
   static DeliveryOutcome Delivered(std::optional<std::string> id = std::nullopt) {
     DeliveryOutcome o;

@@ -12,6 +12,7 @@
 
 #include "scim/common/result.h"
 #include "scim/store/database.h"
+#include "scim/store/target_notices.h"
 
 namespace scim::store {
 
@@ -34,6 +35,9 @@ struct TargetStatus {
   double oldest_pending_seconds = 0;
   // The most recent error among deliveries not delivered yet (pending or failed), if any.
   std::optional<std::string> last_error;
+  // Standing conditions the target's adapter reported (scim/store/target_notices.h), by topic.
+  // Target-wide: the same for every tenant.
+  std::vector<TargetNotice> notices;
 };
 
 // Status of `targets` (in that order, zeros for a target with no deliveries yet) followed by any

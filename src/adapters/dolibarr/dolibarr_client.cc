@@ -1,29 +1,11 @@
 #include "adapters/dolibarr/dolibarr_client.h"
 
 #include "adapters/common/json_util.h"
+#include "adapters/dolibarr/dolibarr_errors.h"
 #include "scim/common/json.h"
 
 namespace scim::adapters::dolibarr {
 namespace {
-
-// The message of Dolibarr's error shape {"error":{"code":..,"message":"..","0":"Detail"}}, with
-// the numeric-key details appended.
-std::string ErrorDetail(const HttpResponse& response) {
-  json::Document doc;
-  if (!json::Parse(response.body, doc).ok() || !doc.IsObject()) return {};
-  auto error = doc.FindMember("error");
-  if (error == doc.MemberEnd() || !error->value.IsObject()) return {};
-  std::string detail = StringMember(error->value, "message").value_or("");
-  for (auto it = error->value.MemberBegin(); it != error->value.MemberEnd(); ++it) {
-    std::string_view key = json::View(it->name);
-    if (!key.empty() && key.find_first_not_of("0123456789") == std::string_view::npos &&
-        it->value.IsString()) {
-      detail += detail.empty() ? "" : " ";
-      detail += "(" + std::string(json::View(it->value)) + ")";
-    }
-  }
-  return detail;
-}
 
 std::optional<ThirdParty> ReadThirdParty(const json::Value& v) {
   if (!v.IsObject()) return std::nullopt;
@@ -57,15 +39,10 @@ CallResult<HttpResponse> DolibarrClient::Call(const std::string& method, const s
   request.body = body;
   auto response = http_.Send(request);
   if (!response.ok()) return response.error();
-  std::string what = "dolibarr " + method + " " + UrlForLog(path);
-  // A JSON 404 is Dolibarr's "not found" (callers decide); an HTML one is a wrong URL.
-  if (response->status == 404 && response->IsJson()) return std::move(response).value();
-  if (!response->Success()) {
-    return ErrorFromResponse(what, *response, ErrorDetail(*response));
-  }
-  // With the API module disabled, Dolibarr prints an HTML page with status 200.
-  if (!response->IsJson()) {
-    return CallError::Transport(what + ": answer is not JSON (is Dolibarr's API module enabled?)");
+  // A JSON 404 with a detail is Dolibarr's "not found" (callers decide); everything else that
+  // is not a JSON 2xx becomes an error naming the status and its cause (dolibarr_errors.h).
+  if (auto error = ClassifyAnswer("dolibarr " + method + " " + UrlForLog(path), *response)) {
+    return *std::move(error);
   }
   return std::move(response).value();
 }
@@ -94,6 +71,57 @@ CallResult<std::optional<ThirdParty>> DolibarrClient::Get(const std::string& id)
 
 CallResult<std::optional<ThirdParty>> DolibarrClient::FindByEmail(const std::string& email) const {
   return GetOne("/thirdparties/email/" + UrlEncode(email), false);
+}
+
+CallResult<std::vector<ThirdParty>> DolibarrClient::FindAllByEmail(const std::string& email,
+                                                                   int limit) const {
+  std::vector<ThirdParty> found;
+  if (email.find_first_of("'()") != std::string::npos) {
+    // Not writable in a filter: the e-mail endpoint, which cannot list several.
+    auto one = FindByEmail(email);
+    if (!one.ok()) return one.error();
+    if (*one) found.push_back(**one);
+    return found;
+  }
+  std::string filter = "(t.email:=:'" + email + "')";
+  std::string path =
+      "/thirdparties?sortfield=t.rowid&sortorder=ASC&sqlfilters=" + UrlEncode(filter) +
+      "&limit=" + std::to_string(limit);
+  auto response = Call("GET", path, "");
+  if (!response.ok()) return response.error();
+  if (response->status == 404) return found;  // "No third parties found"
+  json::Document doc;
+  if (!json::Parse(response->body, doc).ok()) {
+    return CallError::Transport("dolibarr GET /thirdparties: malformed JSON answer");
+  }
+  const json::Value* items = &doc;
+  if (doc.IsObject() && doc.HasMember("data")) items = &doc["data"];  // pagination_data form
+  if (!items->IsArray()) return CallError::Transport("dolibarr GET /thirdparties: not a list");
+  for (const auto& item : items->GetArray()) {
+    if (auto tp = ReadThirdParty(item)) found.push_back(std::move(*tp));
+  }
+  return found;
+}
+
+CallResult<std::optional<bool>> DolibarrClient::ExtraFieldDefined() const {
+  std::string path = "/setup/extrafields/societe/" + UrlEncode(department_field_);
+  auto response = Call("GET", path, "");
+  if (!response.ok()) {
+    const CallError& error = response.error();
+    // Only an admin may read extra-field definitions: no answer either way.
+    if (error.http_status == 401 || error.http_status == 403) return std::optional<bool>();
+    return error;
+  }
+  if (response->status == 404) return std::optional<bool>(false);
+  // Capture step `extrafield_get`: {"societe":{"department":{...}}}.
+  json::Document doc;
+  if (!json::Parse(response->body, doc).ok() || !doc.IsObject()) {
+    return CallError::Transport("dolibarr GET /setup/extrafields: malformed JSON answer");
+  }
+  auto kind = doc.FindMember("societe");
+  bool defined = kind != doc.MemberEnd() && kind->value.IsObject() &&
+                 kind->value.HasMember(department_field_.c_str());
+  return std::optional<bool>(defined);
 }
 
 CallResult<std::optional<ThirdParty>> DolibarrClient::FindByRefExt(
@@ -164,16 +192,30 @@ CallResult<std::string> DolibarrClient::Create(const ThirdPartyFields& fields) c
   if (!id) {
     // The create probably happened: a retry finds it by ref_ext instead of duplicating it.
     return CallError::Transport("dolibarr POST /thirdparties: answer holds no id: " +
-                            response->body.substr(0, 100));
+                                response->body.substr(0, 100));
   }
   return *id;
 }
 
-CallResult<bool> DolibarrClient::Update(const std::string& id,
-                                        const ThirdPartyFields& fields) const {
+CallResult<UpdateAnswer> DolibarrClient::Update(const std::string& id,
+                                                const ThirdPartyFields& fields) const {
   auto response = Call("PUT", "/thirdparties/" + UrlEncode(id), Body(fields));
   if (!response.ok()) return response.error();
-  return response->status != 404;
+  UpdateAnswer answer;
+  answer.found = response->status != 404;
+  json::Document doc;
+  if (answer.found && json::Parse(response->body, doc).ok() && doc.IsObject()) {
+    // Dolibarr lists every defined extra field, null when unset; [] when none is defined
+    // (capture steps `get_created_with_status0`, `get_by_email_ambiguous`).
+    auto options = doc.FindMember("array_options");
+    if (options != doc.MemberEnd() && options->value.IsObject()) {
+      answer.department_field_listed =
+          options->value.HasMember(("options_" + department_field_).c_str());
+    } else if (options != doc.MemberEnd() && options->value.IsArray()) {
+      answer.department_field_listed = false;
+    }
+  }
+  return answer;
 }
 
 CallResult<bool> DolibarrClient::Delete(const std::string& id) const {

@@ -32,6 +32,14 @@ struct ThirdPartyFields {
   bool customer_supplier_flags = false;   // send client=0, fournisseur=0 (creates only)
 };
 
+// What a PUT answered.
+struct UpdateAnswer {
+  bool found = false;  // false: 404, no such third party
+  // Whether the answer's array_options lists options_<department_field> (Dolibarr answers every
+  // defined extra field, null when unset); nullopt when the answer does not say.
+  std::optional<bool> department_field_listed;
+};
+
 // Thread-safe (stateless apart from the HttpClient).
 class DolibarrClient {
  public:
@@ -44,6 +52,17 @@ class DolibarrClient {
   CallResult<std::optional<ThirdParty>> Get(const std::string& id) const;
   // GET /thirdparties/email/{email}; nullopt on 404.
   CallResult<std::optional<ThirdParty>> FindByEmail(const std::string& email) const;
+  // Every third party (up to `limit`, by id) whose e-mail is `email` (Dolibarr compares without
+  // case): GET /thirdparties?sqlfilters=(t.email:=:'...'). GET /thirdparties/email/{email} cannot
+  // serve: with two matches it answers 200 with an empty object (capture `get_by_email_ambiguous`).
+  // An e-mail that cannot be written in a filter falls back on it (at most one found).
+  CallResult<std::vector<ThirdParty>> FindAllByEmail(const std::string& email,
+                                                     int limit = 10) const;
+  // Whether Dolibarr defines the third-party extra field `department_field` (GET
+  // /setup/extrafields/societe/{attr}; 404 = no). nullopt when the key may not read extra-field
+  // definitions (401/403: admin only).
+  CallResult<std::optional<bool>> ExtraFieldDefined() const;
+  const std::string& department_field() const { return department_field_; }
   // GET /thirdparties?sqlfilters=(t.ref_ext:=:'...')&limit=1; nullopt on 404 (Dolibarr's empty
   // list) or when `ref_ext` cannot be written in a filter (quotes, parentheses).
   CallResult<std::optional<ThirdParty>> FindByRefExt(const std::string& ref_ext) const;
@@ -52,8 +71,8 @@ class DolibarrClient {
   CallResult<std::vector<ThirdParty>> ListAll(int page_size = 100) const;
   // POST /thirdparties; the new id.
   CallResult<std::string> Create(const ThirdPartyFields& fields) const;
-  // PUT /thirdparties/{id} with the set fields; false on 404.
-  CallResult<bool> Update(const std::string& id, const ThirdPartyFields& fields) const;
+  // PUT /thirdparties/{id} with the set fields; found = false on 404.
+  CallResult<UpdateAnswer> Update(const std::string& id, const ThirdPartyFields& fields) const;
   // DELETE /thirdparties/{id}; false on 404 (already gone).
   CallResult<bool> Delete(const std::string& id) const;
 

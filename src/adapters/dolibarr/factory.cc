@@ -3,6 +3,8 @@
 //   api_key:          DOLAPIKEY of a user with societe lire/creer/supprimer (required)
 //   department_field: extra field attribute receiving the Enterprise department (default
 //                     "department"; sent as array_options.options_<name>)
+//   department_field_recheck_seconds: how long the answer "is that extra field defined?" is
+//                     trusted (default 600)
 //   timeout_ms, connect_timeout_ms: HTTP timeouts
 #include <memory>
 
@@ -23,10 +25,12 @@ Result<std::unique_ptr<events::TargetAdapter>> CreateDolibarr(const TargetConfig
   auto resources = ResourcesFromConfig(config, {"User"});
   if (!resources.ok()) return resources.error();
   std::string department_field = config.Get("department_field").value_or("department");
-  auto client = std::make_unique<dolibarr::DolibarrClient>(*url, *api_key, department_field,
-                                                           *http);
+  auto recheck = IntSetting(config, "department_field_recheck_seconds", 600, 1, 86400);
+  if (!recheck.ok()) return recheck.error();
+  auto client = std::make_unique<dolibarr::DolibarrClient>(*url, *api_key, department_field, *http);
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<dolibarr::DolibarrAdapter>(
-      config.name, std::move(resources).value(), std::move(client)));
+      config.name, std::move(resources).value(), std::move(client),
+      std::chrono::seconds(*recheck)));
 }
 
 }  // namespace
