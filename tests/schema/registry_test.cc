@@ -21,14 +21,15 @@ const Attribute& UserAttr(std::string_view name) {
 
 BOOST_AUTO_TEST_SUITE(RegistryLoad)
 
-BOOST_AUTO_TEST_CASE(EmbeddedHasTheFourSchemasAndTwoResourceTypes) {
+BOOST_AUTO_TEST_CASE(EmbeddedHasTheFiveSchemasAndTwoResourceTypes) {
   const Registry& r = Embedded();
-  BOOST_TEST(r.schemas().size() == 4u);
+  BOOST_TEST(r.schemas().size() == 5u);
   BOOST_TEST(r.resource_types().size() == 2u);
   BOOST_TEST(r.FindSchema(kUserSchema) != nullptr);
   BOOST_TEST(r.FindSchema(kGroupSchema) != nullptr);
   BOOST_TEST(r.FindSchema(kEnterpriseUserSchema) != nullptr);
   BOOST_TEST(r.FindSchema(kScimdGroupSchema) != nullptr);
+  BOOST_TEST(r.FindSchema("urn:scimd:params:scim:schemas:extension:2.0:User") != nullptr);
   BOOST_TEST(r.FindSchema("URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER") != nullptr);
   BOOST_TEST(r.FindSchema("urn:nope") == nullptr);
 }
@@ -125,16 +126,19 @@ BOOST_AUTO_TEST_CASE(ResourceTypes) {
   BOOST_REQUIRE(user != nullptr);
   BOOST_TEST(user->name == "User");
   BOOST_TEST(user->schema == std::string(kUserSchema));
-  BOOST_REQUIRE(user->extensions.size() == 1u);
+  BOOST_REQUIRE(user->extensions.size() == 2u);
   BOOST_TEST(user->extensions[0].schema == std::string(kEnterpriseUserSchema));
   BOOST_TEST(!user->extensions[0].required);
+  BOOST_TEST(user->extensions[1].schema ==
+             std::string("urn:scimd:params:scim:schemas:extension:2.0:User"));
+  BOOST_TEST(!user->extensions[1].required);
   const ResourceType* group = r.FindResourceType("group");
   BOOST_REQUIRE(group != nullptr);
   BOOST_TEST(group->endpoint == "/Groups");
   BOOST_REQUIRE(group->extensions.size() == 1u);
   BOOST_TEST(group->extensions[0].schema == std::string(kScimdGroupSchema));
   std::vector<const Schema*> schemas = r.SchemasOf(*user);
-  BOOST_REQUIRE(schemas.size() == 2u);
+  BOOST_REQUIRE(schemas.size() == 3u);
   BOOST_TEST(schemas[0]->id == std::string(kUserSchema));
   BOOST_TEST(schemas[1]->id == std::string(kEnterpriseUserSchema));
 }
