@@ -153,11 +153,10 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
   adapters::AdapterRegistry registry = adapters::DefaultAdapterRegistry();
   std::vector<delivery::DispatchTarget> targets;
   for (const adapters::TargetConfig& target : config.targets) {
-    auto adapter = registry.Create(target);
-    if (!adapter.ok()) return adapter.error();
+    SCIM_TRY(auto adapter, registry.Create(target));
     auto retry = config.target_retry.find(target.name);
     targets.push_back(
-        {std::shared_ptr<events::TargetAdapter>(std::move(*adapter)),
+        {std::shared_ptr<events::TargetAdapter>(std::move(adapter)),
          retry != config.target_retry.end() ? retry->second : delivery::RetryPolicy{}});
   }
   return targets;

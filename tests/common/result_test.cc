@@ -33,7 +33,58 @@ Result<void, TargetError> Send(int status) {
   return {};
 }
 
+// SCIM_TRY and SCIM_RETURN_IF_ERROR: the error goes back to the caller, the value is declared.
+Result<int> Quarter(int n, int* steps) {
+  SCIM_TRY(int half, Half(n));
+  ++*steps;
+  SCIM_TRY(const auto quarter, Half(half));
+  ++*steps;
+  return quarter;
+}
+
+Result<std::unique_ptr<int>> Boxed(int n) {
+  if (n < 0) return Error(ErrorCode::kInvalidValue, "negative");
+  return std::make_unique<int>(n);
+}
+
+Result<int> Unbox(int n) {
+  SCIM_TRY(auto box, Boxed(n));  // move-only values move out
+  return *box;
+}
+
+Result<void, TargetError> SendTwice(int first, int second) {
+  SCIM_RETURN_IF_ERROR(Send(first));
+  SCIM_TRY(std::string body, Fetch(second));  // own error type: passed back as it is
+  return body.empty() ? Result<void, TargetError>(TargetError{0, "empty"})
+                      : Result<void, TargetError>();
+}
+
 BOOST_AUTO_TEST_SUITE(result)
+
+BOOST_AUTO_TEST_CASE(scim_try_returns_the_error_or_declares_the_value) {
+  int steps = 0;
+  auto q = Quarter(8, &steps);
+  BOOST_TEST(q.ok());
+  BOOST_TEST(*q == 2);
+  BOOST_TEST(steps == 2);
+  steps = 0;
+  auto odd = Quarter(6, &steps);  // 6 -> 3 -> odd
+  BOOST_TEST(!odd.ok());
+  BOOST_TEST(odd.error().detail == "odd");
+  BOOST_TEST(steps == 1);
+  steps = 0;
+  BOOST_TEST(!Quarter(5, &steps).ok());
+  BOOST_TEST(steps == 0);
+  BOOST_TEST(*Unbox(7) == 7);
+  BOOST_TEST(Unbox(-1).error().detail == "negative");
+}
+
+BOOST_AUTO_TEST_CASE(scim_try_with_own_error_type) {
+  BOOST_TEST(SendTwice(204, 200).ok());
+  BOOST_TEST(SendTwice(409, 200).error().http_status == 409);
+  BOOST_TEST(SendTwice(204, 502).error().http_status == 502);
+  BOOST_TEST(SendTwice(204, 502).error().message == "HTTP 502");
+}
 
 BOOST_AUTO_TEST_CASE(default_error_type_is_scim_error) {
   static_assert(std::is_same_v<Result<int>, Result<int, Error>>);

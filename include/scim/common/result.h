@@ -90,9 +90,25 @@ inline Status OkStatus() { return Status(); }
 
 }  // namespace scim
 
-// Returns the error of a failed Status/Result from the enclosing function.
+// Returns the error of a failed Status/Result from the enclosing function (the void form of
+// SCIM_TRY).
 #define SCIM_RETURN_IF_ERROR(expr)                       \
   do {                                                   \
     auto scim_status_ = (expr);                          \
     if (!scim_status_.ok()) return scim_status_.error(); \
   } while (0)
+
+// SCIM_TRY(declaration, expr): evaluates `expr` (a Result); when it failed, returns its error
+// from the enclosing function; otherwise declares `declaration` with the value moved out:
+//   SCIM_TRY(auto user, store.Get(id));   // user is the T of Result<T>
+//   SCIM_TRY(const auto& rows, LoadRows());
+// It expands to statements (standard C++, no statement expression), so it is used where a
+// declaration may stand, not as a sub-expression or the body of an unbraced if.
+#define SCIM_TRY_CONCAT_INNER_(a, b) a##b
+#define SCIM_TRY_CONCAT_(a, b) SCIM_TRY_CONCAT_INNER_(a, b)
+#define SCIM_TRY_IMPL_(result, declaration, expr)     \
+  auto result = (expr);                               \
+  if (!result.ok()) return std::move(result).error(); \
+  declaration = std::move(result).value()
+#define SCIM_TRY(declaration, expr) \
+  SCIM_TRY_IMPL_(SCIM_TRY_CONCAT_(scim_try_result_, __LINE__), declaration, expr)
