@@ -2,8 +2,8 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <spdlog/spdlog.h>
 
+#include "scim/common/log.h"
 #include "scim/schema/registry.h"
 
 namespace scim::http {
@@ -88,7 +88,7 @@ HttpResponse ErrorResponse(const Error& error) {
   HttpStatus status = StatusOf(error.code);
   std::string detail = error.detail;
   if (error.code == ErrorCode::kInternal) {
-    spdlog::error("internal error: {}", error.detail);
+    log::Error("internal error: " + error.detail);
     detail = "internal server error";
   }
   HttpResponse response;
