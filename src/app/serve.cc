@@ -162,23 +162,6 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
   return targets;
 }
 
-void LogDelivery(delivery::LogLevel level, std::string_view message) {
-  switch (level) {
-    case delivery::LogLevel::kDebug:
-      log::Debug("delivery: " + std::string(message));
-      break;
-    case delivery::LogLevel::kInfo:
-      log::Info("delivery: " + std::string(message));
-      break;
-    case delivery::LogLevel::kWarning:
-      log::Warn("delivery: " + std::string(message));
-      break;
-    case delivery::LogLevel::kError:
-      log::Error("delivery: " + std::string(message));
-      break;
-  }
-}
-
 }  // namespace
 
 int RunServe(const Config& config) {
@@ -203,7 +186,6 @@ int RunServe(const Config& config) {
   auto targets = BuildTargets(config);
   if (!targets.ok()) return Fail(targets.error().detail);
   delivery::DispatcherOptions dispatch_options;
-  dispatch_options.log = LogDelivery;
   dispatch_options.lease_duration = std::chrono::seconds(config.delivery.lease_seconds);
   dispatch_options.workers_per_target = static_cast<int>(config.delivery.workers_per_target);
   dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
