@@ -16,6 +16,7 @@ also be a HTTP 204 response"); patch_ok() accepts both.
 
 import unittest
 
+from patch_cases import PatchCaseRunner, add_patch_cases
 from conformance_support import (
     PATCH_URN,
     USER_URN,
@@ -46,6 +47,14 @@ def okta_user(user_name, given="Test", family="User", external_id="00ujl29u0le5T
 def existence_check_url(user_name):
     # "GET /scim/v2/Users?filter=userName%20eq%20%22test.user%40okta.local%22&startIndex=1&count=100"
     return f"/Users?filter=userName%20eq%20%22{pct(user_name)}%22&startIndex=1&count=100"
+
+
+class OktaPatchCases(PatchCaseRunner):
+    """tests/cases/patch/okta.json (the documented PATCH requests, each on its own), one test per
+    case; the lifecycles below replay them in the order Okta sends them."""
+
+
+add_patch_cases(OktaPatchCases, "okta.json")
 
 
 class OktaUserLifecycle(ConformanceCase):

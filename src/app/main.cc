@@ -28,9 +28,8 @@ Result<Config> ResolveServeConfig(const ServeFlags& flags) {
   std::string file = flags.config_file.empty() ? EnvOr("SCIMD_CONFIG", "") : flags.config_file;
   Config config;
   if (!file.empty()) {
-    auto loaded = LoadConfigFile(file);
-    if (!loaded.ok()) return loaded.error();
-    config = *loaded;
+    SCIM_TRY(auto loaded, LoadConfigFile(file));
+    config = loaded;
   }
   config.database = EnvOr("SCIMD_DB", config.database);
   config.listen = EnvOr("SCIMD_LISTEN", config.listen);

@@ -2,7 +2,6 @@
 // until SIGTERM or SIGINT.
 
 #include <arpa/inet.h>
-#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include "app/commands.h"
 #include "app/logging.h"
 #include "scim/adapters/registry.h"
+#include "scim/common/log.h"
 #include "scim/delivery/dispatcher.h"
 #include "scim/http/api.h"
 #include "scim/schema/registry.h"
@@ -153,31 +153,13 @@ Result<std::vector<delivery::DispatchTarget>> BuildTargets(const Config& config)
   adapters::AdapterRegistry registry = adapters::DefaultAdapterRegistry();
   std::vector<delivery::DispatchTarget> targets;
   for (const adapters::TargetConfig& target : config.targets) {
-    auto adapter = registry.Create(target);
-    if (!adapter.ok()) return adapter.error();
+    SCIM_TRY(auto adapter, registry.Create(target));
     auto retry = config.target_retry.find(target.name);
     targets.push_back(
-        {std::shared_ptr<events::TargetAdapter>(std::move(*adapter)),
+        {std::shared_ptr<events::TargetAdapter>(std::move(adapter)),
          retry != config.target_retry.end() ? retry->second : delivery::RetryPolicy{}});
   }
   return targets;
-}
-
-void LogDelivery(delivery::LogLevel level, std::string_view message) {
-  switch (level) {
-    case delivery::LogLevel::kDebug:
-      spdlog::debug("delivery: {}", message);
-      break;
-    case delivery::LogLevel::kInfo:
-      spdlog::info("delivery: {}", message);
-      break;
-    case delivery::LogLevel::kWarning:
-      spdlog::warn("delivery: {}", message);
-      break;
-    case delivery::LogLevel::kError:
-      spdlog::error("delivery: {}", message);
-      break;
-  }
 }
 
 }  // namespace
@@ -197,14 +179,13 @@ int RunServe(const Config& config) {
       config.targets.size() * static_cast<size_t>(config.delivery.workers_per_target + 1);
   auto db = store::Database::Open(config.database, pool_size);
   if (!db.ok()) return Fail(db.error().detail);
-  (*db)->SetConnectionLog([](const std::string& line) { spdlog::warn("database: {}", line); });
+  (*db)->SetConnectionLog([](const std::string& line) { log::Warn("database: " + line); });
   Status migrated = (*db)->Migrate();
   if (!migrated.ok()) return Fail("migration failed: " + migrated.error().detail);
 
   auto targets = BuildTargets(config);
   if (!targets.ok()) return Fail(targets.error().detail);
   delivery::DispatcherOptions dispatch_options;
-  dispatch_options.log = LogDelivery;
   dispatch_options.lease_duration = std::chrono::seconds(config.delivery.lease_seconds);
   dispatch_options.workers_per_target = static_cast<int>(config.delivery.workers_per_target);
   dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
@@ -229,22 +210,22 @@ int RunServe(const Config& config) {
   if (!dispatching.ok()) return Fail("delivery: " + dispatching.error().detail);
   Status started = server.Start();
   if (!started.ok()) return Fail(started.error().detail);
-  spdlog::info("scimd listening on {}://{}:{} (at most {} connections, database {})",
-               config.tls.enabled() ? "https" : "http", listen->first, server.Port(),
-               max_connections,
-               config.database.substr(
-                   0, config.database.find('@') == std::string::npos ? config.database.size() : 0) +
-                   (config.database.find('@') == std::string::npos ? "" : "postgresql"));
+  log::Info(std::string("scimd listening on ") + (config.tls.enabled() ? "https" : "http") + "://" +
+            listen->first + ":" + std::to_string(server.Port()) + " (at most " +
+            std::to_string(max_connections) + " connections, database " +
+            config.database.substr(
+                0, config.database.find('@') == std::string::npos ? config.database.size() : 0) +
+            (config.database.find('@') == std::string::npos ? "" : "postgresql") + ")");
   int signal = 0;
   while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
     Status reloaded = server.ReloadTls();
     if (reloaded.ok()) {
-      spdlog::info("SIGHUP: TLS certificate re-read");
+      log::Info("SIGHUP: TLS certificate re-read");
     } else {
-      spdlog::error("SIGHUP: keeping the old TLS certificate: {}", reloaded.error().detail);
+      log::Error("SIGHUP: keeping the old TLS certificate: " + reloaded.error().detail);
     }
   }
-  spdlog::info("received signal {}, shutting down", signal);
+  log::Info("received signal " + std::to_string(signal) + ", shutting down");
   server.Shutdown();
   dispatcher.Stop();
   return 0;

@@ -13,11 +13,9 @@ namespace {
 
 // Opens and migrates the database named on the command line.
 Result<std::shared_ptr<store::Database>> OpenMigrated(const std::string& url) {
-  auto db = store::Database::Open(url, 1);
-  if (!db.ok()) return db.error();
-  Status migrated = (*db)->Migrate();
-  if (!migrated.ok()) return migrated.error();
-  return *db;
+  SCIM_TRY(auto db, store::Database::Open(url, 1));
+  SCIM_RETURN_IF_ERROR(db->Migrate());
+  return db;
 }
 
 std::string ExpiryFromDays(int days) {

@@ -85,7 +85,11 @@ struct Dispatcher::Shared {
   int64_t LeaseMs() const { return std::max<int64_t>(100, options.lease_duration.count()); }
 
   void Log(LogLevel level, const std::string& message) const {
-    if (options.log) options.log(level, message);
+    if (options.log) {
+      options.log(level, message);
+    } else {
+      scim::log::Write(level, "delivery: " + message);
+    }
   }
 
   // Log() for the messages a periodic task repeats while the database is down: each distinct

@@ -54,9 +54,8 @@ class Binder {
                    : node.kind == Node::Kind::kOr ? BoundNode::Kind::kOr
                                                   : BoundNode::Kind::kNot;
         for (const Node& child : node.children) {
-          auto bound = BindNode(child, parent);
-          if (!bound.ok()) return bound.error();
-          out.children.push_back(std::move(*bound));
+          SCIM_TRY(auto bound, BindNode(child, parent));
+          out.children.push_back(std::move(bound));
         }
         return out;
       }
@@ -96,25 +95,22 @@ class Binder {
 
   Result<BoundNode> BindValuePath(const Node& node, const AttrPath* parent) {
     if (parent != nullptr) return Invalid("nested value filter in " + Quote(parent->ToString()));
-    auto rp = Resolve(node.attr, nullptr);
-    if (!rp.ok()) return rp.error();
-    if (rp->Leaf().type != AttributeType::kComplex) {
+    SCIM_TRY(auto rp, Resolve(node.attr, nullptr));
+    if (rp.Leaf().type != AttributeType::kComplex) {
       return Invalid("value filter on " + Quote(node.attr.ToString()) +
                      ", which is not a complex attribute");
     }
-    auto inner = BindNode(node.children.at(0), &node.attr);
-    if (!inner.ok()) return inner.error();
+    SCIM_TRY(auto inner, BindNode(node.children.at(0), &node.attr));
     BoundNode out;
     out.kind = BoundNode::Kind::kValuePath;
-    out.path = std::move(*rp);
-    out.children.push_back(std::move(*inner));
+    out.path = std::move(rp);
+    out.children.push_back(std::move(inner));
     return out;
   }
 
   Result<BoundNode> BindCompare(const Node& node, const AttrPath* parent) {
-    auto resolved = Resolve(node.attr, parent);
-    if (!resolved.ok()) return resolved.error();
-    ResolvedPath rp = std::move(*resolved);
+    SCIM_TRY(auto resolved, Resolve(node.attr, parent));
+    ResolvedPath rp = std::move(resolved);
     std::string name = parent ? parent->ToString() + "." + node.attr.name : node.attr.ToString();
     const Literal& lit = node.value;
 
@@ -286,16 +282,14 @@ std::string BoundNode::ToString() const {
 Result<BoundFilter> Bind(const Node& filter, const schema::Registry& registry,
                          const schema::ResourceType& type) {
   Binder binder(registry, type);
-  auto root = binder.BindNode(filter, nullptr);
-  if (!root.ok()) return root.error();
-  return BoundFilter{std::move(*root)};
+  SCIM_TRY(auto root, binder.BindNode(filter, nullptr));
+  return BoundFilter{std::move(root)};
 }
 
 Result<BoundFilter> ParseAndBind(std::string_view text, const schema::Registry& registry,
                                  const schema::ResourceType& type) {
-  auto parsed = ParseFilter(text);
-  if (!parsed.ok()) return parsed.error();
-  return Bind(*parsed, registry, type);
+  SCIM_TRY(auto parsed, ParseFilter(text));
+  return Bind(parsed, registry, type);
 }
 
 Result<BoundPath> BindPath(const PatchPath& path, const schema::Registry& registry,
@@ -319,9 +313,8 @@ Result<BoundPath> BindPath(const PatchPath& path, const schema::Registry& regist
                                                 "', which is not a complex attribute");
     }
     Binder binder(registry, type);
-    auto inner = binder.BindNode(*path.value_filter, &path.attr);
-    if (!inner.ok()) return inner.error();
-    out.value_filter = BoundFilter{std::move(*inner)};
+    SCIM_TRY(auto inner, binder.BindNode(*path.value_filter, &path.attr));
+    out.value_filter = BoundFilter{std::move(inner)};
   }
   return out;
 }

@@ -71,7 +71,7 @@ class Parser {
   Parser(std::string_view text, ErrorCode code) : in_(text), code_(code) {}
 
   Result<Node> ParseWholeFilter() {
-    if (auto status = CheckInput("filter"); !status.ok()) return status.error();
+    SCIM_RETURN_IF_ERROR(CheckInput("filter"));
     SkipWs();
     if (AtEnd()) return Fail("empty filter", pos_);
     auto node = ParseOr();
@@ -85,7 +85,7 @@ class Parser {
   }
 
   Result<PatchPath> ParseWholePath() {
-    if (auto status = CheckInput("path"); !status.ok()) return status.error();
+    SCIM_RETURN_IF_ERROR(CheckInput("path"));
     // Trailing whitespace is not part of the path.
     size_t end = in_.size();
     while (end > 0 && IsWs(in_[end - 1])) --end;
@@ -94,18 +94,16 @@ class Parser {
     if (AtEnd()) return Fail("empty path", pos_);
     PatchPath out;
     out.text = std::string(in_.substr(pos_));
-    auto attr = ParseAttrPath();
-    if (!attr.ok()) return attr.error();
-    out.attr = std::move(*attr);
+    SCIM_TRY(auto attr, ParseAttrPath());
+    out.attr = std::move(attr);
     out.sub_attr = std::move(out.attr.sub_attr);
     out.attr.sub_attr.clear();
     if (!AtEnd() && Peek() == '[') {
       if (!out.sub_attr.empty()) {
         return Fail("a value filter must follow an attribute without sub-attribute", pos_);
       }
-      auto filter = ParseBrackets();
-      if (!filter.ok()) return filter.error();
-      out.value_filter = std::move(*filter);
+      SCIM_TRY(auto filter, ParseBrackets());
+      out.value_filter = std::move(filter);
       if (!AtEnd() && Peek() == '.') {
         size_t start = ++pos_;
         while (!AtEnd() && (IsNameChar(Peek()) || Peek() == '$')) ++pos_;
@@ -170,12 +168,11 @@ class Parser {
   Result<Node> ParseChain(std::string_view keyword, Node::Kind kind, Next next) {
     SkipWs();
     size_t start = pos_;
-    auto first = next();
-    if (!first.ok()) return first.error();
+    SCIM_TRY(auto first, next());
     Node chain;
     chain.kind = kind;
     chain.offset = start;
-    chain.children.push_back(std::move(*first));
+    chain.children.push_back(std::move(first));
     while (true) {
       size_t save = pos_;
       SkipWs();
@@ -185,9 +182,8 @@ class Parser {
       }
       pos_ += keyword.size();
       SkipWs();
-      auto child = next();
-      if (!child.ok()) return child.error();
-      chain.children.push_back(std::move(*child));
+      SCIM_TRY(auto child, next());
+      chain.children.push_back(std::move(child));
     }
     if (chain.children.size() == 1) return std::move(chain.children[0]);
     return chain;
@@ -204,22 +200,20 @@ class Parser {
       while (p < in_.size() && IsWs(in_[p])) ++p;
       if (p < in_.size() && in_[p] == '(') {
         pos_ = p;
-        auto inner = ParseGroup(p);
-        if (!inner.ok()) return inner.error();
+        SCIM_TRY(auto inner, ParseGroup(p));
         Node node;
         node.kind = Node::Kind::kNot;
         node.offset = start;
-        node.children.push_back(std::move(*inner));
+        node.children.push_back(std::move(inner));
         return node;
       }
       // Otherwise "not" is an attribute name.
     }
     if (Peek() == ')' || Peek() == ']') return Fail("expected attribute path, '(' or 'not'", pos_);
-    auto attr = ParseAttrPath();
-    if (!attr.ok()) return attr.error();
+    SCIM_TRY(auto attr, ParseAttrPath());
     Node node;
     node.offset = start;
-    node.attr = std::move(*attr);
+    node.attr = std::move(attr);
     if (!AtEnd() && Peek() == '[') {
       if (!node.attr.sub_attr.empty()) {
         return Fail("a value filter must follow an attribute without sub-attribute", pos_);
@@ -295,15 +289,14 @@ class Parser {
     if (!op_ok) return Fail("expected comparison operator", op_start);
     if (node.op == CompareOp::kPr) return OkStatus();
     SkipWs();
-    auto value = ParseValue();
-    if (!value.ok()) return value.error();
-    node.value = std::move(*value);
+    SCIM_TRY(auto value, ParseValue());
+    node.value = std::move(value);
     return OkStatus();
   }
 
   // "(" filter ")" with pos_ at the "(".
   Result<Node> ParseGroup(size_t start) {
-    if (auto status = Enter(start); !status.ok()) return status.error();
+    SCIM_RETURN_IF_ERROR(Enter(start));
     ++pos_;
     auto inner = ParseOr();
     if (!inner.ok()) return inner.error();
@@ -319,7 +312,7 @@ class Parser {
     if (in_brackets_) return Fail("nested value filter", pos_);
     ErrorCode saved = code_;
     code_ = ErrorCode::kInvalidFilter;
-    if (auto status = Enter(pos_); !status.ok()) return status.error();
+    SCIM_RETURN_IF_ERROR(Enter(pos_));
     ++pos_;
     in_brackets_ = true;
     auto inner = ParseOr();
@@ -376,10 +369,9 @@ class Parser {
     Literal lit;
     lit.offset = start;
     if (Peek() == '"') {
-      auto text = ParseQuoted();
-      if (!text.ok()) return text.error();
+      SCIM_TRY(auto text, ParseQuoted());
       lit.kind = Literal::Kind::kString;
-      lit.text = std::move(*text);
+      lit.text = std::move(text);
       return lit;
     }
     while (!AtEnd() && !IsWs(Peek()) && Peek() != ')' && Peek() != ']') ++pos_;
@@ -469,9 +461,8 @@ class Parser {
           out.push_back('\t');
           break;
         case 'u': {
-          auto cp = ReadHex4(esc);
-          if (!cp.ok()) return cp.error();
-          uint32_t code = *cp;
+          SCIM_TRY(auto cp, ReadHex4(esc));
+          uint32_t code = cp;
           if (code >= 0xDC00 && code <= 0xDFFF)
             return Fail("unpaired surrogate in \\u escape", esc);
           if (code >= 0xD800 && code <= 0xDBFF) {
@@ -480,12 +471,11 @@ class Parser {
             }
             size_t low_at = pos_;
             pos_ += 2;
-            auto low = ReadHex4(low_at);
-            if (!low.ok()) return low.error();
-            if (*low < 0xDC00 || *low > 0xDFFF) {
+            SCIM_TRY(auto low, ReadHex4(low_at));
+            if (low < 0xDC00 || low > 0xDFFF) {
               return Fail("unpaired surrogate in \\u escape", esc);
             }
-            code = 0x10000 + ((code - 0xD800) << 10) + (*low - 0xDC00);
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
           }
           if (code == 0) return Fail("\\u0000 is not allowed in a filter value", esc);
           AppendUtf8(code, out);

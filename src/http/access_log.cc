@@ -2,12 +2,13 @@
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <spdlog/spdlog.h>
 
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <random>
+
+#include "scim/common/log.h"
 
 namespace scim::http {
 namespace {
@@ -53,7 +54,7 @@ void LogAccess(const HttpRequest& request, const std::string& route, int status,
   Field(w, "client", request.client_address);
   Field(w, "request_id", request.request_id);
   w.EndObject();
-  spdlog::info("{}", std::string_view(buffer.GetString(), buffer.GetSize()));
+  log::Record(log::Level::kInfo, std::string_view(buffer.GetString(), buffer.GetSize()));
 }
 
 }  // namespace scim::http

@@ -1,5 +1,5 @@
 #pragma once
-// The access log: one record per request, written through spdlog as a JSON object (which the
+// The access log: one record per request, written as a scim::log record (a JSON object the
 // json log format merges into its line): method, route (the pattern, not the path: ids are not
 // logged), status, ms, token name, tenant, client address, request id.
 

@@ -1,17 +1,11 @@
 #include "http/error_log.h"
 
-#include <unistd.h>
-
 #include <string>
+
+#include "scim/common/log.h"
 
 namespace scim::http {
 
-void LogToStderr(std::string_view message) {
-  std::string line = "scimd http: ";
-  line.append(message);
-  line.push_back('\n');
-  // One write(2) so that lines from different threads do not interleave.
-  [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, line.data(), line.size());
-}
+void LogHttpError(std::string_view message) { log::Error("http: " + std::string(message)); }
 
 }  // namespace scim::http

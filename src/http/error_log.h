@@ -1,6 +1,6 @@
 #pragma once
 // Where the HTTP layer reports failures that clients must not see (handler exceptions, routes
-// that forgot to answer). The app passes its own logger; the default writes to stderr.
+// that forgot to answer). Tests pass their own sink; the default is the common log.
 
 #include <functional>
 #include <string_view>
@@ -10,7 +10,7 @@ namespace scim::http {
 // Receives one complete message per failure; may be called from any I/O thread at once.
 using ErrorLog = std::function<void(std::string_view message)>;
 
-// Writes "scimd http: <message>\n" to stderr in one write.
-void LogToStderr(std::string_view message);
+// Writes "http: <message>" as an error line of scim::log (scim/common/log.h).
+void LogHttpError(std::string_view message);
 
 }  // namespace scim::http

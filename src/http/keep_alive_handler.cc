@@ -98,7 +98,7 @@ KeepAliveHandler::KeepAliveHandler(std::shared_ptr<Http::Handler> inner, Request
     : inner_(std::move(inner)),
       limits_(limits),
       control_(control ? std::move(control) : std::make_shared<ServerControl>()),
-      log_(log ? std::move(log) : ErrorLog(LogToStderr)) {}
+      log_(log ? std::move(log) : ErrorLog(LogHttpError)) {}
 
 KeepAliveHandler::KeepAliveHandler(const KeepAliveHandler& other)
     : Http::Handler(other),

@@ -120,7 +120,7 @@ class KeepAliveHandler : public Pistache::Http::Handler {
   // `inner` receives the parsed requests; `limits` bound every request; `control` may be null
   // (a private one is made); `log` receives what clients must not see (default: stderr).
   KeepAliveHandler(std::shared_ptr<Pistache::Http::Handler> inner, RequestLimits limits,
-                   std::shared_ptr<ServerControl> control = nullptr, ErrorLog log = LogToStderr);
+                   std::shared_ptr<ServerControl> control = nullptr, ErrorLog log = LogHttpError);
 
   // Shares limits, control and log, and clones the inner handler, as Pistache's Prototype
   // pattern expects (the endpoint clones its handler once per I/O thread).

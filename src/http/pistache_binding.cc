@@ -34,13 +34,11 @@ Result<HttpRequest> ToHttpRequest(const Pistache::Rest::Request& request,
   out.method = MethodName(request.method());
   out.path = request.resource();
   for (const std::string& name : ParamNames(route)) {
-    auto decoded = DecodePathSegment(request.param(name).as<std::string>());
-    if (!decoded.ok()) return decoded.error();
-    out.params[name.substr(1)] = *decoded;
+    SCIM_TRY(auto decoded, DecodePathSegment(request.param(name).as<std::string>()));
+    out.params[name.substr(1)] = decoded;
   }
-  auto query = DecodeQuery(request.query());
-  if (!query.ok()) return query.error();
-  for (const auto& [name, value] : query->params()) out.query.emplace(name, value);
+  SCIM_TRY(auto query, DecodeQuery(request.query()));
+  for (const auto& [name, value] : query.params()) out.query.emplace(name, value);
   for (const auto& header : request.headers().rawList()) {
     out.headers[ToLower(header.first)] = header.second.value();
   }

@@ -12,7 +12,7 @@ namespace Http = Pistache::Http;
 namespace Rest = Pistache::Rest;
 
 Rest::Route::Handler SafeRoute(RouteBody body, ErrorLog log) {
-  if (!log) log = LogToStderr;
+  if (!log) log = LogHttpError;
   return [body = std::move(body), log = std::move(log)](const Rest::Request& request,
                                                         Http::ResponseWriter response) {
     bool threw = false;

@@ -25,6 +25,6 @@ using RouteBody = std::function<void(const Pistache::Rest::Request& request,
 //    Content-Type application/scim+json. Headers `body` had set are dropped, except Connection;
 //  - if `body` answered and then threw, nothing more is sent (the exception is logged);
 //  - the router always gets Route::Result::Ok.
-Pistache::Rest::Route::Handler SafeRoute(RouteBody body, ErrorLog log = LogToStderr);
+Pistache::Rest::Route::Handler SafeRoute(RouteBody body, ErrorLog log = LogHttpError);
 
 }  // namespace scim::http

@@ -1,6 +1,6 @@
 #pragma once
-// SCIM error responses (RFC 7644 §3.12) as the HTTP layer writes them, for the cases that have
-// no scim::Error behind them (framing, limits, handler crashes).
+// SCIM error responses (RFC 7644 §3.12) sent straight on a Pistache response, for the cases that
+// have no scim::Error behind them (framing, limits, handler crashes). The body is ScimErrorBody's.
 
 #include <pistache/http.h>
 
@@ -15,14 +15,10 @@ inline constexpr std::string_view kInternalErrorDetail = "Internal server error.
 // Media type of every SCIM body we send.
 inline constexpr std::string_view kScimMediaType = "application/scim+json";
 
-// The JSON body of a SCIM error: {"schemas":[Error URN],"status":"<status>"[,"scimType":…],
-// "detail":…}. `detail` is escaped; an empty `scim_type` is left out. The status is a string, as
-// RFC 7644 §3.12 shows it.
-std::string ScimErrorBody(int status, std::string_view detail, std::string_view scim_type = {});
-
-// Sends ScimErrorBody(code, detail, scim_type) with Content-Type application/scim+json on
-// `response`. Headers already on `response` (Connection, for one) are kept. The returned promise
-// is Pistache's: it settles once the bytes are written, or are known to be lost.
+// Sends ScimErrorBody(code, detail, scim_type) (http/error_response.h, the one writer of the
+// body) with Content-Type application/scim+json on `response`. Headers already on `response`
+// (Connection, for one) are kept. The returned promise is Pistache's: it settles once the bytes are
+// written, or are known to be lost.
 Pistache::Async::Promise<ssize_t> SendScimError(Pistache::Http::ResponseWriter& response,
                                                 Pistache::Http::Code code, std::string_view detail,
                                                 std::string_view scim_type = {});

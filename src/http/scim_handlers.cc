@@ -23,7 +23,8 @@ Result<std::optional<int64_t>> IfMatch(const HttpRequest& req) {
 Result<json::Document> ParseBody(const HttpRequest& req) {
   json::Document body;
   SCIM_RETURN_IF_ERROR(json::Parse(req.body, body));
-  if (!body.IsObject()) return Error(ErrorCode::kInvalidSyntax, "the request body must be a JSON object");
+  if (!body.IsObject())
+    return Error(ErrorCode::kInvalidSyntax, "the request body must be a JSON object");
   return body;
 }
 
@@ -54,12 +55,10 @@ Result<service::SearchParams> ParamsFromQuery(const HttpRequest& req) {
   p.cursor = req.Query("cursor");
   p.attributes = req.Query("attributes").value_or("");
   p.excluded_attributes = req.Query("excludedAttributes").value_or("");
-  auto start = IntegerParam(req.Query("startIndex"), "startIndex");
-  if (!start.ok()) return start.error();
-  auto count = IntegerParam(req.Query("count"), "count");
-  if (!count.ok()) return count.error();
-  p.start_index = *start;
-  p.count = *count;
+  SCIM_TRY(auto start, IntegerParam(req.Query("startIndex"), "startIndex"));
+  SCIM_TRY(auto count, IntegerParam(req.Query("count"), "count"));
+  p.start_index = start;
+  p.count = count;
   return p;
 }
 
@@ -97,7 +96,8 @@ Result<service::SearchParams> ParamsFromBody(const json::Value& body) {
   for (auto [name, target] : {std::pair{"startIndex", &p.start_index}, {"count", &p.count}}) {
     const json::Value* v = json::FindMemberCI(body, name);
     if (v == nullptr) continue;
-    if (!v->IsInt64()) return Error(ErrorCode::kInvalidValue, std::string(name) + " must be an integer");
+    if (!v->IsInt64())
+      return Error(ErrorCode::kInvalidValue, std::string(name) + " must be an integer");
     *target = v->GetInt64();
   }
   return p;
@@ -137,7 +137,8 @@ std::string ScimHandlers::BaseUrl(const HttpRequest&) const {
   return std::string("http://localhost") + kScimRoot;
 }
 
-service::RequestContext ScimHandlers::ContextOf(const HttpRequest& req, const Caller& caller) const {
+service::RequestContext ScimHandlers::ContextOf(const HttpRequest& req,
+                                                const Caller& caller) const {
   return {caller.tenant, caller.actor, BaseUrl(req), req.client_address, req.request_id};
 }
 
@@ -208,8 +209,8 @@ HttpResponse ScimHandlers::Patch(const HttpRequest& req, const Caller& caller,
   // A Group patched without `attributes`/`excludedAttributes` gets 204 (what Entra ID documents
   // and Okta accepts), so one member change costs the same for 10 or 100,000 members; asking
   // for attributes gets 200 with the projected resource.
-  bool no_content = type.name == "Group" && !req.Query("attributes") &&
-                    !req.Query("excludedAttributes");
+  bool no_content =
+      type.name == "Group" && !req.Query("attributes") && !req.Query("excludedAttributes");
   auto selection = no_content ? schema::ParseSelection(service_->registry(), type, "", "members")
                               : SelectionOf(*service_, req, type);
   if (!selection.ok()) return ErrorResponse(selection.error());

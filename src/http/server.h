@@ -36,7 +36,7 @@ struct HttpServerOptions {
   // port behind it.
   std::optional<TlsSettings> tls;
   // Receives handler failures; default stderr.
-  ErrorLog log = LogToStderr;
+  ErrorLog log = LogHttpError;
 };
 
 // Not thread-safe: call Start, Port and Shutdown from one thread (the owner's).

@@ -104,8 +104,7 @@ Result<CtxPtr> MakeContext(const TlsSettings& settings) {
     return TlsError("the private key " + settings.key_file + " does not match the certificate");
   }
   if (!settings.client_ca_file.empty()) {
-    Status ca = LoadClientCa(ctx.get(), settings.client_ca_file);
-    if (!ca.ok()) return ca.error();
+    SCIM_RETURN_IF_ERROR(LoadClientCa(ctx.get(), settings.client_ca_file));
   }
   return ctx;
 }
@@ -237,12 +236,10 @@ Status TlsFront::Impl::Start() {
   // OpenSSL writes to the client's socket with write(2): a client gone mid-answer would raise
   // SIGPIPE and kill the process. Its EPIPE is handled like any other write error.
   std::signal(SIGPIPE, SIG_IGN);
-  auto ctx = MakeContext(options_.tls);
-  if (!ctx.ok()) return ctx.error();
-  ctx_ = std::move(*ctx);
-  auto fd = Listen(options_.address, options_.port);
-  if (!fd.ok()) return fd.error();
-  listen_fd_ = *fd;
+  SCIM_TRY(auto ctx, MakeContext(options_.tls));
+  ctx_ = std::move(ctx);
+  SCIM_TRY(auto fd, Listen(options_.address, options_.port));
+  listen_fd_ = fd;
   port_ = LocalPort(listen_fd_);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -255,11 +252,10 @@ Status TlsFront::Impl::Start() {
 }
 
 Status TlsFront::Impl::Reload() {
-  auto ctx = MakeContext(options_.tls);
-  if (!ctx.ok()) return ctx.error();
+  SCIM_TRY(auto ctx, MakeContext(options_.tls));
   std::lock_guard<std::mutex> lock(ctx_mutex_);
   // SSL_new holds a reference to its context: open connections keep the old one alive.
-  ctx_ = std::move(*ctx);
+  ctx_ = std::move(ctx);
   return OkStatus();
 }
 
@@ -598,15 +594,13 @@ bool TlsFront::Impl::EvictOne() {
 }
 
 Status CheckTlsSettings(const TlsSettings& settings) {
-  auto ctx = MakeContext(settings);
-  if (!ctx.ok()) return ctx.error();
+  SCIM_RETURN_IF_ERROR(MakeContext(settings));
   return OkStatus();
 }
 
 Result<std::unique_ptr<TlsFront>> TlsFront::Start(const TlsFrontOptions& options) {
   auto impl = std::make_unique<Impl>(options);
-  Status started = impl->Start();
-  if (!started.ok()) return started.error();
+  SCIM_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<TlsFront>(new TlsFront(std::move(impl)));
 }
 

@@ -30,10 +30,9 @@ Status AttributeWriter::Add(const Target& t, const json::Value& value,
     return SubWithoutFilter(t, value,
                             ", e.g. " + t.attr->name + "[type eq \"work\"]." + t.sub->name);
   }
-  auto coerced = coercer_.Whole(*t.attr, value, t.qualified);
-  if (!coerced.ok()) return coerced.error();
-  if (t.attr->multi_valued) return AddElements(t, *coerced, made_primary);
-  return SetOrMerge(t, *coerced);
+  SCIM_TRY(auto coerced, coercer_.Whole(*t.attr, value, t.qualified));
+  if (t.attr->multi_valued) return AddElements(t, coerced, made_primary);
+  return SetOrMerge(t, coerced);
 }
 
 // §3.5.2.3.
@@ -41,10 +40,9 @@ Status AttributeWriter::Replace(const Target& t, const json::Value& value,
                                 std::vector<size_t>& made_primary) {
   if (t.filter) return WriteFiltered(OpKind::kReplace, t, value, made_primary);
   if (t.sub != nullptr) return SubWithoutFilter(t, value, "");
-  auto coerced = coercer_.Whole(*t.attr, value, t.qualified);
-  if (!coerced.ok()) return coerced.error();
-  if (t.attr->multi_valued) return ReplaceElements(t, *coerced, made_primary);
-  return SetOrMerge(t, *coerced);
+  SCIM_TRY(auto coerced, coercer_.Whole(*t.attr, value, t.qualified));
+  if (t.attr->multi_valued) return ReplaceElements(t, coerced, made_primary);
+  return SetOrMerge(t, coerced);
 }
 
 // "If the target location specifies a multi-valued attribute, a new value is added to the
@@ -93,9 +91,9 @@ Status AttributeWriter::SubWithoutFilter(const Target& t, const json::Value& val
 // does too when the attribute has no value at all, else fails (see below).
 Status AttributeWriter::WriteFiltered(OpKind kind, const Target& t, const json::Value& value,
                                       std::vector<size_t>& made_primary) {
-  auto coerced = t.sub ? coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name, t.attr)
-                       : coercer_.Single(*t.attr, value, t.qualified, false);
-  if (!coerced.ok()) return coerced.error();
+  SCIM_TRY(auto coerced,
+           t.sub ? coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name, t.attr)
+                 : coercer_.Single(*t.attr, value, t.qualified, false));
   std::vector<size_t> matches = Matching(t, ws_.Current(t));
   if (matches.empty()) {
     // "If the target location is a multi-valued attribute for which a value selection filter
@@ -108,12 +106,12 @@ Status AttributeWriter::WriteFiltered(OpKind kind, const Target& t, const json::
     if (kind == OpKind::kReplace && !IsEmptyValue(ws_.Current(t))) {
       return NoTarget("no value of \"" + t.attr->name + "\" matches \"" + t.text + "\"");
     }
-    return AppendFromFilter(t, *coerced, made_primary);
+    return AppendFromFilter(t, coerced, made_primary);
   }
   json::Value& array = *ws_.Current(t);
-  bool sets_primary = SetsPrimary(t, *coerced);
+  bool sets_primary = SetsPrimary(t, coerced);
   for (size_t i : matches) {
-    json::Value copy(*coerced, ws_.alloc());
+    json::Value copy(coerced, ws_.alloc());
     WriteElement(kind, t, array[i], copy);
     if (sets_primary) made_primary.push_back(i);
   }
@@ -135,11 +133,10 @@ void AttributeWriter::WriteElement(OpKind kind, const Target& t, json::Value& el
 
 Status AttributeWriter::AppendFromFilter(const Target& t, json::Value& value,
                                          std::vector<size_t>& made_primary) {
-  auto element = ElementFromFilter(t, coercer_, &value, ws_.alloc());
-  if (!element.ok()) return element.error();
+  SCIM_TRY(auto element, ElementFromFilter(t, coercer_, &value, ws_.alloc()));
   json::Value& array = ws_.ArrayOf(t);
-  if (IsPrimary(*element)) made_primary.push_back(array.Size());
-  array.PushBack(*element, ws_.alloc());
+  if (IsPrimary(element)) made_primary.push_back(array.Size());
+  array.PushBack(element, ws_.alloc());
   return OkStatus();
 }
 
@@ -158,15 +155,14 @@ Status AttributeWriter::SetOrMerge(const Target& t, json::Value& coerced) {
 
 // Sets the sub-attribute t.sub of a singular complex attribute, creating the attribute if needed.
 Status AttributeWriter::SetSub(const Target& t, const json::Value& value) {
-  auto coerced = coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name, t.attr);
-  if (!coerced.ok()) return coerced.error();
+  SCIM_TRY(auto coerced, coercer_.Whole(*t.sub, value, t.qualified + "." + t.sub->name, t.attr));
   json::Value* cur = ws_.Current(t);
   if (cur == nullptr || !cur->IsObject()) {
     json::Value object(rapidjson::kObjectType);
     ws_.Set(t, object);
     cur = ws_.Current(t);
   }
-  SetMember(*cur, t.sub->name, *coerced, ws_.alloc());
+  SetMember(*cur, t.sub->name, coerced, ws_.alloc());
   return OkStatus();
 }
 

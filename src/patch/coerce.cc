@@ -22,9 +22,8 @@ Result<json::Value> Coercer::Whole(const Attribute& attr, const json::Value& in,
   json::Value out(rapidjson::kArrayType);
   auto add = [&](const json::Value& element) -> Status {
     if (element.IsNull()) return OkStatus();
-    auto coerced = Single(attr, element, where, read_only, parent);
-    if (!coerced.ok()) return coerced.error();
-    out.PushBack(*coerced, alloc_);
+    SCIM_TRY(auto coerced, Single(attr, element, where, read_only, parent));
+    out.PushBack(coerced, alloc_);
     return OkStatus();
   };
   if (in.IsArray()) {
@@ -131,10 +130,9 @@ Status Coercer::AddSub(const Attribute& attr, std::string_view name, const json:
   // attribute is readOnly, in which case any change is refused later.
   if (sub->mutability == Mutability::kReadOnly && !keep_read_only) return OkStatus();
   std::string sub_where = where + "." + sub->name;
-  auto v = sub->multi_valued ? Whole(*sub, value, sub_where, &attr)
-                             : Single(*sub, value, sub_where, keep_read_only, &attr);
-  if (!v.ok()) return v.error();
-  SetMember(out, sub->name, *v, alloc_);
+  SCIM_TRY(auto v, sub->multi_valued ? Whole(*sub, value, sub_where, &attr)
+                                     : Single(*sub, value, sub_where, keep_read_only, &attr));
+  SetMember(out, sub->name, v, alloc_);
   return OkStatus();
 }
 

@@ -71,14 +71,12 @@ Status Engine::ApplyPathless(OpKind kind, const json::Value& value) {
 }
 
 Status Engine::ApplyPath(OpKind kind, std::string_view path, const json::Value* value) {
-  auto target = Resolve(registry_, type_, path);
-  if (!target.ok()) return target.error();
-  if (IsGroupMembers(type_, *target)) return members_.Apply(kind, *target, value);
-  auto changed = attributes_.Apply(kind, *target, value);
-  if (!changed.ok()) return changed.error();
-  if (!*changed) return OkStatus();
-  AddOnce(changed_, target->qualified);
-  if (!target->ext_urn.empty()) AddOnce(changed_extensions_, target->ext_urn);
+  SCIM_TRY(auto target, Resolve(registry_, type_, path));
+  if (IsGroupMembers(type_, target)) return members_.Apply(kind, target, value);
+  SCIM_TRY(auto changed, attributes_.Apply(kind, target, value));
+  if (!changed) return OkStatus();
+  AddOnce(changed_, target.qualified);
+  if (!target.ext_urn.empty()) AddOnce(changed_extensions_, target.ext_urn);
   return OkStatus();
 }
 

@@ -41,15 +41,13 @@ Result<std::vector<MemberRef>> ParseMembers(const json::Value& v) {
   std::vector<MemberRef> out;
   if (v.IsNull()) return out;
   if (!v.IsArray()) {
-    auto ref = ParseMember(v);
-    if (!ref.ok()) return ref.error();
-    out.push_back(std::move(*ref));
+    SCIM_TRY(auto ref, ParseMember(v));
+    out.push_back(std::move(ref));
     return out;
   }
   for (const auto& element : v.GetArray()) {
-    auto ref = ParseMember(element);
-    if (!ref.ok()) return ref.error();
-    out.push_back(std::move(*ref));
+    SCIM_TRY(auto ref, ParseMember(element));
+    out.push_back(std::move(ref));
   }
   return out;
 }
@@ -82,28 +80,24 @@ Status MemberChanges::Apply(OpKind kind, const Target& t, const json::Value* val
 
 Status MemberChanges::Add(const Target& t, const json::Value& value) {
   if (t.filter) return InvalidPath("add takes \"members\" without a value filter");
-  auto refs = ParseMembers(value);
-  if (!refs.ok()) return refs.error();
-  for (const MemberRef& ref : *refs) DeltaAdd(ref);
+  SCIM_TRY(auto refs, ParseMembers(value));
+  for (const MemberRef& ref : refs) DeltaAdd(ref);
   return OkStatus();
 }
 
 // Without a filter: the new full list. With one: the selected members are replaced by the value.
 Status MemberChanges::Replace(const Target& t, const json::Value& value) {
   if (!t.filter) {
-    auto refs = ParseMembers(value);
-    if (!refs.ok()) return refs.error();
+    SCIM_TRY(auto refs, ParseMembers(value));
     DeltaClear(/*replace=*/true);
-    for (const MemberRef& ref : *refs) DeltaAdd(ref);
+    for (const MemberRef& ref : refs) DeltaAdd(ref);
     return OkStatus();
   }
-  auto ids = SelectMembers(t);
-  if (!ids.ok()) return ids.error();
-  if (ids->empty()) return NoTarget("no member matches \"" + t.text + "\"");
-  auto refs = ParseMembers(value);
-  if (!refs.ok()) return refs.error();
-  for (const std::string& id : *ids) DeltaRemove(id);
-  for (const MemberRef& ref : *refs) DeltaAdd(ref);
+  SCIM_TRY(auto ids, SelectMembers(t));
+  if (ids.empty()) return NoTarget("no member matches \"" + t.text + "\"");
+  SCIM_TRY(auto refs, ParseMembers(value));
+  for (const std::string& id : ids) DeltaRemove(id);
+  for (const MemberRef& ref : refs) DeltaAdd(ref);
   return OkStatus();
 }
 
@@ -114,18 +108,16 @@ Status MemberChanges::Remove(const Target& t, const json::Value* value) {
       return OkStatus();
     }
     // Entra ID: {"op":"Remove","path":"members","value":[{"value":"ID"}]}.
-    auto refs = ParseMembers(*value);
-    if (!refs.ok()) return refs.error();
-    for (const MemberRef& ref : *refs) DeltaRemove(ref.value);
+    SCIM_TRY(auto refs, ParseMembers(*value));
+    for (const MemberRef& ref : refs) DeltaRemove(ref.value);
     return OkStatus();
   }
   if (auto id = SingleValueEq(*t.filter)) {
     DeltaRemove(*id);  // no need to know the current members
     return OkStatus();
   }
-  auto ids = SelectMembers(t);
-  if (!ids.ok()) return ids.error();
-  for (const std::string& id : *ids) DeltaRemove(id);
+  SCIM_TRY(auto ids, SelectMembers(t));
+  for (const std::string& id : ids) DeltaRemove(id);
   return OkStatus();
 }
 
@@ -160,9 +152,8 @@ void MemberChanges::DeltaClear(bool replace) {
 Result<std::vector<MemberRef>> MemberChanges::EffectiveMembers() {
   if (!loaded_) {
     if (!load_members_) return Error(ErrorCode::kInternal, "no member loader");
-    auto members = load_members_();
-    if (!members.ok()) return members.error();
-    loaded_members_ = std::move(*members);
+    SCIM_TRY(auto members, load_members_());
+    loaded_members_ = std::move(members);
     loaded_ = true;
   }
   std::vector<MemberRef> out;
@@ -183,11 +174,10 @@ Result<std::vector<MemberRef>> MemberChanges::EffectiveMembers() {
 
 // The ids of the current members the value filter of `t` matches.
 Result<std::vector<std::string>> MemberChanges::SelectMembers(const Target& t) {
-  auto members = EffectiveMembers();
-  if (!members.ok()) return members.error();
+  SCIM_TRY(auto members, EffectiveMembers());
   std::vector<std::string> ids;
   json::Document scratch;
-  for (const MemberRef& m : *members) {
+  for (const MemberRef& m : members) {
     json::Value element = MemberElement(m, scratch.GetAllocator());
     if (filter::MatchesElement(*t.filter, element)) ids.push_back(m.value);
   }

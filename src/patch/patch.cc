@@ -65,9 +65,8 @@ Result<PatchOutcome> ApplyPatch(const schema::Registry& registry, const schema::
   // normalized copy is only used as a check, since it drops id, meta and readOnly attributes.
   if (outcome.modified) {
     json::Document normalized;
-    Status valid = schema::NormalizeResource(registry, type, work, schema::WriteMode::kReplace,
-                                             &resource, normalized);
-    if (!valid.ok()) return valid.error();
+    SCIM_RETURN_IF_ERROR(schema::NormalizeResource(
+        registry, type, work, schema::WriteMode::kReplace, &resource, normalized));
   }
   resource.Swap(work);
   return outcome;

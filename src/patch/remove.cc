@@ -25,10 +25,9 @@ Status AttributeWriter::Remove(const Target& t, const json::Value* value) {
 // only (each element that contains all the members of a given value).
 Status AttributeWriter::RemoveValues(const Target& t, json::Value& array,
                                      const json::Value& value) {
-  auto given = coercer_.Whole(*t.attr, value, t.qualified);
-  if (!given.ok()) return given.error();
+  SCIM_TRY(auto given, coercer_.Whole(*t.attr, value, t.qualified));
   for (size_t i = array.Size(); i-- > 0;) {
-    for (const auto& g : given->GetArray()) {
+    for (const auto& g : given.GetArray()) {
       if (ElementContains(*t.attr, array[i], g)) {
         array.Erase(array.Begin() + i);
         break;

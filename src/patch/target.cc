@@ -15,21 +15,19 @@ using schema::AttributeType;
 
 Result<Target> Resolve(const schema::Registry& registry, const schema::ResourceType& type,
                        std::string_view path) {
-  auto parsed = filter::ParsePath(path);
-  if (!parsed.ok()) return parsed.error();
-  auto bound = filter::BindPath(*parsed, registry, type);
-  if (!bound.ok()) return bound.error();
+  SCIM_TRY(auto parsed, filter::ParsePath(path));
+  SCIM_TRY(auto bound, filter::BindPath(parsed, registry, type));
   Target t;
   t.text = std::string(Trim(path));
-  t.attr = bound->attribute.attribute;
-  t.sub = bound->target.sub_attribute;
-  if (bound->attribute.in_extension) t.ext_urn = bound->attribute.schema_urn;
+  t.attr = bound.attribute.attribute;
+  t.sub = bound.target.sub_attribute;
+  if (bound.attribute.in_extension) t.ext_urn = bound.attribute.schema_urn;
   t.qualified = t.ext_urn.empty() ? t.attr->name : t.ext_urn + ":" + t.attr->name;
-  if (bound->value_filter) {
+  if (bound.value_filter) {
     if (!t.attr->multi_valued) {
       return InvalidPath("a value filter needs a multi-valued attribute, in \"" + t.text + "\"");
     }
-    t.filter = std::move(bound->value_filter);
+    t.filter = std::move(bound.value_filter);
   }
   return t;
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "schema/loader.h"
+#include "scim/common/log.h"
 #include "scim/common/strings.h"
 #include "scim/schema/embedded.h"
 
@@ -84,8 +85,7 @@ const Attribute* FindCommonAttribute(std::string_view name) {
 const Attribute& CommonAttribute(std::string_view name) {
   const Attribute* a = FindCommonAttribute(name);
   if (a == nullptr) {
-    std::fprintf(stderr, "CommonAttribute: '%.*s' is not a common attribute\n",
-                 static_cast<int>(name.size()), name.data());
+    log::Error("CommonAttribute: '" + std::string(name) + "' is not a common attribute");
     std::abort();
   }
   return *a;

@@ -50,8 +50,8 @@ class Resolver {
     PathParts parts;
     if (!SplitPath(path_, parts)) return Fail("malformed attribute path");
     ResolvedPath out;
-    Status top = parts.has_urn ? FindWithUrn(parts, out) : FindWithoutUrn(parts.attribute, out);
-    if (!top.ok()) return top.error();
+    SCIM_RETURN_IF_ERROR(parts.has_urn ? FindWithUrn(parts, out)
+                                       : FindWithoutUrn(parts.attribute, out));
     if (parts.has_sub) SCIM_RETURN_IF_ERROR(FindSub(parts.sub, out));
     return out;
   }

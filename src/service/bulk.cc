@@ -207,9 +207,8 @@ class BulkRun {
   Result<std::pair<const schema::ResourceType*, std::string>> Execute(
       const BulkOperation& op, const json::Document& data, const schema::ResourceType* type,
       const std::string& id) {
-    auto done = Dispatch(op, data, *type, id);
-    if (!done.ok()) return done.error();
-    Record(op, *done);
+    SCIM_TRY(auto done, Dispatch(op, data, *type, id));
+    Record(op, done);
     return std::make_pair(type, id);
   }
 
@@ -235,8 +234,7 @@ class BulkRun {
     if (op.method == "PUT") return service_.Replace(ctx_, type, id, data, if_match, all);
     if (op.method == "PATCH") return service_.Patch(ctx_, type, id, data, if_match, all);
     if (op.method == "DELETE") {
-      Status deleted = service_.Delete(ctx_, type, id, if_match);
-      if (!deleted.ok()) return deleted.error();
+      SCIM_RETURN_IF_ERROR(service_.Delete(ctx_, type, id, if_match));
       return json::Document();
     }
     return Error(ErrorCode::kInvalidSyntax, "unsupported bulk method " + op.method);
@@ -293,20 +291,16 @@ class BulkRun {
     if (auto missing = ResolveBulkIds(data, created_, data.GetAllocator())) {
       return Error(ErrorCode::kConflict, "bulkId " + *missing + " is not resolved");
     }
-    auto target = ResolveTarget(service_.registry(), op.path);
-    if (!target.ok()) return target.error();
-    auto done = Execute(op, data, target->first, target->second);
-    if (!done.ok()) return done.error();
+    SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
+    SCIM_RETURN_IF_ERROR(Execute(op, data, target.first, target.second));
     return OkStatus();
   }
 
   Status RefreshVersion(const BulkOperation& op) {
-    auto target = ResolveTarget(service_.registry(), op.path);
-    if (!target.ok()) return target.error();
+    SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
     schema::AttributeSelection all;
-    auto now = service_.Get(ctx_, *target->first, created_.at(*op.bulk_id), all);
-    if (!now.ok()) return now.error();
-    outcomes_[op.index].version = std::string(json::View((*now)["meta"]["version"]));
+    SCIM_TRY(auto now, service_.Get(ctx_, *target.first, created_.at(*op.bulk_id), all));
+    outcomes_[op.index].version = std::string(json::View(now["meta"]["version"]));
     return OkStatus();
   }
 
@@ -315,12 +309,10 @@ class BulkRun {
     if (auto missing = ResolveBulkIds(link, created_, link.GetAllocator())) {
       return Error(ErrorCode::kConflict, "bulkId " + *missing + " is not resolved");
     }
-    auto target = ResolveTarget(service_.registry(), op.path);
-    if (!target.ok()) return target.error();
+    SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
     const std::string& id = created_.at(*op.bulk_id);
     schema::AttributeSelection all;
-    auto patched = service_.Patch(ctx_, *target->first, id, link, std::nullopt, all);
-    if (!patched.ok()) return patched.error();
+    SCIM_RETURN_IF_ERROR(service_.Patch(ctx_, *target.first, id, link, std::nullopt, all));
     return OkStatus();
   }
 
@@ -350,19 +342,18 @@ Result<std::vector<BulkOutcome>> RunBulk(ResourceService& service, const Request
     return Error(ErrorCode::kInvalidValue, "failOnErrors must be a positive integer");
   }
   int64_t max_errors = fail_on != nullptr ? fail_on->GetInt64() : 0;
-  auto parsed = ParseBulkOperations(*ops);
-  if (!parsed.ok()) return parsed.error();
+  SCIM_TRY(auto parsed, ParseBulkOperations(*ops));
   // Every password of the request is hashed up front, in parallel and at low priority, before
   // any transaction opens (see password_pool.h).
   std::vector<std::string> passwords;
-  for (const BulkOperation& op : *parsed) {
+  for (const BulkOperation& op : parsed) {
     if (op.data == nullptr || (op.method != "POST" && op.method != "PUT")) continue;
     if (auto plain = PlainPassword(*op.data)) passwords.push_back(std::move(*plain));
   }
   PasswordHashes hashes = HashPasswords(passwords);
   RequestContext with_hashes = ctx;
   with_hashes.password_hashes = &hashes;
-  return BulkRun(service, with_hashes, *parsed, max_errors).Run(PlanBulk(*parsed));
+  return BulkRun(service, with_hashes, parsed, max_errors).Run(PlanBulk(parsed));
 }
 
 int64_t CountBulkOperations(const json::Value& request) {

@@ -108,12 +108,11 @@ Result<std::vector<BulkOperation>> ParseBulkOperations(const json::Value& operat
   std::vector<BulkOperation> parsed;
   std::map<std::string, size_t> defined;
   for (rapidjson::SizeType i = 0; i < operations.Size(); ++i) {
-    auto op = ParseOne(operations[i], i);
-    if (!op.ok()) return op.error();
-    if (op->method == "POST" && !defined.emplace(*op->bulk_id, i).second) {
-      return Error(ErrorCode::kInvalidSyntax, "bulkId " + *op->bulk_id + " names two POSTs");
+    SCIM_TRY(auto op, ParseOne(operations[i], i));
+    if (op.method == "POST" && !defined.emplace(*op.bulk_id, i).second) {
+      return Error(ErrorCode::kInvalidSyntax, "bulkId " + *op.bulk_id + " names two POSTs");
     }
-    parsed.push_back(std::move(*op));
+    parsed.push_back(std::move(op));
   }
   return parsed;
 }

@@ -89,12 +89,11 @@ store::Mutator ReplaceMutator(const schema::Registry& registry, const schema::Re
     SCIM_RETURN_IF_ERROR(schema::NormalizeResource(
         registry, type, body, schema::WriteMode::kReplace, &resource, normalized));
     SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values));
-    auto input = ExtractWriteInput(normalized, hashes);
-    if (!input.ok()) return input.error();
-    password_hash = input->password_hash;
+    SCIM_TRY(auto input, ExtractWriteInput(normalized, hashes));
+    password_hash = input.password_hash;
     if (type.name == "Group") {
       members.replace_all = true;
-      members.add = input->members;
+      members.add = input.members;
     }
     resource.Swap(normalized);
     return OkStatus();
@@ -108,14 +107,12 @@ store::Mutator PatchMutator(const schema::Registry& registry, const schema::Reso
   return [&registry, &type, &body, loader, max_values, user_name](
              json::Document& resource, store::MembershipChange& members,
              std::optional<std::string>& password_hash) -> Status {
-    auto outcome = patch::ApplyPatch(registry, type, body, resource, loader);
-    if (!outcome.ok()) return outcome.error();
+    SCIM_TRY(auto outcome, patch::ApplyPatch(registry, type, body, resource, loader));
     *user_name = UserNameOf(resource);
     SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(resource, max_values));
-    auto input = ExtractWriteInput(resource);
-    if (!input.ok()) return input.error();
-    password_hash = input->password_hash;
-    members = ToMembershipChange(outcome->members);
+    SCIM_TRY(auto input, ExtractWriteInput(resource));
+    password_hash = input.password_hash;
+    members = ToMembershipChange(outcome.members);
     return OkStatus();
   };
 }
@@ -144,13 +141,12 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
   SCIM_RETURN_IF_ERROR(schema::NormalizeResource(*registry_, type, body, schema::WriteMode::kCreate,
                                                  nullptr, normalized));
   SCIM_RETURN_IF_ERROR(CheckValuesPerAttribute(normalized, max_values_per_attribute_));
-  auto input = ExtractWriteInput(normalized, ctx.password_hashes);
-  if (!input.ok()) return input.error();
+  SCIM_TRY(auto input, ExtractWriteInput(normalized, ctx.password_hashes));
   store::MembershipChange members;
-  members.add = input->members;
+  members.add = input.members;
   std::optional<std::string> user_name = UserNameOf(normalized);
   auto created = store_->Create(WriteContextOf(ctx), type.name, std::move(normalized), members,
-                                input->password_hash);
+                                input.password_hash);
   if (!created.ok()) return UniquenessNamed(ctx, type, created.error(), user_name);
   return Committed(Result<json::Document>(Present(ctx, type, std::move(*created), selection)));
 }
@@ -158,9 +154,9 @@ Result<json::Document> ResourceService::Create(const RequestContext& ctx,
 Result<json::Document> ResourceService::Get(const RequestContext& ctx,
                                             const schema::ResourceType& type, const std::string& id,
                                             const schema::AttributeSelection& selection) {
-  auto resource = store_->Get(ctx.tenant, type.name, id, ReadFor(*registry_, type, selection));
-  if (!resource.ok()) return resource.error();
-  return Present(ctx, type, std::move(*resource), selection);
+  SCIM_TRY(auto resource,
+           store_->Get(ctx.tenant, type.name, id, ReadFor(*registry_, type, selection)));
+  return Present(ctx, type, std::move(resource), selection);
 }
 
 Result<json::Document> ResourceService::Replace(const RequestContext& ctx,
@@ -189,10 +185,9 @@ Result<json::Document> ResourceService::Patch(const RequestContext& ctx,
                                               std::optional<int64_t> if_match,
                                               const schema::AttributeSelection& selection) {
   patch::MemberLoader loader = [this, &ctx, &id]() -> Result<std::vector<patch::MemberRef>> {
-    auto rows = store_->LoadMembers(ctx.tenant, id);
-    if (!rows.ok()) return rows.error();
+    SCIM_TRY(auto rows, store_->LoadMembers(ctx.tenant, id));
     std::vector<patch::MemberRef> members;
-    for (const store::Member& m : *rows) members.push_back({m.id, m.type, ""});
+    for (const store::Member& m : rows) members.push_back({m.id, m.type, ""});
     return members;
   };
   std::optional<std::string> user_name;

@@ -39,20 +39,17 @@ Result<store::ListQuery> BuildQuery(const schema::Registry& registry,
                                     const schema::AttributeSelection& selection) {
   store::ListQuery query;
   if (params.filter) {
-    auto parsed = filter::ParseFilter(*params.filter);
-    if (!parsed.ok()) return parsed.error();
-    auto bound = filter::Bind(*parsed, registry, type);
-    if (!bound.ok()) return bound.error();
-    query.filter = std::move(*bound);
+    SCIM_TRY(auto parsed, filter::ParseFilter(*params.filter));
+    SCIM_TRY(auto bound, filter::Bind(parsed, registry, type));
+    query.filter = std::move(bound);
   }
   if (params.sort_by && !params.sort_by->empty()) {
     auto path = registry.ResolvePath(type, *params.sort_by);
     if (!path.ok()) return Error(ErrorCode::kInvalidValue, "sortBy: " + path.error().detail);
     query.sort_by = *path;
   }
-  auto descending = Descending(params);
-  if (!descending.ok()) return descending.error();
-  query.descending = *descending;
+  SCIM_TRY(auto descending, Descending(params));
+  query.descending = descending;
   query.cursor = params.cursor;
   query.read.include_members = schema::MayReturn(registry, type, selection, "members");
   query.read.include_groups = schema::MayReturn(registry, type, selection, "groups");
@@ -105,17 +102,16 @@ Result<json::Document> ResourceService::Search(
     }
     query->start_index = skip + 1;
     query->count = room;
-    auto page = store_->List(ctx.tenant, type->name, *query);
-    if (!page.ok()) return page.error();
-    total += page->total_results;
-    skip = std::max<int64_t>(0, skip - page->total_results);
-    for (json::Document& resource : page->resources) {
+    SCIM_TRY(auto page, store_->List(ctx.tenant, type->name, *query));
+    total += page.total_results;
+    skip = std::max<int64_t>(0, skip - page.total_results);
+    for (json::Document& resource : page.resources) {
       json::Document shown = Present(ctx, *type, std::move(resource), *selection);
       out["Resources"].PushBack(json::Value(shown, alloc), alloc);
       --room;
     }
-    if (page->next_cursor) {
-      out.AddMember("nextCursor", json::String(*page->next_cursor, alloc), alloc);
+    if (page.next_cursor) {
+      out.AddMember("nextCursor", json::String(*page.next_cursor, alloc), alloc);
     }
   }
   out["totalResults"].SetInt64(total);

@@ -14,9 +14,8 @@ namespace {
 Result<filter::BoundPath> BindValueFiltered(const schema::Registry& registry,
                                             const schema::ResourceType& type,
                                             std::string_view text) {
-  auto parsed = filter::ParsePath(text);
-  if (!parsed.ok()) return parsed.error();
-  auto bound = filter::BindPath(*parsed, registry, type);
+  SCIM_TRY(auto parsed, filter::ParsePath(text));
+  auto bound = filter::BindPath(parsed, registry, type);
   if (!bound.ok()) return bound.error();
   if (!bound->value_filter) {
     return Error(ErrorCode::kInvalidPath, "'" + std::string(text) + "' has no value filter");
@@ -40,8 +39,7 @@ Result<schema::AttributeSelection> ParseAttributeSelection(const schema::Registr
   auto selection = schema::ParseSelection(registry, type, attributes, excluded);
   if (!selection.ok()) return selection.error();
   for (const std::string& text : selection->value_filtered) {
-    auto bound = BindValueFiltered(registry, type, text);
-    if (!bound.ok()) return bound.error();
+    SCIM_RETURN_IF_ERROR(BindValueFiltered(registry, type, text));
   }
   return selection;
 }

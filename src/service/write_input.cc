@@ -18,9 +18,8 @@ Result<WriteInput> ExtractWriteInput(json::Value& resource, const PasswordHashes
       if (known != prehashed->end()) input.password_hash = known->second;
     }
     if (password->IsString() && !input.password_hash) {
-      auto hash = auth::HashPassword(json::View(*password));
-      if (!hash.ok()) return hash.error();
-      input.password_hash = *hash;
+      SCIM_TRY(auto hash, auth::HashPassword(json::View(*password)));
+      input.password_hash = hash;
     }
     json::RemoveMemberCI(resource, "password");
   }

@@ -15,6 +15,7 @@
 #include <map>
 
 #include "scim/common/clock.h"
+#include "scim/common/log.h"
 #include "scim/common/strings.h"
 #include "scim/store/embedded.h"
 #include "store/case_fold_migration.h"
@@ -397,7 +398,7 @@ Status Database::ApplyPendingMigrations(soci::session& s) {
           if (log_) {
             log_(m);
           } else {
-            std::fprintf(stderr, "scimd: %s\n", m.c_str());
+            log::Warn("database: " + m);
           }
         });
       }

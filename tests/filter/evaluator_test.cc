@@ -6,6 +6,7 @@
 #include "filter/test_registry.h"
 #include "scim/common/json.h"
 #include "scim/filter/parser.h"
+#include "support/test_json.h"
 
 namespace scim::filter {
 namespace {
@@ -63,12 +64,7 @@ const char* kWidget = R"json({
            "lastModified": "2020-01-02T00:00:00.000Z"}
 })json";
 
-json::Document Doc(const char* text) {
-  json::Document doc;
-  Status s = json::Parse(text, doc);
-  BOOST_TEST_REQUIRE(s.ok());
-  return doc;
-}
+json::Document Doc(const char* text) { return scim::testing::ParseJson(text); }
 
 bool Eval(std::string_view filter, const char* resource, std::string_view type = "User") {
   const auto& registry = WidgetRegistry();

@@ -12,6 +12,7 @@
 #include "scim/common/strings.h"
 #include "scim/patch/patch.h"
 #include "scim/schema/registry.h"
+#include "support/test_json.h"
 
 namespace scim::patch::testing {
 
@@ -32,12 +33,7 @@ inline const schema::ResourceType& GroupType() { return *Registry().FindResource
 inline constexpr std::string_view kEnterprise =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-inline json::Document Json(std::string_view text) {
-  json::Document doc;
-  Status s = json::Parse(text, doc);
-  if (!s.ok()) BOOST_FAIL("bad test JSON: " + s.error().detail + "\n" + std::string(text));
-  return doc;
-}
+inline json::Document Json(std::string_view text) { return scim::testing::ParseJson(text); }
 
 // A User close to RFC 7643 §8.2 (the resource the RFC 7644 §3.5.2 examples patch).
 inline json::Document BaseUser() {

@@ -8,6 +8,7 @@
 
 #include "scim/common/json.h"
 #include "scim/schema/registry.h"
+#include "support/test_json.h"
 
 namespace scim::schema::testing {
 
@@ -65,13 +66,7 @@ std::string ErrorOf(const R& result) {
   return result.ok() ? std::string() : result.error().detail;
 }
 
-// Parses `text` (which the test author guarantees is valid JSON).
-inline json::Document ParseJson(const std::string& text) {
-  json::Document doc;
-  Status status = json::Parse(text, doc);
-  BOOST_REQUIRE_MESSAGE(status.ok(), "bad test JSON: " << text);
-  return doc;
-}
+using scim::testing::ParseJson;  // tests/support/test_json.h
 
 // The member `name` of `v` (exact spelling), or nullptr.
 inline const json::Value* Member(const json::Value& v, const char* name) {

@@ -6,15 +6,12 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
 
+#include "support/test_json.h"
+
 namespace scim::service {
 namespace {
 
-json::Document Parse(const std::string& text) {
-  json::Document doc;
-  doc.Parse(text.c_str());
-  BOOST_REQUIRE(!doc.HasParseError());
-  return doc;
-}
+using scim::testing::ParseJson;
 
 // A POST of a user named after its bulkId, whose manager is `manager` (a bulkId) if given.
 std::string Post(const std::string& bulk_id, const std::string& manager = "") {
@@ -25,7 +22,7 @@ std::string Post(const std::string& bulk_id, const std::string& manager = "") {
 }
 
 std::vector<BulkStep> PlanOf(const std::string& operations_json, json::Document& keep) {
-  keep = Parse(operations_json);
+  keep = ParseJson(operations_json);
   auto ops = ParseBulkOperations(keep);
   BOOST_REQUIRE(ops.ok());
   return PlanBulk(*ops);
@@ -105,19 +102,19 @@ BOOST_AUTO_TEST_CASE(a_long_chain_written_backwards_is_reversed) {
 }
 
 BOOST_AUTO_TEST_CASE(a_bulk_id_of_two_posts_is_refused) {
-  json::Document doc = Parse("[" + Post("a") + "," + Post("a") + "]");
+  json::Document doc = ParseJson("[" + Post("a") + "," + Post("a") + "]");
   auto ops = ParseBulkOperations(doc);
   BOOST_REQUIRE(!ops.ok());
   BOOST_TEST((ops.error().code == ErrorCode::kInvalidSyntax));
 }
 
 BOOST_AUTO_TEST_CASE(a_post_without_bulk_id_is_refused) {
-  json::Document doc = Parse("[{\"method\":\"POST\",\"path\":\"/Users\",\"data\":{}}]");
+  json::Document doc = ParseJson("[{\"method\":\"POST\",\"path\":\"/Users\",\"data\":{}}]");
   BOOST_TEST(!ParseBulkOperations(doc).ok());
 }
 
 BOOST_AUTO_TEST_CASE(resolving_replaces_known_ids_and_names_the_first_unknown) {
-  json::Document doc = Parse("{\"a\":\"bulkId:x\",\"b\":[{\"value\":\"BULKID:y\"}]}");
+  json::Document doc = ParseJson("{\"a\":\"bulkId:x\",\"b\":[{\"value\":\"BULKID:y\"}]}");
   std::map<std::string, std::string> ids{{"x", "id-x"}};
   auto missing = ResolveBulkIds(doc, ids, doc.GetAllocator());
   BOOST_TEST(missing.value_or("") == "y");

@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "scim/common/log.h"
 #include "scim/common/result.h"
 #include "scim/delivery/backoff.h"
 #include "scim/events/target_adapter.h"
@@ -54,7 +55,8 @@ struct DispatchTarget {
   RetryPolicy retry;
 };
 
-enum class LogLevel { kDebug, kInfo, kWarning, kError };
+// The levels of the common log (scim/common/log.h).
+using LogLevel = scim::log::Level;
 
 struct DispatcherOptions {
   // Identifies this process in lease_owner; must differ between processes sharing a database
@@ -75,7 +77,8 @@ struct DispatcherOptions {
   int fan_out_batch = 500;
   // How long Stop() waits for a Deliver() call in progress before leaving its thread behind.
   std::chrono::milliseconds stop_timeout{10000};
-  // Receives the engine's log lines (nothing is logged when unset). Called from worker threads.
+  // Receives the engine's log lines instead of the common log (scim/common/log.h), where they go
+  // prefixed "delivery: " when this is unset. Called from worker threads.
   std::function<void(LogLevel, std::string_view)> log;
   // Retention (config `retention:`): delivered outbox events (with their deliveries rows) older
   // than delivered_days and audit rows older than audit_days are deleted by a retention thread

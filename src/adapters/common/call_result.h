@@ -3,12 +3,11 @@
 // adapter needs to decide between "retry later" and "give up": the HTTP status, the target's
 // own error code and message, and its Retry-After.
 
-#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
 
+#include "scim/common/result.h"
 #include "scim/events/target_adapter.h"
 
 namespace scim::adapters {
@@ -62,53 +61,9 @@ struct CallError {
   }
 };
 
-// A value or a CallError, in the style of scim::Result.
+// A value or a CallError: the common scim::Result with the adapters' own error type.
 template <class T>
-class [[nodiscard]] CallResult {
- public:
-  CallResult(T value) : data_(std::move(value)) {}          // NOLINT: implicit by design
-  CallResult(CallError error) : data_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return data_.index() == 0; }
-  T& value() & {
-    assert(ok());
-    return std::get<0>(data_);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<0>(data_);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(data_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const CallError& error() const {
-    assert(!ok());
-    return std::get<1>(data_);
-  }
-
- private:
-  std::variant<T, CallError> data_;
-};
-
-template <>
-class [[nodiscard]] CallResult<void> {
- public:
-  CallResult() = default;
-  CallResult(CallError error) : error_(std::move(error)) {}  // NOLINT: implicit by design
-
-  bool ok() const { return !error_.has_value(); }
-  const CallError& error() const {
-    assert(!ok());
-    return *error_;
-  }
-
- private:
-  std::optional<CallError> error_;
-};
+using CallResult = Result<T, CallError>;
 
 using CallStatus = CallResult<void>;
 

@@ -1,0 +1,20 @@
+#pragma once
+// JSON for unit tests: parses text the test author guarantees is valid JSON (with the project's
+// own parser, scim::json::Parse), failing the test with the parser's message when it is not.
+
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <string_view>
+
+#include "scim/common/json.h"
+
+namespace scim::testing {
+
+inline json::Document ParseJson(std::string_view text) {
+  json::Document doc;
+  Status status = json::Parse(text, doc);
+  BOOST_REQUIRE_MESSAGE(status.ok(), "bad test JSON: " << status.error().detail << "\n" << text);
+  return doc;
+}
+
+}  // namespace scim::testing
