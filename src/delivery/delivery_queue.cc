@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "delivery/breaker.h"
+
 namespace scim::delivery {
 namespace {
 
@@ -15,8 +17,8 @@ bool SafeHandles(const events::TargetAdapter& adapter, const events::ChangeEvent
 
 }  // namespace
 
-DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner)
-    : store_(db), owner_(std::move(owner)) {}
+DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner, BreakerPolicy breaker)
+    : store_(db), owner_(std::move(owner)), breaker_(breaker) {}
 
 Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string& type) {
   return store_.EnsureCursor(target, type);
@@ -49,15 +51,45 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   return context;
 }
 
-Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
-                                   const events::DeliveryOutcome& outcome,
-                                   const RetryPolicy& policy, double random01) {
+Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
+                                       const events::DeliveryOutcome& outcome,
+                                       const RetryPolicy& policy, double random01) {
+  Recorded recorded;
   // A rate-limited try is not an attempt (DeliveryOutcome::rate_limited).
   const bool rate_limited =
       outcome.status == events::DeliveryStatus::kRetry && outcome.rate_limited;
+  const bool target_wide = outcome.status == events::DeliveryStatus::kRetry && !rate_limited &&
+                           (outcome.target_unavailable || outcome.target_unreachable);
   store::AttemptRecord attempt;
   attempt.attempts = delivery.attempts + (rate_limited ? 0 : 1);
   const int64_t now_ms = NowMs();
+  if (target_wide) {
+    // The breaker's business (breaker.h): pending again, never failed.
+    std::string error = outcome.error.empty() ? "target unavailable" : outcome.error;
+    OutageVerdict verdict;
+    auto health = store_.UpdateTargetHealth(target, [&](store::TargetHealth& h) {
+      verdict = ApplyOutage(h, breaker_, error, outcome.target_unreachable, delivery.probe, now_ms,
+                            random01);
+    });
+    if (!health.ok()) return health.error();
+    recorded.paused = verdict.paused;
+    recorded.opened = verdict.opened;
+    attempt.attempts = delivery.attempts + (verdict.spend_attempt ? 1 : 0);
+    attempt.status = "pending";
+    // An isolated failure backs off as its attempts say; in an outage the breaker decides when
+    // the target is called again, and the row is due soon after so the probe finds it.
+    attempt.next_attempt_at =
+        now_ms + RetryDelayMs(policy, verdict.spend_attempt ? std::max(attempt.attempts, 1) : 1,
+                              outcome.retry_after_seconds, random01);
+    attempt.error = std::move(error);
+    attempt.unlink = outcome.unlink;
+    attempt.target_id = outcome.target_id;
+    auto owned = store_.RecordAttempt(target, owner_, delivery, attempt);
+    if (!owned.ok()) return owned.error();
+    recorded.owned = *owned;
+    return recorded;
+  }
+  attempt.target_answered = true;
   switch (outcome.status) {
     case events::DeliveryStatus::kDelivered:
       attempt.status = "delivered";
@@ -83,7 +115,14 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   }
   attempt.unlink = outcome.unlink;
   attempt.target_id = outcome.target_id;
-  return store_.RecordAttempt(target, owner_, delivery, attempt);
+  auto owned = store_.RecordAttempt(target, owner_, delivery, attempt, &recorded.resumed);
+  if (!owned.ok()) return owned.error();
+  recorded.owned = *owned;
+  return recorded;
+}
+
+Result<store::TargetHealth> DeliveryQueue::Health(const std::string& target) {
+  return store_.ReadTargetHealth(target);
 }
 
 Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {

@@ -12,6 +12,12 @@
 //   kFailed → failed without holding anything back (a poison event fails alone). The link is
 //   recorded or dropped whatever the status. attempts counts finished attempts (and expired
 //   leases).
+// - A kRetry with target_unavailable (no answer, 5xx: the whole target looks down) goes to the
+//   target's circuit breaker (src/delivery/breaker.h) instead: the row is pending again, never
+//   failed, and its attempt counts only when the failure is the first of a streak; the breaker
+//   pauses the target after BreakerPolicy::open_after such failures in a row and then lets one
+//   probe through at a time. Any other outcome means the target answered and closes the
+//   breaker (delivery resumes, in seq order).
 // - The Idempotency-Key of an attempt (DeliveryContext::idempotency_key) is "<target>:<seq>",
 //   the same for every attempt of the row, so a target that has one dedupes retries; after the
 //   N-th re-queue by an operator it is "<target>:<seq>:r<N>" (the row may now carry the
@@ -35,9 +41,17 @@ using store::FanOutResult;
 using store::kParkedMs;
 using store::NowMs;
 
+// What Record() did.
+struct Recorded {
+  bool owned = true;     // false: the lease was lost, only the link was changed
+  bool paused = false;   // the target is paused after this outcome
+  bool opened = false;   // this outcome paused it
+  bool resumed = false;  // this outcome ended a pause
+};
+
 class DeliveryQueue {
  public:
-  DeliveryQueue(store::Database& db, std::string owner);
+  DeliveryQueue(store::Database& db, std::string owner, BreakerPolicy breaker = {});
 
   const std::string& owner() const { return owner_; }
 
@@ -64,11 +78,14 @@ class DeliveryQueue {
   Result<events::DeliveryContext> BuildContext(const std::string& target,
                                                const ClaimedDelivery& delivery);
 
-  // Records an outcome as described above (`random01` drives the jitter). Returns false (and
-  // changes only the link) when the row is no longer in flight under this owner.
-  Result<bool> Record(const std::string& target, const ClaimedDelivery& delivery,
-                      const events::DeliveryOutcome& outcome, const RetryPolicy& policy,
-                      double random01);
+  // Records an outcome as described above (`random01` drives the jitter). Recorded::owned is
+  // false (and only the link changed) when the row is no longer in flight under this owner.
+  Result<Recorded> Record(const std::string& target, const ClaimedDelivery& delivery,
+                          const events::DeliveryOutcome& outcome, const RetryPolicy& policy,
+                          double random01);
+
+  // The target's circuit breaker as stored (for logs and tests).
+  Result<store::TargetHealth> Health(const std::string& target);
 
   // Hands claimed rows that were not attempted back (pending, attempts unchanged).
   Status Release(const std::vector<int64_t>& ids);
@@ -83,6 +100,7 @@ class DeliveryQueue {
  private:
   store::DeliveryStore store_;
   std::string owner_;
+  BreakerPolicy breaker_;
 };
 
 }  // namespace scim::delivery

@@ -48,7 +48,7 @@ struct Dispatcher::Shared {
          DispatcherOptions opts)
       : db(std::move(database)),
         options(std::move(opts)),
-        queue(*db, options.owner_id.empty() ? NewOwnerId() : options.owner_id) {
+        queue(*db, options.owner_id.empty() ? NewOwnerId() : options.owner_id, options.breaker) {
     for (DispatchTarget& t : list) {
       auto state = std::make_unique<TargetState>();
       state->name = t.adapter ? std::string(t.adapter->Name()) : std::string();
@@ -130,14 +130,15 @@ struct Dispatcher::Shared {
     return std::vector<int64_t>(in_progress.begin(), in_progress.end());
   }
 
-  // Delivers one claimed event and records the outcome.
-  void DeliverOne(TargetState& t, const ClaimedDelivery& c, std::mt19937_64& rng) {
+  // Delivers one claimed event and records the outcome. Returns whether the target is paused
+  // after it (the rest of the batch is then handed back).
+  bool DeliverOne(TargetState& t, const ClaimedDelivery& c, std::mt19937_64& rng) {
     auto context = queue.BuildContext(t.name, c);
     if (!context.ok()) {
       Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
                                   ": cannot read links: " + context.error().detail);
       (void)queue.Release({c.id});
-      return;
+      return false;
     }
     events::DeliveryOutcome outcome;
     try {
@@ -149,10 +150,19 @@ struct Dispatcher::Shared {
     }
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     double random01 = uniform(rng);
+    bool paused = false;
     for (int attempt = 1;; ++attempt) {
       auto recorded = queue.Record(t.name, c, outcome, t.target.retry, random01);
       if (recorded.ok()) {
-        if (!*recorded) {
+        paused = recorded->paused;
+        if (recorded->opened) {
+          Log(LogLevel::kWarning, "target " + t.name + " paused: it looks down (" + outcome.error +
+                                      "); probing it with one delivery at a time");
+        } else if (recorded->resumed) {
+          Log(LogLevel::kInfo, "target " + t.name + " answers again; delivery resumed");
+          Wake();
+        }
+        if (!recorded->owned) {
           Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
                                       ": lease lost before the outcome was recorded; its new "
                                       "owner decides");
@@ -175,6 +185,20 @@ struct Dispatcher::Shared {
       Log(LogLevel::kDebug, "delivery of event " + std::to_string(c.event.seq) + " to " + t.name +
                                 " will be retried: " + outcome.error);
     }
+    return paused;
+  }
+
+  // Hands claimed deliveries that were not attempted back (pending, attempts unchanged).
+  void HandBack(const std::vector<ClaimedDelivery>& claimed, size_t from) {
+    if (from >= claimed.size()) return;
+    std::vector<int64_t> rest;
+    for (size_t j = from; j < claimed.size(); ++j) rest.push_back(claimed[j].id);
+    Status released = queue.Release(rest);
+    if (!released.ok()) {
+      Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " + released.error().detail +
+                                  " (their leases will expire)");
+    }
+    for (int64_t id : rest) Untrack(id);
   }
 
   void WarnMalformedGaps(const std::string& target, const FanOutResult& fanned) const {
@@ -205,24 +229,24 @@ struct Dispatcher::Shared {
     auto claimed = queue.Claim(t.name, options.claim_batch, LeaseMs());
     if (!claimed.ok()) return claimed.error();
     Track(*claimed);
+    bool paused = false;
     for (size_t i = 0; i < claimed->size(); ++i) {
       if (stopping.load()) {
-        std::vector<int64_t> rest;
-        for (size_t j = i; j < claimed->size(); ++j) rest.push_back((*claimed)[j].id);
-        Status released = queue.Release(rest);
-        if (!released.ok()) {
-          Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " +
-                                      released.error().detail + " (their leases will expire)");
-        }
-        for (int64_t id : rest) Untrack(id);
+        HandBack(*claimed, i);
         break;
       }
-      DeliverOne(t, (*claimed)[i], rng);
+      paused = DeliverOne(t, (*claimed)[i], rng);
       Untrack((*claimed)[i].id);
       ++pass.delivered;
+      if (paused) {
+        // The target is down: the rest of the batch waits for the breaker, attempts unspent.
+        HandBack(*claimed, i + 1);
+        break;
+      }
     }
-    // A delivery may have unblocked the next event of its resource.
-    if (pass.delivered > 0) pass.more = true;
+    // A delivery may have unblocked the next event of its resource (unless the target is
+    // paused: then the next probe time is what matters, and HasDue() knows it).
+    if (pass.delivered > 0 && !paused) pass.more = true;
     return pass;
   }
 

@@ -31,6 +31,24 @@ BOOST_AUTO_TEST_CASE(one_line_per_target) {
   BOOST_TEST(text.find("1.250s  HTTP 503\n") != std::string::npos, text);  // first line only
   BOOST_TEST(text.find("0.000s  -\n") != std::string::npos, text);
   BOOST_TEST(SyncStatusText({}).find("(no delivery targets)\n") != std::string::npos);
+  BOOST_TEST(text.find("paused") == std::string::npos, text);
+}
+
+// A paused target (its circuit breaker is open) gets a line under its row: since, next probe,
+// reason.
+BOOST_AUTO_TEST_CASE(paused_target_line) {
+  store::TargetStatus dolibarr;
+  dolibarr.name = "dolibarr";
+  dolibarr.type = "dolibarr";
+  dolibarr.paused = true;
+  dolibarr.paused_since = "2026-12-07T10:00:00.000Z";
+  dolibarr.next_probe_at = "2026-12-07T10:00:04.000Z";
+  dolibarr.pause_reason = "POST /thirdparties: HTTP 503";
+  std::string text = SyncStatusText({dolibarr});
+  BOOST_TEST(
+      text.find("\n  paused since 2026-12-07T10:00:00.000Z, next probe "
+                "2026-12-07T10:00:04.000Z: POST /thirdparties: HTTP 503\n") != std::string::npos,
+      text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

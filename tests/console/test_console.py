@@ -2,7 +2,7 @@
 
 Debian's chromium + chromium-driver + python3-selenium drive the real page, loaded from a real
 scimd (tests/integration/scimd_harness.py) that delivers to the fakes (tests/fakes): the webhook
-receiver answers, the Dolibarr fake answers 503 so its deliveries fail. Two tenants: `acme`
+receiver answers, the Dolibarr fake answers 422 (this record refused) so its deliveries fail. Two tenants: `acme`
 (whose admin uses the console) and `globex` (whose users and failed deliveries acme's console
 must never show).
 
@@ -79,7 +79,7 @@ class ConsoleTest(unittest.TestCase):
                                    "(chromium, chromium-driver)")
         cls.logs = log_dir()
         cls.fakes = start_fakes(("dolibarr", "webhook"))
-        cls.fakes["dolibarr"].set_mode("error503")
+        cls.fakes["dolibarr"].set_mode("error422")
         cls.db = fresh_db_url("console")
         cls.server = ScimdServer(db=cls.db, config_yaml=targets_yaml(cls.fakes, FAIL_FAST),
                                  env=dict(SECRETS_ENV), tag="console")
@@ -398,7 +398,7 @@ class ConsoleTest(unittest.TestCase):
                                 lambda t: len(t) >= len(ACME_USERS), "acme's failed deliveries")
         for row in failed:
             self.assertIn("dolibarr", row)
-        self.assertTrue(any("503" in r or "error" in r.lower() for r in failed), failed)
+        self.assertTrue(any("422" in r or "error" in r.lower() for r in failed), failed)
         shown = self.row_resources("failed-delivery")
         self.assertTrue(shown <= set(self.acme_ids.values()), shown)
         self.assertFalse(shown & set(self.globex_ids.values()), "globex delivery in acme's console")
@@ -532,7 +532,7 @@ class ConsoleTest(unittest.TestCase):
             self.assertIn("acme", info.text)
             self.assertNotIn(f"users: {len(ACME_USERS) + len(GLOBEX_USERS)}", info.text)
         # Sync page: globex's deliveries fail, acme's console shows none of them.
-        self.fakes["dolibarr"].set_mode("error503")
+        self.fakes["dolibarr"].set_mode("error422")
         resp = self.globex.post("/scim/v2/Users", user_body("dave.late@globex.test"))
         self.assertEqual(resp.status, 201, resp)
         dave = resp.json["id"]

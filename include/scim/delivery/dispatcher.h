@@ -27,6 +27,13 @@
 // refused this data: a poison event) marks the row `failed` without holding anything back: the
 // next change of the resource goes out as usual and the poison event fails alone.
 //
+// Outages: a kRetry the adapter marks target_unavailable (no answer, 5xx) is not the record's
+// fault. After BreakerPolicy::open_after of them in a row (one when target_unreachable) the
+// target is paused for every process on the database: nothing is claimed for it but one probe
+// delivery at a time, with growing intervals, and no delivery spends attempts or fails because
+// of it; the first call the target answers resumes delivery in order (src/delivery/breaker.h).
+// A worker that sees its target paused hands back the rest of its claimed batch.
+//
 // Not done: coalescing several pending events of one resource into one Deliver() call (each event
 // is its own call); LISTEN/NOTIFY wake-ups across processes (other processes' writes are seen by
 // polling, every `poll_interval`).
@@ -69,6 +76,8 @@ struct DispatcherOptions {
   std::chrono::milliseconds lease_duration{15000};
   // Threads per target: deliveries of different resources run in parallel up to this.
   int workers_per_target = 2;
+  // When a target counts as down and how it is probed (scim/delivery/backoff.h).
+  BreakerPolicy breaker;
   // Deliveries claimed per claim transaction (per worker), and outbox rows fanned out per
   // fan-out transaction.
   int claim_batch = 8;

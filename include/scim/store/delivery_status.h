@@ -34,6 +34,13 @@ struct TargetStatus {
   double oldest_pending_seconds = 0;
   // The most recent error among deliveries not delivered yet (pending or failed), if any.
   std::optional<std::string> last_error;
+  // The target's circuit breaker (delivery_store.h, "Paused targets"): paused after target-wide
+  // failures, since when (canonical timestamp), why (the last such failure), and when the next
+  // probe delivery may go out.
+  bool paused = false;
+  std::optional<std::string> paused_since;
+  std::optional<std::string> pause_reason;
+  std::optional<std::string> next_probe_at;
 };
 
 // Status of `targets` (in that order, zeros for a target with no deliveries yet) followed by any
@@ -111,6 +118,8 @@ struct TargetMetrics {
   int64_t failed = 0;
   int64_t pending = 0;  // in_flight included
   double oldest_pending_seconds = 0;
+  bool paused = false;        // the target's circuit breaker is open
+  double paused_seconds = 0;  // for how long (0 when not paused)
 };
 struct DeliveryMetrics {
   int64_t outbox_depth = 0;
