@@ -54,16 +54,10 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
 Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
                                        const events::DeliveryOutcome& outcome,
                                        const RetryPolicy& policy, double random01) {
-  Recorded recorded;
-  // A rate-limited try is not an attempt (DeliveryOutcome::rate_limited).
-  const bool rate_limited =
-      outcome.status == events::DeliveryStatus::kRetry && outcome.rate_limited;
-  const bool target_wide = outcome.status == events::DeliveryStatus::kRetry && !rate_limited &&
-                           (outcome.target_unavailable || outcome.target_unreachable);
-  store::AttemptRecord attempt;
-  attempt.attempts = delivery.attempts + (rate_limited ? 0 : 1);
-  const int64_t now_ms = NowMs();
-  if (target_wide) {
+  if (TargetWide(outcome)) {
+    Recorded recorded;
+    store::AttemptRecord attempt;
+    const int64_t now_ms = NowMs();
     // The breaker's business (breaker.h): pending again, never failed.
     std::string error = outcome.error.empty() ? "target unavailable" : outcome.error;
     OutageVerdict verdict;
@@ -89,6 +83,26 @@ Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedD
     recorded.owned = *owned;
     return recorded;
   }
+  auto all = RecordAnswered(target, {{&delivery, outcome, random01}}, policy);
+  if (!all.ok()) return all.error();
+  return all->front();
+}
+
+bool DeliveryQueue::TargetWide(const events::DeliveryOutcome& outcome) {
+  return outcome.status == events::DeliveryStatus::kRetry && !outcome.rate_limited &&
+         (outcome.target_unavailable || outcome.target_unreachable);
+}
+
+namespace {
+
+// What an outcome the target answered means for its row (see delivery_queue.h).
+store::AttemptRecord AnsweredAttempt(const ClaimedDelivery& delivery,
+                                     const events::DeliveryOutcome& outcome,
+                                     const RetryPolicy& policy, double random01, int64_t now_ms) {
+  const bool rate_limited =
+      outcome.status == events::DeliveryStatus::kRetry && outcome.rate_limited;
+  store::AttemptRecord attempt;
+  attempt.attempts = delivery.attempts + (rate_limited ? 0 : 1);
   attempt.target_answered = true;
   switch (outcome.status) {
     case events::DeliveryStatus::kDelivered:
@@ -115,9 +129,28 @@ Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedD
   }
   attempt.unlink = outcome.unlink;
   attempt.target_id = outcome.target_id;
-  auto owned = store_.RecordAttempt(target, owner_, delivery, attempt, &recorded.resumed);
+  return attempt;
+}
+
+}  // namespace
+
+Result<std::vector<Recorded>> DeliveryQueue::RecordAnswered(const std::string& target,
+                                                            const std::vector<Answered>& outcomes,
+                                                            const RetryPolicy& policy) {
+  std::vector<Recorded> recorded(outcomes.size());
+  if (outcomes.empty()) return recorded;
+  const int64_t now_ms = NowMs();
+  std::vector<store::AttemptOf> batch;
+  batch.reserve(outcomes.size());
+  for (const Answered& a : outcomes) {
+    batch.push_back(
+        {a.delivery, AnsweredAttempt(*a.delivery, a.outcome, policy, a.random01, now_ms)});
+  }
+  bool resumed = false;
+  auto owned = store_.RecordAttempts(target, owner_, batch, &resumed);
   if (!owned.ok()) return owned.error();
-  recorded.owned = *owned;
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = (*owned)[i];
+  recorded.front().resumed = resumed;
   return recorded;
 }
 

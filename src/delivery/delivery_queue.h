@@ -84,6 +84,23 @@ class DeliveryQueue {
                           const events::DeliveryOutcome& outcome, const RetryPolicy& policy,
                           double random01);
 
+  // Whether `outcome` goes to the target's breaker (a target-wide failure) rather than only to
+  // its row.
+  static bool TargetWide(const events::DeliveryOutcome& outcome);
+
+  // One outcome the target answered (not TargetWide), waiting to be recorded.
+  struct Answered {
+    const ClaimedDelivery* delivery = nullptr;
+    events::DeliveryOutcome outcome;
+    double random01 = 0;
+  };
+  // Record() for several such outcomes of a claimed batch, in one transaction (one commit).
+  // Element i says what became of outcomes[i]; resumed is set on the first one when the batch
+  // ended a pause.
+  Result<std::vector<Recorded>> RecordAnswered(const std::string& target,
+                                               const std::vector<Answered>& outcomes,
+                                               const RetryPolicy& policy);
+
   // The target's circuit breaker as stored (for logs and tests).
   Result<store::TargetHealth> Health(const std::string& target);
 

@@ -564,53 +564,72 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
 Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::string& owner,
                                           const ClaimedDelivery& delivery,
                                           const AttemptRecord& attempt, bool* resumed) {
+  auto owned = RecordAttempts(target, owner, {{&delivery, attempt}}, resumed);
+  if (!owned.ok()) return owned.error();
+  return static_cast<bool>(owned->front());
+}
+
+Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& target,
+                                                        const std::string& owner,
+                                                        const std::vector<AttemptOf>& batch,
+                                                        bool* resumed) {
   if (resumed != nullptr) *resumed = false;
-  const std::string status = attempt.status;
-  const int attempts = attempt.attempts;
-  long long next_at = attempt.next_attempt_at.value_or(0);
-  soci::indicator next_ind = attempt.next_attempt_at ? soci::i_ok : soci::i_null;
-  const int blocks = attempt.blocks_resource ? 1 : 0;
-  std::string error = Truncate(attempt.error.value_or(""));
-  soci::indicator error_ind = attempt.error ? soci::i_ok : soci::i_null;
-  bool owned = false;
+  std::vector<bool> owned_rows;
+  if (batch.empty()) return owned_rows;
   Status st = db_.InTransaction([&](soci::session& s) -> Status {
+    owned_rows.assign(batch.size(), false);
+    if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
-    long long id = delivery.id;
-    soci::statement update =
-        (s.prepare << "UPDATE deliveries SET status = :st, attempts = :a, next_attempt_at = :na, "
-                      "last_error = :e, blocks_resource = :b, lease_owner = NULL, "
-                      "lease_until = NULL, updated = :u "
-                      "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
-         soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
-         soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
-         soci::use(owner));
-    update.execute(true);
-    owned = update.get_affected_rows() > 0;
-    const events::ChangeEvent& ev = delivery.event;
-    if (owned && (status == "pending" || blocks == 1)) {
-      // Later rows of the resource cannot go before this one: keep them off the due list until
-      // its next attempt (or until it is re-queued).
-      long long hold_until = status == "pending" ? next_at : kParkedMs;
-      long long seq = ev.seq;
-      s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
-           "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
-           "AND next_attempt_at < :h2",
-          soci::use(hold_until), soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id),
-          soci::use(seq), soci::use(hold_until);
+    bool answered = false;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const ClaimedDelivery& delivery = *batch[i].delivery;
+      const AttemptRecord& attempt = batch[i].attempt;
+      const std::string& status = attempt.status;
+      const int attempts = attempt.attempts;
+      long long next_at = attempt.next_attempt_at.value_or(0);
+      soci::indicator next_ind = attempt.next_attempt_at ? soci::i_ok : soci::i_null;
+      const int blocks = attempt.blocks_resource ? 1 : 0;
+      std::string error = Truncate(attempt.error.value_or(""));
+      soci::indicator error_ind = attempt.error ? soci::i_ok : soci::i_null;
+      long long id = delivery.id;
+      soci::statement update =
+          (s.prepare << "UPDATE deliveries SET status = :st, attempts = :a, "
+                        "next_attempt_at = :na, last_error = :e, blocks_resource = :b, "
+                        "lease_owner = NULL, lease_until = NULL, updated = :u "
+                        "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
+           soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
+           soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
+           soci::use(owner));
+      update.execute(true);
+      const bool owned = update.get_affected_rows() > 0;
+      owned_rows[i] = owned;
+      const events::ChangeEvent& ev = delivery.event;
+      if (owned && (status == "pending" || blocks == 1)) {
+        // Later rows of the resource cannot go before this one: keep them off the due list
+        // until its next attempt (or until it is re-queued).
+        long long hold_until = status == "pending" ? next_at : kParkedMs;
+        long long seq = ev.seq;
+        s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
+             "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
+             "AND next_attempt_at < :h2",
+            soci::use(hold_until), soci::use(target), soci::use(ev.tenant),
+            soci::use(ev.resource_id), soci::use(seq), soci::use(hold_until);
+      }
+      if (attempt.unlink) {
+        s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
+            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
+      } else if (attempt.target_id && !attempt.target_id->empty()) {
+        s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
+             "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
+             "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
+             "external_id = excluded.external_id, resource_type = excluded.resource_type, "
+             "updated = excluded.updated",
+            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
+            soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
+      }
+      answered = answered || attempt.target_answered;
     }
-    if (attempt.unlink) {
-      s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
-          soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
-    } else if (attempt.target_id && !attempt.target_id->empty()) {
-      s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
-           "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
-           "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
-           "external_id = excluded.external_id, resource_type = excluded.resource_type, "
-           "updated = excluded.updated",
-          soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
-          soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
-    }
-    if (attempt.target_answered) {
+    if (answered) {
       // The target answers: end its streak of target-wide failures and close its breaker. The
       // read keeps the common case (nothing to reset) free of a write on the shared row.
       int paused = 0;
@@ -628,7 +647,7 @@ Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::
     return OkStatus();
   });
   if (!st.ok()) return st.error();
-  return owned;
+  return owned_rows;
 }
 
 namespace {

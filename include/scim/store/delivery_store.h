@@ -53,7 +53,8 @@
 // src/delivery/breaker.h); an outcome the target answered (AttemptRecord::target_answered)
 // closes it in RecordAttempt's transaction, and claims resume in seq order.
 //
-// Outcome. RecordAttempt() writes the engine's verdict in one transaction, only if the row is
+// Outcome. RecordAttempt() writes the engine's verdict in one transaction (RecordAttempts():
+// the verdicts of a claimed batch in one transaction), only if the row is
 // still in flight under `owner` (a row whose lease was lost is left to its new owner), and
 // records or drops the link whatever the status.
 
@@ -121,6 +122,12 @@ struct AttemptRecord {
   bool target_answered = false;
 };
 
+// One claimed row and what becomes of it (DeliveryStore::RecordAttempts).
+struct AttemptOf {
+  const ClaimedDelivery* delivery = nullptr;
+  AttemptRecord attempt;
+};
+
 // (tenant, SCIM id)
 using ResourceKey = std::pair<std::string, std::string>;
 
@@ -174,6 +181,13 @@ class DeliveryStore {
   Result<bool> RecordAttempt(const std::string& target, const std::string& owner,
                              const ClaimedDelivery& delivery, const AttemptRecord& attempt,
                              bool* resumed = nullptr);
+
+  // RecordAttempt() for several claimed rows of `target` in one transaction (one commit for a
+  // claimed batch), in the given order; element i of the result says whether row i was still
+  // owned. The rows are of different resources (a claim never holds two of one resource).
+  Result<std::vector<bool>> RecordAttempts(const std::string& target, const std::string& owner,
+                                           const std::vector<AttemptOf>& batch,
+                                           bool* resumed = nullptr);
 
   // Hands claimed rows that were not attempted back (pending, attempts unchanged).
   Status Release(const std::string& owner, const std::vector<int64_t>& ids);
