@@ -331,8 +331,7 @@ void PausedTargetGivesOneProbe(bool postgres) {
 
   // Probe time: one row, the oldest, flagged as the probe; the next claim gets nothing.
   BOOST_TEST_REQUIRE(
-      t.store.UpdateTargetHealth("crm", [&](TargetHealth& h) { h.next_probe_at = now - 1; })
-          .ok());
+      t.store.UpdateTargetHealth("crm", [&](TargetHealth& h) { h.next_probe_at = now - 1; }).ok());
   BOOST_TEST(*t.store.HasDue("crm"));
   std::vector<ClaimedDelivery> probe = t.Claim(30000);
   BOOST_TEST_REQUIRE(probe.size() == 1u);
@@ -371,7 +370,58 @@ void PausedTargetGivesOneProbe(bool postgres) {
   BOOST_TEST(!(*status)[0].pause_reason.has_value());
 }
 
+// The outcomes of a claimed batch in one transaction: each row as RecordAttempt would, in
+// order, a row owned by someone else left alone, links recorded, followers held.
+void BatchOfOutcomes(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t a2 = t.Event("User", "a", "patched");
+  int64_t b1 = t.Event("User", "b", "created");
+  int64_t c1 = t.Event("User", "c", "created");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+  std::vector<ClaimedDelivery> claimed = t.Claim();
+  BOOST_TEST_REQUIRE(claimed.size() == 3u);  // a1, b1, c1
+  AttemptRecord retry;
+  retry.status = "pending";
+  retry.attempts = 1;
+  retry.next_attempt_at = NowMs() + 60000;
+  retry.error = "HTTP 409 try later";
+  ClaimedDelivery foreign = claimed[2];
+  foreign.id = claimed[2].id + 1000;  // not a row this owner holds
+  bool resumed = true;
+  auto owned = t.store.RecordAttempts("crm", kOwner,
+                                      {{&claimed[0], Delivered("crm-a")},
+                                       {&claimed[1], retry},
+                                       {&claimed[2], Delivered("crm-c")},
+                                       {&foreign, Delivered("crm-x")}},
+                                      &resumed);
+  BOOST_TEST_REQUIRE(owned.ok());
+  BOOST_TEST((*owned == std::vector<bool>{true, true, true, false}));
+  BOOST_TEST(!resumed);
+  BOOST_TEST(t.StatusOf(a1) == "delivered");
+  BOOST_TEST(t.StatusOf(b1) == "pending");
+  BOOST_TEST(t.StatusOf(c1) == "delivered");
+  auto links = LinksOf(*t.db, "t1", "a");
+  BOOST_TEST_REQUIRE(links.ok());
+  BOOST_TEST_REQUIRE(links->size() == 1u);
+  BOOST_TEST((*links)[0].external_id == "crm-a");
+  // a2 is due now that a1 is delivered; b1 waits for its retry time.
+  std::vector<ClaimedDelivery> next = t.Claim();
+  BOOST_TEST_REQUIRE(next.size() == 1u);
+  BOOST_TEST(next[0].event.seq == a2);
+  auto empty = t.store.RecordAttempts("crm", kOwner, {});
+  BOOST_TEST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->empty());
+}
+
 BOOST_AUTO_TEST_SUITE(delivery_store)
+
+BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_sqlite) { BatchOfOutcomes(false); }
+BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  BatchOfOutcomes(true);
+}
 
 BOOST_AUTO_TEST_CASE(paused_target_gives_one_probe_on_sqlite) { PausedTargetGivesOneProbe(false); }
 BOOST_AUTO_TEST_CASE(paused_target_gives_one_probe_on_postgres,

@@ -10,7 +10,12 @@
 //   pending or in flight, or failed after exhausting its retries (see "Failures" below).
 // - Different resources never wait for each other: a retrying or failed event delays only its
 //   own resource.
-// - A delivery the adapter reported kDelivered is never started again. Otherwise delivery is
+// - The outcomes of a claimed batch are recorded together, in one transaction, after the
+//   batch (a target-wide failure at once, since it may pause the target); the adapter's look-ups
+//   of other resources see the links of the batch's earlier outcomes before they are recorded.
+// - A delivery the adapter reported kDelivered is never started again once its outcome is
+//   recorded (a process killed before that, within the batch, leaves it to a lease expiry and
+//   the adapter's idempotency). Otherwise delivery is
 //   at-least-once: a process killed during Deliver() leaves a lease that expires, and another
 //   dispatcher (any process, different owner id) claims the row again; adapters are idempotent
 //   per event (DeliveryContext::idempotency_key is "<target>:<seq>" on every attempt, and
