@@ -425,6 +425,45 @@ class ConsoleTest(unittest.TestCase):
         self.assertTrue(empty)
         self.screenshot("sync-after-retry")
 
+    def _events_status(self):
+        resp = self.acme.get("/admin/v1/sync/status")
+        return next(t for t in resp.json["targets"] if t["name"] == "events")
+
+    def test_05b_sync_page_shows_a_paused_target(self):
+        # The webhook receiver answers 503 to everything: the target looks down and is paused
+        # (issue 12's circuit breaker); the target row says since when and why.
+        webhook = self.fakes["webhook"]
+        self.login_acme()
+        webhook.set_mode("error503")
+        try:
+            resp = self.acme.post("/scim/v2/Users", user_body("paula.paused@acme.test"))
+            self.assertEqual(resp.status, 201, resp)
+            # Later tests count acme's users.
+            self.addCleanup(self.acme.delete, "/scim/v2/Users/" + resp.json["id"])
+            wait_until(lambda: self._events_status()["paused"], timeout=30,
+                       message="the events target to be paused")
+            self.go("#/sync")
+            badge = self.wait(lambda d: self.visible("target-paused") or False,
+                              message="the paused badge")[0]
+            self.assertIn("paused since", badge.text)
+            row = [r for r in self.visible("target-row") if r.get_attribute("data-name") == "events"]
+            self.assertEqual(len(row), 1)
+            self.assertEqual(row[0].get_attribute("data-paused"), "true")
+            self.assertIn("503", row[0].text)
+            dolibarr_row = [r for r in self.visible("target-row")
+                            if r.get_attribute("data-name") == "dolibarr"]
+            self.assertEqual(dolibarr_row[0].get_attribute("data-paused"), "false")
+            self.screenshot("sync-paused")
+        finally:
+            webhook.set_mode("normal")
+        wait_until(lambda: not self._events_status()["paused"], timeout=60,
+                   message="the events target to resume")
+        self.driver.refresh()
+        self.wait_rows("target-row", lambda t: len(t) == 2, "two target rows")
+        self.wait(lambda d: not self.visible("target-paused"), message="the paused badge to go")
+        row = [r for r in self.visible("target-row") if r.get_attribute("data-name") == "events"]
+        self.assertEqual(row[0].get_attribute("data-paused"), "false")
+
     def _delivery_status(self, delivery_id):
         resp = self.acme.get("/admin/v1/sync/deliveries?limit=1000")
         for d in resp.json["deliveries"]:
