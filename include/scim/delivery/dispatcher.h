@@ -27,8 +27,9 @@
 // Failures: kRetry schedules the next attempt with backoff (scim/delivery/backoff.h); after
 // RetryPolicy::max_attempts attempts the row becomes `failed` and keeps later changes of the
 // same resource at that target waiting (they stay `pending`, counted as `blocked` in SyncStatus)
-// until an operator re-queues it (RetryDelivery / `scimd sync retry`), so a target that was down
-// longer than the retry window receives every change, in order, once retried. kFailed (the target
+// until an operator re-queues it (RetryDelivery / `scimd sync retry`), which then sends every
+// change, in order. (Target-wide failures take the breaker's path below instead, so an outage
+// alone never gets that far.) kFailed (the target
 // refused this data: a poison event) marks the row `failed` without holding anything back: the
 // next change of the resource goes out as usual and the poison event fails alone.
 //
