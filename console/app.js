@@ -859,8 +859,17 @@
     return h('table', null,
       h('thead', null, h('tr', null, ['Target', 'Type', 'Pending', 'Delivered', 'Failed',
         'Oldest pending', 'Last error'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', null, targets.map((t) => h('tr', { testid: 'target-row', 'data-name': t.name },
-        h('th', { scope: 'row' }, t.name), h('td', null, t.type || '—'),
+      h('tbody', null, targets.map((t) => h('tr', { testid: 'target-row', 'data-name': t.name,
+                                                    'data-paused': t.paused ? 'true' : 'false' },
+        h('th', { scope: 'row' }, t.name,
+          // The circuit breaker: a target that looks down is paused and probed (issue 12).
+          t.paused ? h('div', { class: 'paused' },
+            h('span', { class: 'badge warn', testid: 'target-paused' },
+              'paused since ' + fmtTime(t.paused_since)),
+            ' (' + (t.pause_reason || 'target unavailable') + ')',
+            t.next_probe_at ? h('span', { class: 'muted' }, ' next probe ' + fmtTime(t.next_probe_at))
+                            : null) : null),
+        h('td', null, t.type || '—'),
         h('td', { class: 'num' }, scalar(t.pending)),
         h('td', { class: 'num' }, scalar(t.delivered)),
         h('td', { class: 'num' }, t.failed ? h('span', { class: 'badge bad' }, String(t.failed))

@@ -30,6 +30,11 @@ std::string SyncStatusText(const std::vector<store::TargetStatus>& targets) {
                   static_cast<long long>(t.delivered), static_cast<long long>(t.failed),
                   age.c_str());
     out += line + error + "\n";
+    if (t.paused) {
+      // The circuit breaker (issue 12): one more line under the target's row.
+      out += "  paused since " + t.paused_since.value_or("?") + ", next probe " +
+             t.next_probe_at.value_or("?") + ": " + t.pause_reason.value_or("-") + "\n";
+    }
   }
   if (targets.empty()) out += "(no delivery targets)\n";
   // Standing conditions reported by the adapters (deliveries go on despite them).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "delivery/breaker.h"
+
 namespace scim::delivery {
 namespace {
 
@@ -15,8 +17,8 @@ bool SafeHandles(const events::TargetAdapter& adapter, const events::ChangeEvent
 
 }  // namespace
 
-DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner)
-    : db_(db), store_(db), owner_(std::move(owner)) {}
+DeliveryQueue::DeliveryQueue(store::Database& db, std::string owner, BreakerPolicy breaker)
+    : db_(db), store_(db), owner_(std::move(owner)), breaker_(breaker) {}
 
 Status DeliveryQueue::EnsureCursor(const std::string& target, const std::string& type) {
   return store_.EnsureCursor(target, type);
@@ -49,15 +51,61 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   return context;
 }
 
-Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
-                                   const events::DeliveryOutcome& outcome,
-                                   const RetryPolicy& policy, double random01) {
-  // A rate-limited try is not an attempt (DeliveryOutcome::rate_limited).
+Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedDelivery& delivery,
+                                       const events::DeliveryOutcome& outcome,
+                                       const RetryPolicy& policy, double random01) {
+  if (TargetWide(outcome)) {
+    Recorded recorded;
+    store::AttemptRecord attempt;
+    const int64_t now_ms = NowMs();
+    // The breaker's business (breaker.h): pending again, never failed.
+    std::string error = outcome.error.empty() ? "target unavailable" : outcome.error;
+    OutageVerdict verdict;
+    auto health = store_.UpdateTargetHealth(target, [&](store::TargetHealth& h) {
+      verdict = ApplyOutage(h, breaker_, error, outcome.target_unreachable, delivery.probe, now_ms,
+                            random01);
+    });
+    if (!health.ok()) return health.error();
+    recorded.paused = verdict.paused;
+    recorded.opened = verdict.opened;
+    attempt.attempts = delivery.attempts + (verdict.spend_attempt ? 1 : 0);
+    attempt.status = "pending";
+    // An isolated failure backs off as its attempts say; in an outage the breaker decides when
+    // the target is called again, and the row is due soon after so the probe finds it.
+    attempt.next_attempt_at =
+        now_ms + RetryDelayMs(policy, verdict.spend_attempt ? std::max(attempt.attempts, 1) : 1,
+                              outcome.retry_after_seconds, random01);
+    attempt.error = std::move(error);
+    attempt.unlink = outcome.unlink;
+    attempt.target_id = outcome.target_id;
+    attempt.link_followers = link_followers_;
+    SCIM_RETURN_IF_ERROR(SaveNotices(target, outcome));
+    auto owned = store_.RecordAttempt(target, owner_, delivery, attempt);
+    if (!owned.ok()) return owned.error();
+    recorded.owned = *owned;
+    return recorded;
+  }
+  auto all = RecordAnswered(target, {{&delivery, outcome, random01}}, policy);
+  if (!all.ok()) return all.error();
+  return all->front();
+}
+
+bool DeliveryQueue::TargetWide(const events::DeliveryOutcome& outcome) {
+  return outcome.status == events::DeliveryStatus::kRetry && !outcome.rate_limited &&
+         (outcome.target_unavailable || outcome.target_unreachable);
+}
+
+namespace {
+
+// What an outcome the target answered means for its row (see delivery_queue.h).
+store::AttemptRecord AnsweredAttempt(const ClaimedDelivery& delivery,
+                                     const events::DeliveryOutcome& outcome,
+                                     const RetryPolicy& policy, double random01, int64_t now_ms) {
   const bool rate_limited =
       outcome.status == events::DeliveryStatus::kRetry && outcome.rate_limited;
   store::AttemptRecord attempt;
   attempt.attempts = delivery.attempts + (rate_limited ? 0 : 1);
-  const int64_t now_ms = NowMs();
+  attempt.target_answered = true;
   switch (outcome.status) {
     case events::DeliveryStatus::kDelivered:
       attempt.status = "delivered";
@@ -83,12 +131,41 @@ Result<bool> DeliveryQueue::Record(const std::string& target, const ClaimedDeliv
   }
   attempt.unlink = outcome.unlink;
   attempt.target_id = outcome.target_id;
-  attempt.link_followers = link_followers_;
-  if (!outcome.notices.empty()) {  // target-wide, whatever became of the row
-    Status noted = store::SaveTargetNotices(db_, target, outcome.notices);
-    if (!noted.ok()) return noted.error();
+  return attempt;
+}
+
+}  // namespace
+
+Result<std::vector<Recorded>> DeliveryQueue::RecordAnswered(const std::string& target,
+                                                            const std::vector<Answered>& outcomes,
+                                                            const RetryPolicy& policy) {
+  std::vector<Recorded> recorded(outcomes.size());
+  if (outcomes.empty()) return recorded;
+  const int64_t now_ms = NowMs();
+  std::vector<store::AttemptOf> batch;
+  batch.reserve(outcomes.size());
+  for (const Answered& a : outcomes) {
+    SCIM_RETURN_IF_ERROR(SaveNotices(target, a.outcome));
+    batch.push_back(
+        {a.delivery, AnsweredAttempt(*a.delivery, a.outcome, policy, a.random01, now_ms)});
+    batch.back().attempt.link_followers = link_followers_;
   }
-  return store_.RecordAttempt(target, owner_, delivery, attempt);
+  bool resumed = false;
+  auto owned = store_.RecordAttempts(target, owner_, batch, &resumed);
+  if (!owned.ok()) return owned.error();
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = (*owned)[i];
+  recorded.front().resumed = resumed;
+  return recorded;
+}
+
+Status DeliveryQueue::SaveNotices(const std::string& target,
+                                  const events::DeliveryOutcome& outcome) {
+  if (outcome.notices.empty()) return {};  // target-wide, whatever became of the row
+  return store::SaveTargetNotices(db_, target, outcome.notices);
+}
+
+Result<store::TargetHealth> DeliveryQueue::Health(const std::string& target) {
+  return store_.ReadTargetHealth(target);
 }
 
 Status DeliveryQueue::Release(const std::vector<int64_t>& ids) {

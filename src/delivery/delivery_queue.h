@@ -13,6 +13,12 @@
 //   recorded or dropped whatever the status, and so are the outcome's target notices
 //   (DeliveryOutcome::notices, before the row). attempts counts finished attempts (and expired
 //   leases).
+// - A kRetry with target_unavailable (no answer, 5xx: the whole target looks down) goes to the
+//   target's circuit breaker (src/delivery/breaker.h) instead: the row is pending again, never
+//   failed, and its attempt counts only when the failure is the first of a streak; the breaker
+//   pauses the target after BreakerPolicy::open_after such failures in a row and then lets one
+//   probe through at a time. Any other outcome means the target answered and closes the
+//   breaker (delivery resumes, in seq order).
 // - The Idempotency-Key of an attempt (DeliveryContext::idempotency_key) is "<target>:<seq>",
 //   the same for every attempt of the row, so a target that has one dedupes retries; after the
 //   N-th re-queue by an operator it is "<target>:<seq>:r<N>" (the row may now carry the
@@ -38,9 +44,17 @@ using store::FanOutResult;
 using store::kParkedMs;
 using store::NowMs;
 
+// What Record() did.
+struct Recorded {
+  bool owned = true;     // false: the lease was lost, only the link was changed
+  bool paused = false;   // the target is paused after this outcome
+  bool opened = false;   // this outcome paused it
+  bool resumed = false;  // this outcome ended a pause
+};
+
 class DeliveryQueue {
  public:
-  DeliveryQueue(store::Database& db, std::string owner);
+  DeliveryQueue(store::Database& db, std::string owner, BreakerPolicy breaker = {});
 
   const std::string& owner() const { return owner_; }
 
@@ -71,11 +85,31 @@ class DeliveryQueue {
   Result<events::DeliveryContext> BuildContext(const std::string& target,
                                                const ClaimedDelivery& delivery);
 
-  // Records an outcome as described above (`random01` drives the jitter). Returns false (and
-  // changes only the link) when the row is no longer in flight under this owner.
-  Result<bool> Record(const std::string& target, const ClaimedDelivery& delivery,
-                      const events::DeliveryOutcome& outcome, const RetryPolicy& policy,
-                      double random01);
+  // Records an outcome as described above (`random01` drives the jitter). Recorded::owned is
+  // false (and only the link changed) when the row is no longer in flight under this owner.
+  Result<Recorded> Record(const std::string& target, const ClaimedDelivery& delivery,
+                          const events::DeliveryOutcome& outcome, const RetryPolicy& policy,
+                          double random01);
+
+  // Whether `outcome` goes to the target's breaker (a target-wide failure) rather than only to
+  // its row.
+  static bool TargetWide(const events::DeliveryOutcome& outcome);
+
+  // One outcome the target answered (not TargetWide), waiting to be recorded.
+  struct Answered {
+    const ClaimedDelivery* delivery = nullptr;
+    events::DeliveryOutcome outcome;
+    double random01 = 0;
+  };
+  // Record() for several such outcomes of a claimed batch, in one transaction (one commit).
+  // Element i says what became of outcomes[i]; resumed is set on the first one when the batch
+  // ended a pause.
+  Result<std::vector<Recorded>> RecordAnswered(const std::string& target,
+                                               const std::vector<Answered>& outcomes,
+                                               const RetryPolicy& policy);
+
+  // The target's circuit breaker as stored (for logs and tests).
+  Result<store::TargetHealth> Health(const std::string& target);
 
   // Hands claimed rows that were not attempted back (pending, attempts unchanged).
   Status Release(const std::vector<int64_t>& ids);
@@ -88,10 +122,14 @@ class DeliveryQueue {
   Result<int> ReapExpired(const std::string& target, const RetryPolicy& policy);
 
  private:
+  // Stores the outcome's target notices (DeliveryOutcome::notices), if any.
+  Status SaveNotices(const std::string& target, const events::DeliveryOutcome& outcome);
+
   store::Database& db_;  // target notices (SaveTargetNotices)
   store::DeliveryStore store_;
   std::string owner_;
   std::vector<std::string> link_followers_;
+  BreakerPolicy breaker_;
 };
 
 }  // namespace scim::delivery

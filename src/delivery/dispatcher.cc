@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -48,7 +49,7 @@ struct Dispatcher::Shared {
          DispatcherOptions opts)
       : db(std::move(database)),
         options(std::move(opts)),
-        queue(*db, options.owner_id.empty() ? NewOwnerId() : options.owner_id) {
+        queue(*db, options.owner_id.empty() ? NewOwnerId() : options.owner_id, options.breaker) {
     for (DispatchTarget& t : list) {
       auto state = std::make_unique<TargetState>();
       state->name = t.adapter ? std::string(t.adapter->Name()) : std::string();
@@ -139,43 +140,46 @@ struct Dispatcher::Shared {
     return std::vector<int64_t>(in_progress.begin(), in_progress.end());
   }
 
-  // Delivers one claimed event and records the outcome.
-  void DeliverOne(TargetState& t, const ClaimedDelivery& c, std::mt19937_64& rng) {
+  // Calls the adapter for one claimed event; nullopt (and the row handed back) when its links
+  // cannot be read. `buffered`: outcomes of this batch not recorded yet, whose links the
+  // adapter's look-ups of other resources see first (a group after its new members).
+  std::optional<events::DeliveryOutcome> Attempt(
+      TargetState& t, const ClaimedDelivery& c,
+      const std::vector<DeliveryQueue::Answered>& buffered) {
     auto context = queue.BuildContext(t.name, c);
     if (!context.ok()) {
       Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
                                   ": cannot read links: " + context.error().detail);
       (void)queue.Release({c.id});
-      return;
+      return std::nullopt;
     }
-    events::DeliveryOutcome outcome;
-    try {
-      outcome = t.target.adapter->Deliver(c.event, *context);
-    } catch (const std::exception& e) {
-      outcome = events::DeliveryOutcome::Retry(std::string("adapter error: ") + e.what());
-    } catch (...) {
-      outcome = events::DeliveryOutcome::Retry("adapter error");
-    }
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
-    double random01 = uniform(rng);
-    for (int attempt = 1;; ++attempt) {
-      auto recorded = queue.Record(t.name, c, outcome, t.target.retry, random01);
-      if (recorded.ok()) {
-        if (!*recorded) {
-          Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
-                                      ": lease lost before the outcome was recorded; its new "
-                                      "owner decides");
+    if (!buffered.empty()) {
+      auto stored = std::move(context->lookup_target_id);
+      context->lookup_target_id = [&buffered, stored, tenant = c.event.tenant](
+                                      const std::string& id) -> std::optional<std::string> {
+        for (auto it = buffered.rbegin(); it != buffered.rend(); ++it) {
+          const events::ChangeEvent& e = it->delivery->event;
+          if (e.tenant != tenant || e.resource_id != id) continue;
+          if (it->outcome.unlink) return std::nullopt;
+          if (it->outcome.target_id && !it->outcome.target_id->empty()) {
+            return it->outcome.target_id;
+          }
+          break;
         }
-        break;
-      }
-      if (attempt >= kRecordAttempts) {
-        Log(LogLevel::kError, "delivery " + std::to_string(c.id) + " to " + t.name +
-                                  ": cannot record outcome (" + recorded.error().detail +
-                                  "); it will be attempted again when its lease expires");
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+        return stored ? stored(id) : std::nullopt;
+      };
     }
+    try {
+      return t.target.adapter->Deliver(c.event, *context);
+    } catch (const std::exception& e) {
+      return events::DeliveryOutcome::Retry(std::string("adapter error: ") + e.what());
+    } catch (...) {
+      return events::DeliveryOutcome::Retry("adapter error");
+    }
+  }
+
+  void LogOutcome(const TargetState& t, const ClaimedDelivery& c,
+                  const events::DeliveryOutcome& outcome) const {
     if (outcome.status == events::DeliveryStatus::kFailed) {
       Log(LogLevel::kWarning, "delivery of event " + std::to_string(c.event.seq) + " (" +
                                   c.event.resource_type + " " + c.event.resource_id + ") to " +
@@ -184,6 +188,84 @@ struct Dispatcher::Shared {
       Log(LogLevel::kDebug, "delivery of event " + std::to_string(c.event.seq) + " to " + t.name +
                                 " will be retried: " + outcome.error);
     }
+  }
+
+  void NoteRecorded(const TargetState& t, const ClaimedDelivery& c, const Recorded& recorded,
+                    const std::string& error) {
+    if (recorded.opened) {
+      Log(LogLevel::kWarning, "target " + t.name + " paused: it looks down (" + error +
+                                  "); probing it with one delivery at a time");
+    } else if (recorded.resumed) {
+      Log(LogLevel::kInfo, "target " + t.name + " answers again; delivery resumed");
+      Wake();
+    }
+    if (!recorded.owned) {
+      Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
+                                  ": lease lost before the outcome was recorded; its new "
+                                  "owner decides");
+    }
+  }
+
+  // Runs `record` up to kRecordAttempts times; false (logged) when it never succeeded: the
+  // deliveries are then attempted again when their leases expire.
+  template <class F>
+  bool RecordWithRetries(const TargetState& t, const std::string& what, F record) {
+    for (int attempt = 1;; ++attempt) {
+      auto result = record();
+      if (result.ok()) return true;
+      if (attempt >= kRecordAttempts) {
+        Log(LogLevel::kError, what + " to " + t.name + ": cannot record outcome (" +
+                                  result.error().detail +
+                                  "); it will be attempted again when its lease expires");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    }
+  }
+
+  // Records the buffered outcomes the target answered, in one transaction.
+  void Flush(TargetState& t, std::vector<DeliveryQueue::Answered>& buffered) {
+    if (buffered.empty()) return;
+    Result<std::vector<Recorded>> recorded = std::vector<Recorded>();
+    RecordWithRetries(t, std::to_string(buffered.size()) + " delivery outcome(s)", [&] {
+      recorded = queue.RecordAnswered(t.name, buffered, t.target.retry);
+      return recorded;
+    });
+    for (size_t i = 0; i < buffered.size(); ++i) {
+      if (recorded.ok() && i < recorded->size()) {
+        NoteRecorded(t, *buffered[i].delivery, (*recorded)[i], buffered[i].outcome.error);
+      }
+      Untrack(buffered[i].delivery->id);
+    }
+    buffered.clear();
+  }
+
+  // Records a target-wide failure at once (the breaker must know before the next call).
+  // Returns whether the target is paused after it.
+  bool RecordTargetWide(TargetState& t, const ClaimedDelivery& c,
+                        const events::DeliveryOutcome& outcome, double random01) {
+    Result<Recorded> recorded = Recorded();
+    bool ok = RecordWithRetries(t, "delivery " + std::to_string(c.id), [&] {
+      recorded = queue.Record(t.name, c, outcome, t.target.retry, random01);
+      return recorded;
+    });
+    Untrack(c.id);
+    if (!ok || !recorded.ok()) return false;
+    NoteRecorded(t, c, *recorded, outcome.error);
+    return recorded->paused;
+  }
+
+  // Hands claimed deliveries that were not attempted back (pending, attempts unchanged).
+  void HandBack(const std::vector<ClaimedDelivery>& claimed, size_t from) {
+    if (from >= claimed.size()) return;
+    std::vector<int64_t> rest;
+    for (size_t j = from; j < claimed.size(); ++j) rest.push_back(claimed[j].id);
+    Status released = queue.Release(rest);
+    if (!released.ok()) {
+      Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " + released.error().detail +
+                                  " (their leases will expire)");
+    }
+    for (int64_t id : rest) Untrack(id);
   }
 
   void WarnMalformedGaps(const std::string& target, const FanOutResult& fanned) const {
@@ -214,24 +296,42 @@ struct Dispatcher::Shared {
     auto claimed = queue.Claim(t.name, options.claim_batch, LeaseMs());
     if (!claimed.ok()) return claimed.error();
     Track(*claimed);
+    // Outcomes the target answered are recorded together after the batch (one commit); a
+    // target-wide failure is recorded at once, after those before it, since it may pause the
+    // target.
+    std::vector<DeliveryQueue::Answered> buffered;
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    bool paused = false;
     for (size_t i = 0; i < claimed->size(); ++i) {
       if (stopping.load()) {
-        std::vector<int64_t> rest;
-        for (size_t j = i; j < claimed->size(); ++j) rest.push_back((*claimed)[j].id);
-        Status released = queue.Release(rest);
-        if (!released.ok()) {
-          Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " +
-                                      released.error().detail + " (their leases will expire)");
-        }
-        for (int64_t id : rest) Untrack(id);
+        HandBack(*claimed, i);
         break;
       }
-      DeliverOne(t, (*claimed)[i], rng);
-      Untrack((*claimed)[i].id);
+      const ClaimedDelivery& c = (*claimed)[i];
+      std::optional<events::DeliveryOutcome> outcome = Attempt(t, c, buffered);
+      if (!outcome) {
+        Untrack(c.id);
+        continue;
+      }
       ++pass.delivered;
+      LogOutcome(t, c, *outcome);
+      double random01 = uniform(rng);
+      if (!DeliveryQueue::TargetWide(*outcome)) {
+        buffered.push_back({&c, std::move(*outcome), random01});
+        continue;
+      }
+      Flush(t, buffered);
+      paused = RecordTargetWide(t, c, *outcome, random01);
+      if (paused) {
+        // The target is down: the rest of the batch waits for the breaker, attempts unspent.
+        HandBack(*claimed, i + 1);
+        break;
+      }
     }
-    // A delivery may have unblocked the next event of its resource.
-    if (pass.delivered > 0) pass.more = true;
+    Flush(t, buffered);
+    // A delivery may have unblocked the next event of its resource (unless the target is
+    // paused: then the next probe time is what matters, and HasDue() knows it).
+    if (pass.delivered > 0 && !paused) pass.more = true;
     return pass;
   }
 

@@ -86,6 +86,15 @@ std::string SyncStatusJson(const std::vector<store::TargetStatus>& targets) {
       w.EndObject();
     }
     w.EndArray();
+    // The circuit breaker (issue 12): a target that looks down is paused and probed.
+    w.Key("paused");
+    w.Bool(t.paused);
+    w.Key("paused_since");
+    WriteOptional(w, t.paused_since);
+    w.Key("pause_reason");
+    WriteOptional(w, t.pause_reason);
+    w.Key("next_probe_at");
+    WriteOptional(w, t.next_probe_at);
     w.EndObject();
   }
   w.EndArray();
@@ -166,8 +175,17 @@ std::string DeliveryMetricsText(const store::DeliveryMetrics& metrics) {
   std::string oldest =
       "# HELP scimd_delivery_oldest_pending_seconds Age of the oldest undelivered delivery.\n"
       "# TYPE scimd_delivery_oldest_pending_seconds gauge\n";
+  std::string paused =
+      "# HELP scimd_target_paused 1 while the target's circuit breaker holds its deliveries "
+      "back (it looks down), else 0.\n# TYPE scimd_target_paused gauge\n";
+  std::string paused_for =
+      "# HELP scimd_target_paused_seconds How long the target has been paused (0 when not).\n"
+      "# TYPE scimd_target_paused_seconds gauge\n";
   for (const store::TargetMetrics& t : metrics.targets) {
     std::string label = "target=\"" + EscapeLabel(t.name) + "\"";
+    paused += "scimd_target_paused{" + label + "} " + (t.paused ? "1" : "0") + "\n";
+    paused_for +=
+        "scimd_target_paused_seconds{" + label + "} " + FormatSeconds(t.paused_seconds) + "\n";
     totals += "scimd_deliveries_total{" + label + ",outcome=\"delivered\"} " +
               std::to_string(t.delivered) + "\n";
     totals += "scimd_deliveries_total{" + label + ",outcome=\"failed\"} " +
@@ -177,7 +195,7 @@ std::string DeliveryMetricsText(const store::DeliveryMetrics& metrics) {
     oldest += "scimd_delivery_oldest_pending_seconds{" + label + "} " +
               FormatSeconds(t.oldest_pending_seconds) + "\n";
   }
-  return text + totals + oldest;
+  return text + totals + oldest + paused + paused_for;
 }
 
 }  // namespace scim::http

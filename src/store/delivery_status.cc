@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -83,6 +84,37 @@ double AgeSeconds(const std::optional<std::string>& created) {
   auto ms = TimestampMs(*created);
   if (!ms) return 0;
   return std::max<double>(0, static_cast<double>(NowMs() - *ms) / 1000.0);
+}
+
+// The breaker of `target` (delivery_store.h, "Paused targets"): whether paused, since (ms),
+// why, next probe (ms).
+struct Pause {
+  bool paused = false;
+  int64_t since_ms = 0;
+  std::string reason;
+  int64_t next_probe_ms = 0;
+};
+
+Pause PauseOf(soci::session& s, const std::string& target) {
+  Pause p;
+  int paused = 0;
+  long long since = 0, next_probe = 0;
+  std::string reason;
+  soci::indicator since_ind = soci::i_null, reason_ind = soci::i_null, next_ind = soci::i_null;
+  s << "SELECT paused, paused_since_ms, reason, next_probe_at FROM target_health "
+       "WHERE target = :t",
+      soci::use(target), soci::into(paused), soci::into(since, since_ind),
+      soci::into(reason, reason_ind), soci::into(next_probe, next_ind);
+  if (!s.got_data() || paused != 1) return p;
+  p.paused = true;
+  p.since_ms = since_ind == soci::i_ok ? since : 0;
+  p.reason = reason_ind == soci::i_ok ? reason : "";
+  p.next_probe_ms = next_ind == soci::i_ok ? next_probe : 0;
+  return p;
+}
+
+std::string MsTimestamp(int64_t ms) {
+  return FormatTimestamp(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
 }
 
 // Targets with a cursor (every target a dispatcher ever ran), by name → type.
@@ -190,6 +222,12 @@ Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<Tar
       for (const soci::row& row : notices) {
         status.notices.push_back({row.get<std::string>(0), row.get<std::string>(1),
                                   row.get<std::string>(2), row.get<std::string>(3)});
+      }
+      if (Pause pause = PauseOf(s, t.name); pause.paused) {
+        status.paused = true;
+        status.paused_since = MsTimestamp(pause.since_ms);
+        status.pause_reason = pause.reason;
+        status.next_probe_at = MsTimestamp(pause.next_probe_ms);
       }
       out.push_back(std::move(status));
     }
@@ -382,6 +420,11 @@ Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<Target
       t.failed = counts.failed;
       t.pending = counts.pending + counts.in_flight;
       t.oldest_pending_seconds = AgeSeconds(counts.oldest_created);
+      if (Pause pause = PauseOf(s, name); pause.paused) {
+        t.paused = true;
+        t.paused_seconds =
+            std::max<double>(0, static_cast<double>(NowMs() - pause.since_ms) / 1000.0);
+      }
       metrics.targets.push_back(std::move(t));
     }
     return OkStatus();

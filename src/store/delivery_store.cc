@@ -393,8 +393,10 @@ Result<bool> DeliveryStore::HasDue(const std::string& target) {
     s << std::string(
              "SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
              "AND d.next_attempt_at <= :now AND ") +
-             kNoEarlierOpen + " LIMIT 1",
-        soci::use(target), soci::use(now), soci::into(id);
+             kNoEarlierOpen +
+             " AND NOT EXISTS (SELECT 1 FROM target_health h WHERE h.target = d.target "
+             "AND h.paused = 1 AND h.next_probe_at > :now2) LIMIT 1",
+        soci::use(target), soci::use(now), soci::use(now), soci::into(id);
     due = s.got_data();
     return OkStatus();
   });
@@ -411,6 +413,34 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
+    // A paused target gives out nothing but its probe, once next_probe_at has come.
+    bool probe = false;
+    long long probe_backoff = 0;
+    {
+      int paused = 0;
+      long long next_probe = 0;
+      soci::indicator next_ind = soci::i_null;
+      auto read_health = [&](const char* lock) {
+        s << std::string(
+                 "SELECT paused, next_probe_at, probe_backoff_ms FROM target_health "
+                 "WHERE target = :t") +
+                 lock,
+            soci::use(target), soci::into(paused), soci::into(next_probe, next_ind),
+            soci::into(probe_backoff);
+        return s.got_data() && paused == 1;
+      };
+      if (read_health("")) {
+        // Lock the row so that one claimer alone takes the probe (SQLite: BEGIN IMMEDIATE).
+        if (pg && !read_health(" FOR UPDATE")) {
+          // closed in between
+        } else if (next_ind == soci::i_ok && next_probe > now) {
+          return OkStatus();
+        } else {
+          probe = true;
+          max_rows = 1;
+        }
+      }
+    }
     long long id = 0, seq = 0;
     int attempts = 0, requeues = 0;
     // The rows first (locking only them), then their events: a join in the locking query let
@@ -482,6 +512,13 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
           soci::use(now_text);
     }
     if (claimed.empty()) return OkStatus();
+    if (probe) {
+      // No second probe while this one runs; its outcome sets the next probe time.
+      claimed.front().probe = true;
+      long long next_probe = now + std::max<long long>(probe_backoff, lease_ms);
+      s << "UPDATE target_health SET next_probe_at = :n, updated = :u WHERE target = :t",
+          soci::use(next_probe), soci::use(now_text), soci::use(target);
+    }
     std::vector<int64_t> ids;
     for (const ClaimedDelivery& c : claimed) ids.push_back(c.id);
     long long lease_until = now + lease_ms;
@@ -531,63 +568,168 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
 
 Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::string& owner,
                                           const ClaimedDelivery& delivery,
-                                          const AttemptRecord& attempt) {
-  const std::string status = attempt.status;
-  const int attempts = attempt.attempts;
-  long long next_at = attempt.next_attempt_at.value_or(0);
-  soci::indicator next_ind = attempt.next_attempt_at ? soci::i_ok : soci::i_null;
-  const int blocks = attempt.blocks_resource ? 1 : 0;
-  std::string error = Truncate(attempt.error.value_or(""));
-  soci::indicator error_ind = attempt.error ? soci::i_ok : soci::i_null;
-  bool owned = false;
+                                          const AttemptRecord& attempt, bool* resumed) {
+  auto owned = RecordAttempts(target, owner, {{&delivery, attempt}}, resumed);
+  if (!owned.ok()) return owned.error();
+  return static_cast<bool>(owned->front());
+}
+
+Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& target,
+                                                        const std::string& owner,
+                                                        const std::vector<AttemptOf>& batch,
+                                                        bool* resumed) {
+  if (resumed != nullptr) *resumed = false;
+  std::vector<bool> owned_rows;
+  if (batch.empty()) return owned_rows;
   Status st = db_.InTransaction([&](soci::session& s) -> Status {
+    owned_rows.assign(batch.size(), false);
+    if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
-    long long id = delivery.id;
-    soci::statement update =
-        (s.prepare << "UPDATE deliveries SET status = :st, attempts = :a, next_attempt_at = :na, "
-                      "last_error = :e, blocks_resource = :b, lease_owner = NULL, "
-                      "lease_until = NULL, updated = :u "
-                      "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
-         soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
-         soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
-         soci::use(owner));
-    update.execute(true);
-    owned = update.get_affected_rows() > 0;
-    const events::ChangeEvent& ev = delivery.event;
-    if (owned && (status == "pending" || blocks == 1)) {
-      // Later rows of the resource cannot go before this one: keep them off the due list until
-      // its next attempt (or until it is re-queued).
-      long long hold_until = status == "pending" ? next_at : kParkedMs;
-      long long seq = ev.seq;
-      s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
-           "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
-           "AND next_attempt_at < :h2",
-          soci::use(hold_until), soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id),
-          soci::use(seq), soci::use(hold_until);
+    bool answered = false;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const ClaimedDelivery& delivery = *batch[i].delivery;
+      const AttemptRecord& attempt = batch[i].attempt;
+      const std::string& status = attempt.status;
+      const int attempts = attempt.attempts;
+      long long next_at = attempt.next_attempt_at.value_or(0);
+      soci::indicator next_ind = attempt.next_attempt_at ? soci::i_ok : soci::i_null;
+      const int blocks = attempt.blocks_resource ? 1 : 0;
+      std::string error = Truncate(attempt.error.value_or(""));
+      soci::indicator error_ind = attempt.error ? soci::i_ok : soci::i_null;
+      long long id = delivery.id;
+      soci::statement update =
+          (s.prepare << "UPDATE deliveries SET status = :st, attempts = :a, "
+                        "next_attempt_at = :na, last_error = :e, blocks_resource = :b, "
+                        "lease_owner = NULL, lease_until = NULL, updated = :u "
+                        "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
+           soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
+           soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
+           soci::use(owner));
+      update.execute(true);
+      const bool owned = update.get_affected_rows() > 0;
+      owned_rows[i] = owned;
+      const events::ChangeEvent& ev = delivery.event;
+      if (owned && (status == "pending" || blocks == 1)) {
+        // Later rows of the resource cannot go before this one: keep them off the due list
+        // until its next attempt (or until it is re-queued).
+        long long hold_until = status == "pending" ? next_at : kParkedMs;
+        long long seq = ev.seq;
+        s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
+             "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
+             "AND next_attempt_at < :h2",
+            soci::use(hold_until), soci::use(target), soci::use(ev.tenant),
+            soci::use(ev.resource_id), soci::use(seq), soci::use(hold_until);
+      }
+      // A User's new, changed or dropped link reaches the targets that carry it (the CRM).
+      const bool refresh = ev.resource_type == "User" && !attempt.link_followers.empty() &&
+                           LinkWillChange(s, target, ev.tenant, ev.resource_id, attempt.unlink,
+                                          attempt.target_id.value_or(""));
+      if (attempt.unlink) {
+        s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
+            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
+      } else if (attempt.target_id && !attempt.target_id->empty()) {
+        s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
+             "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
+             "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
+             "external_id = excluded.external_id, resource_type = excluded.resource_type, "
+             "updated = excluded.updated",
+            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
+            soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
+      }
+      if (refresh) {
+        QueueLinkRefresh(s, db_.dialect(), target, ev.tenant, ev.resource_id,
+                         attempt.link_followers);
+      }
+      answered = answered || attempt.target_answered;
     }
-    // A User's new, changed or dropped link reaches the targets that carry it (the CRM).
-    const bool refresh = ev.resource_type == "User" && !attempt.link_followers.empty() &&
-                         LinkWillChange(s, target, ev.tenant, ev.resource_id, attempt.unlink,
-                                        attempt.target_id.value_or(""));
-    if (attempt.unlink) {
-      s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
-          soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
-    } else if (attempt.target_id && !attempt.target_id->empty()) {
-      s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
-           "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
-           "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
-           "external_id = excluded.external_id, resource_type = excluded.resource_type, "
-           "updated = excluded.updated",
-          soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
-          soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
-    }
-    if (refresh) {
-      QueueLinkRefresh(s, db_.dialect(), target, ev.tenant, ev.resource_id, attempt.link_followers);
+    if (answered) {
+      // The target answers: end its streak of target-wide failures and close its breaker. The
+      // read keeps the common case (nothing to reset) free of a write on the shared row.
+      int paused = 0;
+      s << "SELECT paused FROM target_health WHERE target = :t "
+           "AND (paused = 1 OR consecutive_failures > 0)",
+          soci::use(target), soci::into(paused);
+      if (s.got_data()) {
+        s << "UPDATE target_health SET paused = 0, paused_since_ms = NULL, reason = NULL, "
+             "next_probe_at = NULL, probe_backoff_ms = 0, consecutive_failures = 0, "
+             "updated = :u WHERE target = :t",
+            soci::use(now), soci::use(target);
+        if (resumed != nullptr) *resumed = paused == 1;
+      }
     }
     return OkStatus();
   });
   if (!st.ok()) return st.error();
-  return owned;
+  return owned_rows;
+}
+
+namespace {
+
+// Reads the target_health row of `target` (`lock`: " FOR UPDATE" or ""); false when missing.
+bool SelectHealth(soci::session& s, const std::string& target, const char* lock,
+                  TargetHealth& out) {
+  int paused = 0, failures = 0;
+  long long since = 0, next_probe = 0, backoff = 0;
+  std::string reason;
+  soci::indicator since_ind = soci::i_null, reason_ind = soci::i_null, next_ind = soci::i_null;
+  s << std::string(
+           "SELECT paused, paused_since_ms, reason, next_probe_at, probe_backoff_ms, "
+           "consecutive_failures FROM target_health WHERE target = :t") +
+           lock,
+      soci::use(target), soci::into(paused), soci::into(since, since_ind),
+      soci::into(reason, reason_ind), soci::into(next_probe, next_ind), soci::into(backoff),
+      soci::into(failures);
+  out = TargetHealth();
+  if (!s.got_data()) return false;
+  out.paused = paused == 1;
+  out.paused_since_ms = since_ind == soci::i_ok ? since : 0;
+  out.reason = reason_ind == soci::i_ok ? reason : "";
+  out.next_probe_at = next_ind == soci::i_ok ? next_probe : 0;
+  out.probe_backoff_ms = backoff;
+  out.consecutive_failures = failures;
+  return true;
+}
+
+}  // namespace
+
+Result<TargetHealth> DeliveryStore::ReadTargetHealth(const std::string& target) {
+  TargetHealth health;
+  Status st = db_.WithSession([&](soci::session& s) -> Status {
+    SelectHealth(s, target, "", health);
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return health;
+}
+
+Result<std::pair<TargetHealth, TargetHealth>> DeliveryStore::UpdateTargetHealth(
+    const std::string& target, const std::function<void(TargetHealth&)>& change) {
+  const bool pg = db_.dialect() == Dialect::kPostgres;
+  std::pair<TargetHealth, TargetHealth> result;
+  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+    std::string now = NowTimestamp();
+    s << "INSERT INTO target_health (target, updated) VALUES (:t, :u) "
+         "ON CONFLICT (target) DO NOTHING",
+        soci::use(target), soci::use(now);
+    SelectHealth(s, target, pg ? " FOR UPDATE" : "", result.first);
+    result.second = result.first;
+    change(result.second);
+    const TargetHealth& h = result.second;
+    int paused = h.paused ? 1 : 0;
+    long long since = h.paused_since_ms, next_probe = h.next_probe_at, backoff = h.probe_backoff_ms;
+    int failures = h.consecutive_failures;
+    soci::indicator paused_ind = h.paused ? soci::i_ok : soci::i_null;
+    std::string reason = Truncate(h.reason);
+    s << "UPDATE target_health SET paused = :p, paused_since_ms = :ps, reason = :r, "
+         "next_probe_at = :np, probe_backoff_ms = :b, consecutive_failures = :f, updated = :u "
+         "WHERE target = :t",
+        soci::use(paused), soci::use(since, paused_ind), soci::use(reason, paused_ind),
+        soci::use(next_probe, paused_ind), soci::use(backoff), soci::use(failures), soci::use(now),
+        soci::use(target);
+    return OkStatus();
+  });
+  if (!st.ok()) return st.error();
+  return result;
 }
 
 Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_t>& ids) {

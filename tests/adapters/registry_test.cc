@@ -162,6 +162,10 @@ BOOST_AUTO_TEST_CASE(transport_errors_are_retried) {
   BOOST_TEST(response.error().ToOutcome().status == events::DeliveryStatus::kRetry);
   BOOST_TEST(response.error().message.find("secret") == std::string::npos,
              response.error().message);
+  // Connection refused: the whole target is down, and the adapter is sure of it.
+  BOOST_TEST(response.error().no_answer);
+  BOOST_TEST(response.error().ToOutcome().target_unavailable);
+  BOOST_TEST(response.error().ToOutcome().target_unreachable);
 }
 
 BOOST_AUTO_TEST_CASE(status_classification) {
@@ -177,6 +181,30 @@ BOOST_AUTO_TEST_CASE(status_classification) {
     BOOST_TEST(error.ToOutcome().status == events::DeliveryStatus::kFailed);
   }
   BOOST_TEST(!CallError::Permanent("x").Transient());
+}
+
+// Target-wide (an outage: the breaker's business) versus this record (the delivery's own
+// attempts): 5xx and no answer are target-wide; 429 is rate limiting; 4xx and an unusable
+// answer are about the call.
+BOOST_AUTO_TEST_CASE(target_wide_classification) {
+  for (int status : {500, 502, 503, 504}) {
+    CallError error;
+    error.http_status = status;
+    auto outcome = error.ToOutcome();
+    BOOST_TEST(outcome.target_unavailable, status);
+    BOOST_TEST(!outcome.target_unreachable, status);
+    BOOST_TEST(!outcome.rate_limited, status);
+  }
+  for (int status : {400, 408, 409, 422, 429}) {
+    CallError error;
+    error.http_status = status;
+    BOOST_TEST(!error.ToOutcome().target_unavailable, status);
+  }
+  BOOST_TEST(!CallError::Transport("answer has no id").ToOutcome().target_unavailable);
+  CallError timeout = CallError::Transport("GET /x: timed out");
+  timeout.no_answer = true;
+  BOOST_TEST(timeout.ToOutcome().target_unavailable);
+  BOOST_TEST(!timeout.ToOutcome().target_unreachable);
 }
 
 BOOST_AUTO_TEST_CASE(scim_user_attributes) {

@@ -38,6 +38,24 @@ BOOST_AUTO_TEST_CASE(one_line_per_target) {
   BOOST_TEST(text.find("\nnotice crm: department: Dolibarr defines no extra field 'department' "
                        "(since 2026-12-07T10:00:00.000Z)\n") != std::string::npos,
              text);
+  BOOST_TEST(text.find("paused") == std::string::npos, text);
+}
+
+// A paused target (its circuit breaker is open) gets a line under its row: since, next probe,
+// reason.
+BOOST_AUTO_TEST_CASE(paused_target_line) {
+  store::TargetStatus dolibarr;
+  dolibarr.name = "dolibarr";
+  dolibarr.type = "dolibarr";
+  dolibarr.paused = true;
+  dolibarr.paused_since = "2026-12-07T10:00:00.000Z";
+  dolibarr.next_probe_at = "2026-12-07T10:00:04.000Z";
+  dolibarr.pause_reason = "POST /thirdparties: HTTP 503";
+  std::string text = SyncStatusText({dolibarr});
+  BOOST_TEST(
+      text.find("\n  paused since 2026-12-07T10:00:00.000Z, next probe "
+                "2026-12-07T10:00:04.000Z: POST /thirdparties: HTTP 503\n") != std::string::npos,
+      text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

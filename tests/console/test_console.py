@@ -2,7 +2,7 @@
 
 Debian's chromium + chromium-driver + python3-selenium drive the real page, loaded from a real
 scimd (tests/integration/scimd_harness.py) that delivers to the fakes (tests/fakes): the webhook
-receiver answers, the Dolibarr fake answers 503 so its deliveries fail. Two tenants: `acme`
+receiver answers, the Dolibarr fake answers 422 (this record refused) so its deliveries fail. Two tenants: `acme`
 (whose admin uses the console) and `globex` (whose users and failed deliveries acme's console
 must never show).
 
@@ -79,7 +79,7 @@ class ConsoleTest(unittest.TestCase):
                                    "(chromium, chromium-driver)")
         cls.logs = log_dir()
         cls.fakes = start_fakes(("dolibarr", "webhook"))
-        cls.fakes["dolibarr"].set_mode("error503")
+        cls.fakes["dolibarr"].set_mode("error422")
         cls.db = fresh_db_url("console")
         cls.server = ScimdServer(db=cls.db, config_yaml=targets_yaml(
             cls.fakes, FAIL_FAST, {"dolibarr": {"department_field_recheck_seconds": 1}}),
@@ -399,7 +399,7 @@ class ConsoleTest(unittest.TestCase):
                                 lambda t: len(t) >= len(ACME_USERS), "acme's failed deliveries")
         for row in failed:
             self.assertIn("dolibarr", row)
-        self.assertTrue(any("503" in r or "error" in r.lower() for r in failed), failed)
+        self.assertTrue(any("422" in r or "error" in r.lower() for r in failed), failed)
         shown = self.row_resources("failed-delivery")
         self.assertTrue(shown <= set(self.acme_ids.values()), shown)
         self.assertFalse(shown & set(self.globex_ids.values()), "globex delivery in acme's console")
@@ -443,6 +443,45 @@ class ConsoleTest(unittest.TestCase):
         self.assertIn("Dolibarr defines no extra field 'department'", notice[0].text)
         self.assertTrue(self.visible("target-row"))
         self.screenshot("sync-notice")
+
+    def _events_status(self):
+        resp = self.acme.get("/admin/v1/sync/status")
+        return next(t for t in resp.json["targets"] if t["name"] == "events")
+
+    def test_05b_sync_page_shows_a_paused_target(self):
+        # The webhook receiver answers 503 to everything: the target looks down and is paused
+        # (issue 12's circuit breaker); the target row says since when and why.
+        webhook = self.fakes["webhook"]
+        self.login_acme()
+        webhook.set_mode("error503")
+        try:
+            resp = self.acme.post("/scim/v2/Users", user_body("paula.paused@acme.test"))
+            self.assertEqual(resp.status, 201, resp)
+            # Later tests count acme's users.
+            self.addCleanup(self.acme.delete, "/scim/v2/Users/" + resp.json["id"])
+            wait_until(lambda: self._events_status()["paused"], timeout=30,
+                       message="the events target to be paused")
+            self.go("#/sync")
+            badge = self.wait(lambda d: self.visible("target-paused") or False,
+                              message="the paused badge")[0]
+            self.assertIn("paused since", badge.text)
+            row = [r for r in self.visible("target-row") if r.get_attribute("data-name") == "events"]
+            self.assertEqual(len(row), 1)
+            self.assertEqual(row[0].get_attribute("data-paused"), "true")
+            self.assertIn("503", row[0].text)
+            dolibarr_row = [r for r in self.visible("target-row")
+                            if r.get_attribute("data-name") == "dolibarr"]
+            self.assertEqual(dolibarr_row[0].get_attribute("data-paused"), "false")
+            self.screenshot("sync-paused")
+        finally:
+            webhook.set_mode("normal")
+        wait_until(lambda: not self._events_status()["paused"], timeout=60,
+                   message="the events target to resume")
+        self.driver.refresh()
+        self.wait_rows("target-row", lambda t: len(t) == 2, "two target rows")
+        self.wait(lambda d: not self.visible("target-paused"), message="the paused badge to go")
+        row = [r for r in self.visible("target-row") if r.get_attribute("data-name") == "events"]
+        self.assertEqual(row[0].get_attribute("data-paused"), "false")
 
     def _delivery_status(self, delivery_id):
         resp = self.acme.get("/admin/v1/sync/deliveries?limit=1000")
@@ -551,7 +590,7 @@ class ConsoleTest(unittest.TestCase):
             self.assertIn("acme", info.text)
             self.assertNotIn(f"users: {len(ACME_USERS) + len(GLOBEX_USERS)}", info.text)
         # Sync page: globex's deliveries fail, acme's console shows none of them.
-        self.fakes["dolibarr"].set_mode("error503")
+        self.fakes["dolibarr"].set_mode("error422")
         resp = self.globex.post("/scim/v2/Users", user_body("dave.late@globex.test"))
         self.assertEqual(resp.status, 201, resp)
         dave = resp.json["id"]

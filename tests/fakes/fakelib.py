@@ -295,7 +295,8 @@ class SlidingWindowLimiter:
 # Fault modes
 # --------------------------------------------------------------------------------------------
 
-MODES = ("normal", "down", "error500", "error503", "ratelimit", "slow", "fail_after_apply")
+MODES = ("normal", "down", "error400", "error422", "error500", "error503", "ratelimit", "slow",
+         "fail_after_apply")
 
 
 class FaultMode:
@@ -469,6 +470,8 @@ class FakeApp:
                     response = self.fault_response(500, None)
             elif fault.mode == "down":
                 response = Response.dropped()
+            elif fault.mode in ("error400", "error422"):  # this record refused, nothing applied
+                response = self.fault_response(int(fault.mode[5:]), None)
             elif fault.mode == "error500":
                 response = self.fault_response(500, fault.retry_after)
             elif fault.mode == "error503":

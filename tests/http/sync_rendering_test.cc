@@ -22,6 +22,10 @@ BOOST_AUTO_TEST_CASE(json_answers) {
   t.last_error = "HTTP 503 \"busy\"";
   t.notices.push_back(
       {"department", "no field", "2026-12-07T10:00:00.000Z", "2026-12-07T10:05:00.000Z"});
+  t.paused = true;
+  t.paused_since = "2026-12-07T10:00:00.000Z";
+  t.pause_reason = "HTTP 503";
+  t.next_probe_at = "2026-12-07T10:00:02.000Z";
   store::TargetStatus idle;
   idle.name = "events";
   idle.type = "webhook";
@@ -31,9 +35,12 @@ BOOST_AUTO_TEST_CASE(json_answers) {
       "\"blocked\":0,\"delivered\":40,\"failed\":1,\"oldest_pending_seconds\":1.25,"
       "\"last_error\":\"HTTP 503 \\\"busy\\\"\",\"notices\":[{\"topic\":\"department\","
       "\"message\":\"no field\",\"since\":\"2026-12-07T10:00:00.000Z\","
-      "\"updated\":\"2026-12-07T10:05:00.000Z\"}]},{\"name\":\"events\",\"type\":\"webhook\","
-      "\"pending\":0,\"in_flight\":0,\"blocked\":0,\"delivered\":0,\"failed\":0,"
-      "\"oldest_pending_seconds\":0.0,\"last_error\":null,\"notices\":[]}]}");
+      "\"updated\":\"2026-12-07T10:05:00.000Z\"}],\"paused\":true,"
+      "\"paused_since\":\"2026-12-07T10:00:00.000Z\",\"pause_reason\":\"HTTP 503\","
+      "\"next_probe_at\":\"2026-12-07T10:00:02.000Z\"},{\"name\":\"events\","
+      "\"type\":\"webhook\",\"pending\":0,\"in_flight\":0,\"blocked\":0,\"delivered\":0,"
+      "\"failed\":0,\"oldest_pending_seconds\":0.0,\"last_error\":null,\"notices\":[],"
+      "\"paused\":false,\"paused_since\":null,\"pause_reason\":null,\"next_probe_at\":null}]}");
 
   store::DeliveryRow d;
   d.id = 7;
@@ -70,7 +77,7 @@ BOOST_AUTO_TEST_CASE(empty_answers) {
 BOOST_AUTO_TEST_CASE(metrics_text) {
   store::DeliveryMetrics metrics;
   metrics.outbox_depth = 1;
-  metrics.targets.push_back({"crm", 1, 1, 1, 2.5});
+  metrics.targets.push_back({"crm", 1, 1, 1, 2.5, true, 12.5});
   metrics.targets.push_back({"events", 3, 0, 0, 0});
   const std::string m = DeliveryMetricsText(metrics);
   BOOST_TEST(m.find("# TYPE scimd_outbox_depth gauge\n") == m.find("# TYPE"));
@@ -87,6 +94,12 @@ BOOST_AUTO_TEST_CASE(metrics_text) {
              std::string::npos);
   BOOST_TEST(m.find("scimd_delivery_oldest_pending_seconds{target=\"crm\"} 2.500\n") !=
              std::string::npos);
+  BOOST_TEST(m.find("scimd_target_paused{target=\"crm\"} 1\n") != std::string::npos, m);
+  BOOST_TEST(m.find("scimd_target_paused{target=\"events\"} 0\n") != std::string::npos, m);
+  BOOST_TEST(m.find("scimd_target_paused_seconds{target=\"crm\"} 12.500\n") != std::string::npos,
+             m);
+  BOOST_TEST(m.find("scimd_target_paused_seconds{target=\"events\"} 0.000\n") != std::string::npos,
+             m);
   // Totals of every target come before the ages of every target.
   BOOST_TEST(m.find("scimd_deliveries_total{target=\"events\"") <
              m.find("# HELP scimd_delivery_oldest_pending_seconds"));
@@ -96,7 +109,11 @@ BOOST_AUTO_TEST_CASE(metrics_text) {
              "# HELP scimd_deliveries_total Deliveries by target and current outcome.\n"
              "# TYPE scimd_deliveries_total gauge\n"
              "# HELP scimd_delivery_oldest_pending_seconds Age of the oldest undelivered "
-             "delivery.\n# TYPE scimd_delivery_oldest_pending_seconds gauge\n");
+             "delivery.\n# TYPE scimd_delivery_oldest_pending_seconds gauge\n"
+             "# HELP scimd_target_paused 1 while the target's circuit breaker holds its "
+             "deliveries back (it looks down), else 0.\n# TYPE scimd_target_paused gauge\n"
+             "# HELP scimd_target_paused_seconds How long the target has been paused (0 when "
+             "not).\n# TYPE scimd_target_paused_seconds gauge\n");
 }
 
 BOOST_AUTO_TEST_CASE(metric_labels_are_escaped) {

@@ -58,6 +58,36 @@ TARGET_NAMES = {"dolibarr": "dolibarr", "zoho_books": "zoho", "crm": "crm", "web
                 "clerk": "clerk"}
 
 
+class RefusingReceiver:
+    """A webhook receiver that refuses every SET with 400 (RFC 8935 §2.3 `invalid_request`): each
+    delivery to it is a per-record failure, marked failed at once, while the target itself is
+    up. (A port nobody listens on is a target-wide outage instead: the target is paused and
+    nothing fails.) Serves from a daemon thread for the life of the process."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                body = b'{"err":"invalid_request","description":"refused by the test receiver"}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
     """Calls predicate() until it returns a truthy value (returned) or timeout passes
     (AssertionError naming `message` and the last value / exception)."""

@@ -7,11 +7,13 @@ import re
 import time
 import urllib.parse
 
-from delivery_support import wait_until
+from delivery_support import RefusingReceiver, wait_until
 from scimd_harness import (ALL_SCOPES, PATCH_URN, USER_URN, Client, ScimTestCase, create_token,
                            free_port, run_cli, unique)
 
-DEAD_PORT = free_port()
+# Refuses every SET with 400: each write becomes a failed delivery (a per-record failure).
+REFUSER = RefusingReceiver()
+REFUSER_PORT = REFUSER.port
 
 
 class AdminApiTest(ScimTestCase):
@@ -19,13 +21,13 @@ class AdminApiTest(ScimTestCase):
         "targets:\n"
         "  - name: events\n"
         "    type: webhook\n"
-        f"    url: http://127.0.0.1:{DEAD_PORT}/events\n"
+        f"    url: http://127.0.0.1:{REFUSER_PORT}/events\n"
         "    algorithm: HS256\n"
         "    secret: not-a-real-secret\n"
         "    retry: {max_attempts: 1, initial_backoff_ms: 50, max_backoff_ms: 100}\n"
         "  - name: spare\n"
         "    type: webhook\n"
-        f"    url: http://127.0.0.1:{DEAD_PORT}/spare\n"
+        f"    url: http://127.0.0.1:{REFUSER_PORT}/spare\n"
         "    algorithm: HS256\n"
         "    secret: not-a-real-secret\n"
         "    retry: {max_attempts: 1, initial_backoff_ms: 50, max_backoff_ms: 100}\n")

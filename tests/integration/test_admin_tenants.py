@@ -2,16 +2,18 @@
 its own tenant only; another tenant's ids are 404; the `operator` scope (CLI only) sees every
 tenant and may pick one with ?tenant=.
 
-The server delivers to a webhook target on a port nobody listens on, with one attempt, so every
-write becomes a failed delivery whose last_error names the target."""
+The server delivers to a webhook receiver that refuses every SET (400), so every write becomes
+a failed delivery whose last_error names the target."""
 
 import urllib.parse
 
-from delivery_support import wait_until
+from delivery_support import RefusingReceiver, wait_until
 from scimd_harness import (ALL_SCOPES, Client, HarnessError, ScimTestCase, USER_URN, create_token,
                            free_port, unique)
 
-DEAD_PORT = free_port()
+# Refuses every SET with 400: each write becomes a failed delivery (a per-record failure).
+REFUSER = RefusingReceiver()
+REFUSER_PORT = REFUSER.port
 
 
 class AdminTenantBoundaryTest(ScimTestCase):
@@ -19,7 +21,7 @@ class AdminTenantBoundaryTest(ScimTestCase):
         "targets:\n"
         "  - name: events\n"
         "    type: webhook\n"
-        f"    url: http://127.0.0.1:{DEAD_PORT}/events\n"
+        f"    url: http://127.0.0.1:{REFUSER_PORT}/events\n"
         "    algorithm: HS256\n"
         "    secret: not-a-real-secret\n"
         "    retry: {max_attempts: 1, initial_backoff_ms: 50, max_backoff_ms: 100}\n")

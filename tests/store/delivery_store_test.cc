@@ -287,6 +287,134 @@ void MalformedGapsAreReadAgain() {
   BOOST_TEST(again->malformed_gaps.empty());
 }
 
+// A paused target (target_health) gives out nothing until next_probe_at, then exactly one probe
+// (the oldest due row) to one claimer, which moves next_probe_at past its lease; an outcome the
+// target answered closes the breaker and claims resume in seq order.
+void PausedTargetGivesOneProbe(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t b1 = t.Event("User", "b", "created");
+  int64_t c1 = t.Event("User", "c", "created");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+
+  auto none = t.store.ReadTargetHealth("crm");
+  BOOST_TEST_REQUIRE(none.ok());
+  BOOST_TEST(!none->paused);
+  BOOST_TEST(none->consecutive_failures == 0);
+
+  // Pause it, next probe in the future: nothing is due, nothing is claimed.
+  const int64_t now = NowMs();
+  auto paused = t.store.UpdateTargetHealth("crm", [&](TargetHealth& h) {
+    BOOST_TEST(!h.paused);
+    h.paused = true;
+    h.paused_since_ms = now;
+    h.reason = "HTTP 503";
+    h.probe_backoff_ms = 1000;
+    h.next_probe_at = now + 60000;
+    h.consecutive_failures = 3;
+  });
+  BOOST_TEST_REQUIRE(paused.ok());
+  BOOST_TEST(!paused->first.paused);
+  BOOST_TEST(paused->second.paused);
+  BOOST_TEST(!*t.store.HasDue("crm"));
+  BOOST_TEST(t.Claim().empty());
+  auto status = SyncStatus(*t.db, {{"crm", "crm"}});
+  BOOST_TEST_REQUIRE(status.ok());
+  BOOST_TEST((*status)[0].paused);
+  BOOST_TEST((*status)[0].pause_reason.value_or("") == "HTTP 503");
+  BOOST_TEST((*status)[0].paused_since.has_value());
+  BOOST_TEST((*status)[0].next_probe_at.has_value());
+  auto metrics = DeliveryMetricsOf(*t.db, {{"crm", "crm"}});
+  BOOST_TEST_REQUIRE(metrics.ok());
+  BOOST_TEST(metrics->targets[0].paused);
+
+  // Probe time: one row, the oldest, flagged as the probe; the next claim gets nothing.
+  BOOST_TEST_REQUIRE(
+      t.store.UpdateTargetHealth("crm", [&](TargetHealth& h) { h.next_probe_at = now - 1; }).ok());
+  BOOST_TEST(*t.store.HasDue("crm"));
+  std::vector<ClaimedDelivery> probe = t.Claim(30000);
+  BOOST_TEST_REQUIRE(probe.size() == 1u);
+  BOOST_TEST(probe[0].event.seq == a1);
+  BOOST_TEST(probe[0].probe);
+  BOOST_TEST(t.Claim().empty());
+  BOOST_TEST(!*t.store.HasDue("crm"));
+  auto during = t.store.ReadTargetHealth("crm");
+  BOOST_TEST_REQUIRE(during.ok());
+  BOOST_TEST(during->next_probe_at >= now + 30000);
+
+  // The target answered the probe: closed, and the rest goes out in order.
+  AttemptRecord answered = Delivered("crm-a");
+  answered.target_answered = true;
+  bool resumed = false;
+  auto recorded = t.store.RecordAttempt("crm", kOwner, probe[0], answered, &resumed);
+  BOOST_TEST_REQUIRE(recorded.ok());
+  BOOST_TEST(*recorded);
+  BOOST_TEST(resumed);
+  auto closed = t.store.ReadTargetHealth("crm");
+  BOOST_TEST_REQUIRE(closed.ok());
+  BOOST_TEST(!closed->paused);
+  BOOST_TEST(closed->consecutive_failures == 0);
+  std::vector<ClaimedDelivery> rest = t.Claim();
+  BOOST_TEST_REQUIRE(rest.size() == 2u);
+  BOOST_TEST(rest[0].event.seq == b1);
+  BOOST_TEST(rest[1].event.seq == c1);
+  BOOST_TEST(!rest[0].probe);
+  // A second answered outcome finds nothing to reset.
+  resumed = true;
+  BOOST_TEST_REQUIRE(t.store.RecordAttempt("crm", kOwner, rest[0], answered, &resumed).ok());
+  BOOST_TEST(!resumed);
+  status = SyncStatus(*t.db, {{"crm", "crm"}});
+  BOOST_TEST_REQUIRE(status.ok());
+  BOOST_TEST(!(*status)[0].paused);
+  BOOST_TEST(!(*status)[0].pause_reason.has_value());
+}
+
+// The outcomes of a claimed batch in one transaction: each row as RecordAttempt would, in
+// order, a row owned by someone else left alone, links recorded, followers held.
+void BatchOfOutcomes(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  int64_t a2 = t.Event("User", "a", "patched");
+  int64_t b1 = t.Event("User", "b", "created");
+  int64_t c1 = t.Event("User", "c", "created");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+  std::vector<ClaimedDelivery> claimed = t.Claim();
+  BOOST_TEST_REQUIRE(claimed.size() == 3u);  // a1, b1, c1
+  AttemptRecord retry;
+  retry.status = "pending";
+  retry.attempts = 1;
+  retry.next_attempt_at = NowMs() + 60000;
+  retry.error = "HTTP 409 try later";
+  ClaimedDelivery foreign = claimed[2];
+  foreign.id = claimed[2].id + 1000;  // not a row this owner holds
+  bool resumed = true;
+  auto owned = t.store.RecordAttempts("crm", kOwner,
+                                      {{&claimed[0], Delivered("crm-a")},
+                                       {&claimed[1], retry},
+                                       {&claimed[2], Delivered("crm-c")},
+                                       {&foreign, Delivered("crm-x")}},
+                                      &resumed);
+  BOOST_TEST_REQUIRE(owned.ok());
+  BOOST_TEST((*owned == std::vector<bool>{true, true, true, false}));
+  BOOST_TEST(!resumed);
+  BOOST_TEST(t.StatusOf(a1) == "delivered");
+  BOOST_TEST(t.StatusOf(b1) == "pending");
+  BOOST_TEST(t.StatusOf(c1) == "delivered");
+  auto links = LinksOf(*t.db, "t1", "a");
+  BOOST_TEST_REQUIRE(links.ok());
+  BOOST_TEST_REQUIRE(links->size() == 1u);
+  BOOST_TEST((*links)[0].external_id == "crm-a");
+  // a2 is due now that a1 is delivered; b1 waits for its retry time.
+  std::vector<ClaimedDelivery> next = t.Claim();
+  BOOST_TEST_REQUIRE(next.size() == 1u);
+  BOOST_TEST(next[0].event.seq == a2);
+  auto empty = t.store.RecordAttempts("crm", kOwner, {});
+  BOOST_TEST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->empty());
+}
+
 BOOST_AUTO_TEST_SUITE(delivery_store)
 
 // A new, changed or dropped link of a User at one target queues a refresh (an outbox event for
@@ -390,6 +518,18 @@ void LinkRefreshes(bool postgres) {
   fan_out("dolibarr");
   record("dolibarr", claim("dolibarr"), Delivered("dg"));
   BOOST_TEST(t.Newest() == refresh + 5);
+}
+
+BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_sqlite) { BatchOfOutcomes(false); }
+BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  BatchOfOutcomes(true);
+}
+
+BOOST_AUTO_TEST_CASE(paused_target_gives_one_probe_on_sqlite) { PausedTargetGivesOneProbe(false); }
+BOOST_AUTO_TEST_CASE(paused_target_gives_one_probe_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  PausedTargetGivesOneProbe(true);
 }
 
 BOOST_AUTO_TEST_CASE(queue_claim_record_on_sqlite) { QueueClaimRecord(false); }

@@ -16,6 +16,16 @@ struct RetryPolicy {
   int64_t max_backoff_ms = 300000;
 };
 
+// The circuit breaker of a target (src/delivery/breaker.h): after `open_after` target-wide
+// failures in a row (DeliveryOutcome::target_unavailable; at once when target_unreachable) the
+// target is paused and probed with one delivery after probe_initial_ms, the interval doubling
+// up to probe_max_ms while probes fail (with jitter: a draw between half and all of it).
+struct BreakerPolicy {
+  int open_after = 3;
+  int64_t probe_initial_ms = 1000;
+  int64_t probe_max_ms = 60000;
+};
+
 // The ceiling of the delay after `attempts` failed attempts (1 = the first one failed):
 // min(max_backoff_ms, initial_backoff_ms * 2^(attempts-1)), never below 1 ms and never
 // overflowing. Attempts below 1 count as 1.

@@ -10,7 +10,12 @@
 //   pending or in flight, or failed after exhausting its retries (see "Failures" below).
 // - Different resources never wait for each other: a retrying or failed event delays only its
 //   own resource.
-// - A delivery the adapter reported kDelivered is never started again. Otherwise delivery is
+// - The outcomes of a claimed batch are recorded together, in one transaction, after the
+//   batch (a target-wide failure at once, since it may pause the target); the adapter's look-ups
+//   of other resources see the links of the batch's earlier outcomes before they are recorded.
+// - A delivery the adapter reported kDelivered is never started again once its outcome is
+//   recorded (a process killed before that, within the batch, leaves it to a lease expiry and
+//   the adapter's idempotency). Otherwise delivery is
 //   at-least-once: a process killed during Deliver() leaves a lease that expires, and another
 //   dispatcher (any process, different owner id) claims the row again; adapters are idempotent
 //   per event (DeliveryContext::idempotency_key is "<target>:<seq>" on every attempt, and
@@ -22,10 +27,18 @@
 // Failures: kRetry schedules the next attempt with backoff (scim/delivery/backoff.h); after
 // RetryPolicy::max_attempts attempts the row becomes `failed` and keeps later changes of the
 // same resource at that target waiting (they stay `pending`, counted as `blocked` in SyncStatus)
-// until an operator re-queues it (RetryDelivery / `scimd sync retry`), so a target that was down
-// longer than the retry window receives every change, in order, once retried. kFailed (the target
+// until an operator re-queues it (RetryDelivery / `scimd sync retry`), which then sends every
+// change, in order. (Target-wide failures take the breaker's path below instead, so an outage
+// alone never gets that far.) kFailed (the target
 // refused this data: a poison event) marks the row `failed` without holding anything back: the
 // next change of the resource goes out as usual and the poison event fails alone.
+//
+// Outages: a kRetry the adapter marks target_unavailable (no answer, 5xx) is not the record's
+// fault. After BreakerPolicy::open_after of them in a row (one when target_unreachable) the
+// target is paused for every process on the database: nothing is claimed for it but one probe
+// delivery at a time, with growing intervals, and no delivery spends attempts or fails because
+// of it; the first call the target answers resumes delivery in order (src/delivery/breaker.h).
+// A worker that sees its target paused hands back the rest of its claimed batch.
 //
 // Not done: coalescing several pending events of one resource into one Deliver() call (each event
 // is its own call); LISTEN/NOTIFY wake-ups across processes (other processes' writes are seen by
@@ -71,6 +84,8 @@ struct DispatcherOptions {
   std::chrono::milliseconds lease_duration{15000};
   // Threads per target: deliveries of different resources run in parallel up to this.
   int workers_per_target = 2;
+  // When a target counts as down and how it is probed (scim/delivery/backoff.h).
+  BreakerPolicy breaker;
   // Deliveries claimed per claim transaction (per worker), and outbox rows fanned out per
   // fan-out transaction.
   int claim_batch = 8;

@@ -81,6 +81,14 @@ struct DeliveryOutcome {
   // them per target (scim/store/target_notices.h) and sync status shows them. Adapters report a
   // notice when they (re)check the condition, not on every delivery.
   std::map<std::string, std::optional<std::string>> notices;
+  // For kRetry: the failure looks like the whole target is down, not this record: no answer
+  // (connection refused, DNS, TLS, timeout) or a 5xx. The engine counts these per target and
+  // pauses the target (a circuit breaker that probes with backoff) instead of spending the
+  // delivery's attempts; a 400/422 for this payload is kFailed and never sets this.
+  bool target_unavailable = false;
+  // With target_unavailable: the adapter is sure (connection refused, host not found): the
+  // breaker opens at once instead of after several such failures.
+  bool target_unreachable = false;
 
   static DeliveryOutcome Delivered(std::optional<std::string> id = std::nullopt) {
     DeliveryOutcome o;

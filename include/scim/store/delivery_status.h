@@ -38,6 +38,13 @@ struct TargetStatus {
   // Standing conditions the target's adapter reported (scim/store/target_notices.h), by topic.
   // Target-wide: the same for every tenant.
   std::vector<TargetNotice> notices;
+  // The target's circuit breaker (delivery_store.h, "Paused targets"): paused after target-wide
+  // failures, since when (canonical timestamp), why (the last such failure), and when the next
+  // probe delivery may go out.
+  bool paused = false;
+  std::optional<std::string> paused_since;
+  std::optional<std::string> pause_reason;
+  std::optional<std::string> next_probe_at;
 };
 
 // Status of `targets` (in that order, zeros for a target with no deliveries yet) followed by any
@@ -115,6 +122,8 @@ struct TargetMetrics {
   int64_t failed = 0;
   int64_t pending = 0;  // in_flight included
   double oldest_pending_seconds = 0;
+  bool paused = false;        // the target's circuit breaker is open
+  double paused_seconds = 0;  // for how long (0 when not paused)
 };
 struct DeliveryMetrics {
   int64_t outbox_depth = 0;

@@ -44,7 +44,17 @@
 // state when later changes of the resource already reached the target, and is closed as
 // delivered ("superseded") when the latest change is a delete.
 //
-// Outcome. RecordAttempt() writes the engine's verdict in one transaction, only if the row is
+// Paused targets. A target's circuit breaker (table target_health, migration 011) is shared by
+// every process on the database. While it is paused, HasDue() says no and Claim() takes nothing
+// until next_probe_at; then one claimer (the row is locked: FOR UPDATE on PostgreSQL, BEGIN
+// IMMEDIATE on SQLite) takes the oldest due row as the probe (ClaimedDelivery::probe) and moves
+// next_probe_at past the probe's lease, so no second probe starts while it runs. The engine
+// decides when to open it and how long to wait between probes (UpdateTargetHealth, from
+// src/delivery/breaker.h); an outcome the target answered (AttemptRecord::target_answered)
+// closes it in RecordAttempt's transaction, and claims resume in seq order.
+//
+// Outcome. RecordAttempt() writes the engine's verdict in one transaction (RecordAttempts():
+// the verdicts of a claimed batch in one transaction), only if the row is
 // still in flight under `owner` (a row whose lease was lost is left to its new owner), and
 // records or drops the link whatever the status.
 
@@ -73,9 +83,20 @@ inline constexpr int64_t kParkedMs = 4'000'000'000'000'000'000;
 // A delivery claimed by an owner, with its outbox event.
 struct ClaimedDelivery {
   int64_t id = 0;
-  int attempts = 0;  // attempts before this one
-  int requeues = 0;  // times an operator re-queued it after it failed
+  int attempts = 0;    // attempts before this one
+  int requeues = 0;    // times an operator re-queued it after it failed
+  bool probe = false;  // claimed as the probe of a paused target
   events::ChangeEvent event;
+};
+
+// The circuit breaker of one target (a target_health row; zeros when there is none).
+struct TargetHealth {
+  bool paused = false;
+  int64_t paused_since_ms = 0;   // NowMs() units; when paused
+  std::string reason;            // when paused: the last target-wide failure
+  int64_t next_probe_at = 0;     // NowMs() units; when paused
+  int64_t probe_backoff_ms = 0;  // the current interval between probes
+  int consecutive_failures = 0;  // target-wide failures since the target last answered
 };
 
 struct FanOutResult {
@@ -100,6 +121,15 @@ struct AttemptRecord {
   // attempt records a new or changed link of a User, or drops one, each of them (but `target`)
   // gets a delivery of the User's current state (QueueLinkRefresh in store/link_refresh.h).
   std::vector<std::string> link_followers;
+  // The target answered (anything but a target-wide failure): ends its streak of target-wide
+  // failures and closes its breaker.
+  bool target_answered = false;
+};
+
+// One claimed row and what becomes of it (DeliveryStore::RecordAttempts).
+struct AttemptOf {
+  const ClaimedDelivery* delivery = nullptr;
+  AttemptRecord attempt;
 };
 
 // (tenant, SCIM id)
@@ -149,9 +179,19 @@ class DeliveryStore {
 
   // Applies `attempt` to the claimed row; later pending rows of the resource are held until its
   // next attempt (pending) or parked (failed with blocks_resource). Returns false (and changes
-  // only the link) when the row is no longer in flight under `owner`.
+  // only the link) when the row is no longer in flight under `owner`. With
+  // attempt.target_answered, the target's breaker is closed whoever owns the row; `resumed`
+  // (when given) tells whether it was paused.
   Result<bool> RecordAttempt(const std::string& target, const std::string& owner,
-                             const ClaimedDelivery& delivery, const AttemptRecord& attempt);
+                             const ClaimedDelivery& delivery, const AttemptRecord& attempt,
+                             bool* resumed = nullptr);
+
+  // RecordAttempt() for several claimed rows of `target` in one transaction (one commit for a
+  // claimed batch), in the given order; element i of the result says whether row i was still
+  // owned. The rows are of different resources (a claim never holds two of one resource).
+  Result<std::vector<bool>> RecordAttempts(const std::string& target, const std::string& owner,
+                                           const std::vector<AttemptOf>& batch,
+                                           bool* resumed = nullptr);
 
   // Hands claimed rows that were not attempted back (pending, attempts unchanged).
   Status Release(const std::string& owner, const std::vector<int64_t>& ids);
@@ -163,6 +203,17 @@ class DeliveryStore {
   // counts; pending again, or failed (blocking) when it was attempt `max_attempts` (at least 1).
   // Returns how many.
   Result<int> ReapExpired(const std::string& target, int max_attempts);
+
+  // ---- the target's circuit breaker (see "Paused targets" above) ----
+
+  // The target's breaker (zeros when it never saw a target-wide failure).
+  Result<TargetHealth> ReadTargetHealth(const std::string& target);
+
+  // In one transaction with the target's row locked (created when missing): `change` edits the
+  // current state (called again if the transaction is retried), which is written back. Returns
+  // the state before and after.
+  Result<std::pair<TargetHealth, TargetHealth>> UpdateTargetHealth(
+      const std::string& target, const std::function<void(TargetHealth&)>& change);
 
   // ---- reconciliation (scim/delivery/reconcile.h) ----
 

@@ -29,6 +29,11 @@ struct CallError {
   // Set for failures that no retry can fix even without an HTTP status (bad configuration,
   // an answer the adapter cannot understand from a target that did accept the request).
   bool permanent = false;
+  // Set by HttpClient when there was no HTTP answer at all (connect, DNS, TLS, timeout), as
+  // opposed to an answer the adapter could not use; `unreachable` when the connection was
+  // refused or the host not found.
+  bool no_answer = false;
+  bool unreachable = false;
 
   // No usable answer (DNS, connect, TLS, timeout, unreadable answer): retried.
   static CallError Transport(std::string message) {
@@ -50,11 +55,19 @@ struct CallError {
     return http_status == 408 || http_status == 429 || http_status >= 500;
   }
 
-  // The delivery outcome for a call that failed this way: kRetry when Transient(), else kFailed.
+  // True when the failure says the target as a whole is unavailable rather than refusing this
+  // record: no answer, or a 5xx (502/503/504 and the rest). A 429 is rate limiting, not an
+  // outage; an unusable answer (bad JSON, no id) is about this call.
+  bool TargetWide() const { return no_answer || http_status >= 500; }
+
+  // The delivery outcome for a call that failed this way: kRetry when Transient(), else kFailed;
+  // target_unavailable/target_unreachable from TargetWide()/unreachable.
   events::DeliveryOutcome ToOutcome() const {
     if (Transient()) {
       auto outcome = events::DeliveryOutcome::Retry(message, retry_after_seconds);
       outcome.rate_limited = http_status == 429 || client_rate_limited;
+      outcome.target_unavailable = !outcome.rate_limited && TargetWide();
+      outcome.target_unreachable = outcome.target_unavailable && unreachable;
       return outcome;
     }
     return events::DeliveryOutcome::Failed(message);

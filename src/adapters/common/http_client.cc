@@ -147,10 +147,13 @@ CallResult<HttpResponse> HttpClient::Send(const HttpRequest& request) const {
   if (rc != CURLE_OK) {
     if (transfer.too_large) {
       return CallError::Transport(what + ": answer larger than " +
-                              std::to_string(options_.max_response_bytes) + " bytes");
+                                  std::to_string(options_.max_response_bytes) + " bytes");
     }
     std::string reason = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
-    return CallError::Transport(what + ": " + reason);
+    CallError error = CallError::Transport(what + ": " + reason);
+    error.no_answer = true;
+    error.unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST;
+    return error;
   }
   response.status = static_cast<int>(status);
   return response;
@@ -193,8 +196,8 @@ std::string UrlForLog(std::string_view url) {
   return std::string(url.substr(0, end));
 }
 
-CallError ErrorFromResponse(std::string_view what, const HttpResponse& response,
-                            std::string detail, std::string code) {
+CallError ErrorFromResponse(std::string_view what, const HttpResponse& response, std::string detail,
+                            std::string code) {
   CallError error;
   error.http_status = response.status;
   error.code = std::move(code);
