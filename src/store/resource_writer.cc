@@ -6,6 +6,7 @@
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "store/bound_sql.h"
+#include "store/resource_counts.h"
 #include "store/resource_rows.h"
 #include "store/sql_util.h"
 
@@ -220,7 +221,81 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
   return row;
 }
 
+std::string RowColumns(Dialect dialect, const std::string& resource_type, bool include_groups) {
+  std::string columns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
+  if (resource_type != "User") return columns;
+  // Groups: index-only on group_members_member, then the groups' rows by primary key. SQLite's
+  // json_group_array gives "[]" for none, PostgreSQL's json_agg NULL; order is restored in C++.
+  const char* groups_from =
+      " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
+      "WHERE m.tenant = r.tenant AND m.member_id = r.id)";
+  if (!include_groups) {
+    columns += ", NULL";
+  } else if (dialect == Dialect::kPostgres) {
+    columns +=
+        ", (SELECT CAST(json_agg(json_build_array(m.group_id, "
+        "COALESCE(g.display_name, ''))) AS TEXT)" +
+        std::string(groups_from);
+  } else {
+    columns += ", (SELECT json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))" +
+               std::string(groups_from);
+  }
+  // The manager's id as stored (urn:...:enterprise:2.0:User.manager.value), its current name.
+  std::string manager_id =
+      dialect == Dialect::kPostgres
+          ? std::string("(r.data -> '") + kEnterprise + "' -> 'manager' ->> 'value')"
+          : std::string("(CASE WHEN json_valid(r.data) THEN json_extract(r.data, '$.\"") +
+                kEnterprise + "\".manager.value') END)";
+  columns +=
+      ", (SELECT COALESCE(mg.display_name, mg.user_name) FROM resources mg WHERE "
+      "mg.tenant = r.tenant AND mg.resource_type = 'User' AND mg.id = " +
+      manager_id + ")";
+  return columns;
+}
+
+StoredRow RowFrom(const soci::row& r) {
+  StoredRow row;
+  row.id = r.get<std::string>(0);
+  row.data = r.get<std::string>(1);
+  row.created = r.get<std::string>(2);
+  row.last_modified = r.get<std::string>(3);
+  row.version = IntegerAt(r, 4);
+  if (r.size() >= 7) {
+    row.related = true;
+    if (r.get_indicator(5) == soci::i_ok) row.groups_json = r.get<std::string>(5);
+    if (r.get_indicator(6) == soci::i_ok) row.manager_name = r.get<std::string>(6);
+  }
+  return row;
+}
+
+std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
+                                            const std::string& tenant,
+                                            const std::string& resource_type, const std::string& id,
+                                            bool include_groups) {
+  // A one-time query: PostgreSQL gets it as one PQexecParams (no PREPARE/DEALLOCATE).
+  soci::row r;
+  s << RowColumns(dialect, resource_type, include_groups) +
+           " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND r.id = :id",
+      soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"), soci::into(r);
+  if (!s.got_data()) return std::nullopt;
+  return RowFrom(r);
+}
+
 namespace {
+
+// The groups read with a row (RowColumns): [[id, displayName], ...], ordered by group id.
+std::vector<GroupRef> GroupsFromJson(const std::string& text) {
+  std::vector<GroupRef> groups;
+  json::Document doc;
+  if (text.empty() || !json::Parse(text, doc).ok() || !doc.IsArray()) return groups;
+  for (const auto& pair : doc.GetArray()) {
+    if (!pair.IsArray() || pair.Size() != 2 || !pair[0].IsString() || !pair[1].IsString()) continue;
+    groups.push_back({std::string(json::View(pair[0])), std::string(json::View(pair[1]))});
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const GroupRef& a, const GroupRef& b) { return a.id < b.id; });
+  return groups;
+}
 
 // schemas, id and the stored attributes of a row (no members, groups or meta yet).
 json::Document ResourceFromRow(const StoredRow& row) {
@@ -304,6 +379,22 @@ void FillManagerDisplayNames(soci::session& s, const std::string& tenant,
   }
 }
 
+// Sets manager.displayName from the name read with the row (RowColumns).
+void FillManagerDisplayNameRead(const StoredRow& row, json::Document& user) {
+  json::Value* manager = ManagerOf(user);
+  if (manager == nullptr || !ManagerId(manager) || !row.manager_name) return;
+  manager->AddMember("displayName", json::String(*row.manager_name, user.GetAllocator()),
+                     user.GetAllocator());
+}
+
+void AddGroupsRead(const StoredRow& row, json::Document& user) {
+  std::vector<GroupRef> groups = GroupsFromJson(row.groups_json);
+  if (groups.empty()) return;
+  json::Value list;
+  GroupsToJson(groups, list, user.GetAllocator());
+  user.AddMember("groups", list, user.GetAllocator());
+}
+
 void AddGroups(soci::session& s, const std::string& tenant, std::vector<json::Document>& users) {
   std::vector<std::string> ids;
   for (const json::Document& user : users) ids.emplace_back(json::View(user["id"]));
@@ -332,7 +423,15 @@ std::vector<json::Document> AssembleResources(soci::session& s, const std::strin
       doc.AddMember("members", members, doc.GetAllocator());
     }
   }
-  if (resource_type == "User") {
+  bool related = !rows.empty() && std::all_of(rows.begin(), rows.end(),
+                                              [](const StoredRow& r) { return r.related; });
+  if (resource_type == "User" && related) {
+    // Read with the rows: no further statement.
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (include_groups) AddGroupsRead(rows[i], docs[i]);
+      FillManagerDisplayNameRead(rows[i], docs[i]);
+    }
+  } else if (resource_type == "User") {
     if (include_groups) AddGroups(s, tenant, docs);
     FillManagerDisplayNames(s, tenant, docs);
   }
@@ -384,16 +483,20 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
   std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
   if (insert) {
     InsertAttrValues(s, dialect, tenant, type.name, row.id, fresh);
+    AdjustResourceCount(s, dialect, tenant, type.name, +1);
   } else {
     ReplaceAttrValues(s, dialect, tenant, type.name, row.id, fresh);
   }
 }
 
-void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id) {
+void DeleteResourceRows(soci::session& s, Dialect dialect, const std::string& tenant,
+                        const std::string& resource_type, const std::string& id) {
   s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
       soci::use(id, "id");
   s << "DELETE FROM resources WHERE tenant = :t AND id = :id", soci::use(tenant, "t"),
       soci::use(id, "id");
+  // The caller read the row under its write lock (ReadRow for_update): it existed until now.
+  AdjustResourceCount(s, dialect, tenant, resource_type, -1);
 }
 
 void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,
