@@ -37,23 +37,35 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
   return " ORDER BY " + SortTerm(*key, query.descending) + ", r.id" + direction;
 }
 
-// Runs a `SELECT COUNT(*) ...` statement.
+// Runs a `SELECT COUNT(*) ...` statement (one round trip).
 Result<int64_t> CountRows(soci::session& s, const std::string& count_sql,
                           const std::map<std::string, std::string>& params) {
   BoundSql sql(count_sql, params);
   if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
   long long total = 0;
-  soci::details::prepare_temp_type prepared = sql.Prepare(s);
-  prepared, soci::into(total);
-  soci::statement st(prepared);
-  st.execute(true);
+  sql.Once(s, soci::into(total));
   return static_cast<int64_t>(total);
 }
 
-std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
+// The rows of a page query (at most `limit`). PostgreSQL: in one round trip, a one-time query into
+// vectors (a rowset would PREPARE, EXECUTE and DEALLOCATE). SQLite runs in-process: a rowset.
+std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t limit) {
   std::vector<StoredRow> rows;
-  soci::rowset<soci::row> rs(sql.Prepare(s));
-  for (const soci::row& r : rs) rows.push_back(RowFrom(r));
+  if (s.get_backend_name() != "postgresql") {
+    soci::rowset<soci::row> rs(sql.Prepare(s));
+    for (const soci::row& r : rs) rows.push_back(RowFrom(r));
+    return rows;
+  }
+  size_t n = static_cast<size_t>(std::max<int64_t>(1, limit));
+  std::vector<std::string> ids(n), data(n), created(n), modified(n);
+  std::vector<long long> versions(n);
+  sql.Once(s, soci::into(ids), soci::into(data), soci::into(created), soci::into(modified),
+           soci::into(versions));
+  rows.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    rows[i] = StoredRow{std::move(ids[i]), std::move(data[i]), std::move(created[i]),
+                        std::move(modified[i]), versions[i]};
+  }
   return rows;
 }
 
@@ -123,32 +135,36 @@ class IndexedSortPager {
            HasValue() + " AND " + where_;
   }
 
-  std::vector<StoredRow> Run(const std::string& sql) const {
+  std::vector<StoredRow> Run(const std::string& sql, int64_t limit) const {
     BoundSql bound(sql, params_);
-    return FetchRows(s_, bound);
+    return FetchRows(s_, bound, limit);
   }
 
   std::vector<StoredRow> WithValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
     std::string order = sort_.column + direction_ + ", s.resource_id" + direction_;
     if (filtered_) {
-      return Run(columns_ + WithValuesFrom() + " ORDER BY s." + order + Window(offset, limit));
+      return Run(columns_ + WithValuesFrom() + " ORDER BY s." + order + Window(offset, limit),
+                 limit);
     }
     // Unfiltered: the page is cut from the index alone, then joined (a join first let SQLite
     // build a Bloom filter over every resource for a page of 100).
-    return Run(columns_ + " FROM (SELECT s.resource_id, s." + sort_.column +
-               " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
-               HasValue() + " ORDER BY s." + order + Window(offset, limit) +
-               ") s JOIN resources r ON r.tenant = :tenant AND r.id = s.resource_id WHERE " +
-               where_ + " ORDER BY s." + order);
+    return Run(
+        columns_ + " FROM (SELECT s.resource_id, s." + sort_.column +
+            " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
+            HasValue() + " ORDER BY s." + order + Window(offset, limit) +
+            ") s JOIN resources r ON r.tenant = :tenant AND r.id = s.resource_id WHERE " + where_ +
+            " ORDER BY s." + order,
+        limit);
   }
 
   std::vector<StoredRow> WithoutValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
     return Run(columns_ + " FROM resources r WHERE " + where_ +
-               " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE s.tenant = r.tenant AND "
-               "s.resource_id = r.id AND " +
-               HasValue() + ") ORDER BY r.id" + direction_ + Window(offset, limit));
+                   " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE s.tenant = r.tenant AND "
+                   "s.resource_id = r.id AND " +
+                   HasValue() + ") ORDER BY r.id" + direction_ + Window(offset, limit),
+               limit);
   }
 
   // Without a filter the attr_values rows alone answer (they exist only for live resources).
@@ -231,7 +247,7 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, const std::string& 
   }
   BoundSql bound(sql, params);
   if (!bound.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + bound.missing());
-  return FetchRows(s, bound);
+  return FetchRows(s, bound, query.count);
 }
 
 }  // namespace

@@ -341,7 +341,8 @@ std::optional<std::string> ManagerId(json::Value* manager) {
   return std::string(json::View(value->value));
 }
 
-// displayName (else userName) of the Users among `ids`, in one query.
+// displayName (else userName) of the Users among `ids`, in one query (on PostgreSQL one round
+// trip: a one-time query into vectors; at most one row per distinct id).
 std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std::string& tenant,
                                                     const std::vector<std::string>& ids) {
   std::map<std::string, std::string> names;
@@ -353,11 +354,52 @@ std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std:
       "resource_type = 'User' AND id IN (" +
           in_list + ")",
       params);
-  soci::rowset<soci::row> rows(sql.Prepare(s));
-  for (const soci::row& r : rows) {
-    if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
+  if (s.get_backend_name() != "postgresql") {  // in-process: no round trips to save
+    soci::rowset<soci::row> rows(sql.Prepare(s));
+    for (const soci::row& r : rows) {
+      if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
+    }
+    return names;
+  }
+  std::vector<std::string> found(ids.size()), name(ids.size());
+  std::vector<soci::indicator> has_name(ids.size());
+  sql.Once(s, soci::into(found), soci::into(name, has_name));
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (has_name[i] == soci::i_ok) names[found[i]] = name[i];
   }
   return names;
+}
+
+// The direct groups of each of `ids` in one query (on PostgreSQL one round trip): one row per
+// member that has groups, its groups as a JSON array of [id, displayName] (a one-time query into
+// vectors needs a bound on the number of rows).
+std::map<std::string, std::vector<GroupRef>> GroupsOfMembers(soci::session& s, Dialect dialect,
+                                                             const std::string& tenant,
+                                                             const std::vector<std::string>& ids) {
+  std::map<std::string, std::vector<GroupRef>> groups;
+  if (ids.empty()) return groups;
+  std::map<std::string, std::string> params{{"t", tenant}};
+  std::string in_list = InList(ids, "m", params);
+  const char* agg = dialect == Dialect::kPostgres
+                        ? "CAST(json_agg(json_build_array(m.group_id, COALESCE(g.display_name, "
+                          "''))) AS TEXT)"
+                        : "json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))";
+  BoundSql sql(std::string("SELECT m.member_id, ") + agg +
+                   " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = "
+                   "m.group_id WHERE m.tenant = :t AND m.member_id IN (" +
+                   in_list + ") GROUP BY m.member_id",
+               params);
+  if (dialect != Dialect::kPostgres) {  // in-process: no round trips to save
+    soci::rowset<soci::row> rows(sql.Prepare(s));
+    for (const soci::row& r : rows) {
+      groups[r.get<std::string>(0)] = GroupsFromJson(r.get<std::string>(1));
+    }
+    return groups;
+  }
+  std::vector<std::string> members(ids.size()), lists(ids.size());
+  sql.Once(s, soci::into(members), soci::into(lists));
+  for (size_t i = 0; i < members.size(); ++i) groups[members[i]] = GroupsFromJson(lists[i]);
+  return groups;
 }
 
 // Sets manager.displayName of each User from its manager's current name (follows renames).
@@ -395,10 +437,11 @@ void AddGroupsRead(const StoredRow& row, json::Document& user) {
   user.AddMember("groups", list, user.GetAllocator());
 }
 
-void AddGroups(soci::session& s, const std::string& tenant, std::vector<json::Document>& users) {
+void AddGroups(soci::session& s, Dialect dialect, const std::string& tenant,
+               std::vector<json::Document>& users) {
   std::vector<std::string> ids;
   for (const json::Document& user : users) ids.emplace_back(json::View(user["id"]));
-  std::map<std::string, std::vector<GroupRef>> groups = ReadGroupsOf(s, tenant, ids);
+  std::map<std::string, std::vector<GroupRef>> groups = GroupsOfMembers(s, dialect, tenant, ids);
   for (json::Document& user : users) {
     auto found = groups.find(std::string(json::View(user["id"])));
     if (found == groups.end()) continue;
@@ -432,7 +475,8 @@ std::vector<json::Document> AssembleResources(soci::session& s, const std::strin
       FillManagerDisplayNameRead(rows[i], docs[i]);
     }
   } else if (resource_type == "User") {
-    if (include_groups) AddGroups(s, tenant, docs);
+    Dialect dialect = s.get_backend_name() == "postgresql" ? Dialect::kPostgres : Dialect::kSqlite;
+    if (include_groups) AddGroups(s, dialect, tenant, docs);
     FillManagerDisplayNames(s, tenant, docs);
   }
   for (size_t i = 0; i < docs.size(); ++i) AddMeta(resource_type, rows[i], docs[i]);
