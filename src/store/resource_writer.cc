@@ -226,9 +226,12 @@ std::string RowColumns(Dialect dialect, const std::string& resource_type, bool i
   if (resource_type != "User") return columns;
   // Groups: index-only on group_members_member, then the groups' rows by primary key. SQLite's
   // json_group_array gives "[]" for none, PostgreSQL's json_agg NULL; order is restored in C++.
+  // The member is the bound :t/:id, not r.tenant/r.id: on PostgreSQL `member_id = r.id` compares
+  // under r.id's collation "C", which group_members_member (default collation) cannot serve (a
+  // sequential scan of group_members per read).
   const char* groups_from =
       " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
-      "WHERE m.tenant = r.tenant AND m.member_id = r.id)";
+      "WHERE m.tenant = :t AND m.member_id = :id)";
   if (!include_groups) {
     columns += ", NULL";
   } else if (dialect == Dialect::kPostgres) {
@@ -272,11 +275,13 @@ std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
                                             const std::string& tenant,
                                             const std::string& resource_type, const std::string& id,
                                             bool include_groups) {
-  // A one-time query: PostgreSQL gets it as one PQexecParams (no PREPARE/DEALLOCATE).
+  // A one-time query: PostgreSQL gets it as one PQexecParams (no PREPARE/DEALLOCATE). BoundSql:
+  // :t and :id occur more than once.
+  BoundSql sql(RowColumns(dialect, resource_type, include_groups) +
+                   " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND r.id = :id",
+               {{"t", tenant}, {"rt", resource_type}, {"id", id}});
   soci::row r;
-  s << RowColumns(dialect, resource_type, include_groups) +
-           " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND r.id = :id",
-      soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"), soci::into(r);
+  sql.Once(s, soci::into(r));
   if (!s.got_data()) return std::nullopt;
   return RowFrom(r);
 }

@@ -30,10 +30,10 @@ struct StoredRow {
   std::optional<std::string> manager_name = {};
 };
 
-// The select list of a row read: id, data, created, last_modified, version of `resources r`, and
-// for Users the groups (`include_groups`, else NULL) and the manager's name as correlated
-// sub-queries, so a resource and what it shows come back in one statement (one round trip on
-// PostgreSQL, issue 12).
+// The select list of a one-row read: id, data, created, last_modified, version of `resources r`,
+// and for Users the groups (`include_groups`, else NULL) of the resource bound as :t/:id and the
+// manager's name as sub-queries, so a resource and what it shows come back in one statement (one
+// round trip on PostgreSQL, issue 12).
 std::string RowColumns(Dialect dialect, const std::string& resource_type, bool include_groups);
 
 // Fills a StoredRow from a row selected with RowColumns.

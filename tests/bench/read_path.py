@@ -68,7 +68,7 @@ local function hashed_id(n, variant)
   return string.format("%%08x-0000-4000-%%s000-%%012x", h, variant, n)
 end
 local counter = 0
-local tid = 0
+
 setup = function(thread) counter = counter + 1; thread:set("tid", counter) end
 init = function(args) math.randomseed(tid * 7919 + os.time()); seq = 0 end
 request = function()
@@ -220,6 +220,18 @@ def main():
                         str(args.users), "--groups", "100", "--bench-groups", "", "--fresh",
                         "--scimd", args.after], check=True)
         print("seeded %d users in %.0f s" % (args.users, time.time() - t), flush=True)
+    # BEFORE (main) does not maintain resource_counts: POSTs it served in an earlier run left
+    # them short. Rebuild them from the rows, as seed.py does.
+    resync = ["DELETE FROM resource_counts", "INSERT INTO resource_counts (tenant, resource_type, "
+              "shard, n) SELECT tenant, resource_type, 0, COUNT(*) FROM resources GROUP BY tenant, "
+              "resource_type"]
+    if pg:
+        bc.psql(db, "BEGIN;\n" + ";\n".join(resync) + ";\nCOMMIT;\n")
+    else:
+        import sqlite3
+        with sqlite3.connect(bc.sqlite_path(db)) as conn:
+            for stmt in resync:
+                conn.execute(stmt)
     token = bc.create_token(args.after, db, "bench-%d" % time.time())
     kinds = ["page", "deep"] if args.pages_only else args.kinds.split(",")
     threads, conns = (1, 1) if args.pages_only else (2, args.conns)
