@@ -56,7 +56,8 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t 
     for (const soci::row& r : rs) rows.push_back(RowFrom(r));
     return rows;
   }
-  size_t n = static_cast<size_t>(std::max<int64_t>(1, limit));
+  // At least 2: a vector of 1 is not resized when no row comes back (SOCI 4.0.3, one-time query).
+  size_t n = static_cast<size_t>(std::max<int64_t>(2, limit));
   std::vector<std::string> ids(n), data(n), created(n), modified(n);
   std::vector<long long> versions(n);
   sql.Once(s, soci::into(ids), soci::into(data), soci::into(created), soci::into(modified),

@@ -81,8 +81,8 @@ Result<json::Document> ResourceStore::Get(const std::string& tenant,
                                           const ReadOptions& read) const {
   json::Document out;
   Status status = db_->WithSession([&](soci::session& s) -> Status {
-    auto row =
-        ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups);
+    auto row = ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups,
+                                  db_->InTransactionHere());
     if (!row) return NotFound(resource_type, id);
     out =
         AssembleResource(s, tenant, resource_type, *row, read.include_members, read.include_groups);

@@ -1,7 +1,12 @@
 #include "store/resource_writer.h"
 
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
@@ -271,17 +276,101 @@ StoredRow RowFrom(const soci::row& r) {
   return row;
 }
 
+namespace {
+
+// Per-connection prepared statements (PostgreSQL, libpq's extended protocol: SQL EXECUTE takes no
+// bound parameters). Which connections (PGconn) have prepared which statement; a connection made
+// since at the same address has none: PQexecPrepared then fails with 26000 and the statement is
+// prepared again.
+std::mutex prepared_mu;
+std::set<std::pair<const void*, std::string>> prepared;
+
+bool IsPrepared(const PGconn* conn, const std::string& name) {
+  std::lock_guard<std::mutex> lock(prepared_mu);
+  return prepared.count({conn, name}) > 0;
+}
+
+std::string SqlState(const PGresult* res) {
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  return state == nullptr ? "" : state;
+}
+
+[[noreturn]] void Fail(PGconn* conn, PGresult* res) {
+  std::string message = PQerrorMessage(conn);
+  std::string state = SqlState(res);
+  PQclear(res);
+  throw soci::postgresql_soci_error(message, state.empty() ? "XX000" : state.c_str());
+}
+
+void PrepareOn(PGconn* conn, const std::string& name, const std::string& body, int n) {
+  PGresult* res = PQprepare(conn, name.c_str(), body.c_str(), n, nullptr);
+  // 42P05 duplicate_prepared_statement: it is there already.
+  if (PQresultStatus(res) != PGRES_COMMAND_OK && SqlState(res) != "42P05") Fail(conn, res);
+  PQclear(res);
+  std::lock_guard<std::mutex> lock(prepared_mu);
+  prepared.insert({conn, name});
+}
+
+// Runs `sql` (at most one row) as the connection's prepared statement `name`: prepared once per
+// connection, then one PQexecPrepared per read: one round trip, no parsing or planning of the
+// statement again (after five executions PostgreSQL keeps a generic plan). Outside a transaction
+// only: a failing execution inside one would abort it. nullopt when there is no row.
+std::optional<StoredRow> ReadPrepared(soci::session& s, const std::string& name,
+                                      const BoundSql& sql) {
+  PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
+  const std::vector<std::string>& values = sql.ordered_values();
+  std::string body = sql.sql();
+  for (size_t i = values.size(); i-- > 0;) {  // :b10 before :b1
+    std::string placeholder = ":b" + std::to_string(i);
+    for (size_t at = body.find(placeholder); at != std::string::npos;
+         at = body.find(placeholder, at)) {
+      body.replace(at, placeholder.size(), "$" + std::to_string(i + 1));
+    }
+  }
+  std::vector<const char*> params;
+  for (const std::string& v : values) params.push_back(v.c_str());
+  int n = static_cast<int>(params.size());
+  if (!IsPrepared(conn, name)) PrepareOn(conn, name, body, n);
+  PGresult* res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK && SqlState(res) == "26000") {
+    PQclear(res);  // invalid_sql_statement_name: a new connection
+    PrepareOn(conn, name, body, n);
+    res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
+  }
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) Fail(conn, res);
+  std::optional<StoredRow> row;
+  if (PQntuples(res) > 0) {
+    auto text = [&](int col) {
+      return std::string(PQgetvalue(res, 0, col), PQgetlength(res, 0, col));
+    };
+    row = StoredRow{text(0), text(1), text(2), text(3), std::atoll(PQgetvalue(res, 0, 4))};
+    if (PQnfields(res) >= 7) {
+      row->related = true;
+      if (!PQgetisnull(res, 0, 5)) row->groups_json = text(5);
+      if (!PQgetisnull(res, 0, 6)) row->manager_name = text(6);
+    }
+  }
+  PQclear(res);
+  return row;
+}
+
+}  // namespace
+
 std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
                                             const std::string& tenant,
                                             const std::string& resource_type, const std::string& id,
-                                            bool include_groups) {
-  // A one-time query: PostgreSQL gets it as one PQexecParams (no PREPARE/DEALLOCATE). BoundSql:
-  // :t and :id occur more than once.
+                                            bool include_groups, bool in_transaction) {
+  // BoundSql: :t and :id occur more than once.
   BoundSql sql(RowColumns(dialect, resource_type, include_groups) +
                    " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND r.id = :id",
                {{"t", tenant}, {"rt", resource_type}, {"id", id}});
+  if (dialect == Dialect::kPostgres && !in_transaction) {
+    std::string name = std::string("scim_read_") + (resource_type == "User" ? "user" : "other") +
+                       (include_groups ? "_groups" : "");
+    return ReadPrepared(s, name, sql);
+  }
   soci::row r;
-  sql.Once(s, soci::into(r));
+  sql.Once(s, soci::into(r));  // a one-time query: one PQexecParams on PostgreSQL
   if (!s.got_data()) return std::nullopt;
   return RowFrom(r);
 }
@@ -366,8 +455,9 @@ std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std:
     }
     return names;
   }
-  std::vector<std::string> found(ids.size()), name(ids.size());
-  std::vector<soci::indicator> has_name(ids.size());
+  size_t n = std::max<size_t>(2, ids.size());  // a vector of 1 is not resized to 0 rows
+  std::vector<std::string> found(n), name(n);
+  std::vector<soci::indicator> has_name(n);
   sql.Once(s, soci::into(found), soci::into(name, has_name));
   for (size_t i = 0; i < found.size(); ++i) {
     if (has_name[i] == soci::i_ok) names[found[i]] = name[i];
@@ -401,7 +491,8 @@ std::map<std::string, std::vector<GroupRef>> GroupsOfMembers(soci::session& s, D
     }
     return groups;
   }
-  std::vector<std::string> members(ids.size()), lists(ids.size());
+  size_t n = std::max<size_t>(2, ids.size());  // a vector of 1 is not resized to 0 rows
+  std::vector<std::string> members(n), lists(n);
   sql.Once(s, soci::into(members), soci::into(lists));
   for (size_t i = 0; i < members.size(); ++i) groups[members[i]] = GroupsFromJson(lists[i]);
   return groups;

@@ -39,11 +39,12 @@ std::string RowColumns(Dialect dialect, const std::string& resource_type, bool i
 // Fills a StoredRow from a row selected with RowColumns.
 StoredRow RowFrom(const soci::row& r);
 
-// Reads one row with its related values (RowColumns); nullopt when absent.
+// Reads one row with its related values (RowColumns); nullopt when absent. On PostgreSQL outside
+// a transaction (`in_transaction` false) as a prepared statement kept per connection.
 std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
                                             const std::string& tenant,
                                             const std::string& resource_type, const std::string& id,
-                                            bool include_groups);
+                                            bool include_groups, bool in_transaction);
 
 // Reads one row; `for_update` takes the row lock on PostgreSQL. nullopt when absent.
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scim/store/resource_store.h"
+#include "store/sql_util.h"
 #include "support/pg_configured.h"
 #include "support/scratch_database.h"
 
@@ -59,7 +60,7 @@ void RunAll(bool postgres) {
                           members);
 
   auto got = store.Get("default", "User", user, {});
-  BOOST_TEST_REQUIRE(got.ok());
+  BOOST_TEST_REQUIRE(got.ok(), (got.ok() ? "" : got.error().detail));
   const json::Value& groups = (*got)["groups"];
   BOOST_TEST_REQUIRE(groups.IsArray());
   BOOST_TEST_REQUIRE(groups.Size() == 2u);
@@ -108,6 +109,52 @@ void RunAll(bool postgres) {
   BOOST_TEST(!(*got)[kEnterprise]["manager"].HasMember("displayName"));
 }
 
+// PostgreSQL keeps the read as a prepared statement per connection: it survives the statement
+// being dropped on the server (a reconnected session has none: EXECUTE fails with 26000 and the
+// store prepares it again), and a read inside a transaction takes the one-time path.
+void PreparedStatementsRecover() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(true, "read_prepared");
+  auto one = store::Database::Open(scratch.url(), 1);  // one session: the DEALLOCATE hits it
+  BOOST_TEST_REQUIRE(one.ok());
+  ResourceStore store(*one, *registry);
+  std::string id = Create(store, "User",
+                          "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                          "\"userName\":\"prepared\"}");
+  auto prepared_count = [&] {
+    long long n = -1;
+    BOOST_TEST_REQUIRE((*one)
+                           ->WithSession([&](soci::session& s) -> Status {
+                             s << "SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE "
+                                  "'scim_read_%'",
+                                 soci::into(n);
+                             return OkStatus();
+                           })
+                           .ok());
+    return n;
+  };
+  for (int i = 0; i < 7; ++i) BOOST_TEST_REQUIRE(store.Get("default", "User", id, {}).ok());
+  BOOST_TEST(prepared_count() == 1);
+  BOOST_TEST_REQUIRE((*one)
+                         ->WithSession([](soci::session& s) -> Status {
+                           s << "DEALLOCATE ALL";
+                           return OkStatus();
+                         })
+                         .ok());
+  BOOST_TEST(prepared_count() == 0);
+  auto again = store.Get("default", "User", id, {});
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(std::string((*again)["userName"].GetString()) == "prepared");
+  BOOST_TEST(prepared_count() == 1);
+  Status in_tx = store.InOneTransaction([&]() -> Status {
+    auto got = store.Get("default", "User", id, {});
+    BOOST_TEST(got.ok());
+    return OkStatus();
+  });
+  BOOST_TEST(in_tx.ok());
+}
+
 BOOST_AUTO_TEST_SUITE(read_path)
 
 BOOST_AUTO_TEST_CASE(read_path_on_sqlite) { RunAll(false); }
@@ -115,6 +162,7 @@ BOOST_AUTO_TEST_CASE(read_path_on_sqlite) { RunAll(false); }
 BOOST_AUTO_TEST_CASE(read_path_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
   RunAll(true);
+  PreparedStatementsRecover();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
