@@ -37,8 +37,12 @@ BoundSql::BoundSql(std::string sql, std::map<std::string, std::string> values) {
   }
 }
 
-soci::details::prepare_temp_type BoundSql::Prepare(soci::session& s) const {
+void BoundSql::CheckBound() const {
   if (!ok()) throw std::logic_error("unbound SQL parameter " + missing_);
+}
+
+soci::details::prepare_temp_type BoundSql::Prepare(soci::session& s) const {
+  CheckBound();
   soci::details::prepare_temp_type prepared = (s.prepare << sql_);
   for (const std::string& value : ordered_) prepared, soci::use(value);
   return prepared;

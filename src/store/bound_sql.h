@@ -26,7 +26,20 @@ class BoundSql {
   // std::logic_error when a placeholder had no value (a bug in the caller, never user input).
   soci::details::prepare_temp_type Prepare(soci::session& s) const;
 
+  // Runs the statement once with every value bound and `intos` (soci::into, vectors allowed)
+  // filled: a one-time query, on PostgreSQL one PQexecParams round trip where Prepare costs a
+  // PREPARE, an EXECUTE and a DEALLOCATE (issue 12). Throws like Prepare.
+  template <typename... Into>
+  void Once(soci::session& s, Into&&... intos) const {
+    CheckBound();
+    soci::details::once_temp_type query = (s << sql_);
+    for (const std::string& value : ordered_) query, soci::use(value);
+    (query, ..., std::forward<Into>(intos));
+  }  // the query runs here, when `query` goes
+
  private:
+  void CheckBound() const;
+
   std::string sql_;
   std::vector<std::string> ordered_;
   std::string missing_;

@@ -193,6 +193,10 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
   return db;
 }
 
+bool Database::InTransactionHere() const {
+  return t_open_transaction != nullptr && t_open_transaction->db == this;
+}
+
 Status Database::WithSession(const std::function<Status(soci::session&)>& work) {
   if (t_open_transaction != nullptr && t_open_transaction->db == this) return InSavepoint(work);
   Lease lease(*pool_, in_use_);

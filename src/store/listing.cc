@@ -6,6 +6,7 @@
 #include "scim/store/resource_store.h"
 #include "store/bound_sql.h"
 #include "store/filter_sql.h"
+#include "store/resource_counts.h"
 #include "store/resource_writer.h"
 #include "store/sql_util.h"
 
@@ -36,32 +37,35 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
   return " ORDER BY " + SortTerm(*key, query.descending) + ", r.id" + direction;
 }
 
-// Runs a `SELECT COUNT(*) ...` statement.
+// Runs a `SELECT COUNT(*) ...` statement (one round trip).
 Result<int64_t> CountRows(soci::session& s, const std::string& count_sql,
                           const std::map<std::string, std::string>& params) {
   BoundSql sql(count_sql, params);
   if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
   long long total = 0;
-  soci::details::prepare_temp_type prepared = sql.Prepare(s);
-  prepared, soci::into(total);
-  soci::statement st(prepared);
-  st.execute(true);
+  sql.Once(s, soci::into(total));
   return static_cast<int64_t>(total);
 }
 
-constexpr const char* kRowColumns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
-
-std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
+// The rows of a page query (at most `limit`). PostgreSQL: in one round trip, a one-time query into
+// vectors (a rowset would PREPARE, EXECUTE and DEALLOCATE). SQLite runs in-process: a rowset.
+std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t limit) {
   std::vector<StoredRow> rows;
-  soci::rowset<soci::row> rs(sql.Prepare(s));
-  for (const soci::row& r : rs) {
-    StoredRow row;
-    row.id = r.get<std::string>(0);
-    row.data = r.get<std::string>(1);
-    row.created = r.get<std::string>(2);
-    row.last_modified = r.get<std::string>(3);
-    row.version = IntegerAt(r, 4);
-    rows.push_back(std::move(row));
+  if (s.get_backend_name() != "postgresql") {
+    soci::rowset<soci::row> rs(sql.Prepare(s));
+    for (const soci::row& r : rs) rows.push_back(RowFrom(r));
+    return rows;
+  }
+  // At least 2: a vector of 1 is not resized when no row comes back (SOCI 4.0.3, one-time query).
+  size_t n = static_cast<size_t>(std::max<int64_t>(2, limit));
+  std::vector<std::string> ids(n), data(n), created(n), modified(n);
+  std::vector<long long> versions(n);
+  sql.Once(s, soci::into(ids), soci::into(data), soci::into(created), soci::into(modified),
+           soci::into(versions));
+  rows.resize(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    rows[i] = StoredRow{std::move(ids[i]), std::move(data[i]), std::move(created[i]),
+                        std::move(modified[i]), versions[i]};
   }
   return rows;
 }
@@ -73,9 +77,11 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql) {
 // where an ORDER BY on a correlated key sorted every matching resource.
 class IndexedSortPager {
  public:
-  IndexedSortPager(soci::session& s, const IndexedSort& sort, const std::string& where,
-                   std::map<std::string, std::string> params, bool descending, bool filtered)
+  IndexedSortPager(soci::session& s, std::string columns, const IndexedSort& sort,
+                   const std::string& where, std::map<std::string, std::string> params,
+                   bool descending, bool filtered)
       : s_(s),
+        columns_(std::move(columns)),
         sort_(sort),
         where_(where),
         params_(std::move(params)),
@@ -130,33 +136,36 @@ class IndexedSortPager {
            HasValue() + " AND " + where_;
   }
 
-  std::vector<StoredRow> Run(const std::string& sql) const {
+  std::vector<StoredRow> Run(const std::string& sql, int64_t limit) const {
     BoundSql bound(sql, params_);
-    return FetchRows(s_, bound);
+    return FetchRows(s_, bound, limit);
   }
 
   std::vector<StoredRow> WithValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
     std::string order = sort_.column + direction_ + ", s.resource_id" + direction_;
     if (filtered_) {
-      return Run(std::string(kRowColumns) + WithValuesFrom() + " ORDER BY s." + order +
-                 Window(offset, limit));
+      return Run(columns_ + WithValuesFrom() + " ORDER BY s." + order + Window(offset, limit),
+                 limit);
     }
     // Unfiltered: the page is cut from the index alone, then joined (a join first let SQLite
     // build a Bloom filter over every resource for a page of 100).
-    return Run(std::string(kRowColumns) + " FROM (SELECT s.resource_id, s." + sort_.column +
-               " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
-               HasValue() + " ORDER BY s." + order + Window(offset, limit) +
-               ") s JOIN resources r ON r.tenant = :tenant AND r.id = s.resource_id WHERE " +
-               where_ + " ORDER BY s." + order);
+    return Run(
+        columns_ + " FROM (SELECT s.resource_id, s." + sort_.column +
+            " FROM attr_values s WHERE s.tenant = :tenant AND s.resource_type = :rtype AND " +
+            HasValue() + " ORDER BY s." + order + Window(offset, limit) +
+            ") s JOIN resources r ON r.tenant = :tenant AND r.id = s.resource_id WHERE " + where_ +
+            " ORDER BY s." + order,
+        limit);
   }
 
   std::vector<StoredRow> WithoutValues(int64_t offset, int64_t limit) const {
     if (limit <= 0) return {};
-    return Run(std::string(kRowColumns) + " FROM resources r WHERE " + where_ +
-               " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE s.tenant = r.tenant AND "
-               "s.resource_id = r.id AND " +
-               HasValue() + ") ORDER BY r.id" + direction_ + Window(offset, limit));
+    return Run(columns_ + " FROM resources r WHERE " + where_ +
+                   " AND NOT EXISTS (SELECT 1 FROM attr_values s WHERE s.tenant = r.tenant AND "
+                   "s.resource_id = r.id AND " +
+                   HasValue() + ") ORDER BY r.id" + direction_ + Window(offset, limit),
+               limit);
   }
 
   // Without a filter the attr_values rows alone answer (they exist only for live resources).
@@ -174,6 +183,7 @@ class IndexedSortPager {
   }
 
   soci::session& s_;
+  std::string columns_;  // RowColumns
   const IndexedSort& sort_;
   const std::string& where_;
   std::map<std::string, std::string> params_;
@@ -214,8 +224,8 @@ Result<CursorPosition> ParseCursor(const std::string& cursor) {
 
 // One page of the resources matching `where` in the order of `order` (an ORDER BY clause): at
 // `offset`, or after the cursor's position.
-Result<std::vector<StoredRow>> OrderedPage(soci::session& s, std::string where,
-                                           const std::string& order,
+Result<std::vector<StoredRow>> OrderedPage(soci::session& s, const std::string& columns,
+                                           std::string where, const std::string& order,
                                            std::map<std::string, std::string> params,
                                            const std::optional<CursorPosition>& position,
                                            const ListQuery& query, int64_t offset) {
@@ -224,11 +234,21 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, std::string where,
     params["after"] = position->after;
   }
   std::string window = " LIMIT " + std::to_string(query.count);
-  if (!query.cursor) window += " OFFSET " + std::to_string(offset);
-  BoundSql bound(std::string(kRowColumns) + " FROM resources r WHERE " + where + order + window,
-                 params);
+  std::string sql = columns + " FROM resources r WHERE " + where + order + window;
+  if (!query.cursor && offset > 0 && !query.sort_by) {
+    // A deep startIndex (RFC 7644 §3.4.2.4) in the default id order: OFFSET still walks `offset`
+    // entries, but of the (tenant, resource_type, id) index only (index-only), and then reads
+    // the page's rows by key; OFFSET on the full rows read every skipped row (deferred join).
+    sql = columns +
+          " FROM resources r WHERE r.tenant = :tenant AND r.id IN (SELECT r.id FROM resources r "
+          "WHERE " +
+          where + order + window + " OFFSET " + std::to_string(offset) + ")" + order;
+  } else if (!query.cursor) {
+    sql += " OFFSET " + std::to_string(offset);
+  }
+  BoundSql bound(sql, params);
   if (!bound.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + bound.missing());
-  return FetchRows(s, bound);
+  return FetchRows(s, bound, query.count);
 }
 
 }  // namespace
@@ -256,6 +276,10 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   Status status = db_->WithSession([&](soci::session& s) -> Status {
     if (position) {
       page.total_results = position->total;
+    } else if (!query.filter) {
+      // Unfiltered (Okta and Entra ID imports page like this): the maintained counters, not a
+      // COUNT(*) over every resource of the type (resource_counts.h).
+      page.total_results = CountResources(s, tenant, resource_type);
     } else {
       auto total = CountRows(s, "SELECT COUNT(*) FROM resources r WHERE " + *where, params);
       if (!total.ok()) return total.error();
@@ -263,11 +287,14 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
     }
     if (query.count <= 0) return OkStatus();
     int64_t offset = by_cursor ? 0 : std::max<int64_t>(0, query.start_index - 1);
+    // Not RowColumns with its per-row sub-queries: PostgreSQL would evaluate them for the rows an
+    // OFFSET skips too. A page reads its groups and managers' names in one statement each.
+    std::string columns = RowColumns(db_->dialect(), "", false);
     Result<std::vector<StoredRow>> rows =
-        indexed ? IndexedSortPager(s, *indexed, *where, params, query.descending,
+        indexed ? IndexedSortPager(s, columns, *indexed, *where, params, query.descending,
                                    query.filter.has_value())
                       .Page(offset, query.count, page.total_results)
-                : OrderedPage(s, *where, *order, params, position, query, offset);
+                : OrderedPage(s, columns, *where, *order, params, position, query, offset);
     if (!rows.ok()) return rows.error();
     page.resources = AssembleResources(s, tenant, resource_type, *rows, query.read.include_members,
                                        query.read.include_groups);

@@ -81,7 +81,8 @@ Result<json::Document> ResourceStore::Get(const std::string& tenant,
                                           const ReadOptions& read) const {
   json::Document out;
   Status status = db_->WithSession([&](soci::session& s) -> Status {
-    auto row = ReadRow(s, db_->dialect(), tenant, resource_type, id, false);
+    auto row = ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups,
+                                  db_->InTransactionHere());
     if (!row) return NotFound(resource_type, id);
     out =
         AssembleResource(s, tenant, resource_type, *row, read.include_members, read.include_groups);
@@ -184,7 +185,7 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
     std::vector<std::string> parents = GroupsContaining(s, ctx.tenant, id);
     std::vector<Member> members = LoadMemberRows(s, ctx.tenant, id);
     DeleteMembershipsOf(s, ctx.tenant, id);
-    DeleteResourceRows(s, ctx.tenant, id);
+    DeleteResourceRows(s, db_->dialect(), ctx.tenant, resource_type, id);
     std::string now = NowTimestamp();
     for (const Member& m : members) TouchResource(s, ctx.tenant, m.id, now);
     for (const std::string& parent : parents) {

@@ -1,11 +1,17 @@
 #include "store/resource_writer.h"
 
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "store/bound_sql.h"
+#include "store/resource_counts.h"
 #include "store/resource_rows.h"
 #include "store/sql_util.h"
 
@@ -249,7 +255,170 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
   return row;
 }
 
+std::string RowColumns(Dialect dialect, const std::string& resource_type, bool include_groups) {
+  std::string columns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
+  if (resource_type != "User") return columns;
+  // Groups: index-only on group_members_member, then the groups' rows by primary key. SQLite's
+  // json_group_array gives "[]" for none, PostgreSQL's json_agg NULL; order is restored in C++.
+  // The member is the bound :t/:id, not r.tenant/r.id: on PostgreSQL `member_id = r.id` compares
+  // under r.id's collation "C", which group_members_member (default collation) cannot serve (a
+  // sequential scan of group_members per read).
+  const char* groups_from =
+      " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = m.group_id "
+      "WHERE m.tenant = :t AND m.member_id = :id)";
+  if (!include_groups) {
+    columns += ", NULL";
+  } else if (dialect == Dialect::kPostgres) {
+    columns +=
+        ", (SELECT CAST(json_agg(json_build_array(m.group_id, "
+        "COALESCE(g.display_name, ''))) AS TEXT)" +
+        std::string(groups_from);
+  } else {
+    columns += ", (SELECT json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))" +
+               std::string(groups_from);
+  }
+  // The manager's id as stored (urn:...:enterprise:2.0:User.manager.value), its current name.
+  std::string manager_id =
+      dialect == Dialect::kPostgres
+          ? std::string("(r.data -> '") + kEnterprise + "' -> 'manager' ->> 'value')"
+          : std::string("(CASE WHEN json_valid(r.data) THEN json_extract(r.data, '$.\"") +
+                kEnterprise + "\".manager.value') END)";
+  columns +=
+      ", (SELECT COALESCE(mg.display_name, mg.user_name) FROM resources mg WHERE "
+      "mg.tenant = r.tenant AND mg.resource_type = 'User' AND mg.id = " +
+      manager_id + ")";
+  return columns;
+}
+
+StoredRow RowFrom(const soci::row& r) {
+  StoredRow row;
+  row.id = r.get<std::string>(0);
+  row.data = r.get<std::string>(1);
+  row.created = r.get<std::string>(2);
+  row.last_modified = r.get<std::string>(3);
+  row.version = IntegerAt(r, 4);
+  if (r.size() >= 7) {
+    row.related = true;
+    if (r.get_indicator(5) == soci::i_ok) row.groups_json = r.get<std::string>(5);
+    if (r.get_indicator(6) == soci::i_ok) row.manager_name = r.get<std::string>(6);
+  }
+  return row;
+}
+
 namespace {
+
+// Per-connection prepared statements (PostgreSQL, libpq's extended protocol: SQL EXECUTE takes no
+// bound parameters). Which connections (PGconn) have prepared which statement; a connection made
+// since at the same address has none: PQexecPrepared then fails with 26000 and the statement is
+// prepared again.
+std::mutex prepared_mu;
+std::set<std::pair<const void*, std::string>> prepared;
+
+bool IsPrepared(const PGconn* conn, const std::string& name) {
+  std::lock_guard<std::mutex> lock(prepared_mu);
+  return prepared.count({conn, name}) > 0;
+}
+
+std::string SqlState(const PGresult* res) {
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  return state == nullptr ? "" : state;
+}
+
+[[noreturn]] void Fail(PGconn* conn, PGresult* res) {
+  std::string message = PQerrorMessage(conn);
+  std::string state = SqlState(res);
+  PQclear(res);
+  throw soci::postgresql_soci_error(message, state.empty() ? "XX000" : state.c_str());
+}
+
+void PrepareOn(PGconn* conn, const std::string& name, const std::string& body, int n) {
+  PGresult* res = PQprepare(conn, name.c_str(), body.c_str(), n, nullptr);
+  // 42P05 duplicate_prepared_statement: it is there already.
+  if (PQresultStatus(res) != PGRES_COMMAND_OK && SqlState(res) != "42P05") Fail(conn, res);
+  PQclear(res);
+  std::lock_guard<std::mutex> lock(prepared_mu);
+  prepared.insert({conn, name});
+}
+
+// Runs `sql` (at most one row) as the connection's prepared statement `name`: prepared once per
+// connection, then one PQexecPrepared per read: one round trip, no parsing or planning of the
+// statement again (after five executions PostgreSQL keeps a generic plan). Outside a transaction
+// only: a failing execution inside one would abort it. nullopt when there is no row.
+std::optional<StoredRow> ReadPrepared(soci::session& s, const std::string& name,
+                                      const BoundSql& sql) {
+  PGconn* conn = static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
+  const std::vector<std::string>& values = sql.ordered_values();
+  std::string body = sql.sql();
+  for (size_t i = values.size(); i-- > 0;) {  // :b10 before :b1
+    std::string placeholder = ":b" + std::to_string(i);
+    for (size_t at = body.find(placeholder); at != std::string::npos;
+         at = body.find(placeholder, at)) {
+      body.replace(at, placeholder.size(), "$" + std::to_string(i + 1));
+    }
+  }
+  std::vector<const char*> params;
+  for (const std::string& v : values) params.push_back(v.c_str());
+  int n = static_cast<int>(params.size());
+  if (!IsPrepared(conn, name)) PrepareOn(conn, name, body, n);
+  PGresult* res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK && SqlState(res) == "26000") {
+    PQclear(res);  // invalid_sql_statement_name: a new connection
+    PrepareOn(conn, name, body, n);
+    res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
+  }
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) Fail(conn, res);
+  std::optional<StoredRow> row;
+  if (PQntuples(res) > 0) {
+    auto text = [&](int col) {
+      return std::string(PQgetvalue(res, 0, col), PQgetlength(res, 0, col));
+    };
+    row = StoredRow{text(0), text(1), text(2), text(3), std::atoll(PQgetvalue(res, 0, 4))};
+    if (PQnfields(res) >= 7) {
+      row->related = true;
+      if (!PQgetisnull(res, 0, 5)) row->groups_json = text(5);
+      if (!PQgetisnull(res, 0, 6)) row->manager_name = text(6);
+    }
+  }
+  PQclear(res);
+  return row;
+}
+
+}  // namespace
+
+std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
+                                            const std::string& tenant,
+                                            const std::string& resource_type, const std::string& id,
+                                            bool include_groups, bool in_transaction) {
+  // BoundSql: :t and :id occur more than once.
+  BoundSql sql(RowColumns(dialect, resource_type, include_groups) +
+                   " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND r.id = :id",
+               {{"t", tenant}, {"rt", resource_type}, {"id", id}});
+  if (dialect == Dialect::kPostgres && !in_transaction) {
+    std::string name = std::string("scim_read_") + (resource_type == "User" ? "user" : "other") +
+                       (include_groups ? "_groups" : "");
+    return ReadPrepared(s, name, sql);
+  }
+  soci::row r;
+  sql.Once(s, soci::into(r));  // a one-time query: one PQexecParams on PostgreSQL
+  if (!s.got_data()) return std::nullopt;
+  return RowFrom(r);
+}
+
+namespace {
+
+// The groups read with a row (RowColumns): [[id, displayName], ...], ordered by group id.
+std::vector<GroupRef> GroupsFromJson(const std::string& text) {
+  std::vector<GroupRef> groups;
+  json::Document doc;
+  if (text.empty() || !json::Parse(text, doc).ok() || !doc.IsArray()) return groups;
+  for (const auto& pair : doc.GetArray()) {
+    if (!pair.IsArray() || pair.Size() != 2 || !pair[0].IsString() || !pair[1].IsString()) continue;
+    groups.push_back({std::string(json::View(pair[0])), std::string(json::View(pair[1]))});
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const GroupRef& a, const GroupRef& b) { return a.id < b.id; });
+  return groups;
+}
 
 // schemas, id and the stored attributes of a row (no members, groups or meta yet).
 json::Document ResourceFromRow(const StoredRow& row) {
@@ -295,7 +464,8 @@ std::optional<std::string> ManagerId(json::Value* manager) {
   return std::string(json::View(value->value));
 }
 
-// displayName (else userName) of the Users among `ids`, in one query.
+// displayName (else userName) of the Users among `ids`, in one query (on PostgreSQL one round
+// trip: a one-time query into vectors; at most one row per distinct id).
 std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std::string& tenant,
                                                     const std::vector<std::string>& ids) {
   std::map<std::string, std::string> names;
@@ -307,11 +477,54 @@ std::map<std::string, std::string> UserDisplayNames(soci::session& s, const std:
       "resource_type = 'User' AND id IN (" +
           in_list + ")",
       params);
-  soci::rowset<soci::row> rows(sql.Prepare(s));
-  for (const soci::row& r : rows) {
-    if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
+  if (s.get_backend_name() != "postgresql") {  // in-process: no round trips to save
+    soci::rowset<soci::row> rows(sql.Prepare(s));
+    for (const soci::row& r : rows) {
+      if (r.get_indicator(1) == soci::i_ok) names[r.get<std::string>(0)] = r.get<std::string>(1);
+    }
+    return names;
+  }
+  size_t n = std::max<size_t>(2, ids.size());  // a vector of 1 is not resized to 0 rows
+  std::vector<std::string> found(n), name(n);
+  std::vector<soci::indicator> has_name(n);
+  sql.Once(s, soci::into(found), soci::into(name, has_name));
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (has_name[i] == soci::i_ok) names[found[i]] = name[i];
   }
   return names;
+}
+
+// The direct groups of each of `ids` in one query (on PostgreSQL one round trip): one row per
+// member that has groups, its groups as a JSON array of [id, displayName] (a one-time query into
+// vectors needs a bound on the number of rows).
+std::map<std::string, std::vector<GroupRef>> GroupsOfMembers(soci::session& s, Dialect dialect,
+                                                             const std::string& tenant,
+                                                             const std::vector<std::string>& ids) {
+  std::map<std::string, std::vector<GroupRef>> groups;
+  if (ids.empty()) return groups;
+  std::map<std::string, std::string> params{{"t", tenant}};
+  std::string in_list = InList(ids, "m", params);
+  const char* agg = dialect == Dialect::kPostgres
+                        ? "CAST(json_agg(json_build_array(m.group_id, COALESCE(g.display_name, "
+                          "''))) AS TEXT)"
+                        : "json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))";
+  BoundSql sql(std::string("SELECT m.member_id, ") + agg +
+                   " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = "
+                   "m.group_id WHERE m.tenant = :t AND m.member_id IN (" +
+                   in_list + ") GROUP BY m.member_id",
+               params);
+  if (dialect != Dialect::kPostgres) {  // in-process: no round trips to save
+    soci::rowset<soci::row> rows(sql.Prepare(s));
+    for (const soci::row& r : rows) {
+      groups[r.get<std::string>(0)] = GroupsFromJson(r.get<std::string>(1));
+    }
+    return groups;
+  }
+  size_t n = std::max<size_t>(2, ids.size());  // a vector of 1 is not resized to 0 rows
+  std::vector<std::string> members(n), lists(n);
+  sql.Once(s, soci::into(members), soci::into(lists));
+  for (size_t i = 0; i < members.size(); ++i) groups[members[i]] = GroupsFromJson(lists[i]);
+  return groups;
 }
 
 // Sets manager.displayName of each User from its manager's current name (follows renames).
@@ -333,10 +546,27 @@ void FillManagerDisplayNames(soci::session& s, const std::string& tenant,
   }
 }
 
-void AddGroups(soci::session& s, const std::string& tenant, std::vector<json::Document>& users) {
+// Sets manager.displayName from the name read with the row (RowColumns).
+void FillManagerDisplayNameRead(const StoredRow& row, json::Document& user) {
+  json::Value* manager = ManagerOf(user);
+  if (manager == nullptr || !ManagerId(manager) || !row.manager_name) return;
+  manager->AddMember("displayName", json::String(*row.manager_name, user.GetAllocator()),
+                     user.GetAllocator());
+}
+
+void AddGroupsRead(const StoredRow& row, json::Document& user) {
+  std::vector<GroupRef> groups = GroupsFromJson(row.groups_json);
+  if (groups.empty()) return;
+  json::Value list;
+  GroupsToJson(groups, list, user.GetAllocator());
+  user.AddMember("groups", list, user.GetAllocator());
+}
+
+void AddGroups(soci::session& s, Dialect dialect, const std::string& tenant,
+               std::vector<json::Document>& users) {
   std::vector<std::string> ids;
   for (const json::Document& user : users) ids.emplace_back(json::View(user["id"]));
-  std::map<std::string, std::vector<GroupRef>> groups = ReadGroupsOf(s, tenant, ids);
+  std::map<std::string, std::vector<GroupRef>> groups = GroupsOfMembers(s, dialect, tenant, ids);
   for (json::Document& user : users) {
     auto found = groups.find(std::string(json::View(user["id"])));
     if (found == groups.end()) continue;
@@ -361,8 +591,17 @@ std::vector<json::Document> AssembleResources(soci::session& s, const std::strin
       doc.AddMember("members", members, doc.GetAllocator());
     }
   }
-  if (resource_type == "User") {
-    if (include_groups) AddGroups(s, tenant, docs);
+  bool related = !rows.empty() && std::all_of(rows.begin(), rows.end(),
+                                              [](const StoredRow& r) { return r.related; });
+  if (resource_type == "User" && related) {
+    // Read with the rows: no further statement.
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (include_groups) AddGroupsRead(rows[i], docs[i]);
+      FillManagerDisplayNameRead(rows[i], docs[i]);
+    }
+  } else if (resource_type == "User") {
+    Dialect dialect = s.get_backend_name() == "postgresql" ? Dialect::kPostgres : Dialect::kSqlite;
+    if (include_groups) AddGroups(s, dialect, tenant, docs);
     FillManagerDisplayNames(s, tenant, docs);
   }
   for (size_t i = 0; i < docs.size(); ++i) AddMeta(resource_type, rows[i], docs[i]);
@@ -413,16 +652,20 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
   std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
   if (insert) {
     InsertAttrValues(s, dialect, tenant, type.name, row.id, fresh);
+    AdjustResourceCount(s, dialect, tenant, type.name, +1);
   } else {
     ReplaceAttrValues(s, dialect, tenant, type.name, row.id, fresh);
   }
 }
 
-void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id) {
+void DeleteResourceRows(soci::session& s, Dialect dialect, const std::string& tenant,
+                        const std::string& resource_type, const std::string& id) {
   s << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id", soci::use(tenant, "t"),
       soci::use(id, "id");
   s << "DELETE FROM resources WHERE tenant = :t AND id = :id", soci::use(tenant, "t"),
       soci::use(id, "id");
+  // The caller read the row under its write lock (ReadRow for_update): it existed until now.
+  AdjustResourceCount(s, dialect, tenant, resource_type, -1);
 }
 
 void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,

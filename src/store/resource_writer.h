@@ -23,7 +23,28 @@ struct StoredRow {
   std::string created;
   std::string last_modified;
   long long version = 0;
+  // Read with the row (RowColumns, Users): the groups as a JSON array of [group id, displayName]
+  // pairs (empty, or "[]", when none or not asked for) and the manager's current name.
+  bool related = false;
+  std::string groups_json = {};
+  std::optional<std::string> manager_name = {};
 };
+
+// The select list of a one-row read: id, data, created, last_modified, version of `resources r`,
+// and for Users the groups (`include_groups`, else NULL) of the resource bound as :t/:id and the
+// manager's name as sub-queries, so a resource and what it shows come back in one statement (one
+// round trip on PostgreSQL, issue 12).
+std::string RowColumns(Dialect dialect, const std::string& resource_type, bool include_groups);
+
+// Fills a StoredRow from a row selected with RowColumns.
+StoredRow RowFrom(const soci::row& r);
+
+// Reads one row with its related values (RowColumns); nullopt when absent. On PostgreSQL outside
+// a transaction (`in_transaction` false) as a prepared statement kept per connection.
+std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
+                                            const std::string& tenant,
+                                            const std::string& resource_type, const std::string& id,
+                                            bool include_groups, bool in_transaction);
 
 // Reads one row; `for_update` takes the row lock on PostgreSQL. nullopt when absent.
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
@@ -43,14 +64,16 @@ std::vector<json::Document> AssembleResources(soci::session& s, const std::strin
                                               const std::vector<StoredRow>& rows,
                                               bool include_members, bool include_groups);
 
-// Inserts or updates the resource row and rewrites its attr_values rows.
+// Inserts or updates the resource row and rewrites its attr_values rows; an insert adds 1 to the
+// resource count (resource_counts.h).
 void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry& registry,
                        const schema::ResourceType& type, const std::string& tenant,
                        const StoredRow& row, const json::Value& resource,
                        const std::optional<std::string>& password_hash, bool insert);
 
-// Deletes the resource row and its attr_values rows.
-void DeleteResourceRows(soci::session& s, const std::string& tenant, const std::string& id);
+// Deletes the resource row and its attr_values rows and takes 1 from the resource count.
+void DeleteResourceRows(soci::session& s, Dialect dialect, const std::string& tenant,
+                        const std::string& resource_type, const std::string& id);
 
 // Fills the Enterprise manager.displayName from the referenced user, when it exists.
 void FillManagerDisplayName(soci::session& s, const std::string& tenant, json::Value& resource,

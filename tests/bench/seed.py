@@ -351,6 +351,15 @@ def seed(args):
     after = index_defs(ex, pg)
     if after != before:
         sys.exit("seed.py: recreated indexes differ from the ones `scimd migrate` made:\n%s\n%s" % (before, after))
+    # Migration 012 (issue 12) keeps per-tenant, per-type counts that the store updates on every
+    # create/delete; rows seeded here bypass the store, so the counts are rebuilt from the rows.
+    has_counts = ex.scalar("SELECT to_regclass('resource_counts') IS NOT NULL" if pg else
+                           "SELECT COUNT(*) FROM sqlite_master WHERE name = 'resource_counts'")
+    if str(has_counts) in ("t", "1", "True"):
+        ex.run(["DELETE FROM resource_counts",
+                "INSERT INTO resource_counts (tenant, resource_type, shard, n) SELECT tenant, "
+                "resource_type, 0, COUNT(*) FROM resources GROUP BY tenant, resource_type"])
+        log("resource_counts rebuilt")
     t = time.time()
     ex.analyze()
     log("analyze in %.1f s" % (time.time() - t))

@@ -68,6 +68,9 @@ class Database {
   // transaction's uncommitted writes, and a failing statement does not abort it).
   Status WithSession(const std::function<Status(soci::session&)>& work);
 
+  // Whether this thread has a transaction open on this database (work then runs in savepoints).
+  bool InTransactionHere() const;
+
   // Maps a soci exception (or anything else) caught in this module's callers to an Error.
   static Error ConvertError(const std::exception& e);
 
