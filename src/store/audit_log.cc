@@ -46,7 +46,7 @@ Result<std::vector<AuditEntry>> ReadAuditLog(Database& db, const AuditQuery& que
   sql += " LIMIT " + std::to_string(std::clamp(query.limit, 1, 1000));
   BoundSql bound(sql, params);
   std::vector<AuditEntry> entries;
-  Status status = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     entries.clear();
     soci::rowset<soci::row> rows(bound.Prepare(s));
     for (const soci::row& r : rows) {
@@ -65,8 +65,7 @@ Result<std::vector<AuditEntry>> ReadAuditLog(Database& db, const AuditQuery& que
       entries.push_back(std::move(e));
     }
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return entries;
 }
 
@@ -82,7 +81,7 @@ Result<ManualSync> RecordManualSync(Database& db, const std::optional<std::strin
                                     const std::string& id, const std::optional<std::string>& target,
                                     const AuditRecord& who) {
   ManualSync out;
-  Status st = db.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.InTransaction([&](soci::session& s) -> Status {
     std::vector<std::pair<std::string, std::string>> found;  // (tenant, type)
     {
       std::string row_tenant, row_type;
@@ -141,8 +140,7 @@ Result<ManualSync> RecordManualSync(Database& db, const std::optional<std::strin
         soci::use(now, "cr"), soci::use(only, only_ind, "ot");
     out = ManualSync{row_tenant, row_type, id, version};
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 

@@ -11,7 +11,7 @@ Result<std::optional<events::ChangeEvent>> CurrentStateEvent(Database& db,
                                                              const std::string& id,
                                                              events::ChangeKind kind) {
   std::optional<events::ChangeEvent> event;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     auto row = ReadRow(s, db.dialect(), tenant, resource_type, id, false);
     if (!row) return OkStatus();
     json::Document resource = AssembleResource(s, tenant, resource_type, *row, false, false);
@@ -31,8 +31,7 @@ Result<std::optional<events::ChangeEvent>> CurrentStateEvent(Database& db,
     e.created = row->last_modified;
     event = std::move(e);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return event;
 }
 

@@ -169,26 +169,25 @@ Database::Database(Dialect dialect, size_t pool_size)
 Database::~Database() = default;
 
 Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
-  auto parsed = ParseConnectionUrl(url);
-  if (!parsed.ok()) return parsed.error();
-  if (parsed->dialect == Dialect::kSqlite) {
-    SCIM_RETURN_IF_ERROR(CreatePrivateSqliteFile(parsed->sqlite_path));
+  SCIM_TRY(auto parsed, ParseConnectionUrl(url));
+  if (parsed.dialect == Dialect::kSqlite) {
+    SCIM_RETURN_IF_ERROR(CreatePrivateSqliteFile(parsed.sqlite_path));
   }
-  std::shared_ptr<Database> db(new Database(parsed->dialect, std::max<size_t>(1, pool_size)));
+  std::shared_ptr<Database> db(new Database(parsed.dialect, std::max<size_t>(1, pool_size)));
   try {
     for (size_t i = 0; i < db->pool_size_; ++i) {
       soci::session& s = db->pool_->at(i);
-      if (parsed->dialect == Dialect::kSqlite) {
-        s.open(soci::sqlite3, parsed->connect_string);
+      if (parsed.dialect == Dialect::kSqlite) {
+        s.open(soci::sqlite3, parsed.connect_string);
         ConfigureSqlite(s);
       } else {
-        s.open(soci::postgresql, parsed->connect_string);
+        s.open(soci::postgresql, parsed.connect_string);
         ConfigurePostgres(s);
       }
     }
   } catch (const std::exception& e) {
     return Error(ErrorCode::kUnavailable,
-                 "cannot open database " + parsed->redacted + ": " + FirstLine(e.what()));
+                 "cannot open database " + parsed.redacted + ": " + FirstLine(e.what()));
   }
   return db;
 }

@@ -169,7 +169,7 @@ void UnparkSql(soci::session& s, const std::string& where, const std::vector<std
 Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<TargetRef>& targets,
                                              const std::optional<std::string>& tenant) {
   std::vector<TargetStatus> out;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     out.clear();
     std::map<std::string, std::string> known = KnownTargets(s);
     std::vector<TargetRef> all = targets;
@@ -232,8 +232,7 @@ Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<Tar
       out.push_back(std::move(status));
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 
@@ -250,7 +249,7 @@ Result<std::vector<DeliveryRow>> ListDeliveries(Database& db,
   }
   long long max_rows = std::clamp(limit, 1, 1000);
   std::vector<DeliveryRow> out;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     out.clear();
     std::string sql =
         "SELECT d.id, d.seq, d.target, d.tenant, d.resource_type, d.resource_id, o.event, "
@@ -293,8 +292,7 @@ Result<std::vector<DeliveryRow>> ListDeliveries(Database& db,
       out.push_back(row);
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 
@@ -332,7 +330,7 @@ Status RetryDelivery(Database& db, int64_t id, const std::optional<std::string>&
 
 Result<int64_t> RetryFailed(Database& db, const std::optional<std::string>& target) {
   long long affected = 0;
-  Status st = db.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.InTransaction([&](soci::session& s) -> Status {
     SCIM_RETURN_IF_ERROR(RequeueSql(s, target ? " AND target = :t" : "", &affected,
                                     target ? &*target : nullptr, nullptr));
     if (target) {
@@ -341,8 +339,7 @@ Result<int64_t> RetryFailed(Database& db, const std::optional<std::string>& targ
       UnparkSql(s, "", {});
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return static_cast<int64_t>(affected);
 }
 
@@ -351,7 +348,7 @@ namespace {
 Result<std::vector<Link>> SelectLinks(Database& db, const std::optional<std::string>& tenant,
                                       const std::string& resource_id) {
   std::vector<Link> out;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     out.clear();
     Link link;
     soci::statement select =
@@ -369,8 +366,7 @@ Result<std::vector<Link>> SelectLinks(Database& db, const std::optional<std::str
     select.execute();
     while (select.fetch()) out.push_back(link);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 
@@ -387,7 +383,7 @@ Result<std::vector<Link>> LinksOfAnyTenant(Database& db, const std::string& reso
 
 Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<TargetRef>& targets) {
   DeliveryMetrics metrics;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     metrics = DeliveryMetrics{};
     std::map<std::string, std::string> known = KnownTargets(s);
     if (!targets.empty()) {
@@ -428,8 +424,7 @@ Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<Target
       metrics.targets.push_back(std::move(t));
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return metrics;
 }
 

@@ -206,7 +206,7 @@ Status DeliveryStore::EnsureCursor(const std::string& target, const std::string&
 
 Result<bool> DeliveryStore::FanOutNeeded(const std::string& target) {
   bool needed = false;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long last = 0, scanned = 0, max_seq = 0;
     std::string gaps;
     s << "SELECT last_seq, scanned_seq, gaps FROM target_cursors WHERE target = :t",
@@ -215,8 +215,7 @@ Result<bool> DeliveryStore::FanOutNeeded(const std::string& target) {
     s << "SELECT COALESCE(MAX(seq), 0) FROM outbox", soci::into(max_seq);
     needed = max_seq > scanned || last < scanned || !gaps.empty();
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return needed;
 }
 
@@ -225,7 +224,7 @@ Result<FanOutResult> DeliveryStore::FanOut(
     int batch) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   FanOutResult result;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
     result = FanOutResult{};
     // PostgreSQL settle rule. Writers take their xid before drawing an outbox seq (RecordChange).
     // Reading the sequence here, before this transaction has an xid, and then taking one makes
@@ -380,14 +379,13 @@ Result<FanOutResult> DeliveryStore::FanOut(
         soci::use(new_horizon_seq, new_seq_ind), soci::use(new_horizon_xid, new_xid_ind),
         soci::use(now), soci::use(target);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return result;
 }
 
 Result<bool> DeliveryStore::HasDue(const std::string& target) {
   bool due = false;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
     long long id = 0;
     s << std::string(
@@ -399,8 +397,7 @@ Result<bool> DeliveryStore::HasDue(const std::string& target) {
         soci::use(target), soci::use(now), soci::use(now), soci::into(id);
     due = s.got_data();
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return due;
 }
 
@@ -409,7 +406,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
                                                           int64_t lease_ms) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
@@ -527,19 +524,17 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
              IdList(ids) + ")",
         soci::use(owner), soci::use(lease_until), soci::use(now_text);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return claimed;
 }
 
 Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& target,
                                                            const events::ChangeEvent& event) {
   events::DeliveryContext context;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     ReadLinks(s, target, event, context);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   if (auto it = context.linked_ids.find(target); it != context.linked_ids.end()) {
     context.target_id = it->second;
   }
@@ -569,9 +564,8 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
 Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::string& owner,
                                           const ClaimedDelivery& delivery,
                                           const AttemptRecord& attempt, bool* resumed) {
-  auto owned = RecordAttempts(target, owner, {{&delivery, attempt}}, resumed);
-  if (!owned.ok()) return owned.error();
-  return static_cast<bool>(owned->front());
+  SCIM_TRY(auto owned, RecordAttempts(target, owner, {{&delivery, attempt}}, resumed));
+  return static_cast<bool>(owned.front());
 }
 
 Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& target,
@@ -581,7 +575,7 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
   if (resumed != nullptr) *resumed = false;
   std::vector<bool> owned_rows;
   if (batch.empty()) return owned_rows;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
     owned_rows.assign(batch.size(), false);
     if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
@@ -658,8 +652,7 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
       }
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return owned_rows;
 }
 
@@ -694,11 +687,10 @@ bool SelectHealth(soci::session& s, const std::string& target, const char* lock,
 
 Result<TargetHealth> DeliveryStore::ReadTargetHealth(const std::string& target) {
   TargetHealth health;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     SelectHealth(s, target, "", health);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return health;
 }
 
@@ -706,7 +698,7 @@ Result<std::pair<TargetHealth, TargetHealth>> DeliveryStore::UpdateTargetHealth(
     const std::string& target, const std::function<void(TargetHealth&)>& change) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::pair<TargetHealth, TargetHealth> result;
-  Status st = db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     s << "INSERT INTO target_health (target, updated) VALUES (:t, :u) "
          "ON CONFLICT (target) DO NOTHING",
@@ -727,8 +719,7 @@ Result<std::pair<TargetHealth, TargetHealth>> DeliveryStore::UpdateTargetHealth(
         soci::use(next_probe, paused_ind), soci::use(backoff), soci::use(failures), soci::use(now),
         soci::use(target);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return result;
 }
 
@@ -763,7 +754,7 @@ Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attemp
   int reaped = 0;
   bool any = false;
   // A read first: on SQLite the updates below would take the write lock on every call.
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
     long long id = 0;
     s << "SELECT id FROM deliveries WHERE target = :t AND status = 'in_flight' "
@@ -771,10 +762,9 @@ Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attemp
         soci::use(target), soci::use(now), soci::into(id);
     any = s.got_data();
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   if (!any) return 0;
-  st = db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
     reaped = 0;
     long long now = NowMs();
     std::string now_text = NowTimestamp();
@@ -809,13 +799,12 @@ Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attemp
     requeue.execute(true);
     reaped += static_cast<int>(requeue.get_affected_rows());
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return reaped;
 }
 Result<std::vector<TargetLink>> DeliveryStore::LinksOfTarget(const std::string& target) {
   std::vector<TargetLink> links;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     links.clear();
     TargetLink row;
     soci::statement select =
@@ -826,14 +815,13 @@ Result<std::vector<TargetLink>> DeliveryStore::LinksOfTarget(const std::string& 
     select.execute();
     while (select.fetch()) links.push_back(row);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return links;
 }
 
 Result<std::vector<ResourceKey>> DeliveryStore::ResourcesOfType(const std::string& type) {
   std::vector<ResourceKey> out;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     out.clear();
     std::string tenant, id;
     soci::statement select =
@@ -843,14 +831,13 @@ Result<std::vector<ResourceKey>> DeliveryStore::ResourcesOfType(const std::strin
     select.execute();
     while (select.fetch()) out.push_back({tenant, id});
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 
 Result<std::set<ResourceKey>> DeliveryStore::OutstandingResources(const std::string& target) {
   std::set<ResourceKey> outstanding;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     outstanding.clear();
     std::string tenant, id;
     soci::statement deliveries =
@@ -873,28 +860,26 @@ Result<std::set<ResourceKey>> DeliveryStore::OutstandingResources(const std::str
     unscanned.execute();
     while (unscanned.fetch()) outstanding.emplace(tenant, id);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return outstanding;
 }
 
 Result<bool> DeliveryStore::ResourceExists(const ResourceKey& key) {
   bool exists = false;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     int one = 0;
     s << "SELECT 1 FROM resources WHERE tenant = :tn AND id = :id", soci::use(key.first),
         soci::use(key.second), soci::into(one);
     exists = s.got_data();
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return exists;
 }
 
 Result<std::optional<std::pair<std::string, std::string>>> DeliveryStore::DeletedResource(
     const std::string& id) {
   std::optional<std::pair<std::string, std::string>> found;
-  Status st = db_.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     std::vector<std::string> tenants;
     std::string tenant, type;
     soci::statement all =
@@ -911,8 +896,7 @@ Result<std::optional<std::pair<std::string, std::string>>> DeliveryStore::Delete
       }
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return found;
 }
 

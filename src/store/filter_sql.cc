@@ -410,15 +410,13 @@ class Compiler {
   template <class Fn>
   Result<std::string> Logical(const BoundNode& node, Fn&& child) {
     if (node.kind == BoundNode::Kind::kNot) {
-      auto inner = child(node.children.at(0));
-      if (!inner.ok()) return inner.error();
-      return "NOT (" + *inner + ")";
+      SCIM_TRY(auto inner, child(node.children.at(0)));
+      return "NOT (" + inner + ")";
     }
     std::vector<std::string> parts;
     for (const BoundNode& c : node.children) {
-      auto part = child(c);
-      if (!part.ok()) return part.error();
-      parts.push_back(std::move(*part));
+      SCIM_TRY(auto part, child(c));
+      parts.push_back(std::move(part));
     }
     if (parts.empty()) return std::string(node.kind == BoundNode::Kind::kAnd ? "1 = 1" : "1 = 0");
     // Balanced, so that long chains do not exceed SQLite's expression depth limit.
@@ -449,12 +447,11 @@ class Compiler {
         if (node.op != CompareOp::kPr) return Unsupported(node.path);
         return std::string("r.created IS NOT NULL");
       case Where::kColumn: {
-        auto pred = Leaf(node, target.source);
-        if (!pred.ok()) return pred.error();
+        SCIM_TRY(auto pred, Leaf(node, target.source));
         // The value and its lower-cased column are NULL together; the indexed one serves best.
         const Source& src = target.source;
         const std::string& guard = src.lc.empty() ? src.exact : src.lc;
-        return "(" + guard + " IS NOT NULL AND " + *pred + ")";
+        return "(" + guard + " IS NOT NULL AND " + pred + ")";
       }
       case Where::kMembers:
       case Where::kGroups: {
@@ -466,9 +463,8 @@ class Compiler {
         }
         auto source = MembershipSource(target.where, node.path.sub_attribute, m);
         if (!source) return Unsupported(node.path);
-        auto pred = Leaf(node, *source);
-        if (!pred.ok()) return pred.error();
-        return sql + " AND " + *pred + ")";
+        SCIM_TRY(auto pred, Leaf(node, *source));
+        return sql + " AND " + pred + ")";
       }
       case Where::kAttrValues: {
         std::string v = Alias("v");
@@ -481,9 +477,8 @@ class Compiler {
           return sql + " AND " + v + ".path IN (" + paths + ") AND " + v + ".value <> '')";
         }
         std::string path = P(QualifiedLc(node.path));
-        auto pred = Leaf(node, AttrValuesSource(v));
-        if (!pred.ok()) return pred.error();
-        return sql + " AND " + v + ".path = " + path + " AND " + *pred + ")";
+        SCIM_TRY(auto pred, Leaf(node, AttrValuesSource(v)));
+        return sql + " AND " + v + ".path = " + path + " AND " + pred + ")";
       }
     }
     return Unsupported(node.path);
@@ -510,9 +505,8 @@ class Compiler {
     const BoundNode& inner = node.children.at(0);
     if (target.where == Where::kMembers || target.where == Where::kGroups) {
       std::string m = Alias("m");
-      auto cond = Element(inner, target.where, m);
-      if (!cond.ok()) return cond.error();
-      return MembershipSelect(target.where, m) + " AND (" + *cond + "))";
+      SCIM_TRY(auto cond, Element(inner, target.where, m));
+      return MembershipSelect(target.where, m) + " AND (" + cond + "))";
     }
     // meta is one object whose sub-attributes are columns of r: its element is the resource.
     if (target.where == Where::kMeta) return Resource(inner);
@@ -535,20 +529,17 @@ class Compiler {
     std::string sql = AttrValuesSelect(e);
     if (anchor != nullptr) {
       std::string path = P(QualifiedLc(anchor->path));
-      auto pred = Leaf(*anchor, AttrValuesSource(e));
-      if (!pred.ok()) return pred.error();
-      sql += " AND " + e + ".path = " + path + " AND " + *pred;
+      SCIM_TRY(auto pred, Leaf(*anchor, AttrValuesSource(e)));
+      sql += " AND " + e + ".path = " + path + " AND " + pred;
       for (const BoundNode* c : rest) {
-        auto cond = Element(*c, Where::kAttrValues, e);
-        if (!cond.ok()) return cond.error();
-        sql += " AND " + *cond;
+        SCIM_TRY(auto cond, Element(*c, Where::kAttrValues, e));
+        sql += " AND " + cond;
       }
     } else {
       if (node.path.Leaf().sub_attributes.empty()) return std::string("1 = 0");
       std::string paths = SubPathList(node.path);
-      auto cond = Element(inner, Where::kAttrValues, e);
-      if (!cond.ok()) return cond.error();
-      sql += " AND " + e + ".path IN (" + paths + ") AND (" + *cond + ")";
+      SCIM_TRY(auto cond, Element(inner, Where::kAttrValues, e));
+      sql += " AND " + e + ".path IN (" + paths + ") AND (" + cond + ")";
     }
     return sql + ")";
   }
@@ -573,11 +564,10 @@ class Compiler {
     }
     std::string x = Alias("v");
     std::string path = P(QualifiedLc(node.path));
-    auto pred = Leaf(node, AttrValuesSource(x));
-    if (!pred.ok()) return pred.error();
+    SCIM_TRY(auto pred, Leaf(node, AttrValuesSource(x)));
     return "EXISTS (SELECT 1 FROM attr_values " + x + " WHERE " + x + ".tenant = " + e +
            ".tenant AND " + x + ".resource_id = " + e + ".resource_id AND " + x + ".ord = " + e +
-           ".ord AND " + x + ".path = " + path + " AND " + *pred + ")";
+           ".ord AND " + x + ".path = " + path + " AND " + pred + ")";
   }
 
  private:
@@ -605,9 +595,8 @@ IndexedFold IndexedValueFold(std::string_view value) {
 
 Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dialect) {
   Compiler compiler(dialect, "f");
-  auto sql = compiler.Resource(filter.root);
-  if (!sql.ok()) return sql.error();
-  return compiler.Finish(std::move(*sql));
+  SCIM_TRY(auto sql, compiler.Resource(filter.root));
+  return compiler.Finish(std::move(sql));
 }
 
 namespace {
@@ -649,9 +638,8 @@ std::string IndexedSortColumn(const Attribute& leaf) {
 }  // namespace
 
 Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
-  auto sortable = SortablePath(resolved);
-  if (!sortable.ok()) return sortable.error();
-  const ResolvedPath& path = *sortable;
+  SCIM_TRY(auto sortable, SortablePath(resolved));
+  const ResolvedPath& path = sortable;
   Compiler compiler(dialect, "s");
   Target target = Classify(path);
   bool pg = dialect == Dialect::kPostgres;

@@ -18,10 +18,9 @@ Result<std::string> WhereClause(const ListQuery& query, Dialect dialect,
                                 std::map<std::string, std::string>& params) {
   std::string where = "r.tenant = :tenant AND r.resource_type = :rtype";
   if (query.filter) {
-    auto compiled = CompileFilter(*query.filter, dialect);
-    if (!compiled.ok()) return compiled.error();
-    where += " AND (" + compiled->sql + ")";
-    for (auto& [name, value] : compiled->params) params[name] = value;
+    SCIM_TRY(auto compiled, CompileFilter(*query.filter, dialect));
+    where += " AND (" + compiled.sql + ")";
+    for (auto& [name, value] : compiled.params) params[name] = value;
   }
   return where;
 }
@@ -31,10 +30,9 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
                                 std::map<std::string, std::string>& params) {
   const char* direction = query.descending ? " DESC" : " ASC";
   if (!query.sort_by) return std::string(" ORDER BY r.id") + direction;
-  auto key = CompileSortKey(*query.sort_by, dialect);
-  if (!key.ok()) return key.error();
-  for (auto& [name, value] : key->params) params[name] = value;
-  return " ORDER BY " + SortTerm(*key, query.descending) + ", r.id" + direction;
+  SCIM_TRY(auto key, CompileSortKey(*query.sort_by, dialect));
+  for (auto& [name, value] : key.params) params[name] = value;
+  return " ORDER BY " + SortTerm(key, query.descending) + ", r.id" + direction;
 }
 
 // Runs a `SELECT COUNT(*) ...` statement (one round trip).
@@ -95,9 +93,8 @@ class IndexedSortPager {
   Result<std::vector<StoredRow>> Page(int64_t offset, int64_t count, int64_t total) {
     std::vector<StoredRow> rows;
     if (descending_) {
-      auto with = CountWithValues();
-      if (!with.ok()) return with.error();
-      int64_t without = total - *with;
+      SCIM_TRY(auto with, CountWithValues());
+      int64_t without = total - with;
       if (offset < without) rows = WithoutValues(offset, count);
       Append(rows, WithValues(std::max<int64_t>(0, offset - without), count - Size(rows)));
       return rows;
@@ -108,9 +105,8 @@ class IndexedSortPager {
     if (!rows.empty()) {
       with = offset + Size(rows);
     } else if (offset > 0) {
-      auto counted = CountWithValues();
-      if (!counted.ok()) return counted.error();
-      with = *counted;
+      SCIM_TRY(auto counted, CountWithValues());
+      with = counted;
     }
     if (total > with)
       Append(rows, WithoutValues(std::max<int64_t>(0, offset - with), count - Size(rows)));
@@ -256,24 +252,21 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, const std::string& 
 Result<ListPage> ResourceStore::List(const std::string& tenant, const std::string& resource_type,
                                      const ListQuery& query) const {
   std::map<std::string, std::string> params{{"tenant", tenant}, {"rtype", resource_type}};
-  auto where = WhereClause(query, db_->dialect(), params);
-  if (!where.ok()) return where.error();
+  SCIM_TRY(auto where, WhereClause(query, db_->dialect(), params));
   bool by_cursor = query.cursor.has_value();
   if (by_cursor && query.sort_by) {
     return Error(ErrorCode::kInvalidValue, "sortBy cannot be combined with cursor pagination");
   }
   std::optional<CursorPosition> position;
   if (by_cursor && !query.cursor->empty()) {
-    auto parsed = ParseCursor(*query.cursor);
-    if (!parsed.ok()) return parsed.error();
-    position = std::move(parsed).value();
+    SCIM_TRY(auto parsed, ParseCursor(*query.cursor));
+    position = std::move(parsed);
   }
   std::optional<IndexedSort> indexed;
   if (query.sort_by) indexed = CompileIndexedSort(*query.sort_by);
-  auto order = OrderClause(query, db_->dialect(), params);
-  if (!order.ok()) return order.error();
+  SCIM_TRY(auto order, OrderClause(query, db_->dialect(), params));
   ListPage page;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     if (position) {
       page.total_results = position->total;
     } else if (!query.filter) {
@@ -281,29 +274,26 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
       // COUNT(*) over every resource of the type (resource_counts.h).
       page.total_results = CountResources(s, tenant, resource_type);
     } else {
-      auto total = CountRows(s, "SELECT COUNT(*) FROM resources r WHERE " + *where, params);
-      if (!total.ok()) return total.error();
-      page.total_results = *total;
+      SCIM_TRY(auto total, CountRows(s, "SELECT COUNT(*) FROM resources r WHERE " + where, params));
+      page.total_results = total;
     }
     if (query.count <= 0) return OkStatus();
     int64_t offset = by_cursor ? 0 : std::max<int64_t>(0, query.start_index - 1);
     // Not RowColumns with its per-row sub-queries: PostgreSQL would evaluate them for the rows an
     // OFFSET skips too. A page reads its groups and managers' names in one statement each.
     std::string columns = RowColumns(db_->dialect(), "", false);
-    Result<std::vector<StoredRow>> rows =
-        indexed ? IndexedSortPager(s, columns, *indexed, *where, params, query.descending,
-                                   query.filter.has_value())
-                      .Page(offset, query.count, page.total_results)
-                : OrderedPage(s, columns, *where, *order, params, position, query, offset);
-    if (!rows.ok()) return rows.error();
-    page.resources = AssembleResources(s, tenant, resource_type, *rows, query.read.include_members,
+    SCIM_TRY(std::vector<StoredRow> rows,
+             indexed ? IndexedSortPager(s, columns, *indexed, where, params, query.descending,
+                                        query.filter.has_value())
+                           .Page(offset, query.count, page.total_results)
+                     : OrderedPage(s, columns, where, order, params, position, query, offset));
+    page.resources = AssembleResources(s, tenant, resource_type, rows, query.read.include_members,
                                        query.read.include_groups);
     if (by_cursor && static_cast<int64_t>(page.resources.size()) == query.count) {
       page.next_cursor = FormatCursor(page.resources.back()["id"].GetString(), page.total_results);
     }
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return page;
 }
 

@@ -20,7 +20,7 @@ RateBudgets::RateBudgets(std::shared_ptr<Database> db) : db_(std::move(db)) {}
 Result<BudgetGrant> RateBudgets::Take(const std::string& key, double capacity, double per_second,
                                       double at_least, double want) {
   BudgetGrant grant;
-  Status status = db_->InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->InTransaction([&](soci::session& s) -> Status {
     long long now = NowMillis();
     // A new key starts full; the row is then locked (PostgreSQL: FOR UPDATE; SQLite: the
     // transaction is already the only writer) while it is read and written back.
@@ -44,8 +44,7 @@ Result<BudgetGrant> RateBudgets::Take(const std::string& key, double capacity, d
     s << "UPDATE rate_budgets SET tokens = :t, updated_ms = :n WHERE key = :k",
         soci::use(tokens, "t"), soci::use(now, "n"), soci::use(key, "k");
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return grant;
 }
 

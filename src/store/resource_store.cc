@@ -80,15 +80,14 @@ Result<json::Document> ResourceStore::Get(const std::string& tenant,
                                           const std::string& resource_type, const std::string& id,
                                           const ReadOptions& read) const {
   json::Document out;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     auto row = ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups,
                                   db_->InTransactionHere());
     if (!row) return NotFound(resource_type, id);
     out =
         AssembleResource(s, tenant, resource_type, *row, read.include_members, read.include_groups);
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return out;
 }
 
@@ -100,25 +99,23 @@ Result<json::Document> ResourceStore::Create(const WriteContext& ctx,
   const schema::ResourceType* type = registry_->FindResourceType(resource_type);
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
-  Status status = db_->InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->InTransaction([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     StoredRow row{GenerateId(), "", now, now, 1};
     FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
     WriteResourceRows(s, db_->dialect(), *registry_, *type, ctx.tenant, row, resource,
                       password_hash, true);
-    auto delta = ApplyMembership(s, ctx.tenant, row.id, members);
-    if (!delta.ok()) return delta.error();
+    SCIM_TRY(auto delta, ApplyMembership(s, ctx.tenant, row.id, members));
     row.data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, row);
-    const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
+    const MembershipDelta* group_delta = resource_type == "Group" ? &delta : nullptr;
     RecordChange(s, WhoOf(ctx), resource_type, row.id, events::ChangeKind::kCreated, row.version,
                  &snapshot, group_delta,
                  AuditChanges(nullptr, &snapshot, password_hash.has_value(), group_delta));
     // A resource created just now is in no group yet: no need to look its groups up.
     out = AssembleResource(s, ctx.tenant, resource_type, row, true, false);
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return out;
 }
 
@@ -131,7 +128,7 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
   const schema::ResourceType* type = registry_->FindResourceType(resource_type);
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
-  Status status = db_->InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->InTransaction([&](soci::session& s) -> Status {
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
@@ -143,9 +140,8 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     SCIM_RETURN_IF_ERROR(mutate(resource, members, password_hash));
     FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
     // Membership first: adding a member already there or removing one that is not changes nothing.
-    auto delta = ApplyMembership(s, ctx.tenant, id, members);
-    if (!delta.ok()) return delta.error();
-    if (delta->empty() && !password_hash && SameStoredData(*row, resource)) {
+    SCIM_TRY(auto delta, ApplyMembership(s, ctx.tenant, id, members));
+    if (delta.empty() && !password_hash && SameStoredData(*row, resource)) {
       // RFC 7644 §3.5.2.1: a change that changes nothing keeps the version and timestamp.
       out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                              read.include_groups);
@@ -157,7 +153,7 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
                       password_hash, false);
     row->data = StoredData(resource);
     json::Document snapshot = EventSnapshot(s, ctx.tenant, resource_type, *row);
-    const MembershipDelta* group_delta = resource_type == "Group" ? &*delta : nullptr;
+    const MembershipDelta* group_delta = resource_type == "Group" ? &delta : nullptr;
     UserChange user_change;
     if (resource_type == "User") {
       user_change = UserChangeFacts(before, snapshot);
@@ -169,8 +165,7 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
     out = AssembleResource(s, ctx.tenant, resource_type, *row, read.include_members,
                            read.include_groups);
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return out;
 }
 
@@ -200,11 +195,10 @@ Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resourc
 Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant,
                                                        const std::string& group_id) const {
   std::vector<Member> members;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     members = LoadMemberRows(s, tenant, group_id);
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return members;
 }
 
@@ -215,15 +209,14 @@ Status ResourceStore::InOneTransaction(const std::function<Status()>& work) {
 Result<std::optional<std::string>> ResourceStore::PasswordHash(const std::string& tenant,
                                                                const std::string& id) const {
   std::optional<std::string> hash;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     std::string value;
     soci::indicator ind = soci::i_null;
     s << "SELECT password_hash FROM resources WHERE tenant = :t AND id = :id",
         soci::use(tenant, "t"), soci::use(id, "id"), soci::into(value, ind);
     if (s.got_data() && ind == soci::i_ok) hash = value;
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return hash;
 }
 

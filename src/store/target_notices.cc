@@ -33,7 +33,7 @@ Status SaveTargetNotices(Database& db, const std::string& target,
 
 Result<std::vector<TargetNotice>> TargetNoticesOf(Database& db, const std::string& target) {
   std::vector<TargetNotice> out;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db.WithSession([&](soci::session& s) -> Status {
     out.clear();
     soci::rowset<soci::row> rows =
         (s.prepare << "SELECT topic, message, since, updated FROM target_notices "
@@ -44,8 +44,7 @@ Result<std::vector<TargetNotice>> TargetNoticesOf(Database& db, const std::strin
                      row.get<std::string>(3)});
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 

@@ -70,26 +70,24 @@ Result<bool> TenantStore::EnsureExists(const std::string& name, const std::strin
 
 Result<std::vector<Tenant>> TenantStore::List() {
   std::vector<Tenant> out;
-  Status st = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     out.clear();
     soci::rowset<soci::row> rows =
         (s.prepare << "SELECT " << kColumns << " FROM tenants ORDER BY name");
     for (const soci::row& r : rows) out.push_back(FromRow(r));
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return out;
 }
 
 Result<std::optional<Tenant>> TenantStore::Find(const std::string& name) {
   std::optional<Tenant> found;
-  Status st = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     soci::rowset<soci::row> rows =
         (s.prepare << "SELECT " << kColumns << " FROM tenants WHERE name = :n", soci::use(name));
     for (const soci::row& r : rows) found = FromRow(r);
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return found;
 }
 
@@ -109,12 +107,11 @@ Status TenantStore::Disable(const std::string& name, const std::string& now) {
 }
 
 Result<TenantSummary> TenantStore::Summary(const std::string& name) {
-  auto tenant = Find(name);
-  if (!tenant.ok()) return tenant.error();
-  if (!tenant->has_value()) return Error(ErrorCode::kNotFound, "no tenant named '" + name + "'");
+  SCIM_TRY(auto tenant, Find(name));
+  if (!tenant.has_value()) return Error(ErrorCode::kNotFound, "no tenant named '" + name + "'");
   TenantSummary summary;
-  summary.tenant = **tenant;
-  Status st = db_->WithSession([&](soci::session& s) -> Status {
+  summary.tenant = *tenant;
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     s << "SELECT COUNT(*) FROM resources WHERE tenant = :t AND resource_type = 'User'",
         soci::use(name), soci::into(summary.users);
     s << "SELECT COUNT(*) FROM resources WHERE tenant = :t AND resource_type = 'User' "
@@ -136,8 +133,7 @@ Result<TenantSummary> TenantStore::Summary(const std::string& name) {
       summary.last_sync_status = status;
     }
     return OkStatus();
-  });
-  if (!st.ok()) return st.error();
+  }));
   return summary;
 }
 

@@ -50,7 +50,7 @@ Status TokenStore::Create(const auth::TokenRecord& token) {
 
 Result<std::vector<auth::TokenRecord>> TokenStore::List(const std::optional<std::string>& tenant) {
   std::vector<auth::TokenRecord> tokens;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     tokens.clear();
     if (tenant) {
       soci::rowset<soci::row> rows =
@@ -63,8 +63,7 @@ Result<std::vector<auth::TokenRecord>> TokenStore::List(const std::optional<std:
       for (const soci::row& r : rows) tokens.push_back(FromRow(r));
     }
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return tokens;
 }
 
@@ -103,7 +102,7 @@ Status TokenStore::AddUsage(const std::vector<Usage>& usage) {
 
 Result<std::optional<auth::TokenRecord>> TokenStore::FindByHash(const std::string& secret_hash) {
   std::optional<auth::TokenRecord> found;
-  Status status = db_->WithSession([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     soci::rowset<soci::row> rows =
         (s.prepare << "SELECT " << kColumns << " FROM api_tokens WHERE secret_hash = :h",
          soci::use(secret_hash, "h"));
@@ -112,8 +111,7 @@ Result<std::optional<auth::TokenRecord>> TokenStore::FindByHash(const std::strin
       if (auth::ConstantTimeEquals(t.secret_hash, secret_hash)) found = std::move(t);
     }
     return OkStatus();
-  });
-  if (!status.ok()) return status.error();
+  }));
   return found;
 }
 
