@@ -144,15 +144,13 @@ CallResult<std::string> ClerkAdapter::EnsureOrganization(const events::ChangeEve
                                                          std::optional<std::string> org_id,
                                                          const events::DeliveryContext& context) {
   if (org_id) {
-    auto renamed = client_->RenameOrganization(*org_id, name);
-    if (!renamed.ok()) return renamed.error();
-    if (*renamed) return *org_id;  // else deleted in Clerk: create it again
+    SCIM_TRY(auto renamed, client_->RenameOrganization(*org_id, name));
+    if (renamed) return *org_id;  // else deleted in Clerk: create it again
   }
   // Creating is not idempotent: on a retry, an earlier attempt may have created it.
   if (context.attempt != 1) {
-    auto found = client_->FindOrganization(name, event.resource_id);
-    if (!found.ok()) return found.error();
-    if (*found) return (*found)->id;
+    SCIM_TRY(auto found, client_->FindOrganization(name, event.resource_id));
+    if (found) return found->id;
   }
   return client_->CreateOrganization(name, event.resource_id);
 }
@@ -217,23 +215,20 @@ DeliveryOutcome ClerkAdapter::DeliverOrganization(const events::ChangeEvent& eve
 
 CallStatus ClerkAdapter::AddMember(const std::string& org_id, const std::string& user_id,
                                    const std::string& role) {
-  auto created = client_->CreateMembership(org_id, user_id, role);
-  if (!created.ok()) return created.error();
-  if (*created == MembershipCreate::kCreated) return {};
-  if (*created == MembershipCreate::kNotFound) {
+  SCIM_TRY(auto created, client_->CreateMembership(org_id, user_id, role));
+  if (created == MembershipCreate::kCreated) return {};
+  if (created == MembershipCreate::kNotFound) {
     return CallError::Transport("clerk: organization " + org_id + " or user " + user_id +
                                 " not found; the membership waits");
   }
   // "Already a member" (e.g. a retry after a lost answer): check it, and correct the role.
-  auto current = client_->ListMemberships(org_id, user_id);
-  if (!current.ok()) return current.error();
-  if (!*current || (*current)->empty()) {
+  SCIM_TRY(auto current, client_->ListMemberships(org_id, user_id));
+  if (!current || current->empty()) {
     return CallError::Transport("clerk: user " + user_id + " is said to be a member of " + org_id +
                                 " but is not listed");
   }
-  if ((*current)->front().role == role) return {};
-  auto updated = client_->UpdateMembership(org_id, user_id, role);
-  if (!updated.ok()) return updated.error();
+  if (current->front().role == role) return {};
+  SCIM_RETURN_IF_ERROR(client_->UpdateMembership(org_id, user_id, role));
   return {};
 }
 

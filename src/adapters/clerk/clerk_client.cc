@@ -145,12 +145,10 @@ CallResult<HttpResponse> ClerkClient::Call(const std::string& method, const std:
 CallResult<std::optional<ClerkUser>> ClerkClient::FindUserByExternalId(
     const std::string& scim_id) const {
   const std::string what = "clerk GET /users?external_id";
-  auto response = Call("GET", "/users?external_id=" + UrlEncode(scim_id), "");
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response, true);
-  if (!doc.ok()) return doc.error();
-  for (const auto& entry : doc->GetArray()) {
+  SCIM_TRY(auto response, Call("GET", "/users?external_id=" + UrlEncode(scim_id), ""));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response, true));
+  for (const auto& entry : doc.GetArray()) {
     auto user = ReadUser(entry);
     if (user && user->external_id == scim_id) return user;  // unknown filters return everyone
   }
@@ -159,42 +157,36 @@ CallResult<std::optional<ClerkUser>> ClerkClient::FindUserByExternalId(
 
 CallResult<std::optional<ClerkUser>> ClerkClient::GetUser(const std::string& id) const {
   const std::string what = "clerk GET /users/{id}";
-  auto response = Call("GET", "/users/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return std::optional<ClerkUser>();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  return ReadUser(*doc);
+  SCIM_TRY(auto response, Call("GET", "/users/" + UrlEncode(id), ""));
+  if (response.status == 404) return std::optional<ClerkUser>();
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  return ReadUser(doc);
 }
 
 CallResult<std::vector<ClerkUser>> ClerkClient::ListUsers() const {
   const std::string what = "clerk GET /users";
   std::vector<ClerkUser> users;
   for (int offset = 0;; offset += kPageSize) {
-    auto response = Call("GET",
-                         "/users?limit=" + std::to_string(kPageSize) +
-                             "&offset=" + std::to_string(offset) + "&order_by=%2Bcreated_at",
-                         "");
-    if (!response.ok()) return response.error();
-    if (!response->Success()) return Fail(what, *response);
-    auto doc = Body(what, *response, true);
-    if (!doc.ok()) return doc.error();
-    for (const auto& entry : doc->GetArray()) {
+    SCIM_TRY(auto response, Call("GET",
+                                 "/users?limit=" + std::to_string(kPageSize) + "&offset=" +
+                                     std::to_string(offset) + "&order_by=%2Bcreated_at",
+                                 ""));
+    if (!response.Success()) return Fail(what, response);
+    SCIM_TRY(auto doc, Body(what, response, true));
+    for (const auto& entry : doc.GetArray()) {
       if (auto user = ReadUser(entry)) users.push_back(std::move(*user));
     }
-    if (doc->Size() < static_cast<rapidjson::SizeType>(kPageSize)) return users;
+    if (doc.Size() < static_cast<rapidjson::SizeType>(kPageSize)) return users;
   }
 }
 
 CallResult<ClerkUser> ClerkClient::CreateUser(const ClerkUserFields& fields) const {
   const std::string what = "clerk POST /users";
-  auto response = Call("POST", "/users", UserBody(fields, true));
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  auto user = ReadUser(*doc);
+  SCIM_TRY(auto response, Call("POST", "/users", UserBody(fields, true)));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  auto user = ReadUser(doc);
   if (!user) return CallError::Transport(what + ": answer has no id");
   return *user;
 }
@@ -202,13 +194,11 @@ CallResult<ClerkUser> ClerkClient::CreateUser(const ClerkUserFields& fields) con
 CallResult<std::optional<ClerkUser>> ClerkClient::UpdateUser(const std::string& id,
                                                              const ClerkUserFields& fields) const {
   const std::string what = "clerk PATCH /users/{id}";
-  auto response = Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields, false));
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return std::optional<ClerkUser>();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  return ReadUser(*doc);
+  SCIM_TRY(auto response, Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields, false)));
+  if (response.status == 404) return std::optional<ClerkUser>();
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  return ReadUser(doc);
 }
 
 CallStatus ClerkClient::ReplaceEmail(const std::string& id, const std::string& email) const {
@@ -216,26 +206,23 @@ CallStatus ClerkClient::ReplaceEmail(const std::string& id, const std::string& e
   w.StartObject();
   w.Field("email_address", email);
   w.EndObject();
-  auto response = Call("PUT", "/users/" + UrlEncode(id) + "/email_address", w.Text());
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail("clerk PUT /users/{id}/email_address", *response);
+  SCIM_TRY(auto response, Call("PUT", "/users/" + UrlEncode(id) + "/email_address", w.Text()));
+  if (!response.Success()) return Fail("clerk PUT /users/{id}/email_address", response);
   return {};
 }
 
 CallResult<bool> ClerkClient::SetBanned(const std::string& id, bool banned) const {
   const std::string action = banned ? "ban" : "unban";
-  auto response = Call("POST", "/users/" + UrlEncode(id) + "/" + action, "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("clerk POST /users/{id}/" + action, *response);
+  SCIM_TRY(auto response, Call("POST", "/users/" + UrlEncode(id) + "/" + action, ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("clerk POST /users/{id}/" + action, response);
   return true;
 }
 
 CallResult<bool> ClerkClient::DeleteUser(const std::string& id) const {
-  auto response = Call("DELETE", "/users/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("clerk DELETE /users/{id}", *response);
+  SCIM_TRY(auto response, Call("DELETE", "/users/" + UrlEncode(id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("clerk DELETE /users/{id}", response);
   return true;
 }
 
@@ -250,12 +237,10 @@ CallResult<std::string> ClerkClient::CreateOrganization(const std::string& name,
   w.Field("scim_id", scim_id);
   w.EndObject();
   w.EndObject();
-  auto response = Call("POST", "/organizations", w.Text());
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  auto id = IdMember(*doc, "id");
+  SCIM_TRY(auto response, Call("POST", "/organizations", w.Text()));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  auto id = IdMember(doc, "id");
   if (!id) return CallError::Transport(what + ": answer has no id");
   return *id;
 }
@@ -265,15 +250,13 @@ CallResult<std::vector<ClerkOrganization>> ClerkClient::OrganizationPages(
   const std::string what = "clerk GET /organizations";
   std::vector<ClerkOrganization> orgs;
   for (int offset = 0;; offset += kPageSize) {
-    auto response = Call("GET",
-                         "/organizations?limit=" + std::to_string(kPageSize) +
-                             "&offset=" + std::to_string(offset) + query,
-                         "");
-    if (!response.ok()) return response.error();
-    if (!response->Success()) return Fail(what, *response);
-    auto doc = Body(what, *response);
-    if (!doc.ok()) return doc.error();
-    const json::Value* data = DataArray(*doc);
+    SCIM_TRY(auto response, Call("GET",
+                                 "/organizations?limit=" + std::to_string(kPageSize) +
+                                     "&offset=" + std::to_string(offset) + query,
+                                 ""));
+    if (!response.Success()) return Fail(what, response);
+    SCIM_TRY(auto doc, Body(what, response));
+    const json::Value* data = DataArray(doc);
     if (data == nullptr) return CallError::Transport(what + ": answer has no data array");
     for (const auto& entry : data->GetArray()) {
       if (auto org = ReadOrganization(entry)) orgs.push_back(std::move(*org));
@@ -284,9 +267,8 @@ CallResult<std::vector<ClerkOrganization>> ClerkClient::OrganizationPages(
 
 CallResult<std::optional<ClerkOrganization>> ClerkClient::FindOrganization(
     const std::string& name, const std::string& scim_id) const {
-  auto orgs = OrganizationPages("&query=" + UrlEncode(name));
-  if (!orgs.ok()) return orgs.error();
-  for (ClerkOrganization& org : *orgs) {
+  SCIM_TRY(auto orgs, OrganizationPages("&query=" + UrlEncode(name)));
+  for (ClerkOrganization& org : orgs) {
     if (org.scim_id == scim_id) return std::optional<ClerkOrganization>(std::move(org));
   }
   return std::optional<ClerkOrganization>();
@@ -307,18 +289,16 @@ CallResult<bool> ClerkClient::RenameOrganization(const std::string& id,
   w.StartObject();
   w.Field("name", name);
   w.EndObject();
-  auto response = Call("PATCH", OrgPath(id), w.Text());
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("clerk PATCH /organizations/{id}", *response);
+  SCIM_TRY(auto response, Call("PATCH", OrgPath(id), w.Text()));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("clerk PATCH /organizations/{id}", response);
   return true;
 }
 
 CallResult<bool> ClerkClient::DeleteOrganization(const std::string& id) const {
-  auto response = Call("DELETE", OrgPath(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("clerk DELETE /organizations/{id}", *response);
+  SCIM_TRY(auto response, Call("DELETE", OrgPath(id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("clerk DELETE /organizations/{id}", response);
   return true;
 }
 
@@ -330,13 +310,12 @@ CallResult<MembershipCreate> ClerkClient::CreateMembership(const std::string& or
   w.Field("user_id", user_id);
   w.Field("role", role);
   w.EndObject();
-  auto response = Call("POST", OrgPath(org_id) + "/memberships", w.Text());
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return MembershipCreate::kNotFound;
-  if (response->status == 400 && ReadError(*response).code == "already_a_member_in_organization") {
+  SCIM_TRY(auto response, Call("POST", OrgPath(org_id) + "/memberships", w.Text()));
+  if (response.status == 404) return MembershipCreate::kNotFound;
+  if (response.status == 400 && ReadError(response).code == "already_a_member_in_organization") {
     return MembershipCreate::kAlreadyMember;
   }
-  if (!response->Success()) return Fail("clerk POST /organizations/{id}/memberships", *response);
+  if (!response.Success()) return Fail("clerk POST /organizations/{id}/memberships", response);
   return MembershipCreate::kCreated;
 }
 
@@ -347,22 +326,20 @@ CallResult<bool> ClerkClient::UpdateMembership(const std::string& org_id,
   w.StartObject();
   w.Field("role", role);
   w.EndObject();
-  auto response = Call("PATCH", MemberPath(org_id, user_id), w.Text());
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) {
-    return Fail("clerk PATCH /organizations/{id}/memberships/{user}", *response);
+  SCIM_TRY(auto response, Call("PATCH", MemberPath(org_id, user_id), w.Text()));
+  if (response.status == 404) return false;
+  if (!response.Success()) {
+    return Fail("clerk PATCH /organizations/{id}/memberships/{user}", response);
   }
   return true;
 }
 
 CallResult<bool> ClerkClient::DeleteMembership(const std::string& org_id,
                                                const std::string& user_id) const {
-  auto response = Call("DELETE", MemberPath(org_id, user_id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) {
-    return Fail("clerk DELETE /organizations/{id}/memberships/{user}", *response);
+  SCIM_TRY(auto response, Call("DELETE", MemberPath(org_id, user_id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) {
+    return Fail("clerk DELETE /organizations/{id}/memberships/{user}", response);
   }
   return true;
 }
@@ -373,16 +350,15 @@ CallResult<std::optional<std::vector<ClerkMembership>>> ClerkClient::ListMembers
   std::vector<ClerkMembership> members;
   std::string filter = user_id.empty() ? "" : "&user_id=" + UrlEncode(user_id);
   for (int offset = 0;; offset += kPageSize) {
-    auto response = Call("GET",
-                         OrgPath(org_id) + "/memberships?limit=" + std::to_string(kPageSize) +
-                             "&offset=" + std::to_string(offset) + filter,
-                         "");
-    if (!response.ok()) return response.error();
-    if (response->status == 404) return std::optional<std::vector<ClerkMembership>>();
-    if (!response->Success()) return Fail(what, *response);
-    auto doc = Body(what, *response);
-    if (!doc.ok()) return doc.error();
-    const json::Value* data = DataArray(*doc);
+    SCIM_TRY(auto response,
+             Call("GET",
+                  OrgPath(org_id) + "/memberships?limit=" + std::to_string(kPageSize) +
+                      "&offset=" + std::to_string(offset) + filter,
+                  ""));
+    if (response.status == 404) return std::optional<std::vector<ClerkMembership>>();
+    if (!response.Success()) return Fail(what, response);
+    SCIM_TRY(auto doc, Body(what, response));
+    const json::Value* data = DataArray(doc);
     if (data == nullptr) return CallError::Transport(what + ": answer has no data array");
     for (const auto& entry : data->GetArray()) {
       auto m = ReadMembership(entry);

@@ -20,9 +20,8 @@ constexpr const char* kDefaultClerkUrl = "https://api.clerk.com/v1";
 
 Result<clerk::ClerkRoleMapping> RolesFromConfig(const TargetConfig& config) {
   clerk::ClerkRoleMapping roles;
-  auto mapping = MapSetting(config, "role_map");
-  if (!mapping.ok()) return mapping.error();
-  roles.by_scim_role = std::move(mapping).value();
+  SCIM_TRY(auto mapping, MapSetting(config, "role_map"));
+  roles.by_scim_role = std::move(mapping);
   for (const auto& [scim_role, key] : roles.by_scim_role) {
     if (key.empty()) {
       return Error(ErrorCode::kInvalidValue, "target \"" + config.name + "\": role_map." +
@@ -39,22 +38,16 @@ Result<std::unique_ptr<events::TargetAdapter>> CreateClerk(const TargetConfig& c
   Result<std::string> url = std::string(kDefaultClerkUrl);
   if (config.Get("url")) url = RequireUrl(config, "url");
   if (!url.ok()) return url.error();
-  auto secret = config.Require("secret_key");
-  if (!secret.ok()) return secret.error();
-  auto http = HttpOptionsFromConfig(config);
-  if (!http.ok()) return http.error();
-  auto resources = ResourcesFromConfig(config, {"User", "Group"});
-  if (!resources.ok()) return resources.error();
-  auto roles = RolesFromConfig(config);
-  if (!roles.ok()) return roles.error();
-  auto rpm = IntSetting(config, "requests_per_minute", 600, 1, 100000);
-  if (!rpm.ok()) return rpm.error();
-  auto max_wait = IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000);
-  if (!max_wait.ok()) return max_wait.error();
-  auto client = std::make_unique<clerk::ClerkClient>(*url, *secret, *http, static_cast<int>(*rpm),
-                                                     std::chrono::milliseconds(*max_wait));
+  SCIM_TRY(auto secret, config.Require("secret_key"));
+  SCIM_TRY(auto http, HttpOptionsFromConfig(config));
+  SCIM_TRY(auto resources, ResourcesFromConfig(config, {"User", "Group"}));
+  SCIM_TRY(auto roles, RolesFromConfig(config));
+  SCIM_TRY(auto rpm, IntSetting(config, "requests_per_minute", 600, 1, 100000));
+  SCIM_TRY(auto max_wait, IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000));
+  auto client = std::make_unique<clerk::ClerkClient>(*url, secret, http, static_cast<int>(rpm),
+                                                     std::chrono::milliseconds(max_wait));
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<clerk::ClerkAdapter>(
-      config.name, std::move(resources).value(), std::move(roles).value(), std::move(client)));
+      config.name, std::move(resources), std::move(roles), std::move(client)));
 }
 
 }  // namespace

@@ -15,9 +15,8 @@ Error Invalid(const TargetConfig& config, const std::string& key, const std::str
 }  // namespace
 
 Result<std::string> RequireUrl(const TargetConfig& config, const std::string& key) {
-  auto url = config.Require(key);
-  if (!url.ok()) return url.error();
-  std::string value = *url;
+  SCIM_TRY(auto url, config.Require(key));
+  std::string value = url;
   if (!StartsWithIgnoreCase(value, "http://") && !StartsWithIgnoreCase(value, "https://")) {
     return Invalid(config, key, "must be an http:// or https:// URL");
   }
@@ -44,12 +43,10 @@ Result<int64_t> IntSetting(const TargetConfig& config, const std::string& key, i
 
 Result<HttpClientOptions> HttpOptionsFromConfig(const TargetConfig& config) {
   HttpClientOptions options;
-  auto timeout = IntSetting(config, "timeout_ms", 30000, 100, 600000);
-  if (!timeout.ok()) return timeout.error();
-  auto connect = IntSetting(config, "connect_timeout_ms", 10000, 100, 600000);
-  if (!connect.ok()) return connect.error();
-  options.timeout = std::chrono::milliseconds(*timeout);
-  options.connect_timeout = std::chrono::milliseconds(*connect);
+  SCIM_TRY(auto timeout, IntSetting(config, "timeout_ms", 30000, 100, 600000));
+  SCIM_TRY(auto connect, IntSetting(config, "connect_timeout_ms", 10000, 100, 600000));
+  options.timeout = std::chrono::milliseconds(timeout);
+  options.connect_timeout = std::chrono::milliseconds(connect);
   return options;
 }
 

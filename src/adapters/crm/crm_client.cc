@@ -99,45 +99,39 @@ CallResult<HttpResponse> CrmClient::Call(const std::string& method, const std::s
 CallResult<CreatedUser> CrmClient::CreateUser(const CrmUserFields& fields,
                                               const std::string& idempotency_key) const {
   const std::string what = "crm POST /users";
-  auto response = Call("POST", "/users", UserBody(fields, false), idempotency_key);
-  if (!response.ok()) return response.error();
-  if (response->status == 409) {
+  SCIM_TRY(auto response, Call("POST", "/users", UserBody(fields, false), idempotency_key));
+  if (response.status == 409) {
     json::Document doc;
-    if (json::Parse(response->body, doc).ok() && doc.IsObject() && doc.HasMember("error")) {
+    if (json::Parse(response.body, doc).ok() && doc.IsObject() && doc.HasMember("error")) {
       const json::Value& error = doc["error"];
       if (StringMember(error, "code").value_or("") == "email_taken") {
         if (auto existing = IdMember(error, "existing_id")) return CreatedUser{*existing, true};
       }
     }
   }
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  auto id = IdMember(*doc, "id");
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  auto id = IdMember(doc, "id");
   if (!id) return CallError::Transport(what + ": answer has no id");
   return CreatedUser{*id, false};
 }
 
 CallResult<std::optional<CrmUser>> CrmClient::GetUser(const std::string& id) const {
   const std::string what = "crm GET /users/{id}";
-  auto response = Call("GET", "/users/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return std::optional<CrmUser>();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  return ReadUser(*doc);
+  SCIM_TRY(auto response, Call("GET", "/users/" + UrlEncode(id), ""));
+  if (response.status == 404) return std::optional<CrmUser>();
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  return ReadUser(doc);
 }
 
 CallResult<std::optional<CrmUser>> CrmClient::FindUserByScimId(const std::string& scim_id) const {
   const std::string what = "crm GET /users?externalId.scim";
-  auto response = Call("GET", "/users?externalId.scim=" + UrlEncode(scim_id), "");
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  auto data = doc->FindMember("data");
-  if (data == doc->MemberEnd() || !data->value.IsArray()) {
+  SCIM_TRY(auto response, Call("GET", "/users?externalId.scim=" + UrlEncode(scim_id), ""));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  auto data = doc.FindMember("data");
+  if (data == doc.MemberEnd() || !data->value.IsArray()) {
     return CallError::Transport(what + ": answer has no data array");
   }
   for (const auto& entry : data->value.GetArray()) {
@@ -148,18 +142,16 @@ CallResult<std::optional<CrmUser>> CrmClient::FindUserByScimId(const std::string
 }
 
 CallResult<bool> CrmClient::PatchUser(const std::string& id, const CrmUserFields& fields) const {
-  auto response = Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields, true));
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm PATCH /users/{id}", *response);
+  SCIM_TRY(auto response, Call("PATCH", "/users/" + UrlEncode(id), UserBody(fields, true)));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm PATCH /users/{id}", response);
   return true;
 }
 
 CallResult<bool> CrmClient::DeleteUser(const std::string& id) const {
-  auto response = Call("DELETE", "/users/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm DELETE /users/{id}", *response);
+  SCIM_TRY(auto response, Call("DELETE", "/users/" + UrlEncode(id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm DELETE /users/{id}", response);
   return true;
 }
 
@@ -172,12 +164,10 @@ CallResult<std::string> CrmClient::CreateOrganization(const std::string& name,
   w.Field("name", name);
   w.Field("externalId", external_id);
   w.EndObject();
-  auto response = Call("POST", "/organizations", w.Text(), idempotency_key);
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
-  auto id = IdMember(*doc, "id");
+  SCIM_TRY(auto response, Call("POST", "/organizations", w.Text(), idempotency_key));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
+  auto id = IdMember(doc, "id");
   if (!id) return CallError::Transport(what + ": answer has no id");
   return *id;
 }
@@ -188,18 +178,16 @@ CallResult<bool> CrmClient::RenameOrganization(const std::string& id,
   w.StartObject();
   w.Field("name", name);
   w.EndObject();
-  auto response = Call("PATCH", "/organizations/" + UrlEncode(id), w.Text());
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm PATCH /organizations/{id}", *response);
+  SCIM_TRY(auto response, Call("PATCH", "/organizations/" + UrlEncode(id), w.Text()));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm PATCH /organizations/{id}", response);
   return true;
 }
 
 CallResult<bool> CrmClient::DeleteOrganization(const std::string& id) const {
-  auto response = Call("DELETE", "/organizations/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm DELETE /organizations/{id}", *response);
+  SCIM_TRY(auto response, Call("DELETE", "/organizations/" + UrlEncode(id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm DELETE /organizations/{id}", response);
   return true;
 }
 
@@ -209,24 +197,22 @@ CallResult<bool> CrmClient::PutMembership(const std::string& org_id, const std::
   w.StartObject();
   w.Field("role", role);
   w.EndObject();
-  auto response =
-      Call("PUT", "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id),
-           w.Text());
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success())
-    return Fail("crm PUT /organizations/{id}/memberships/{user}", *response);
+  SCIM_TRY(auto response,
+           Call("PUT", "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id),
+                w.Text()));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm PUT /organizations/{id}/memberships/{user}", response);
   return true;
 }
 
 CallResult<bool> CrmClient::DeleteMembership(const std::string& org_id,
                                              const std::string& user_id) const {
-  auto response = Call(
-      "DELETE", "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) {
-    return Fail("crm DELETE /organizations/{id}/memberships/{user}", *response);
+  SCIM_TRY(auto response,
+           Call("DELETE",
+                "/organizations/" + UrlEncode(org_id) + "/memberships/" + UrlEncode(user_id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) {
+    return Fail("crm DELETE /organizations/{id}/memberships/{user}", response);
   }
   return true;
 }
@@ -234,14 +220,12 @@ CallResult<bool> CrmClient::DeleteMembership(const std::string& org_id,
 CallResult<std::optional<std::vector<Membership>>> CrmClient::ListMemberships(
     const std::string& org_id) const {
   const std::string what = "crm GET /organizations/{id}/memberships";
-  auto response = Call("GET", "/organizations/" + UrlEncode(org_id) + "/memberships", "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return std::optional<std::vector<Membership>>();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
+  SCIM_TRY(auto response, Call("GET", "/organizations/" + UrlEncode(org_id) + "/memberships", ""));
+  if (response.status == 404) return std::optional<std::vector<Membership>>();
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
   std::vector<Membership> out;
-  if (auto data = doc->FindMember("data"); data != doc->MemberEnd() && data->value.IsArray()) {
+  if (auto data = doc.FindMember("data"); data != doc.MemberEnd() && data->value.IsArray()) {
     for (const auto& entry : data->value.GetArray()) {
       auto user = IdMember(entry, "userId");
       if (user) out.push_back({*user, StringMember(entry, "role").value_or("")});
@@ -266,38 +250,35 @@ CallStatus CrmClient::UpsertStore(const CrmStore& store) const {
   w.EndArray();
   w.Field("mode", "create_or_update");
   w.EndObject();
-  auto response = Call("POST", "/stores/bulk-import", w.Text());
-  if (!response.ok()) return response.error();
-  if (!response->Success()) return Fail(what, *response);
-  auto doc = Body(what, *response);
-  if (!doc.ok()) return doc.error();
+  SCIM_TRY(auto response, Call("POST", "/stores/bulk-import", w.Text()));
+  if (!response.Success()) return Fail(what, response);
+  SCIM_TRY(auto doc, Body(what, response));
   int64_t failed = 0;
-  if (auto f = doc->FindMember("failed"); f != doc->MemberEnd() && f->value.IsInt64()) {
+  if (auto f = doc.FindMember("failed"); f != doc.MemberEnd() && f->value.IsInt64()) {
     failed = f->value.GetInt64();
   }
   bool success = true;
-  if (auto s = doc->FindMember("success"); s != doc->MemberEnd() && s->value.IsBool()) {
+  if (auto s = doc.FindMember("success"); s != doc.MemberEnd() && s->value.IsBool()) {
     success = s->value.GetBool();
   }
   if (failed == 0 && success) return CallStatus();
   std::string message;
-  if (auto errors = doc->FindMember("errors");
-      errors != doc->MemberEnd() && errors->value.IsArray()) {
+  if (auto errors = doc.FindMember("errors");
+      errors != doc.MemberEnd() && errors->value.IsArray()) {
     for (const auto& e : errors->value.GetArray()) {
       if (auto m = StringMember(e, "message")) message += (message.empty() ? "" : "; ") + *m;
     }
   }
   CallError error = CallError::Permanent(what + ": store " + store.external_id + " rejected" +
                                          (message.empty() ? "" : ": " + message));
-  error.http_status = response->status;
+  error.http_status = response.status;
   return error;
 }
 
 CallResult<bool> CrmClient::DeleteStore(const std::string& external_id) const {
-  auto response = Call("DELETE", "/stores/" + UrlEncode(external_id), "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return false;
-  if (!response->Success()) return Fail("crm DELETE /stores/{external_id}", *response);
+  SCIM_TRY(auto response, Call("DELETE", "/stores/" + UrlEncode(external_id), ""));
+  if (response.status == 404) return false;
+  if (!response.Success()) return Fail("crm DELETE /stores/{external_id}", response);
   return true;
 }
 

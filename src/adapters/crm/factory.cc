@@ -16,27 +16,20 @@ namespace scim::adapters {
 namespace {
 
 Result<std::unique_ptr<events::TargetAdapter>> CreateCrm(const TargetConfig& config) {
-  auto url = RequireUrl(config, "url");
-  if (!url.ok()) return url.error();
-  auto token = config.Require("token");
-  if (!token.ok()) return token.error();
-  auto http = HttpOptionsFromConfig(config);
-  if (!http.ok()) return http.error();
-  auto resources = ResourcesFromConfig(config, {"User", "Group"});
-  if (!resources.ok()) return resources.error();
+  SCIM_TRY(auto url, RequireUrl(config, "url"));
+  SCIM_TRY(auto token, config.Require("token"));
+  SCIM_TRY(auto http, HttpOptionsFromConfig(config));
+  SCIM_TRY(auto resources, ResourcesFromConfig(config, {"User", "Group"}));
   crm::CrmRoleMapping roles;
-  auto mapping = MapSetting(config, "role_mapping");
-  if (!mapping.ok()) return mapping.error();
-  roles.by_scim_role = std::move(mapping).value();
+  SCIM_TRY(auto mapping, MapSetting(config, "role_mapping"));
+  roles.by_scim_role = std::move(mapping);
   roles.default_role = config.Get("default_role");
-  auto rpm = IntSetting(config, "requests_per_minute", 100, 1, 100000);
-  if (!rpm.ok()) return rpm.error();
-  auto max_wait = IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000);
-  if (!max_wait.ok()) return max_wait.error();
-  auto client = std::make_unique<crm::CrmClient>(*url, *token, *http, static_cast<int>(*rpm),
-                                                 std::chrono::milliseconds(*max_wait));
+  SCIM_TRY(auto rpm, IntSetting(config, "requests_per_minute", 100, 1, 100000));
+  SCIM_TRY(auto max_wait, IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000));
+  auto client = std::make_unique<crm::CrmClient>(url, token, http, static_cast<int>(rpm),
+                                                 std::chrono::milliseconds(max_wait));
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<crm::CrmAdapter>(
-      config.name, std::move(resources).value(), std::move(roles), std::move(client)));
+      config.name, std::move(resources), std::move(roles), std::move(client)));
 }
 
 }  // namespace

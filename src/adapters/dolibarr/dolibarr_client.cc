@@ -37,23 +37,21 @@ CallResult<HttpResponse> DolibarrClient::Call(const std::string& method, const s
   request.headers = {{"DOLAPIKEY", api_key_}, {"Accept", "application/json"}};
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
   request.body = body;
-  auto response = http_.Send(request);
-  if (!response.ok()) return response.error();
+  SCIM_TRY(auto response, http_.Send(request));
   // A JSON 404 with a detail is Dolibarr's "not found" (callers decide); everything else that
   // is not a JSON 2xx becomes an error naming the status and its cause (dolibarr_errors.h).
-  if (auto error = ClassifyAnswer("dolibarr " + method + " " + UrlForLog(path), *response)) {
+  if (auto error = ClassifyAnswer("dolibarr " + method + " " + UrlForLog(path), response)) {
     return *std::move(error);
   }
-  return std::move(response).value();
+  return response;
 }
 
 CallResult<std::optional<ThirdParty>> DolibarrClient::GetOne(const std::string& path,
                                                              bool list) const {
-  auto response = Call("GET", path, "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return std::optional<ThirdParty>();
+  SCIM_TRY(auto response, Call("GET", path, ""));
+  if (response.status == 404) return std::optional<ThirdParty>();
   json::Document doc;
-  if (!json::Parse(response->body, doc).ok()) {
+  if (!json::Parse(response.body, doc).ok()) {
     return CallError::Transport("dolibarr GET " + UrlForLog(path) + ": malformed JSON answer");
   }
   if (list) {
@@ -78,20 +76,18 @@ CallResult<std::vector<ThirdParty>> DolibarrClient::FindAllByEmail(const std::st
   std::vector<ThirdParty> found;
   if (email.find_first_of("'()") != std::string::npos) {
     // Not writable in a filter: the e-mail endpoint, which cannot list several.
-    auto one = FindByEmail(email);
-    if (!one.ok()) return one.error();
-    if (*one) found.push_back(**one);
+    SCIM_TRY(auto one, FindByEmail(email));
+    if (one) found.push_back(*one);
     return found;
   }
   std::string filter = "(t.email:=:'" + email + "')";
   std::string path =
       "/thirdparties?sortfield=t.rowid&sortorder=ASC&sqlfilters=" + UrlEncode(filter) +
       "&limit=" + std::to_string(limit);
-  auto response = Call("GET", path, "");
-  if (!response.ok()) return response.error();
-  if (response->status == 404) return found;  // "No third parties found"
+  SCIM_TRY(auto response, Call("GET", path, ""));
+  if (response.status == 404) return found;  // "No third parties found"
   json::Document doc;
-  if (!json::Parse(response->body, doc).ok()) {
+  if (!json::Parse(response.body, doc).ok()) {
     return CallError::Transport("dolibarr GET /thirdparties: malformed JSON answer");
   }
   const json::Value* items = &doc;
@@ -137,11 +133,10 @@ CallResult<std::vector<ThirdParty>> DolibarrClient::ListAll(int page_size) const
     std::string path =
         "/thirdparties?sortfield=t.rowid&sortorder=ASC&limit=" + std::to_string(page_size) +
         "&page=" + std::to_string(page);
-    auto response = Call("GET", path, "");
-    if (!response.ok()) return response.error();
-    if (response->status == 404) break;  // "Thirdparties not found": an empty page
+    SCIM_TRY(auto response, Call("GET", path, ""));
+    if (response.status == 404) break;  // "Thirdparties not found": an empty page
     json::Document doc;
-    if (!json::Parse(response->body, doc).ok()) {
+    if (!json::Parse(response.body, doc).ok()) {
       return CallError::Transport("dolibarr GET /thirdparties: malformed JSON answer");
     }
     const json::Value* items = &doc;
@@ -181,30 +176,28 @@ std::string DolibarrClient::Body(const ThirdPartyFields& fields) const {
 }
 
 CallResult<std::string> DolibarrClient::Create(const ThirdPartyFields& fields) const {
-  auto response = Call("POST", "/thirdparties", Body(fields));
-  if (!response.ok()) return response.error();
-  if (response->status == 404) {
-    return ErrorFromResponse("dolibarr POST /thirdparties", *response, ErrorDetail(*response));
+  SCIM_TRY(auto response, Call("POST", "/thirdparties", Body(fields)));
+  if (response.status == 404) {
+    return ErrorFromResponse("dolibarr POST /thirdparties", response, ErrorDetail(response));
   }
   json::Document doc;
   std::optional<std::string> id;
-  if (json::Parse(response->body, doc).ok()) id = IdText(doc);
+  if (json::Parse(response.body, doc).ok()) id = IdText(doc);
   if (!id) {
     // The create probably happened: a retry finds it by ref_ext instead of duplicating it.
     return CallError::Transport("dolibarr POST /thirdparties: answer holds no id: " +
-                                response->body.substr(0, 100));
+                                response.body.substr(0, 100));
   }
   return *id;
 }
 
 CallResult<UpdateAnswer> DolibarrClient::Update(const std::string& id,
                                                 const ThirdPartyFields& fields) const {
-  auto response = Call("PUT", "/thirdparties/" + UrlEncode(id), Body(fields));
-  if (!response.ok()) return response.error();
+  SCIM_TRY(auto response, Call("PUT", "/thirdparties/" + UrlEncode(id), Body(fields)));
   UpdateAnswer answer;
-  answer.found = response->status != 404;
+  answer.found = response.status != 404;
   json::Document doc;
-  if (answer.found && json::Parse(response->body, doc).ok() && doc.IsObject()) {
+  if (answer.found && json::Parse(response.body, doc).ok() && doc.IsObject()) {
     // Dolibarr lists every defined extra field, null when unset; [] when none is defined
     // (capture steps `get_created_with_status0`, `get_by_email_ambiguous`).
     auto options = doc.FindMember("array_options");
@@ -219,9 +212,8 @@ CallResult<UpdateAnswer> DolibarrClient::Update(const std::string& id,
 }
 
 CallResult<bool> DolibarrClient::Delete(const std::string& id) const {
-  auto response = Call("DELETE", "/thirdparties/" + UrlEncode(id), "");
-  if (!response.ok()) return response.error();
-  return response->status != 404;
+  SCIM_TRY(auto response, Call("DELETE", "/thirdparties/" + UrlEncode(id), ""));
+  return response.status != 404;
 }
 
 }  // namespace scim::adapters::dolibarr

@@ -16,21 +16,15 @@ namespace scim::adapters {
 namespace {
 
 Result<std::unique_ptr<events::TargetAdapter>> CreateDolibarr(const TargetConfig& config) {
-  auto url = RequireUrl(config, "url");
-  if (!url.ok()) return url.error();
-  auto api_key = config.Require("api_key");
-  if (!api_key.ok()) return api_key.error();
-  auto http = HttpOptionsFromConfig(config);
-  if (!http.ok()) return http.error();
-  auto resources = ResourcesFromConfig(config, {"User"});
-  if (!resources.ok()) return resources.error();
+  SCIM_TRY(auto url, RequireUrl(config, "url"));
+  SCIM_TRY(auto api_key, config.Require("api_key"));
+  SCIM_TRY(auto http, HttpOptionsFromConfig(config));
+  SCIM_TRY(auto resources, ResourcesFromConfig(config, {"User"}));
   std::string department_field = config.Get("department_field").value_or("department");
-  auto recheck = IntSetting(config, "department_field_recheck_seconds", 600, 1, 86400);
-  if (!recheck.ok()) return recheck.error();
-  auto client = std::make_unique<dolibarr::DolibarrClient>(*url, *api_key, department_field, *http);
+  SCIM_TRY(auto recheck, IntSetting(config, "department_field_recheck_seconds", 600, 1, 86400));
+  auto client = std::make_unique<dolibarr::DolibarrClient>(url, api_key, department_field, http);
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<dolibarr::DolibarrAdapter>(
-      config.name, std::move(resources).value(), std::move(client),
-      std::chrono::seconds(*recheck)));
+      config.name, std::move(resources), std::move(client), std::chrono::seconds(recheck)));
 }
 
 }  // namespace

@@ -17,45 +17,39 @@ namespace scim::adapters {
 namespace {
 
 Result<std::unique_ptr<events::TargetAdapter>> CreateWebhook(const TargetConfig& config) {
-  auto url = RequireUrl(config, "url");
-  if (!url.ok()) return url.error();
-  auto http = HttpOptionsFromConfig(config);
-  if (!http.ok()) return http.error();
-  auto resources = ResourcesFromConfig(config, {"User", "Group"});
-  if (!resources.ok()) return resources.error();
+  SCIM_TRY(auto url, RequireUrl(config, "url"));
+  SCIM_TRY(auto http, HttpOptionsFromConfig(config));
+  SCIM_TRY(auto resources, ResourcesFromConfig(config, {"User", "Group"}));
 
   std::string algorithm = config.Get("algorithm").value_or("HS256");
   std::unique_ptr<webhook::SetSigner> signer;
   auto prefix = "target \"" + config.name + "\": ";
   if (EqualsIgnoreCase(algorithm, "HS256")) {
-    auto secret = config.Require("secret");
-    if (!secret.ok()) return secret.error();
-    auto made = webhook::SetSigner::Hs256(*secret);
+    SCIM_TRY(auto secret, config.Require("secret"));
+    auto made = webhook::SetSigner::Hs256(secret);
     if (!made.ok()) return Error(ErrorCode::kInvalidValue, prefix + made.error().detail);
     signer = std::move(made).value();
   } else if (EqualsIgnoreCase(algorithm, "RS256")) {
-    auto path = config.Require("private_key_file");
-    if (!path.ok()) return path.error();
-    auto made = webhook::SetSigner::Rs256FromPemFile(*path);
+    SCIM_TRY(auto path, config.Require("private_key_file"));
+    auto made = webhook::SetSigner::Rs256FromPemFile(path);
     if (!made.ok()) {
       return Error(ErrorCode::kInvalidValue,
                    prefix + "setting \"private_key_file\": " + made.error().detail);
     }
     signer = std::move(made).value();
   } else {
-    return Error(ErrorCode::kInvalidValue,
-                 prefix + "setting \"algorithm\" must be HS256 or RS256, not \"" + algorithm + "\"");
+    return Error(
+        ErrorCode::kInvalidValue,
+        prefix + "setting \"algorithm\" must be HS256 or RS256, not \"" + algorithm + "\"");
   }
 
   webhook::SetOptions options;
   options.issuer = config.Get("issuer").value_or("scimd");
   options.audience = config.Get("audience");
   options.key_id = config.Get("key_id");
-  auto client =
-      std::make_unique<webhook::WebhookClient>(*url, config.Get("bearer_token"), *http);
+  auto client = std::make_unique<webhook::WebhookClient>(url, config.Get("bearer_token"), http);
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<webhook::WebhookAdapter>(
-      config.name, std::move(resources).value(), std::move(options), std::move(signer),
-      std::move(client)));
+      config.name, std::move(resources), std::move(options), std::move(signer), std::move(client)));
 }
 
 }  // namespace

@@ -58,10 +58,10 @@ class Rs256Signer : public SetSigner {
     if (ctx == nullptr) return Error(ErrorCode::kInternal, "EVP_MD_CTX_new failed");
     std::string signature;
     size_t length = 0;
-    bool ok = EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
-              EVP_DigestSign(ctx, nullptr, &length,
-                             reinterpret_cast<const unsigned char*>(input.data()),
-                             input.size()) == 1;
+    bool ok =
+        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
+        EVP_DigestSign(ctx, nullptr, &length, reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) == 1;
     if (ok) {
       signature.resize(length);
       ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &length,
@@ -137,9 +137,8 @@ Result<std::unique_ptr<SetSigner>> SetSigner::Rs256FromPemFile(const std::string
 Result<std::string> SetSigner::Sign(std::string_view header_json,
                                     std::string_view claims_json) const {
   std::string input = Base64UrlEncode(header_json) + "." + Base64UrlEncode(claims_json);
-  auto signature = SignBytes(input);
-  if (!signature.ok()) return signature.error();
-  return input + "." + Base64UrlEncode(*signature);
+  SCIM_TRY(auto signature, SignBytes(input));
+  return input + "." + Base64UrlEncode(signature);
 }
 
 }  // namespace scim::adapters::webhook

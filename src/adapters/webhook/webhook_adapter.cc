@@ -115,8 +115,7 @@ bool WebhookAdapter::Handles(const events::ChangeEvent& event) const {
 Result<std::string> WebhookAdapter::BuildClaims(const events::ChangeEvent& event,
                                                 const events::DeliveryContext& context,
                                                 int64_t iat) const {
-  auto payload = EventPayload::Parse(event);
-  if (!payload.ok()) return payload.error();
+  SCIM_TRY(auto payload, EventPayload::Parse(event));
   json::Document claims(rapidjson::kObjectType);
   json::Allocator& alloc = claims.GetAllocator();
 
@@ -145,8 +144,8 @@ Result<std::string> WebhookAdapter::BuildClaims(const events::ChangeEvent& event
   json::Value sub_id(rapidjson::kObjectType);
   sub_id.AddMember("format", "scim", alloc);
   sub_id.AddMember("uri", json::String(collection + event.resource_id, alloc), alloc);
-  if (payload->resource() != nullptr) {
-    if (auto external_id = StringAttr(*payload->resource(), "externalId")) {
+  if (payload.resource() != nullptr) {
+    if (auto external_id = StringAttr(*payload.resource(), "externalId")) {
       sub_id.AddMember("externalId", json::String(*external_id, alloc), alloc);
     }
   }
@@ -155,8 +154,8 @@ Result<std::string> WebhookAdapter::BuildClaims(const events::ChangeEvent& event
   json::Value body(rapidjson::kObjectType);
   const char* uri = kDelete;
   if (event.kind != events::ChangeKind::kDeleted) {
-    const json::Value& resource = *payload->resource();
-    const MembersDelta& members = payload->members();
+    const json::Value& resource = *payload.resource();
+    const MembersDelta& members = payload.members();
     json::Value data;
     if (event.kind == events::ChangeKind::kPatched) {
       uri = kPatchFull;
@@ -180,9 +179,9 @@ Result<std::string> WebhookAdapter::BuildClaims(const events::ChangeEvent& event
   // (RFC 9967, draft-ietf-scim-events-16 §2.4.5/§2.4.6). Same SET: "A SET with multiple event URIs
   // indicates that the events arise from the same transaction or resource state change" (§2.1), so
   // a follower sees the (de)activation without diffing and the full event still carries the state.
-  if (payload->active_before() && payload->resource() != nullptr &&
-      *payload->active_before() != IsActive(*payload->resource())) {
-    const char* flip = IsActive(*payload->resource()) ? kActivate : kDeactivate;
+  if (payload.active_before() && payload.resource() != nullptr &&
+      *payload.active_before() != IsActive(*payload.resource())) {
+    const char* flip = IsActive(*payload.resource()) ? kActivate : kDeactivate;
     events_claim.AddMember(json::String(flip, alloc), json::Value(rapidjson::kObjectType), alloc);
   }
   claims.AddMember("events", events_claim, alloc);

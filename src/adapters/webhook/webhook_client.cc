@@ -15,23 +15,21 @@ CallStatus WebhookClient::Push(const std::string& compact_set) const {
   HttpRequest request;
   request.method = "POST";
   request.url = url_;
-  request.headers = {{"Content-Type", "application/secevent+jwt"},
-                     {"Accept", "application/json"}};
+  request.headers = {{"Content-Type", "application/secevent+jwt"}, {"Accept", "application/json"}};
   if (bearer_token_) request.headers.emplace_back("Authorization", "Bearer " + *bearer_token_);
   request.body = compact_set;
-  auto response = http_.Send(request);
-  if (!response.ok()) return response.error();
-  if (response->Success()) return CallStatus();
+  SCIM_TRY(auto response, http_.Send(request));
+  if (response.Success()) return CallStatus();
   // RFC 8935 §2.3: {"err":"invalid_key","description":"..."}.
   std::string detail;
   std::string code;
   json::Document doc;
-  if (json::Parse(response->body, doc).ok() && doc.IsObject()) {
+  if (json::Parse(response.body, doc).ok() && doc.IsObject()) {
     code = StringMember(doc, "err").value_or("");
     std::string description = StringMember(doc, "description").value_or("");
     detail = code.empty() ? description : code + (description.empty() ? "" : ": " + description);
   }
-  return ErrorFromResponse("webhook POST " + UrlForLog(url_), *response, detail, code);
+  return ErrorFromResponse("webhook POST " + UrlForLog(url_), response, detail, code);
 }
 
 }  // namespace scim::adapters::webhook

@@ -18,41 +18,33 @@ namespace {
 
 Result<std::unique_ptr<events::TargetAdapter>> CreateZohoBooks(const TargetConfig& config) {
   zoho_books::ZohoBooksSettings settings;
-  auto api_url = RequireUrl(config, "api_url");
-  if (!api_url.ok()) return api_url.error();
-  settings.api_url = *api_url;
-  auto accounts_url = RequireUrl(config, "accounts_url");
-  if (!accounts_url.ok()) return accounts_url.error();
-  settings.accounts_url = *accounts_url;
+  SCIM_TRY(auto api_url, RequireUrl(config, "api_url"));
+  settings.api_url = api_url;
+  SCIM_TRY(auto accounts_url, RequireUrl(config, "accounts_url"));
+  settings.accounts_url = accounts_url;
   for (auto [key, field] : {std::pair{"organization_id", &settings.organization_id},
                             std::pair{"client_id", &settings.client_id},
                             std::pair{"client_secret", &settings.client_secret},
                             std::pair{"refresh_token", &settings.refresh_token}}) {
-    auto value = config.Require(key);
-    if (!value.ok()) return value.error();
-    *field = *value;
+    SCIM_TRY(auto value, config.Require(key));
+    *field = value;
   }
-  auto rpm = IntSetting(config, "requests_per_minute", 100, 1, 100000);
-  if (!rpm.ok()) return rpm.error();
-  settings.requests_per_minute = static_cast<int>(*rpm);
-  auto max_wait = IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000);
-  if (!max_wait.ok()) return max_wait.error();
-  settings.max_rate_wait = std::chrono::milliseconds(*max_wait);
-  auto http = HttpOptionsFromConfig(config);
-  if (!http.ok()) return http.error();
-  settings.http = *http;
-  auto resources = ResourcesFromConfig(config, {"User"});
-  if (!resources.ok()) return resources.error();
+  SCIM_TRY(auto rpm, IntSetting(config, "requests_per_minute", 100, 1, 100000));
+  settings.requests_per_minute = static_cast<int>(rpm);
+  SCIM_TRY(auto max_wait, IntSetting(config, "max_rate_wait_ms", 10000, 0, 600000));
+  settings.max_rate_wait = std::chrono::milliseconds(max_wait);
+  SCIM_TRY(auto http, HttpOptionsFromConfig(config));
+  settings.http = http;
+  SCIM_TRY(auto resources, ResourcesFromConfig(config, {"User"}));
 
   zoho_books::RoleMapping roles;
-  auto mapping = MapSetting(config, "role_mapping");
-  if (!mapping.ok()) return mapping.error();
-  roles.by_scim_role = std::move(mapping).value();
+  SCIM_TRY(auto mapping, MapSetting(config, "role_mapping"));
+  roles.by_scim_role = std::move(mapping);
   roles.default_role_id = config.Get("default_role_id");
 
   auto client = std::make_unique<zoho_books::ZohoBooksClient>(std::move(settings));
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<zoho_books::ZohoBooksAdapter>(
-      config.name, std::move(resources).value(), std::move(roles), std::move(client)));
+      config.name, std::move(resources), std::move(roles), std::move(client)));
 }
 
 }  // namespace

@@ -166,27 +166,25 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
       error.client_rate_limited = true;
       return error;
     }
-    auto token = AccessToken(rejected);
-    if (!token.ok()) return token.error();
+    SCIM_TRY(auto token, AccessToken(rejected));
 
     HttpRequest request;
     request.method = method;
     request.url = settings_.api_url + path +
                   "?organization_id=" + UrlEncode(settings_.organization_id) +
                   (query.empty() ? "" : "&" + query);
-    request.headers = {{"Authorization", "Zoho-oauthtoken " + *token},
+    request.headers = {{"Authorization", "Zoho-oauthtoken " + token},
                        {"Accept", "application/json"}};
     if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
-    auto response = http_.Send(request);
-    if (!response.ok()) return response.error();
+    SCIM_TRY(auto response, http_.Send(request));
 
-    if (response->status == 401 && attempt == 0) {
-      rejected = *token;  // expired or revoked: mint a new one and repeat once
+    if (response.status == 401 && attempt == 0) {
+      rejected = token;  // expired or revoked: mint a new one and repeat once
       continue;
     }
     json::Document doc;
-    bool envelope = response->IsJson() && json::Parse(response->body, doc).ok() && doc.IsObject();
+    bool envelope = response.IsJson() && json::Parse(response.body, doc).ok() && doc.IsObject();
     int64_t code = 0;
     std::string message;
     if (envelope) {
@@ -197,45 +195,44 @@ CallResult<ZohoBooksClient::Answer> ZohoBooksClient::Call(const std::string& met
     }
     std::string code_text = envelope ? std::to_string(code) : "";
 
-    if (response->status == 429) {
+    if (response.status == 429) {
       // Zoho sends no Retry-After. The per-minute limit frees at the next minute boundary; the
       // daily one ("... per day") is parked for an hour at a time (its reset time is unknown).
       bool daily = ToLower(message).find("per day") != std::string::npos;
       int wait = daily ? kDailyLimitHoldSeconds : SecondsToNextMinute();
       limiter_.Pause(std::chrono::seconds(wait));
-      CallError error = ErrorFromResponse(what, *response, message, code_text);
+      CallError error = ErrorFromResponse(what, response, message, code_text);
       if (!error.retry_after_seconds) error.retry_after_seconds = wait;
       return error;
     }
-    if (response->status == 404 || (envelope && code == kCodeDoesNotExist)) {
+    if (response.status == 404 || (envelope && code == kCodeDoesNotExist)) {
       Answer answer;
-      answer.status = response->status;
+      answer.status = response.status;
       answer.not_found = true;
       return answer;
     }
-    if (!response->Success()) return ErrorFromResponse(what, *response, message, code_text);
+    if (!response.Success()) return ErrorFromResponse(what, response, message, code_text);
     if (!envelope) return CallError::Transport(what + ": answer is not a Zoho JSON envelope");
     if (code != 0) {
       CallError error;
-      error.http_status = response->status;
+      error.http_status = response.status;
       error.code = code_text;
       error.message = what + ": Zoho code " + code_text + ": " + message;
       error.permanent = true;
       return error;
     }
     Answer answer;
-    answer.status = response->status;
-    answer.body = std::move(response->body);
+    answer.status = response.status;
+    answer.body = std::move(response.body);
     return answer;
   }
 }
 
 CallResult<std::optional<ZohoUser>> ZohoBooksClient::GetUser(const std::string& user_id) {
-  auto answer = Call("GET", "/users/" + UrlEncode(user_id), "", "");
-  if (!answer.ok()) return answer.error();
-  if (answer->not_found) return std::optional<ZohoUser>();
+  SCIM_TRY(auto answer, Call("GET", "/users/" + UrlEncode(user_id), "", ""));
+  if (answer.not_found) return std::optional<ZohoUser>();
   json::Document doc;
-  if (!json::Parse(answer->body, doc).ok() || !doc.HasMember("user")) {
+  if (!json::Parse(answer.body, doc).ok() || !doc.HasMember("user")) {
     return CallError::Transport("zoho_books GET /users/{id}: answer has no user");
   }
   auto user = ReadUser(doc["user"]);
@@ -245,12 +242,12 @@ CallResult<std::optional<ZohoUser>> ZohoBooksClient::GetUser(const std::string& 
 
 CallResult<bool> ZohoBooksClient::VisitUsers(const std::function<bool(ZohoUser&)>& visit) {
   for (int page = 1; page <= kMaxListPages; ++page) {
-    auto answer = Call("GET", "/users",
-                       "filter_by=Status.All&page=" + std::to_string(page) + "&per_page=200", "");
-    if (!answer.ok()) return answer.error();
-    if (answer->not_found) return true;
+    SCIM_TRY(auto answer,
+             Call("GET", "/users",
+                  "filter_by=Status.All&page=" + std::to_string(page) + "&per_page=200", ""));
+    if (answer.not_found) return true;
     json::Document doc;
-    if (!json::Parse(answer->body, doc).ok() || !doc.IsObject()) {
+    if (!json::Parse(answer.body, doc).ok() || !doc.IsObject()) {
       return CallError::Transport("zoho_books GET /users: malformed answer");
     }
     if (auto users = doc.FindMember("users"); users != doc.MemberEnd() && users->value.IsArray()) {
@@ -273,61 +270,55 @@ CallResult<bool> ZohoBooksClient::VisitUsers(const std::function<bool(ZohoUser&)
 CallResult<std::optional<ZohoUser>> ZohoBooksClient::FindUserByEmail(const std::string& email) {
   std::string wanted = ToLower(email);
   std::optional<ZohoUser> found;
-  auto visited = VisitUsers([&](ZohoUser& user) {
+  SCIM_RETURN_IF_ERROR(VisitUsers([&](ZohoUser& user) {
     if (ToLower(user.email) != wanted) return true;
     found = std::move(user);
     return false;
-  });
-  if (!visited.ok()) return visited.error();
+  }));
   return found;
 }
 
 CallResult<std::vector<ZohoUser>> ZohoBooksClient::ListUsers() {
   std::vector<ZohoUser> all;
-  auto visited = VisitUsers([&](ZohoUser& user) {
+  SCIM_RETURN_IF_ERROR(VisitUsers([&](ZohoUser& user) {
     all.push_back(std::move(user));
     return true;
-  });
-  if (!visited.ok()) return visited.error();
+  }));
   return all;
 }
 
 CallResult<std::string> ZohoBooksClient::CreateUser(const ZohoUserFields& fields) {
-  auto answer = Call("POST", "/users", "", UserBody(fields));
-  if (!answer.ok()) return answer.error();
-  if (!answer->not_found) {
+  SCIM_TRY(auto answer, Call("POST", "/users", "", UserBody(fields)));
+  if (!answer.not_found) {
     json::Document doc;
-    if (json::Parse(answer->body, doc).ok() && doc.IsObject() && doc.HasMember("user")) {
+    if (json::Parse(answer.body, doc).ok() && doc.IsObject() && doc.HasMember("user")) {
       if (auto user = ReadUser(doc["user"])) return user->user_id;
     }
   }
   // The answer does not carry the user (documented for some versions): find it by email.
-  auto found = FindUserByEmail(fields.email);
-  if (!found.ok()) return found.error();
-  if (!*found) {
+  SCIM_TRY(auto found, FindUserByEmail(fields.email));
+  if (!found) {
     return CallError::Transport("zoho_books POST /users: created user not found by email");
   }
-  return (*found)->user_id;
+  return found->user_id;
 }
 
 CallResult<bool> ZohoBooksClient::UpdateUser(const std::string& user_id,
                                              const ZohoUserFields& fields) {
-  auto answer = Call("PUT", "/users/" + UrlEncode(user_id), "", UserBody(fields));
-  if (!answer.ok()) return answer.error();
-  return !answer->not_found;
+  SCIM_TRY(auto answer, Call("PUT", "/users/" + UrlEncode(user_id), "", UserBody(fields)));
+  return !answer.not_found;
 }
 
 CallResult<bool> ZohoBooksClient::SetActive(const std::string& user_id, bool active) {
-  auto answer =
-      Call("POST", "/users/" + UrlEncode(user_id) + (active ? "/active" : "/inactive"), "", "");
-  if (!answer.ok()) return answer.error();
-  return !answer->not_found;
+  SCIM_TRY(
+      auto answer,
+      Call("POST", "/users/" + UrlEncode(user_id) + (active ? "/active" : "/inactive"), "", ""));
+  return !answer.not_found;
 }
 
 CallResult<bool> ZohoBooksClient::DeleteUser(const std::string& user_id) {
-  auto answer = Call("DELETE", "/users/" + UrlEncode(user_id), "", "");
-  if (!answer.ok()) return answer.error();
-  return !answer->not_found;
+  SCIM_TRY(auto answer, Call("DELETE", "/users/" + UrlEncode(user_id), "", ""));
+  return !answer.not_found;
 }
 
 }  // namespace scim::adapters::zoho_books
