@@ -43,11 +43,10 @@ Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& tar
 
 Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& target,
                                                             const ClaimedDelivery& delivery) {
-  auto context = store_.LoadContext(target, delivery.event);
-  if (!context.ok()) return context.error();
-  context->idempotency_key = target + ":" + std::to_string(delivery.event.seq);
-  if (delivery.requeues > 0) context->idempotency_key += ":r" + std::to_string(delivery.requeues);
-  context->attempt = delivery.attempts + 1;
+  SCIM_TRY(auto context, store_.LoadContext(target, delivery.event));
+  context.idempotency_key = target + ":" + std::to_string(delivery.event.seq);
+  if (delivery.requeues > 0) context.idempotency_key += ":r" + std::to_string(delivery.requeues);
+  context.attempt = delivery.attempts + 1;
   return context;
 }
 
@@ -61,11 +60,10 @@ Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedD
     // The breaker's business (breaker.h): pending again, never failed.
     std::string error = outcome.error.empty() ? "target unavailable" : outcome.error;
     OutageVerdict verdict;
-    auto health = store_.UpdateTargetHealth(target, [&](store::TargetHealth& h) {
+    SCIM_RETURN_IF_ERROR(store_.UpdateTargetHealth(target, [&](store::TargetHealth& h) {
       verdict = ApplyOutage(h, breaker_, error, outcome.target_unreachable, delivery.probe, now_ms,
                             random01);
-    });
-    if (!health.ok()) return health.error();
+    }));
     recorded.paused = verdict.paused;
     recorded.opened = verdict.opened;
     attempt.attempts = delivery.attempts + (verdict.spend_attempt ? 1 : 0);
@@ -80,14 +78,12 @@ Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedD
     attempt.target_id = outcome.target_id;
     attempt.link_followers = link_followers_;
     SCIM_RETURN_IF_ERROR(SaveNotices(target, outcome));
-    auto owned = store_.RecordAttempt(target, owner_, delivery, attempt);
-    if (!owned.ok()) return owned.error();
-    recorded.owned = *owned;
+    SCIM_TRY(auto owned, store_.RecordAttempt(target, owner_, delivery, attempt));
+    recorded.owned = owned;
     return recorded;
   }
-  auto all = RecordAnswered(target, {{&delivery, outcome, random01}}, policy);
-  if (!all.ok()) return all.error();
-  return all->front();
+  SCIM_TRY(auto all, RecordAnswered(target, {{&delivery, outcome, random01}}, policy));
+  return all.front();
 }
 
 bool DeliveryQueue::TargetWide(const events::DeliveryOutcome& outcome) {
@@ -151,9 +147,8 @@ Result<std::vector<Recorded>> DeliveryQueue::RecordAnswered(const std::string& t
     batch.back().attempt.link_followers = link_followers_;
   }
   bool resumed = false;
-  auto owned = store_.RecordAttempts(target, owner_, batch, &resumed);
-  if (!owned.ok()) return owned.error();
-  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = (*owned)[i];
+  SCIM_TRY(auto owned, store_.RecordAttempts(target, owner_, batch, &resumed));
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = owned[i];
   recorded.front().resumed = resumed;
   return recorded;
 }

@@ -281,33 +281,29 @@ struct Dispatcher::Shared {
     Pass pass;
     if (t.fan_out_mu.try_lock()) {
       std::lock_guard<std::mutex> guard(t.fan_out_mu, std::adopt_lock);
-      auto needed = queue.FanOutNeeded(t.name);
-      if (!needed.ok()) return needed.error();
-      if (*needed) {
-        auto fanned = queue.FanOut(*t.target.adapter, options.fan_out_batch);
-        if (!fanned.ok()) return fanned.error();
-        WarnMalformedGaps(t.name, *fanned);
-        pass.more = fanned->more;
+      SCIM_TRY(auto needed, queue.FanOutNeeded(t.name));
+      if (needed) {
+        SCIM_TRY(auto fanned, queue.FanOut(*t.target.adapter, options.fan_out_batch));
+        WarnMalformedGaps(t.name, fanned);
+        pass.more = fanned.more;
       }
     }
-    auto due = queue.HasDue(t.name);
-    if (!due.ok()) return due.error();
-    if (!*due) return pass;
-    auto claimed = queue.Claim(t.name, options.claim_batch, LeaseMs());
-    if (!claimed.ok()) return claimed.error();
-    Track(*claimed);
+    SCIM_TRY(auto due, queue.HasDue(t.name));
+    if (!due) return pass;
+    SCIM_TRY(auto claimed, queue.Claim(t.name, options.claim_batch, LeaseMs()));
+    Track(claimed);
     // Outcomes the target answered are recorded together after the batch (one commit); a
     // target-wide failure is recorded at once, after those before it, since it may pause the
     // target.
     std::vector<DeliveryQueue::Answered> buffered;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     bool paused = false;
-    for (size_t i = 0; i < claimed->size(); ++i) {
+    for (size_t i = 0; i < claimed.size(); ++i) {
       if (stopping.load()) {
-        HandBack(*claimed, i);
+        HandBack(claimed, i);
         break;
       }
-      const ClaimedDelivery& c = (*claimed)[i];
+      const ClaimedDelivery& c = claimed[i];
       std::optional<events::DeliveryOutcome> outcome = Attempt(t, c, buffered);
       if (!outcome) {
         Untrack(c.id);
@@ -324,7 +320,7 @@ struct Dispatcher::Shared {
       paused = RecordTargetWide(t, c, *outcome, random01);
       if (paused) {
         // The target is down: the rest of the batch waits for the breaker, attempts unspent.
-        HandBack(*claimed, i + 1);
+        HandBack(claimed, i + 1);
         break;
       }
     }
@@ -545,18 +541,16 @@ Result<int> Dispatcher::RunOnce() {
     SCIM_RETURN_IF_ERROR(
         shared_->queue.EnsureCursor(t->name, std::string(t->target.adapter->Type())));
     for (;;) {
-      auto fanned = shared_->queue.FanOut(*t->target.adapter, shared_->options.fan_out_batch);
-      if (!fanned.ok()) return fanned.error();
-      shared_->WarnMalformedGaps(t->name, *fanned);
-      if (!fanned->more) break;
+      SCIM_TRY(auto fanned,
+               shared_->queue.FanOut(*t->target.adapter, shared_->options.fan_out_batch));
+      shared_->WarnMalformedGaps(t->name, fanned);
+      if (!fanned.more) break;
     }
-    auto reaped = shared_->queue.ReapExpired(t->name, t->target.retry);
-    if (!reaped.ok()) return reaped.error();
+    SCIM_RETURN_IF_ERROR(shared_->queue.ReapExpired(t->name, t->target.retry));
     for (;;) {
-      auto pass = shared_->RunPass(*t, rng);
-      if (!pass.ok()) return pass.error();
-      total += pass->delivered;
-      if (!pass->more) break;
+      SCIM_TRY(auto pass, shared_->RunPass(*t, rng));
+      total += pass.delivered;
+      if (!pass.more) break;
     }
   }
   return total;

@@ -43,9 +43,8 @@ class Reconciler {
 
   Result<ReconcileReport> Run() {
     SCIM_RETURN_IF_ERROR(LoadDatabaseSide());
-    auto inventory = target_.Inventory(Probes());
-    if (!inventory.ok()) return inventory.error();
-    inventory_ = std::move(inventory).value();
+    SCIM_TRY(auto inventory, target_.Inventory(Probes()));
+    inventory_ = std::move(inventory);
     for (size_t i = 0; i < inventory_.records.size(); ++i) {
       by_target_id_[inventory_.records[i].target_id] = i;
     }
@@ -61,9 +60,8 @@ class Reconciler {
   // ---- the database side ----
 
   Status LoadDatabaseSide() {
-    auto links = tables_.LinksOfTarget(name_);
-    if (!links.ok()) return links.error();
-    for (store::TargetLink& row : *links) {
+    SCIM_TRY(auto links, tables_.LinksOfTarget(name_));
+    for (store::TargetLink& row : links) {
       linked_.emplace(ResourceKey{row.tenant, row.resource_id}, row.target_id);
       linked_target_ids_.insert(row.target_id);
       links_.push_back(std::move(row));
@@ -73,13 +71,11 @@ class Reconciler {
       events::ChangeEvent probe;
       probe.resource_type = type;
       if (!adapter_.Handles(probe)) continue;
-      auto of_type = tables_.ResourcesOfType(type);
-      if (!of_type.ok()) return of_type.error();
-      for (const ResourceKey& key : *of_type) resources.push_back({key, type});
+      SCIM_TRY(auto of_type, tables_.ResourcesOfType(type));
+      for (const ResourceKey& key : of_type) resources.push_back({key, type});
     }
-    auto outstanding = tables_.OutstandingResources(name_);
-    if (!outstanding.ok()) return outstanding.error();
-    outstanding_ = std::move(outstanding).value();
+    SCIM_TRY(auto outstanding, tables_.OutstandingResources(name_));
+    outstanding_ = std::move(outstanding);
     for (const auto& [key, type] : resources) {
       auto current = Current(key, type, events::ChangeKind::kReplaced);
       if (!current) continue;  // deleted meanwhile, or unreadable (counted as an error)
