@@ -127,20 +127,30 @@ test_release() {
 
 # Starts the image phase's slow, binary-independent part (packages, and bootstrapping the base
 # image with mmdebstrap: minutes on a clean machine) in the background, so it overlaps the
-# build; image_check waits for it. Its output: $WORK/image-prepare.log.
+# build; image_check waits for it. Its output: $WORK/image-prepare.log, its exit status:
+# $WORK/image-prepare.rc (a file, because phases run in subshells, which cannot `wait` for a
+# job of the main shell).
 PREPARE_PID=
 prepare_image() {
   [[ ",$RUN_ALL_SKIP," == *,image,* ]] && return 0
-  bash tests/deploy/check_deploy.sh --prepare >"$WORK/image-prepare.log" 2>&1 &
+  rm -f "$WORK/image-prepare.rc"
+  (
+    set +e
+    bash tests/deploy/check_deploy.sh --prepare >"$WORK/image-prepare.log" 2>&1
+    echo $? >"$WORK/image-prepare.rc"
+  ) &
   PREPARE_PID=$!
 }
 
 image_check() {
-  if [[ -n "$PREPARE_PID" ]] && ! wait "$PREPARE_PID"; then
-    echo "image: the background preparation failed (trying again now):" >&2
-    tail -n 20 "$WORK/image-prepare.log" >&2
+  if [[ -n "$PREPARE_PID" ]]; then
+    echo "image: waiting for the background preparation (packages, base image)"
+    while [[ ! -s "$WORK/image-prepare.rc" ]] && kill -0 "$PREPARE_PID" 2>/dev/null; do sleep 1; done
+    if [[ "$(cat "$WORK/image-prepare.rc" 2>/dev/null)" != 0 ]]; then
+      echo "image: the background preparation failed (trying again now):" >&2
+      tail -n 20 "$WORK/image-prepare.log" >&2
+    fi
   fi
-  PREPARE_PID=
   if bash tests/deploy/check_deploy.sh; then
     add_counts 1 0
   else
