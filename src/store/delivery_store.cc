@@ -854,9 +854,11 @@ Result<std::set<ResourceKey>> DeliveryStore::OutstandingResources(const std::str
     if (!s.got_data() || ind != soci::i_ok) last_seq = 0;
     soci::statement unscanned =
         (s.prepare << "SELECT DISTINCT o.tenant, o.resource_id FROM outbox o WHERE o.seq > :s "
-                      "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.target = :t "
+                      "AND (o.only_target IS NULL OR o.only_target = :t) "
+                      "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.target = :t2 "
                       "AND d.seq = o.seq)",
-         soci::use(last_seq), soci::use(target), soci::into(tenant), soci::into(id));
+         soci::use(last_seq), soci::use(target), soci::use(target), soci::into(tenant),
+         soci::into(id));
     unscanned.execute();
     while (unscanned.fetch()) outstanding.emplace(tenant, id);
     return OkStatus();

@@ -256,6 +256,12 @@ void ReconcileQueries(bool postgres) {
   BOOST_TEST_REQUIRE(deleted->has_value());
   BOOST_TEST((**deleted == std::make_pair(std::string("t1"), std::string("Group"))));
   BOOST_TEST(!t.store.DeletedResource("u1")->has_value());
+  // An event for another target only (a link refresh, a manual sync) is not the crm's.
+  t.Event("User", "u1", "replaced", "dolibarr");
+  auto elsewhere = t.store.OutstandingResources("crm");
+  BOOST_TEST_REQUIRE(elsewhere.ok());
+  BOOST_TEST(!elsewhere->contains({"t1", "u1"}));
+  BOOST_TEST(t.store.OutstandingResources("dolibarr")->contains({"t1", "u1"}));
   t.Event("User", "u1", "patched");  // not fanned out yet: the dispatcher's
   auto outstanding = t.store.OutstandingResources("crm");
   BOOST_TEST_REQUIRE(outstanding.ok());

@@ -222,7 +222,8 @@ class DeliveryStore {
   // Every resource of `type`, by tenant and id.
   Result<std::vector<ResourceKey>> ResourcesOfType(const std::string& type);
   // Resources the dispatcher still owns at `target`: deliveries pending, in flight or failed
-  // while holding later changes back, and outbox events not fanned out to the target yet.
+  // while holding later changes back, and outbox events not fanned out to the target yet (but
+  // not events meant for another target only: a link refresh or a manual sync elsewhere).
   Result<std::set<ResourceKey>> OutstandingResources(const std::string& target);
   // Whether the resource exists (of any type).
   Result<bool> ResourceExists(const ResourceKey& key);
