@@ -3,24 +3,16 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/sync_status_fixtures.h"
+
 namespace scim::app {
 namespace {
 
 BOOST_AUTO_TEST_SUITE(sync_text)
 
 BOOST_AUTO_TEST_CASE(one_line_per_target) {
-  store::TargetStatus crm;
-  crm.name = "crm";
-  crm.type = "crm";
-  crm.pending = 2;
-  crm.in_flight = 1;
-  crm.delivered = 40;
-  crm.failed = 1;
-  crm.oldest_pending_seconds = 1.25;
-  crm.last_error = "HTTP 503\nsecond line";
-  store::TargetStatus idle;
-  idle.name = "events";
-  idle.type = "webhook";
+  store::TargetStatus crm = testing::BusyTarget("HTTP 503\nsecond line");
+  const store::TargetStatus idle = testing::IdleTarget();
   std::string text = SyncStatusText({crm, idle});
   BOOST_TEST(text.find("TARGET") == 0u);
   BOOST_TEST(text.find("LAST_ERROR\n") != std::string::npos);
@@ -32,8 +24,7 @@ BOOST_AUTO_TEST_CASE(one_line_per_target) {
   BOOST_TEST(text.find("0.000s  -\n") != std::string::npos, text);
   BOOST_TEST(SyncStatusText({}).find("(no delivery targets)\n") != std::string::npos);
   BOOST_TEST(text.find("notice") == std::string::npos, text);
-  crm.notices.push_back({"department", "Dolibarr defines no extra field 'department'",
-                         "2026-12-07T10:00:00.000Z", "2026-12-07T10:05:00.000Z"});
+  crm.notices.push_back(testing::DepartmentNotice("Dolibarr defines no extra field 'department'"));
   text = SyncStatusText({crm, idle});
   BOOST_TEST(text.find("\nnotice crm: department: Dolibarr defines no extra field 'department' "
                        "(since 2026-12-07T10:00:00.000Z)\n") != std::string::npos,
@@ -47,10 +38,7 @@ BOOST_AUTO_TEST_CASE(paused_target_line) {
   store::TargetStatus dolibarr;
   dolibarr.name = "dolibarr";
   dolibarr.type = "dolibarr";
-  dolibarr.paused = true;
-  dolibarr.paused_since = "2026-12-07T10:00:00.000Z";
-  dolibarr.next_probe_at = "2026-12-07T10:00:04.000Z";
-  dolibarr.pause_reason = "POST /thirdparties: HTTP 503";
+  dolibarr = testing::Paused(dolibarr, "POST /thirdparties: HTTP 503", "2026-12-07T10:00:04.000Z");
   std::string text = SyncStatusText({dolibarr});
   BOOST_TEST(
       text.find("\n  paused since 2026-12-07T10:00:00.000Z, next probe "

@@ -4,31 +4,18 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/sync_status_fixtures.h"
+
 namespace scim::http {
 namespace {
 
 BOOST_AUTO_TEST_SUITE(sync_rendering)
 
 BOOST_AUTO_TEST_CASE(json_answers) {
-  store::TargetStatus t;
-  t.name = "crm";
-  t.type = "crm";
-  t.pending = 2;
-  t.in_flight = 1;
-  t.blocked = 0;
-  t.delivered = 40;
-  t.failed = 1;
-  t.oldest_pending_seconds = 1.25;
-  t.last_error = "HTTP 503 \"busy\"";
-  t.notices.push_back(
-      {"department", "no field", "2026-12-07T10:00:00.000Z", "2026-12-07T10:05:00.000Z"});
-  t.paused = true;
-  t.paused_since = "2026-12-07T10:00:00.000Z";
-  t.pause_reason = "HTTP 503";
-  t.next_probe_at = "2026-12-07T10:00:02.000Z";
-  store::TargetStatus idle;
-  idle.name = "events";
-  idle.type = "webhook";
+  store::TargetStatus t = testing::Paused(testing::BusyTarget("HTTP 503 \"busy\""), "HTTP 503",
+                                          "2026-12-07T10:00:02.000Z");
+  t.notices.push_back(testing::DepartmentNotice("no field"));
+  const store::TargetStatus idle = testing::IdleTarget();
   BOOST_TEST(
       SyncStatusJson({t, idle}) ==
       "{\"targets\":[{\"name\":\"crm\",\"type\":\"crm\",\"pending\":2,\"in_flight\":1,"
