@@ -4,9 +4,9 @@
 #include <cstdlib>
 #include <map>
 
-#include "scim/common/clock.h"
 #include "store/bound_sql.h"
 #include "store/membership.h"
+#include "store/replay_event.h"
 #include "store/resource_writer.h"
 #include "store/sql_util.h"
 
@@ -128,17 +128,8 @@ Result<ManualSync> RecordManualSync(Database& db, const std::optional<std::strin
     }
     // The audit row first, as RecordChange does (PostgreSQL settle rule of the fan-out).
     InsertAuditRow(s, audit_who, "sync", row_type, id, row->version, changes);
-    std::string now = NowTimestamp();
-    std::string event = events::ChangeKindName(events::ChangeKind::kReplaced);
-    std::string only = target.value_or("");
-    soci::indicator only_ind = target ? soci::i_ok : soci::i_null;
-    long long version = row->version;
-    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
-         "created, only_target) VALUES (:t, :rt, :id, :ev, :v, :p, :cr, :ot)",
-        soci::use(row_tenant, "t"), soci::use(row_type, "rt"), soci::use(id, "id"),
-        soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
-        soci::use(now, "cr"), soci::use(only, only_ind, "ot");
-    out = ManualSync{row_tenant, row_type, id, version};
+    InsertReplayEvent(s, row_tenant, row_type, id, row->version, payload, target);
+    out = ManualSync{row_tenant, row_type, id, row->version};
     return OkStatus();
   }));
   return out;

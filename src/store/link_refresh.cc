@@ -1,7 +1,6 @@
 #include "store/link_refresh.h"
 
-#include "scim/common/clock.h"
-#include "scim/events/change_event.h"
+#include "store/replay_event.h"
 #include "store/resource_writer.h"
 
 namespace scim::store {
@@ -38,15 +37,8 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
   if (!row) return;  // deleted (or not a User): its delete event reaches the followers
   json::Document resource = AssembleResource(s, tenant, "User", *row, false, false);
   std::string payload = OutboxPayload(s, tenant, &resource, nullptr);
-  std::string now = NowTimestamp();
-  std::string event = events::ChangeKindName(events::ChangeKind::kReplaced);
-  std::string type = "User";
-  long long version = row->version;
   for (const std::string& follower : to_refresh) {
-    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
-         "created, only_target) VALUES (:t, :rt, :id, :ev, :v, :p, :cr, :ot)",
-        soci::use(tenant), soci::use(type), soci::use(resource_id), soci::use(event),
-        soci::use(version), soci::use(payload), soci::use(now), soci::use(follower);
+    InsertReplayEvent(s, tenant, "User", resource_id, row->version, payload, follower);
   }
 }
 
