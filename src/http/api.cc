@@ -26,15 +26,6 @@ using Pistache::Rest::Routes::bind;
 
 namespace {
 
-// What a request counts for against the per-token rate limit: a /Bulk counts its operations
-// (an unreadable body counts 1 and is refused by the handler).
-int64_t CostOf(const HttpRequest& req, const std::string& route) {
-  if (!route.ends_with("/Bulk") || req.body.empty()) return 1;
-  json::Document body;
-  if (!json::Parse(req.body, body).ok()) return 1;
-  return std::max<int64_t>(1, service::CountBulkOperations(body));
-}
-
 bool HasWebhookTarget(const std::vector<store::TargetRef>& targets) {
   for (const store::TargetRef& t : targets) {
     if (t.type == "webhook") return true;
@@ -90,6 +81,15 @@ class Api {
   // Same, behind bearer authentication with `scope`.
   void ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                  const std::string& route, Scope scope, ScimHandler handler);
+  // POST /Bulk: as ScimRoute, but the body is parsed once, when the request is authenticated, to
+  // charge the rate limit with its operations; the handler gets the parsed body.
+  void BulkRoute(Pistache::Rest::Router& router);
+  // What every ScimRoute checks before its handler: authentication (AuthenticateLimited), the
+  // media type of a body, the per-token rate limit (charged `cost()`, called only for an
+  // authenticated request with an acceptable body) and the operator's ?tenant=. Returns the
+  // caller, or the response that refuses the request.
+  std::variant<Caller, HttpResponse> Admit(const HttpRequest& req, Scope scope,
+                                           const std::function<int64_t()>& cost);
   void RegisterResourceType(Pistache::Rest::Router& router, const schema::ResourceType& type);
   // The discovery endpoints (ServiceProviderConfig, ResourceTypes, Schemas), and the SCIM routes
   // at the root that belong to no resource type: /Me (501), /Bulk and /.search.
@@ -148,36 +148,59 @@ void Api::Route(Pistache::Rest::Router& router, Pistache::Http::Method method,
 
 void Api::ScimRoute(Pistache::Rest::Router& router, Pistache::Http::Method method,
                     const std::string& route, Scope scope, ScimHandler handler) {
-  Route(router, method, route, [this, scope, handler, route](const HttpRequest& req) {
-    auto authenticated = AuthenticateLimited(req, scope);
-    if (auto* refused = std::get_if<HttpResponse>(&authenticated)) return std::move(*refused);
-    Caller* caller = &std::get<Caller>(authenticated);
-    req.caller_tenant = caller->tenant;
-    req.caller_token = caller->actor;
-    if (!req.body.empty() && !IsJsonMediaType(req.Header("content-type"))) {
-      return ErrorResponse(ErrorCode::kUnsupportedMediaType,
-                           "the body must be application/scim+json or application/json");
-    }
-    if (auto wait = limiter_.Acquire(caller->tenant + "/" + caller->actor, CostOf(req, route))) {
-      rate_limited_.fetch_add(1);
-      HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
-      limited.retry_after = std::to_string(*wait);
-      return limited;
-    }
-    // The operator acts in another tenant on the SCIM endpoints with ?tenant= (its token still
-    // needs the SCIM scope); the tenant must exist. Admin endpoints read ?tenant= themselves.
-    if (scope != Scope::kAdmin && caller->IsOperator()) {
-      if (auto tenant = req.Query("tenant"); tenant && !tenant->empty()) {
-        auto known = store::TenantStore(db_).Find(*tenant);
-        if (!known.ok()) return ErrorResponse(known.error());
-        if (!known->has_value()) {
-          return ErrorResponse(ErrorCode::kNotFound, "no tenant '" + *tenant + "'");
-        }
-        caller->tenant = *tenant;
-      }
-    }
-    return handler(req, *caller);
+  Route(router, method, route, [this, scope, handler](const HttpRequest& req) {
+    auto admitted = Admit(req, scope, [] { return int64_t{1}; });
+    if (auto* refused = std::get_if<HttpResponse>(&admitted)) return std::move(*refused);
+    return handler(req, std::get<Caller>(admitted));
   });
+}
+
+void Api::BulkRoute(Pistache::Rest::Router& router) {
+  Route(router, Pistache::Http::Method::Post, "/scim/v2/Bulk", [this](const HttpRequest& req) {
+    json::Document body;
+    Status parsed = OkStatus();
+    // A /Bulk counts its operations against the rate limit; an unreadable body counts 1 and is
+    // refused below.
+    auto admitted = Admit(req, Scope::kWrite, [&] {
+      parsed = json::Parse(req.body, body);
+      return parsed.ok() ? std::max<int64_t>(1, service::CountBulkOperations(body)) : 1;
+    });
+    if (auto* refused = std::get_if<HttpResponse>(&admitted)) return std::move(*refused);
+    if (!parsed.ok()) return ErrorResponse(parsed.error());
+    return scim_.Bulk(req, std::get<Caller>(admitted), body);
+  });
+}
+
+std::variant<Caller, HttpResponse> Api::Admit(const HttpRequest& req, Scope scope,
+                                              const std::function<int64_t()>& cost) {
+  auto authenticated = AuthenticateLimited(req, scope);
+  if (std::holds_alternative<HttpResponse>(authenticated)) return authenticated;
+  Caller& caller = std::get<Caller>(authenticated);
+  req.caller_tenant = caller.tenant;
+  req.caller_token = caller.actor;
+  if (!req.body.empty() && !IsJsonMediaType(req.Header("content-type"))) {
+    return ErrorResponse(ErrorCode::kUnsupportedMediaType,
+                         "the body must be application/scim+json or application/json");
+  }
+  if (auto wait = limiter_.Acquire(caller.tenant + "/" + caller.actor, cost())) {
+    rate_limited_.fetch_add(1);
+    HttpResponse limited = ErrorResponse(ErrorCode::kTooManyRequests, "rate limit exceeded");
+    limited.retry_after = std::to_string(*wait);
+    return limited;
+  }
+  // The operator acts in another tenant on the SCIM endpoints with ?tenant= (its token still
+  // needs the SCIM scope); the tenant must exist. Admin endpoints read ?tenant= themselves.
+  if (scope != Scope::kAdmin && caller.IsOperator()) {
+    if (auto tenant = req.Query("tenant"); tenant && !tenant->empty()) {
+      auto known = store::TenantStore(db_).Find(*tenant);
+      if (!known.ok()) return ErrorResponse(known.error());
+      if (!known->has_value()) {
+        return ErrorResponse(ErrorCode::kNotFound, "no tenant '" + *tenant + "'");
+      }
+      caller.tenant = *tenant;
+    }
+  }
+  return authenticated;
 }
 
 std::variant<Caller, HttpResponse> Api::AuthenticateLimited(const HttpRequest& req, Scope scope) {
@@ -288,8 +311,7 @@ void Api::RegisterDiscovery(Pistache::Rest::Router& router) {
                            "/Me is not supported: tokens are bound to clients, not to users");
     });
   }
-  ScimRoute(router, M::Post, "/scim/v2/Bulk", Scope::kWrite,
-            [this](const HttpRequest& r, const Caller& c) { return scim_.Bulk(r, c); });
+  BulkRoute(router);
   ScimRoute(router, M::Post, "/scim/v2/.search", Scope::kRead,
             [this](const HttpRequest& r, const Caller& c) {
               std::vector<const schema::ResourceType*> types;

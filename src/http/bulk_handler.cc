@@ -29,10 +29,8 @@ json::Value RenderOutcome(const service::BulkOutcome& outcome, json::Allocator& 
 
 }  // namespace
 
-HttpResponse ScimHandlers::Bulk(const HttpRequest& req, const Caller& caller) {
-  json::Document body;
-  Status parsed = json::Parse(req.body, body);
-  if (!parsed.ok()) return ErrorResponse(parsed.error());
+HttpResponse ScimHandlers::Bulk(const HttpRequest& req, const Caller& caller,
+                                const json::Document& body) {
   if (!body.IsObject()) return ErrorResponse(ErrorCode::kInvalidSyntax, "a BulkRequest is an object");
   auto outcomes = service::RunBulk(*service_, ContextOf(req, caller), body,
                                    {settings_.bulk_max_operations});

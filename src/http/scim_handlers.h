@@ -29,8 +29,8 @@ class ScimHandlers {
   HttpResponse Replace(const HttpRequest& req, const Caller& caller, const schema::ResourceType& type);
   HttpResponse Patch(const HttpRequest& req, const Caller& caller, const schema::ResourceType& type);
   HttpResponse Delete(const HttpRequest& req, const Caller& caller, const schema::ResourceType& type);
-  // POST /Bulk (RFC 7644 §3.7).
-  HttpResponse Bulk(const HttpRequest& req, const Caller& caller);
+  // POST /Bulk (RFC 7644 §3.7), its body parsed (the rate limit counts its operations first).
+  HttpResponse Bulk(const HttpRequest& req, const Caller& caller, const json::Document& body);
 
   // The SCIM root as seen by this request (public_url, else http://<Host>/scim/v2).
   std::string BaseUrl(const HttpRequest& req) const;
