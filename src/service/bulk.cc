@@ -102,9 +102,16 @@ void DeferCircularReferences(json::Value& data, const std::set<std::string>& pen
 
 class BulkRun {
  public:
+  // `creators`: the POST of each bulkId (ParseBulkOperations).
   BulkRun(ResourceService& service, const RequestContext& ctx,
-          const std::vector<BulkOperation>& ops, int64_t max_errors)
-      : service_(service), ctx_(ctx), ops_(ops), max_errors_(max_errors), outcomes_(ops.size()) {
+          const std::vector<BulkOperation>& ops, const std::map<std::string, size_t>& creators,
+          int64_t max_errors)
+      : service_(service),
+        ctx_(ctx),
+        ops_(ops),
+        creators_(creators),
+        max_errors_(max_errors),
+        outcomes_(ops.size()) {
     for (const BulkOperation& op : ops) {
       outcomes_[op.index] = {
           op.method,   op.bulk_id, std::nullopt, std::nullopt, SuccessStatus(op.method),
@@ -181,8 +188,7 @@ class BulkRun {
     auto missing = ResolveBulkIds(data, created_, data.GetAllocator());
     if (!missing) missing = ResolvePath(op.path, path_text);
     if (missing) {
-      bool defined = false;
-      for (const BulkOperation& other : ops_) defined |= other.bulk_id == missing;
+      const bool defined = creators_.count(*missing) > 0;
       return Error(ErrorCode::kConflict,
                    "bulkId " + *missing +
                        (defined ? " was not created: its operation failed"
@@ -319,6 +325,7 @@ class BulkRun {
   ResourceService& service_;
   const RequestContext& ctx_;
   const std::vector<BulkOperation>& ops_;
+  const std::map<std::string, size_t>& creators_;
   int64_t max_errors_;
   std::vector<BulkOutcome> outcomes_;
   IdMap created_;
@@ -342,7 +349,8 @@ Result<std::vector<BulkOutcome>> RunBulk(ResourceService& service, const Request
     return Error(ErrorCode::kInvalidValue, "failOnErrors must be a positive integer");
   }
   int64_t max_errors = fail_on != nullptr ? fail_on->GetInt64() : 0;
-  SCIM_TRY(auto parsed, ParseBulkOperations(*ops));
+  std::map<std::string, size_t> creators;
+  SCIM_TRY(auto parsed, ParseBulkOperations(*ops, &creators));
   // Every password of the request is hashed up front, in parallel and at low priority, before
   // any transaction opens (see password_pool.h).
   std::vector<std::string> passwords;
@@ -353,7 +361,7 @@ Result<std::vector<BulkOutcome>> RunBulk(ResourceService& service, const Request
   PasswordHashes hashes = HashPasswords(passwords);
   RequestContext with_hashes = ctx;
   with_hashes.password_hashes = &hashes;
-  return BulkRun(service, with_hashes, parsed, max_errors).Run(PlanBulk(parsed));
+  return BulkRun(service, with_hashes, parsed, creators, max_errors).Run(PlanBulk(parsed));
 }
 
 int64_t CountBulkOperations(const json::Value& request) {

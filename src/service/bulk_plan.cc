@@ -104,7 +104,8 @@ std::vector<size_t> Components(const std::vector<std::vector<size_t>>& depends_o
 
 }  // namespace
 
-Result<std::vector<BulkOperation>> ParseBulkOperations(const json::Value& operations) {
+Result<std::vector<BulkOperation>> ParseBulkOperations(const json::Value& operations,
+                                                       std::map<std::string, size_t>* creators) {
   std::vector<BulkOperation> parsed;
   std::map<std::string, size_t> defined;
   for (rapidjson::SizeType i = 0; i < operations.Size(); ++i) {
@@ -114,6 +115,7 @@ Result<std::vector<BulkOperation>> ParseBulkOperations(const json::Value& operat
     }
     parsed.push_back(std::move(op));
   }
+  if (creators != nullptr) *creators = std::move(defined);
   return parsed;
 }
 

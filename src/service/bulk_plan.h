@@ -33,7 +33,9 @@ struct BulkStep {
 };
 
 // Parses Operations. kInvalidSyntax for a malformed operation or a bulkId used by two POSTs.
-Result<std::vector<BulkOperation>> ParseBulkOperations(const json::Value& operations);
+// `creators`, when given, receives the index of the POST of each bulkId.
+Result<std::vector<BulkOperation>> ParseBulkOperations(
+    const json::Value& operations, std::map<std::string, size_t>* creators = nullptr);
 
 // Request order, except that an operation runs after the POSTs whose bulkIds it references;
 // a circle of such references (or a POST referring to itself) becomes one circular step. Steps

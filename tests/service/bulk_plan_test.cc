@@ -108,6 +108,16 @@ BOOST_AUTO_TEST_CASE(a_bulk_id_of_two_posts_is_refused) {
   BOOST_TEST((ops.error().code == ErrorCode::kInvalidSyntax));
 }
 
+// What BulkRun looks a missing bulkId up in: only POSTs define one (RFC 7644 §3.7.2).
+BOOST_AUTO_TEST_CASE(the_posts_of_each_bulk_id_are_collected) {
+  json::Document doc = ParseJson(
+      "[" + Post("a") + ",{\"method\":\"DELETE\",\"bulkId\":\"d\",\"path\":\"/Users/x\"}," +
+      Post("b", "a") + "]");
+  std::map<std::string, size_t> creators;
+  BOOST_REQUIRE(ParseBulkOperations(doc, &creators).ok());
+  BOOST_TEST((creators == std::map<std::string, size_t>{{"a", 0}, {"b", 2}}));
+}
+
 BOOST_AUTO_TEST_CASE(a_post_without_bulk_id_is_refused) {
   json::Document doc = ParseJson("[{\"method\":\"POST\",\"path\":\"/Users\",\"data\":{}}]");
   BOOST_TEST(!ParseBulkOperations(doc).ok());
