@@ -45,20 +45,23 @@ std::optional<int> RateLimiter::Acquire(const std::string& key, int64_t cost) {
 }
 
 std::optional<int> RateLimiter::AcquireShared(const std::string& key, double cost) {
-  std::lock_guard lock(mutex_);
-  auto [it, inserted] = buckets_.try_emplace(key, Bucket{0, std::chrono::steady_clock::now()});
-  Bucket& slice = it->second;
-  if (slice.tokens >= cost) {
-    slice.tokens -= cost;
+  Slice* slice;
+  {
+    std::lock_guard lock(mutex_);
+    slice = &slices_.try_emplace(key).first->second;
+  }
+  std::lock_guard lock(slice->mutex);
+  if (slice->tokens >= cost) {
+    slice->tokens -= cost;
     return std::nullopt;
   }
-  double short_by = cost - std::max(0.0, slice.tokens);
+  double short_by = cost - std::max(0.0, slice->tokens);
   auto grant = shared_(key, capacity_, per_second_, short_by, std::max(short_by, capacity_ / 20));
   if (!grant.ok()) return std::nullopt;
   if (grant->granted <= 0) {
     return std::max(1, static_cast<int>(std::ceil(grant->wait_seconds)));
   }
-  slice.tokens += grant->granted - cost;
+  slice->tokens += grant->granted - cost;
   return std::nullopt;
 }
 

@@ -50,13 +50,24 @@ class RateLimiter {
   // Seconds until a bucket with `tokens` holds `needed`; nullopt when it does now.
   std::optional<int> WaitFor(double tokens, double needed) const;
   // Shared mode: spends `cost` from the local slice of `key`, taking a new slice when short.
+  // The slice's own mutex, not mutex_, is held while the shared budget is asked, so a database
+  // round trip holds back only requests of the same key (which would need that slice anyway).
   std::optional<int> AcquireShared(const std::string& key, double cost);
+
+  // Shared mode: what this process holds of a key's shared budget.
+  struct Slice {
+    std::mutex mutex;  // guards tokens, held across the SharedTake
+    double tokens = 0;
+  };
 
   double capacity_;
   double per_second_;
   SharedTake shared_;
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
+  // Shared mode, under mutex_: one slice per key (a token), never erased, so a reference to one
+  // stays valid after mutex_ is released.
+  std::map<std::string, Slice> slices_;
   size_t inserts_ = 0;
 };
 

@@ -4,7 +4,10 @@
 #include "http/rate_limiter.h"
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <future>
 #include <string>
+#include <thread>
 
 namespace scim::http {
 namespace {
@@ -72,6 +75,35 @@ BOOST_AUTO_TEST_CASE(shared_mode_lets_requests_through_when_the_budget_cannot_be
     return Result<store::BudgetGrant>(Error(ErrorCode::kUnavailable, "database down"));
   });
   for (int i = 0; i < 30; ++i) BOOST_TEST(!limiter.Acquire("t").has_value());
+}
+
+// A slice fetch is a database round trip: while one key waits for it, another key's request
+// (here one that needs a slice too) goes through. The fake budget holds "slow" until released.
+BOOST_AUTO_TEST_CASE(shared_mode_fetch_of_one_key_does_not_block_another_key) {
+  std::promise<void> fetching;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  RateLimiter limiter(100, [&](const std::string& key, double, double, double at_least, double) {
+    if (key == "slow") {
+      fetching.set_value();
+      released.wait();
+    }
+    store::BudgetGrant grant;
+    grant.granted = at_least;
+    return Result<store::BudgetGrant>(grant);
+  });
+  std::optional<int> slow_wait = 0;
+  std::thread slow([&] { slow_wait = limiter.Acquire("slow"); });
+  fetching.get_future().wait();  // "slow" is inside its fetch now
+  auto other = std::async(std::launch::async, [&] { return limiter.Acquire("other"); });
+  // A watchdog, not a timing assertion: with the limiter locked during the fetch, "other" never
+  // returns before the release below.
+  const bool other_returned = other.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  release.set_value();
+  slow.join();
+  BOOST_TEST(other_returned);
+  BOOST_TEST(!other.get().has_value());
+  BOOST_TEST(!slow_wait.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
