@@ -35,6 +35,8 @@ CLEAN = {
     "tests/mid/store_test.cc": ('#include <boost/test/unit_test.hpp>\n#include <db/db.h>\n'
                                 '#include "mid/rows.h"\n#include "support/fixture.h"\n'),
     "tests/support/fixture.h": "#pragma once\n",
+    "tests/mid/testing/seed.h": "#pragma once\n",
+    "tests/top/api_test.cc": '#include "mid/testing/seed.h"\n',
     "tests/CMakeLists.txt": "target_include_directories(t PRIVATE ${PRIVATE_DIR})\n",
 }
 
@@ -71,6 +73,10 @@ class CheckBoundariesTest(unittest.TestCase):
     def test_private_header_from_another_modules_tests(self):
         self.assertReported({"tests/top/api_test.cc": '#include "mid/rows.h"\n'},
                             "tests/top/api_test.cc", "private header of module mid")
+
+    def test_test_fixture_of_a_module_outside_dependencies(self):
+        self.assertReported({"tests/side/side_test.cc": '#include "mid/testing/seed.h"\n'},
+                            "tests/side/side_test.cc", "module side does not depend on mid")
 
     def test_module_outside_dependencies(self):
         self.assertReported({"src/side/side.cc": '#include "scim/mid/store.h"\n'},

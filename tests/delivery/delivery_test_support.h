@@ -2,12 +2,12 @@
 // Shared pieces of the delivery tests: a fresh database per test (a temporary SQLite file, or a
 // throwaway PostgreSQL database on the server named by SCIMD_TEST_PG_URL), outbox rows written
 // the way the store writes them, and a scriptable in-process TargetAdapter that records calls.
+// SQL goes through store's test support (tests/store/testing/sql.h), failing the test on error.
 
-#include <boost/test/unit_test.hpp>
-#include <soci/soci.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +23,7 @@
 
 #include "scim/events/target_adapter.h"
 #include "scim/store/database.h"
+#include "store/testing/sql.h"
 
 namespace scim::delivery::testing {
 
@@ -64,10 +65,7 @@ class TestDatabase {
       name_ = "scimd_delivery_" + std::to_string(getpid()) + "_" + std::to_string(n);
       auto admin = store::Database::Open(PgUrl(), 1);
       BOOST_TEST_REQUIRE(admin.ok(), "cannot open " << PgUrl());
-      Status created = (*admin)->WithSession([&](soci::session& s) -> Status {
-        s << "CREATE DATABASE " + name_;
-        return OkStatus();
-      });
+      Status created = store::testing::Exec(**admin, "CREATE DATABASE " + name_);
       BOOST_TEST_REQUIRE(created.ok(), Unwrap(created));
       url_ = WithDatabase(PgUrl(), name_);
     }
@@ -83,10 +81,7 @@ class TestDatabase {
     } else {
       auto admin = store::Database::Open(PgUrl(), 1);
       if (admin.ok()) {
-        (void)(*admin)->WithSession([&](soci::session& s) -> Status {
-          s << "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)";
-          return OkStatus();
-        });
+        (void)store::testing::Exec(**admin, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
       }
     }
   }
@@ -115,106 +110,71 @@ class TestDatabase {
   std::shared_ptr<store::Database> db_;
 };
 
-// Inserts an outbox row as the store's RecordChange does, in `s`'s current transaction (or
+// A connection of its own to the test database, to hold a transaction open (Exec "BEGIN").
+inline std::unique_ptr<store::testing::Connection> Connect(const std::string& url) {
+  auto connection = store::testing::Connection::Open(url);
+  BOOST_TEST_REQUIRE(connection.ok(), (connection.ok() ? "" : connection.error().detail));
+  return std::move(*connection);
+}
+
+inline void Exec(store::testing::Connection& c, const std::string& sql,
+                 const std::vector<store::testing::SqlParam>& params = {}) {
+  Status st = c.Exec(sql, params);
+  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st));
+}
+
+// Inserts an outbox row as the store's RecordChange does, in `c`'s open transaction (or
 // autocommit); returns its seq.
-inline int64_t InsertOutboxRow(soci::session& s, store::Dialect dialect, const std::string& tenant,
+inline int64_t InsertOutboxRow(store::testing::Connection& c, const std::string& tenant,
                                const std::string& type, const std::string& id,
-                               const std::string& kind, long long version = 1) {
-  std::string payload = kind == "deleted"
-                            ? std::string("{}")
-                            : "{\"resource\":{\"id\":\"" + id + "\",\"userName\":\"" + id + "\"}}";
-  std::string created = "2026-01-01T00:00:00.000Z";
-  long long seq = 0;
-  if (dialect == store::Dialect::kPostgres) {
-    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
-         "created) VALUES (:t, :rt, :id, :ev, :v, :p, :c) RETURNING seq",
-        soci::use(tenant), soci::use(type), soci::use(id), soci::use(kind), soci::use(version),
-        soci::use(payload), soci::use(created), soci::into(seq);
-  } else {
-    s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, "
-         "created) VALUES (:t, :rt, :id, :ev, :v, :p, :c)",
-        soci::use(tenant), soci::use(type), soci::use(id), soci::use(kind), soci::use(version),
-        soci::use(payload), soci::use(created);
-    s << "SELECT last_insert_rowid()", soci::into(seq);
-  }
-  return seq;
+                               const std::string& kind) {
+  auto seq = c.InsertOutboxRow(tenant, type, id, kind);
+  BOOST_TEST_REQUIRE(seq.ok(), (seq.ok() ? "" : seq.error().detail));
+  return *seq;
 }
 
 // Commits one outbox event (tenant "t1") and returns its seq.
 inline int64_t AddEvent(store::Database& db, const std::string& id, const std::string& kind,
                         const std::string& type = "User") {
-  int64_t seq = 0;
-  Status st = db.InTransaction([&](soci::session& s) -> Status {
-    seq = InsertOutboxRow(s, db.dialect(), "t1", type, id, kind);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st));
-  return seq;
+  auto seq = store::testing::InsertOutboxRow(db, "t1", type, id, kind);
+  BOOST_TEST_REQUIRE(seq.ok(), (seq.ok() ? "" : seq.error().detail));
+  return *seq;
 }
 
-// One integer from a query with one text parameter.
+// One integer from a query with one parameter; -1 when there is no row (or it is NULL).
 inline long long QueryInt(store::Database& db, const std::string& sql,
-                          const std::string& param) {
-  long long value = -1;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    s << sql, soci::use(param), soci::into(value);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st) << " in " << sql);
-  return value;
+                          const store::testing::SqlParam& param) {
+  auto value = store::testing::QueryInt(db, sql, {param});
+  BOOST_TEST_REQUIRE(value.ok(), (value.ok() ? "" : value.error().detail) << " in " << sql);
+  return value->value_or(-1);
 }
 
-inline long long QueryInt(store::Database& db, const std::string& sql, long long param) {
-  long long value = -1;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    s << sql, soci::use(param), soci::into(value);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st) << " in " << sql);
-  return value;
-}
-
-inline std::string QueryText(store::Database& db, const std::string& sql, long long param) {
-  std::string value;
-  soci::indicator ind = soci::i_null;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    s << sql, soci::use(param), soci::into(value, ind);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st) << " in " << sql);
-  return ind == soci::i_ok ? value : std::string("<null>");
+// One text from a query with one parameter; "<null>" when there is no row or it is NULL.
+inline std::string QueryText(store::Database& db, const std::string& sql,
+                             const store::testing::SqlParam& param) {
+  auto value = store::testing::QueryText(db, sql, {param});
+  BOOST_TEST_REQUIRE(value.ok(), (value.ok() ? "" : value.error().detail) << " in " << sql);
+  return value->value_or("<null>");
 }
 
 inline void Exec(store::Database& db, const std::string& sql) {
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    s << sql;
-    return OkStatus();
-  });
+  Status st = store::testing::Exec(db, sql);
   BOOST_TEST_REQUIRE(st.ok(), Unwrap(st) << " in " << sql);
 }
 
 inline std::string DeliveryStatusOf(store::Database& db, const std::string& target, int64_t seq) {
-  std::string status = "<none>";
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    long long key = seq;
-    s << "SELECT status FROM deliveries WHERE target = :t AND seq = :s", soci::use(target),
-        soci::use(key), soci::into(status);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st));
-  return status;
+  auto status =
+      store::testing::QueryText(db, "SELECT status FROM deliveries WHERE target = :t AND seq = :s",
+                                {target, static_cast<long long>(seq)});
+  BOOST_TEST_REQUIRE(status.ok(), (status.ok() ? "" : status.error().detail));
+  return status->value_or("<none>");
 }
 
 inline int64_t DeliveryIdOf(store::Database& db, const std::string& target, int64_t seq) {
-  long long id = -1;
-  Status st = db.WithSession([&](soci::session& s) -> Status {
-    long long key = seq;
-    s << "SELECT id FROM deliveries WHERE target = :t AND seq = :s", soci::use(target),
-        soci::use(key), soci::into(id);
-    return OkStatus();
-  });
-  BOOST_TEST_REQUIRE(st.ok(), Unwrap(st));
-  return id;
+  auto id = store::testing::QueryInt(db, "SELECT id FROM deliveries WHERE target = :t AND seq = :s",
+                                     {target, static_cast<long long>(seq)});
+  BOOST_TEST_REQUIRE(id.ok(), (id.ok() ? "" : id.error().detail));
+  return id->value_or(-1);
 }
 
 // Polls `done` every 10 ms for up to `timeout`; true when it became true.

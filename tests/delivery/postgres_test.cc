@@ -1,7 +1,5 @@
 // PostgreSQL-only behaviour (runs when SCIMD_TEST_PG_URL is set): outbox seqs that commit out of
 // order, and several dispatchers (as several scimd processes) sharing one database.
-#include <soci/postgresql/soci-postgresql.h>
-
 #include <boost/test/unit_test.hpp>
 #include <set>
 
@@ -9,7 +7,6 @@
 #include "delivery/delivery_test_support.h"
 #include "scim/delivery/dispatcher.h"
 #include "scim/store/delivery_status.h"
-#include "store/connection_url.h"
 
 namespace scim::delivery {
 namespace {
@@ -24,7 +21,9 @@ using namespace std::chrono_literals;
 using testing::AddEvent;
 using testing::Backend;
 using testing::CheckExactlyOnceInOrder;
+using testing::Connect;
 using testing::DeliveryStatusOf;
+using testing::Exec;
 using testing::FakeAdapter;
 using testing::InsertOutboxRow;
 using testing::PgAvailable;
@@ -34,12 +33,13 @@ using testing::TestDatabase;
 using testing::WaitFor;
 
 // A writer's transaction as the store runs it: the resource write first, then the outbox row.
-int64_t BeginWrite(soci::session& s, const std::string& id) {
-  s << "BEGIN";
-  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
+int64_t BeginWrite(store::testing::Connection& s, const std::string& id) {
+  Exec(s, "BEGIN");
+  Exec(s,
+       "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version) "
        "VALUES ('t1', '2026-01-01T00:00:00.000Z', 'test', 'create', 'User', :id, 1)",
-      soci::use(id);
-  return InsertOutboxRow(s, store::Dialect::kPostgres, "t1", "User", id, "created");
+       {id});
+  return InsertOutboxRow(s, "t1", "User", id, "created");
 }
 
 BOOST_AUTO_TEST_SUITE(postgres, *boost::unit_test::precondition(PgAvailable()))
@@ -51,11 +51,9 @@ BOOST_AUTO_TEST_CASE(late_commit_of_smaller_seq_is_not_lost) {
   auto recorder = std::make_shared<Recorder>();
   auto crm = std::make_shared<FakeAdapter>("crm", recorder);
   Dispatcher d(db.db(), {{crm, {}}}, {});
-  auto url = store::ParseConnectionUrl(db.url());
-  BOOST_TEST_REQUIRE(url.ok());
-  soci::session slow(soci::postgresql, url->connect_string);
+  auto slow = Connect(db.url());
 
-  int64_t early = BeginWrite(slow, "x");
+  int64_t early = BeginWrite(*slow, "x");
   int64_t later = AddEvent(*db, "y", "created");
   BOOST_TEST_REQUIRE(early < later);
   BOOST_TEST_REQUIRE(d.RunOnce().ok());
@@ -66,14 +64,14 @@ BOOST_AUTO_TEST_CASE(late_commit_of_smaller_seq_is_not_lost) {
   BOOST_TEST_REQUIRE(d.RunOnce().ok());  // still open: nothing changes
   BOOST_TEST(DeliveryStatusOf(*db, "crm", early) == "<none>");
 
-  slow << "COMMIT";
+  Exec(*slow, "COMMIT");
   BOOST_TEST_REQUIRE(d.RunOnce().ok());
   BOOST_TEST(DeliveryStatusOf(*db, "crm", early) == "delivered");
 
-  int64_t rolled_back = BeginWrite(slow, "z");
+  int64_t rolled_back = BeginWrite(*slow, "z");
   int64_t after = AddEvent(*db, "w", "created");
   BOOST_TEST_REQUIRE(d.RunOnce().ok());
-  slow << "ROLLBACK";
+  Exec(*slow, "ROLLBACK");
   BOOST_TEST(WaitFor([&] {
     BOOST_TEST_REQUIRE(d.RunOnce().ok());
     return QueryInt(*db, cursor_sql, std::string("crm")) >= after;
@@ -93,17 +91,16 @@ BOOST_AUTO_TEST_CASE(open_writer_with_newest_xid_is_waited_for) {
   FakeAdapter crm("crm", std::make_shared<Recorder>());
   DeliveryQueue queue(*db, "test-owner");
   BOOST_TEST_REQUIRE(queue.EnsureCursor("crm", "crm").ok());
-  auto url = store::ParseConnectionUrl(db.url());
-  BOOST_TEST_REQUIRE(url.ok());
-  soci::session other(soci::postgresql, url->connect_string);
-  soci::session slow(soci::postgresql, url->connect_string);
+  auto other = Connect(db.url());
+  auto slow = Connect(db.url());
 
-  other << "BEGIN";
-  other << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, "
-           "version) VALUES ('t1', '2026-01-01T00:00:00.000Z', 'test', 'create', 'User', 'o', 1)";
-  int64_t early = BeginWrite(slow, "x");  // xid after other's, seq before other's
-  int64_t later = InsertOutboxRow(other, store::Dialect::kPostgres, "t1", "User", "o", "created");
-  other << "COMMIT";
+  Exec(*other, "BEGIN");
+  Exec(*other,
+       "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, "
+       "version) VALUES ('t1', '2026-01-01T00:00:00.000Z', 'test', 'create', 'User', 'o', 1)");
+  int64_t early = BeginWrite(*slow, "x");  // xid after other's, seq before other's
+  int64_t later = InsertOutboxRow(*other, "t1", "User", "o", "created");
+  Exec(*other, "COMMIT");
   BOOST_TEST_REQUIRE(early < later);
   const std::string queued = "SELECT COUNT(*) FROM deliveries WHERE target = 'crm' AND seq = :s";
   for (int i = 0; i < 4; ++i) BOOST_TEST_REQUIRE(queue.FanOut(crm, 100).ok());
@@ -112,7 +109,7 @@ BOOST_AUTO_TEST_CASE(open_writer_with_newest_xid_is_waited_for) {
   BOOST_TEST(QueryInt(*db, "SELECT COUNT(*) FROM target_cursors WHERE gaps <> '' AND target = :t",
                       std::string("crm")) == 1);
 
-  slow << "COMMIT";
+  Exec(*slow, "COMMIT");
   BOOST_TEST_REQUIRE(queue.FanOut(crm, 100).ok());
   BOOST_TEST(QueryInt(*db, queued, early) == 1);
 }

@@ -125,14 +125,11 @@ struct Fixture {
   }
 
   std::string LinkOf(const std::string& resource_id) {
-    std::string id = "<none>";
-    Status st = db->WithSession([&](soci::session& s) -> Status {
-      s << "SELECT external_id FROM target_links WHERE target = 'mem' AND resource_id = :r",
-          soci::use(resource_id), soci::into(id);
-      return OkStatus();
-    });
-    BOOST_TEST_REQUIRE(st.ok());
-    return id;
+    auto id = store::testing::QueryText(
+        *db, "SELECT external_id FROM target_links WHERE target = 'mem' AND resource_id = :r",
+        {resource_id});
+    BOOST_TEST_REQUIRE(id.ok());
+    return id->value_or("<none>");
   }
 
   ReconcileReport Run(bool dry_run = false) {
