@@ -46,8 +46,9 @@ inline std::string WithDatabase(const std::string& url, const std::string& name)
   return url.substr(0, slash + 1) + name;
 }
 
-inline std::string Unwrap(const Status& status) {
-  return status.ok() ? std::string() : status.error().detail;
+template <class T>
+std::string Unwrap(const Result<T>& result) {
+  return result.ok() ? std::string() : result.error().detail;
 }
 
 // A migrated, empty database that disappears at the end of the test.
@@ -113,7 +114,7 @@ class TestDatabase {
 // A connection of its own to the test database, to hold a transaction open (Exec "BEGIN").
 inline std::unique_ptr<store::testing::Connection> Connect(const std::string& url) {
   auto connection = store::testing::Connection::Open(url);
-  BOOST_TEST_REQUIRE(connection.ok(), (connection.ok() ? "" : connection.error().detail));
+  BOOST_TEST_REQUIRE(connection.ok(), Unwrap(connection));
   return std::move(*connection);
 }
 
@@ -129,7 +130,7 @@ inline int64_t InsertOutboxRow(store::testing::Connection& c, const std::string&
                                const std::string& type, const std::string& id,
                                const std::string& kind) {
   auto seq = c.InsertOutboxRow(tenant, type, id, kind);
-  BOOST_TEST_REQUIRE(seq.ok(), (seq.ok() ? "" : seq.error().detail));
+  BOOST_TEST_REQUIRE(seq.ok(), Unwrap(seq));
   return *seq;
 }
 
@@ -137,7 +138,7 @@ inline int64_t InsertOutboxRow(store::testing::Connection& c, const std::string&
 inline int64_t AddEvent(store::Database& db, const std::string& id, const std::string& kind,
                         const std::string& type = "User") {
   auto seq = store::testing::InsertOutboxRow(db, "t1", type, id, kind);
-  BOOST_TEST_REQUIRE(seq.ok(), (seq.ok() ? "" : seq.error().detail));
+  BOOST_TEST_REQUIRE(seq.ok(), Unwrap(seq));
   return *seq;
 }
 
@@ -145,7 +146,7 @@ inline int64_t AddEvent(store::Database& db, const std::string& id, const std::s
 inline long long QueryInt(store::Database& db, const std::string& sql,
                           const store::testing::SqlParam& param) {
   auto value = store::testing::QueryInt(db, sql, {param});
-  BOOST_TEST_REQUIRE(value.ok(), (value.ok() ? "" : value.error().detail) << " in " << sql);
+  BOOST_TEST_REQUIRE(value.ok(), Unwrap(value) << " in " << sql);
   return value->value_or(-1);
 }
 
@@ -153,7 +154,7 @@ inline long long QueryInt(store::Database& db, const std::string& sql,
 inline std::string QueryText(store::Database& db, const std::string& sql,
                              const store::testing::SqlParam& param) {
   auto value = store::testing::QueryText(db, sql, {param});
-  BOOST_TEST_REQUIRE(value.ok(), (value.ok() ? "" : value.error().detail) << " in " << sql);
+  BOOST_TEST_REQUIRE(value.ok(), Unwrap(value) << " in " << sql);
   return value->value_or("<null>");
 }
 
@@ -166,14 +167,14 @@ inline std::string DeliveryStatusOf(store::Database& db, const std::string& targ
   auto status =
       store::testing::QueryText(db, "SELECT status FROM deliveries WHERE target = :t AND seq = :s",
                                 {target, static_cast<long long>(seq)});
-  BOOST_TEST_REQUIRE(status.ok(), (status.ok() ? "" : status.error().detail));
+  BOOST_TEST_REQUIRE(status.ok(), Unwrap(status));
   return status->value_or("<none>");
 }
 
 inline int64_t DeliveryIdOf(store::Database& db, const std::string& target, int64_t seq) {
   auto id = store::testing::QueryInt(db, "SELECT id FROM deliveries WHERE target = :t AND seq = :s",
                                      {target, static_cast<long long>(seq)});
-  BOOST_TEST_REQUIRE(id.ok(), (id.ok() ? "" : id.error().detail));
+  BOOST_TEST_REQUIRE(id.ok(), Unwrap(id));
   return id->value_or(-1);
 }
 
