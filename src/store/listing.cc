@@ -10,6 +10,7 @@
 #include "store/resource_counts.h"
 #include "store/resource_writer.h"
 #include "store/sql_util.h"
+#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {
@@ -37,9 +38,11 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
 }
 
 // How a session runs a read: PostgreSQL outside a transaction through the per-connection
-// statement cache (pg_statement_cache.h), else as SOCI statements.
+// statement cache (pg_statement_cache.h), SQLite through its own (sqlite_statement_cache.h), else
+// (PostgreSQL inside a transaction) as SOCI one-time queries.
 struct ReadMode {
-  bool cached = false;
+  bool cached = false;  // PostgreSQL, outside a transaction
+  bool sqlite = false;
 };
 
 // Runs a `SELECT COUNT(*) ...` statement (one round trip).
@@ -51,6 +54,11 @@ Result<int64_t> CountRows(soci::session& s, ReadMode mode, const std::string& co
     PgResult res = RunCached(s, sql);
     if (res.rows() != 1) return Error(ErrorCode::kInternal, "COUNT(*) without a row");
     return static_cast<int64_t>(std::stoll(std::string(res.text(0, 0))));
+  }
+  if (mode.sqlite) {
+    long long total = 0;
+    RunCachedSqlite(s, sql, [&](const SqliteRow& r) { total = r.integer(0); });
+    return static_cast<int64_t>(total);
   }
   long long total = 0;
   sql.Once(s, soci::into(total));
@@ -80,9 +88,8 @@ std::vector<StoredRow> FetchRows(soci::session& s, ReadMode mode, const BoundSql
     }
     return rows;
   }
-  if (s.get_backend_name() != "postgresql") {
-    soci::rowset<soci::row> rs(sql.Prepare(s));
-    for (const soci::row& r : rs) rows.push_back(RowFrom(r));
+  if (mode.sqlite) {
+    RunCachedSqlite(s, sql, [&](const SqliteRow& r) { rows.push_back(StoredRowOf(r)); });
     return rows;
   }
   // At least 2: a vector of 1 is not resized when no row comes back (SOCI 4.0.3, one-time query).
@@ -353,7 +360,8 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   std::optional<IndexedSort> indexed;
   if (query.sort_by) indexed = CompileIndexedSort(*query.sort_by);
   SCIM_TRY(auto order, OrderClause(query, db_->dialect(), params));
-  ReadMode mode{db_->dialect() == Dialect::kPostgres && !db_->InTransactionHere()};
+  ReadMode mode{db_->dialect() == Dialect::kPostgres && !db_->InTransactionHere(),
+                db_->dialect() == Dialect::kSqlite};
   // A filtered page of Users reads its groups and managers' names in its own statement.
   std::optional<std::string> related;
   if (resource_type == "User" && query.filter && !indexed) {

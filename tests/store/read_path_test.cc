@@ -10,6 +10,7 @@
 #include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
 #include "store/sql_util.h"
+#include "store/sqlite_statement_cache.h"
 #include "support/pg_configured.h"
 #include "support/scratch_database.h"
 
@@ -264,9 +265,68 @@ void FilteredListsPrepared() {
   BOOST_TEST(in_tx.ok());
 }
 
+// SQLite compiles a read's statement once per connection: GETs and filtered lists of one shape
+// reuse it whatever the values; every statement stays correct after a write changed the rows and
+// the connection closes cleanly with the Database.
+void SqliteStatementsCached() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(false, "sqlite_cached");
+  auto one = store::Database::Open(scratch.url(), 1);
+  BOOST_TEST_REQUIRE(one.ok());
+  ResourceStore store(*one, *registry);
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  std::vector<std::string> ids;
+  for (const char* name : {"ann", "bob"}) {
+    ids.push_back(
+        Create(store, "User",
+               std::string("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                           "\"userName\":\"") +
+                   name + "\"}"));
+  }
+  auto cached = [&] {
+    size_t n = 0;
+    BOOST_TEST_REQUIRE((*one)
+                           ->WithSession([&](soci::session& s) -> Status {
+                             n = CachedSqliteStatementCount(s);
+                             return OkStatus();
+                           })
+                           .ok());
+    return n;
+  };
+  size_t before = cached();
+  for (const std::string& id : ids) BOOST_TEST_REQUIRE(store.Get("default", "User", id, {}).ok());
+  BOOST_TEST(cached() == before + 1);
+  for (const char* name : {"ann", "bob", "nobody"}) {
+    ListQuery query;
+    query.filter =
+        *filter::ParseAndBind(std::string("userName eq \"") + name + "\"", **registry, user_type);
+    auto page = store.List("default", "User", query);
+    BOOST_TEST_REQUIRE(page.ok());
+    BOOST_TEST(page->total_results == (std::string(name) == "nobody" ? 0 : 1));
+  }
+  BOOST_TEST(cached() == before + 2);
+  // A write in between: the cached read sees it.
+  auto renamed =
+      store.Modify(kCtx, "User", ids[0], std::nullopt, events::ChangeKind::kPatched,
+                   [](json::Document& r, MembershipChange&, std::optional<std::string>&) -> Status {
+                     r["userName"].SetString("ann2", r.GetAllocator());
+                     return OkStatus();
+                   },
+                   {});
+  BOOST_TEST_REQUIRE(renamed.ok());
+  auto got = store.Get("default", "User", ids[0], {});
+  BOOST_TEST_REQUIRE(got.ok());
+  BOOST_TEST(std::string((*got)["userName"].GetString()) == "ann2");
+  BOOST_TEST((store.Get("default", "User", "no-such-id", {}).error().code == ErrorCode::kNotFound));
+}
+
 BOOST_AUTO_TEST_SUITE(read_path)
 
-BOOST_AUTO_TEST_CASE(read_path_on_sqlite) { RunAll(false); }
+BOOST_AUTO_TEST_CASE(read_path_on_sqlite) {
+  RunAll(false);
+  SqliteStatementsCached();
+}
 
 BOOST_AUTO_TEST_CASE(read_path_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
