@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 
+#include "scim/common/strings.h"
 #include "scim/store/resource_store.h"
 #include "store/bound_sql.h"
 #include "store/filter_sql.h"
@@ -294,14 +295,29 @@ Result<CursorPosition> ParseCursor(const std::string& cursor) {
   return position;
 }
 
+// Whether `filter` matches at most one resource of a type: `userName eq` (resources_user_name is
+// unique on the folded userName per tenant and type, and the compiled comparison always includes
+// that column's equality) or `id eq` (the primary key).
+bool MatchesAtMostOne(const filter::BoundFilter& filter) {
+  const filter::BoundNode& node = filter.root;
+  if (node.kind != filter::BoundNode::Kind::kCompare || node.op != filter::CompareOp::kEq ||
+      node.value.type != filter::BoundValue::Type::kString || node.path.in_extension ||
+      node.path.sub_attribute != nullptr || node.path.attribute == nullptr) {
+    return false;
+  }
+  const std::string& name = node.path.attribute->name;
+  return EqualsIgnoreCase(name, "userName") || EqualsIgnoreCase(name, "id");
+}
+
 // One page of the resources matching `where` in the order of `order` (an ORDER BY clause): at
 // `offset`, or after the cursor's position. `related` (RelatedPageColumns): the page's ids are cut
 // first and only their rows read with what they show, so the per-row sub-queries run for the
-// page's rows alone. With the statement cache, LIMIT and OFFSET are parameters (one text per
-// filter shape, whatever the page).
+// page's rows alone; `single` (MatchesAtMostOne): at most one row matches, it is read at once. With
+// the statement cache, LIMIT and OFFSET are parameters (one text per filter shape, whatever the
+// page).
 Result<std::vector<StoredRow>> OrderedPage(soci::session& s, ReadMode mode,
                                            const std::string& columns,
-                                           const std::optional<std::string>& related,
+                                           const std::optional<std::string>& related, bool single,
                                            std::string where, const std::string& order,
                                            std::map<std::string, std::string> params,
                                            const std::optional<CursorPosition>& position,
@@ -321,7 +337,9 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, ReadMode mode,
   std::string window = " LIMIT " + limit;
   if (!query.cursor) window += " OFFSET " + skip;
   std::string sql;
-  if (related) {
+  if (related && single) {
+    sql = *related + " FROM resources r WHERE " + where + order + window;
+  } else if (related) {
     sql = *related +
           " FROM resources r WHERE r.tenant = :tenant AND r.id IN (SELECT r.id FROM resources r "
           "WHERE " +
@@ -367,6 +385,7 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   if (resource_type == "User" && query.filter && !indexed) {
     related = RelatedPageColumns(db_->dialect(), query.read.include_groups);
   }
+  bool single = query.filter && MatchesAtMostOne(*query.filter);
   ListPage page;
   SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
     auto count_matches = [&]() {
@@ -395,8 +414,8 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
              indexed ? IndexedSortPager(s, mode, columns, *indexed, where, params, query.descending,
                                         query.filter.has_value())
                            .Page(offset, query.count, *total)
-                     : OrderedPage(s, mode, columns, related, where, order, params, position, query,
-                                   offset));
+                     : OrderedPage(s, mode, columns, related, single, where, order, params,
+                                   position, query, offset));
     if (!total) {
       // A filtered list counts what matches (RFC 7644 §3.4.2.4, totalResults is exact), but a
       // page that is not full and holds the match at `offset` (or starts at the first) is the
