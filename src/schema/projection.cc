@@ -147,14 +147,13 @@ const Schema* ExtensionNamed(const Registry& registry, const ResourceType& type,
   return nullptr;
 }
 
-// Splits a comma-separated list at the commas outside brackets and quoted strings (a value
-// filter may hold both: emails[type eq "a,b"]).
-std::vector<std::string_view> SplitItems(std::string_view text) {
-  std::vector<std::string_view> items;
-  size_t start = 0;
-  int depth = 0;
+// Visits the characters of `text` from `from` on that are outside quoted strings (a quoted
+// string with its backslash escapes and its quotes is skipped): stops at the first for which
+// `visit` returns false and returns its index, else text.size().
+template <class Visit>
+size_t ScanUnquoted(std::string_view text, size_t from, Visit&& visit) {
   bool quoted = false;
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = from; i < text.size(); ++i) {
     char c = text[i];
     if (quoted) {
       if (c == '\\')
@@ -163,7 +162,21 @@ std::vector<std::string_view> SplitItems(std::string_view text) {
         quoted = false;
     } else if (c == '"') {
       quoted = true;
-    } else if (c == '[') {
+    } else if (!visit(i, c)) {
+      return i;
+    }
+  }
+  return text.size();
+}
+
+// Splits a comma-separated list at the commas outside brackets and quoted strings (a value
+// filter may hold both: emails[type eq "a,b"]).
+std::vector<std::string_view> SplitItems(std::string_view text) {
+  std::vector<std::string_view> items;
+  size_t start = 0;
+  int depth = 0;
+  ScanUnquoted(text, 0, [&](size_t i, char c) {
+    if (c == '[') {
       ++depth;
     } else if (c == ']') {
       --depth;
@@ -171,7 +184,8 @@ std::vector<std::string_view> SplitItems(std::string_view text) {
       items.push_back(text.substr(start, i - start));
       start = i + 1;
     }
-  }
+    return true;
+  });
   items.push_back(text.substr(start));
   return items;
 }
@@ -181,20 +195,11 @@ std::vector<std::string_view> SplitItems(std::string_view text) {
 Result<std::optional<std::string>> WithoutValueFilter(std::string_view item) {
   size_t open = item.find('[');
   if (open == std::string_view::npos) return std::optional<std::string>();
-  bool quoted = false;
-  for (size_t i = open + 1; i < item.size(); ++i) {
-    char c = item[i];
-    if (quoted) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        quoted = false;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ']') {
-      std::string rest(item.substr(i + 1));
-      if (!rest.empty() && rest[0] != '.') break;
-      return std::optional<std::string>(std::string(item.substr(0, open)) + rest);
+  size_t close = ScanUnquoted(item, open + 1, [](size_t, char c) { return c != ']'; });
+  if (close < item.size()) {
+    std::string_view rest = item.substr(close + 1);
+    if (rest.empty() || rest[0] == '.') {
+      return std::optional<std::string>(std::string(item.substr(0, open)) + std::string(rest));
     }
   }
   return Error(ErrorCode::kInvalidPath, "'" + std::string(item) + "' is not an attribute path");

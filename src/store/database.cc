@@ -20,6 +20,7 @@
 #include "scim/store/embedded.h"
 #include "store/case_fold_migration.h"
 #include "store/connection_url.h"
+#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {
@@ -166,7 +167,13 @@ Database::Database(Dialect dialect, size_t pool_size)
       pool_(new soci::connection_pool(pool_size)),
       checked_epoch_(pool_size, 0) {}
 
-Database::~Database() = default;
+Database::~Database() {
+  // Statements cached per SQLite connection (sqlite_statement_cache.h) are finalized first:
+  // sqlite3_close fails while any remains.
+  if (dialect_ == Dialect::kSqlite) {
+    for (size_t i = 0; i < pool_size_; ++i) ForgetSqliteStatements(pool_->at(i));
+  }
+}
 
 Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
   SCIM_TRY(auto parsed, ParseConnectionUrl(url));

@@ -4,6 +4,8 @@
 
 #include "scim/common/strings.h"
 #include "scim/common/utf8.h"
+#include "store/filter_sql_storage.h"
+#include "store/indexed_fold.h"
 
 namespace scim::store {
 namespace {
@@ -14,17 +16,7 @@ using filter::CompareOp;
 using schema::Attribute;
 using schema::AttributeType;
 using schema::ResolvedPath;
-
-// Literals up to this many bytes can be compared with value_lc alone: a truncated value_lc is
-// longer than this, so it can neither equal such a literal nor be a prefix of it.
-constexpr size_t kShortLiteral = kMaxIndexedValueBytes - 4;
-
-bool IsAscii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
+using namespace filter_sql_detail;
 
 std::string LikeEscape(std::string_view s) {
   std::string out;
@@ -73,163 +65,9 @@ const char* SqlOp(CompareOp op) {
   }
 }
 
-// Where the values of an attribute are stored.
-enum class Where {
-  kColumn,      // a column of resources
-  kAttrValues,  // rows of attr_values
-  kMembers,     // group_members, seen from the group (Group.members)
-  kGroups,      // group_members, seen from the member (User.groups)
-  kMeta,        // the meta object as a whole (always present)
-  kUnsupported,
-};
-
-// How to read one scalar value in SQL.
-struct Source {
-  std::string exact;          // the value as text (or INTEGER for r.active)
-  std::string lc;             // the value lower-cased (ASCII), "" when there is no such column
-  bool lc_truncated = false;  // lc holds IndexedValueLc(value)
-  bool exact_is_c = false;    // `exact` has C (byte-order) collation on PostgreSQL
-  bool lc_is_c = false;
-  std::string num;         // numeric column, "" when none
-  bool is_active = false;  // r.active: 1 / 0
-  std::string lc_full;     // when lc_truncated: the whole folded value (C collation)
-};
-
-struct Target {
-  Where where = Where::kUnsupported;
-  Source source;  // kColumn
-};
-
-bool NameIs(const Attribute* attr, std::string_view name) {
-  return attr != nullptr && EqualsIgnoreCase(attr->name, name);
-}
-
-std::string QualifiedLc(const ResolvedPath& path) { return ToLower(path.QualifiedName()); }
-
-Target Classify(const ResolvedPath& path) {
-  Target t;
-  const Attribute* top = path.attribute;
-  const Attribute* sub = path.sub_attribute;
-  bool core = !path.in_extension;
-  if (core && NameIs(top, "meta")) {
-    if (sub == nullptr) {
-      t.where = Where::kMeta;
-    } else if (NameIs(sub, "created")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.created", "", false, true, false, "", false, ""};
-    } else if (NameIs(sub, "lastModified")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.last_modified", "", false, true, false, "", false, ""};
-    } else if (NameIs(sub, "resourceType")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.resource_type", "", false, false, false, "", false, ""};
-    }
-    return t;
-  }
-  if (core && NameIs(top, "members")) {
-    t.where = Where::kMembers;
-    return t;
-  }
-  if (core && NameIs(top, "groups")) {
-    t.where = Where::kGroups;
-    return t;
-  }
-  if (core && sub == nullptr) {
-    if (NameIs(top, "id")) {
-      t.where = Where::kColumn;
-      // Ids are lower-case: the column is its own lower-cased form.
-      t.source = Source{"r.id", "r.id", false, true, true, "", false, ""};
-      return t;
-    }
-    if (NameIs(top, "externalId")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.external_id", "", false, true, false, "", false, ""};
-      return t;
-    }
-    if (NameIs(top, "userName")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.user_name", "r.user_name_lc", false, false, true, "", false, ""};
-      return t;
-    }
-    if (NameIs(top, "displayName")) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.display_name", "r.display_name_lc", false, false, true, "", false, ""};
-      return t;
-    }
-    if (NameIs(top, "active") && top->type == AttributeType::kBoolean) {
-      t.where = Where::kColumn;
-      t.source = Source{"r.active", "", false, false, false, "", true, ""};
-      return t;
-    }
-    if (NameIs(top, "schemas") || NameIs(top, "password")) return t;
-  }
-  t.where = Where::kAttrValues;
-  return t;
-}
-
-// The group_members column of a members/groups sub-attribute, or nullopt when not stored.
-std::optional<Source> MembershipSource(Where where, const Attribute* sub, const std::string& m) {
-  if (sub == nullptr) return std::nullopt;
-  if (NameIs(sub, "value")) {
-    std::string col = m + (where == Where::kMembers ? ".member_id" : ".group_id");
-    return Source{col, col, false, false, false, "", false, ""};
-  }
-  if (where == Where::kMembers && NameIs(sub, "type")) {
-    return Source{m + ".member_type", "", false, false, false, "", false, ""};
-  }
-  return std::nullopt;
-}
-
-Source AttrValuesSource(const std::string& alias) {
-  return Source{alias + ".value",
-                alias + ".value_lc",
-                true,
-                false,
-                true,
-                alias + ".num",
-                false,
-                "COALESCE(" + alias + ".value_lc_full, " + alias + ".value_lc)"};
-}
-
-Error Unsupported(const ResolvedPath& path) {
-  return Error(ErrorCode::kInvalidFilter,
-               "filtering on '" + path.QualifiedName() + "' is not supported");
-}
-
-class Compiler {
+class Compiler : public SqlWriter {
  public:
-  Compiler(Dialect dialect, const char* prefix) : dialect_(dialect), prefix_(prefix) {}
-
-  SqlFragment Finish(std::string sql) { return SqlFragment{std::move(sql), std::move(params_)}; }
-
-  // A new named parameter; returns its placeholder (":f3").
-  std::string P(std::string value) {
-    std::string name = prefix_ + std::to_string(params_.size());
-    params_.emplace_back(name, std::move(value));
-    return ":" + name;
-  }
-
-  std::string Alias(const char* base) { return base + std::to_string(++aliases_); }
-
-  bool pg() const { return dialect_ == Dialect::kPostgres; }
-
-  // ASCII-only lower-casing, like scim::ToLower, for columns that hold ASCII only (there
-  // scim::FoldCase is the same). Neither database's lower() is Unicode case folding (SQLite's is
-  // ASCII; PostgreSQL's lowers by the collation's rules without full folding: "ß" stays, "ς" is
-  // not "σ"), so non-ASCII values are folded in C++ into the *_lc columns.
-  std::string AsciiLower(const std::string& expr) const {
-    if (!pg()) return "lower(" + expr + ")";
-    return "translate(" + expr + ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')";
-  }
-
-  // `expr` compared in byte order.
-  std::string Ordered(const std::string& expr, bool is_c) const {
-    return pg() && !is_c ? expr + " COLLATE \"C\"" : expr;
-  }
-
-  std::string CastNumber(const std::string& placeholder) const {
-    return "CAST(" + placeholder + (pg() ? " AS DOUBLE PRECISION)" : " AS REAL)");
-  }
+  using SqlWriter::SqlWriter;
 
   std::string Like(const std::string& expr, const std::string& pattern) {
     return expr + " LIKE " + P(pattern) + (pg() ? "" : " ESCAPE '\\'");
@@ -351,17 +189,9 @@ class Compiler {
       case CompareOp::kSw:
         if (lit.empty()) return "1 = 1";
         if (!s.lc.empty() && s.lc != s.exact) {
-          // Narrow through the folded column only with a prefix that every value starting with
-          // `lit` folds to a value starting with. FoldCase works on the NFC form, and NFC can
-          // compose the literal's last character with what follows it ("e" + U+0301 is "é"),
-          // so the last character is left out; and only for ASCII literals, where nothing
-          // before the last character can change (ASCII characters are NFC starters).
-          std::string_view safe = std::string_view(lit).substr(0, lit.size() - 1);
-          if (IsAscii(lit) && !safe.empty()) {
-            std::string safe_lc = ToLower(safe);
-            std::string prefix =
-                truncated ? std::string(Utf8Prefix(safe_lc, kShortLiteral)) : safe_lc;
-            std::string range = Range(s.lc, s.lc_is_c, prefix);  // sequenced: f1, f2, then f3
+          // Narrow through the folded column only with a safe prefix (indexed_fold.h).
+          if (auto prefix = CaseExactFoldedPrefix(lit, truncated)) {
+            std::string range = Range(s.lc, s.lc_is_c, *prefix);  // sequenced: f1, f2, then f3
             return range + " AND " + ExactMatch(s.exact, op, lit);
           }
           return ExactMatch(s.exact, op, lit);
@@ -569,136 +399,14 @@ class Compiler {
            ".tenant AND " + x + ".resource_id = " + e + ".resource_id AND " + x + ".ord = " + e +
            ".ord AND " + x + ".path = " + path + " AND " + pred + ")";
   }
-
- private:
-  Dialect dialect_;
-  std::string prefix_;
-  std::vector<std::pair<std::string, std::string>> params_;
-  int aliases_ = 0;
 };
 
-Error Unsortable(const ResolvedPath& path, const std::string& why) {
-  return Error(ErrorCode::kInvalidValue, "cannot sort by '" + path.QualifiedName() + "': " + why);
-}
-
 }  // namespace
-
-std::string IndexedValueLc(std::string_view value) { return IndexedValueFold(value).lc; }
-
-IndexedFold IndexedValueFold(std::string_view value) {
-  IndexedFold fold;
-  std::string full = FoldCase(value);
-  fold.lc = std::string(Utf8Prefix(full, kMaxIndexedValueBytes));
-  if (fold.lc.size() < full.size()) fold.full = std::move(full);
-  return fold;
-}
 
 Result<SqlFragment> CompileFilter(const filter::BoundFilter& filter, Dialect dialect) {
   Compiler compiler(dialect, "f");
   SCIM_TRY(auto sql, compiler.Resource(filter.root));
   return compiler.Finish(std::move(sql));
-}
-
-namespace {
-
-// The path a sortBy really sorts on: a complex attribute sorts by its `value` sub-attribute.
-Result<ResolvedPath> SortablePath(const schema::ResolvedPath& resolved) {
-  if (resolved.attribute == nullptr)
-    return Error(ErrorCode::kInvalidValue, "sortBy without attribute");
-  ResolvedPath path = resolved;
-  if (path.attribute->returned == schema::Returned::kNever ||
-      (path.sub_attribute && path.sub_attribute->returned == schema::Returned::kNever)) {
-    return Unsortable(path, "the attribute is never returned");
-  }
-  if (path.Leaf().type == AttributeType::kComplex) {
-    const Attribute* value = path.Leaf().FindSub("value");
-    if (value == nullptr || path.sub_attribute != nullptr) {
-      return Unsortable(path, "a complex attribute without 'value'");
-    }
-    path.sub_attribute = value;
-  }
-  return path;
-}
-
-// The attr_values column a leaf sorts by; "" for case-exact strings (s.value, unindexed).
-std::string IndexedSortColumn(const Attribute& leaf) {
-  switch (leaf.type) {
-    case AttributeType::kInteger:
-    case AttributeType::kDecimal:
-      return "num";
-    case AttributeType::kString:
-    case AttributeType::kReference:
-    case AttributeType::kBinary:
-      return leaf.case_exact ? "" : "value_lc";
-    default:
-      return "value_lc";
-  }
-}
-
-}  // namespace
-
-Result<SqlFragment> CompileSortKey(const schema::ResolvedPath& resolved, Dialect dialect) {
-  SCIM_TRY(auto sortable, SortablePath(resolved));
-  const ResolvedPath& path = sortable;
-  Compiler compiler(dialect, "s");
-  Target target = Classify(path);
-  bool pg = dialect == Dialect::kPostgres;
-  auto collate = [pg](const std::string& expr, bool is_c) {
-    return pg && !is_c ? expr + " COLLATE \"C\"" : expr;
-  };
-  const Attribute& leaf = path.Leaf();
-  switch (target.where) {
-    case Where::kColumn: {
-      const Source& s = target.source;
-      if (s.is_active || leaf.type == AttributeType::kDateTime || leaf.case_exact) {
-        return compiler.Finish(collate(s.exact, s.exact_is_c || s.is_active));
-      }
-      if (!s.lc.empty()) return compiler.Finish(collate(s.lc, s.lc_is_c));
-      return compiler.Finish(collate(compiler.AsciiLower(s.exact), false));
-    }
-    case Where::kAttrValues:
-      break;
-    default:
-      return Unsortable(path, "not supported");
-  }
-  std::string column = IndexedSortColumn(leaf);
-  std::string key = column.empty() ? collate("s.value", false) : "s." + column;
-  std::string from =
-      " FROM attr_values s WHERE s.tenant = r.tenant AND s.resource_id = r.id AND "
-      "s.path = " +
-      compiler.P(QualifiedLc(path));
-  if (!path.attribute->multi_valued) {
-    return compiler.Finish("(SELECT MIN(" + key + ")" + from + ")");
-  }
-  // Multi-valued: the primary element's value, else the first element's (RFC 7644 §3.4.2.3).
-  std::string order;
-  const Attribute* primary = path.attribute->FindSub("primary");
-  if (path.attribute->type == AttributeType::kComplex && primary != nullptr &&
-      primary->type == AttributeType::kBoolean) {
-    ResolvedPath primary_path = path;
-    primary_path.sub_attribute = primary;
-    std::string primary_param = compiler.P(QualifiedLc(primary_path));
-    std::string true_param = compiler.P("true");
-    order =
-        "CASE WHEN EXISTS (SELECT 1 FROM attr_values p WHERE p.tenant = s.tenant AND "
-        "p.resource_id = s.resource_id AND p.ord = s.ord AND p.path = " +
-        primary_param + " AND p.value_lc = " + true_param + ") THEN 0 ELSE 1 END, ";
-  }
-  return compiler.Finish("(SELECT " + key + from + " ORDER BY " + order + "s.ord, " + key +
-                         " LIMIT 1)");
-}
-
-std::optional<IndexedSort> CompileIndexedSort(const schema::ResolvedPath& resolved) {
-  auto path = SortablePath(resolved);
-  if (!path.ok() || Classify(*path).where != Where::kAttrValues || path->attribute->multi_valued)
-    return std::nullopt;
-  std::string column = IndexedSortColumn(path->Leaf());
-  if (column.empty()) return std::nullopt;
-  return IndexedSort{column, QualifiedLc(*path)};
-}
-
-std::string SortTerm(const SqlFragment& key, bool descending) {
-  return key.sql + (descending ? " DESC NULLS FIRST" : " ASC NULLS LAST");
 }
 
 }  // namespace scim::store

@@ -3,12 +3,15 @@
 #include <map>
 #include <optional>
 
+#include "scim/common/strings.h"
 #include "scim/store/resource_store.h"
 #include "store/bound_sql.h"
 #include "store/filter_sql.h"
+#include "store/pg_statement_cache.h"
 #include "store/resource_counts.h"
 #include "store/resource_writer.h"
 #include "store/sql_util.h"
+#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {
@@ -35,23 +38,59 @@ Result<std::string> OrderClause(const ListQuery& query, Dialect dialect,
   return " ORDER BY " + SortTerm(key, query.descending) + ", r.id" + direction;
 }
 
+// How a session runs a read: PostgreSQL outside a transaction through the per-connection
+// statement cache (pg_statement_cache.h), SQLite through its own (sqlite_statement_cache.h), else
+// (PostgreSQL inside a transaction) as SOCI one-time queries.
+struct ReadMode {
+  bool cached = false;  // PostgreSQL, outside a transaction
+  bool sqlite = false;
+};
+
 // Runs a `SELECT COUNT(*) ...` statement (one round trip).
-Result<int64_t> CountRows(soci::session& s, const std::string& count_sql,
+Result<int64_t> CountRows(soci::session& s, ReadMode mode, const std::string& count_sql,
                           const std::map<std::string, std::string>& params) {
   BoundSql sql(count_sql, params);
   if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
+  if (mode.cached) {
+    PgResult res = RunCached(s, sql);
+    if (res.rows() != 1) return Error(ErrorCode::kInternal, "COUNT(*) without a row");
+    return static_cast<int64_t>(std::stoll(std::string(res.text(0, 0))));
+  }
+  if (mode.sqlite) {
+    long long total = 0;
+    RunCachedSqlite(s, sql, [&](const SqliteRow& r) { total = r.integer(0); });
+    return static_cast<int64_t>(total);
+  }
   long long total = 0;
   sql.Once(s, soci::into(total));
   return static_cast<int64_t>(total);
 }
 
-// The rows of a page query (at most `limit`). PostgreSQL: in one round trip, a one-time query into
-// vectors (a rowset would PREPARE, EXECUTE and DEALLOCATE). SQLite runs in-process: a rowset.
-std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t limit) {
+// The rows of a page query (at most `limit`), with the related columns when selected (RowColumns'
+// layout: 5 columns, or 7 for Users with groups and manager). PostgreSQL: in one round trip, a
+// cached prepared statement, or inside a transaction a one-time query into vectors (a rowset would
+// PREPARE, EXECUTE and DEALLOCATE). SQLite runs in-process: a rowset.
+std::vector<StoredRow> FetchRows(soci::session& s, ReadMode mode, const BoundSql& sql,
+                                 int64_t limit) {
   std::vector<StoredRow> rows;
-  if (s.get_backend_name() != "postgresql") {
-    soci::rowset<soci::row> rs(sql.Prepare(s));
-    for (const soci::row& r : rs) rows.push_back(RowFrom(r));
+  if (mode.cached) {
+    PgResult res = RunCached(s, sql);
+    rows.reserve(static_cast<size_t>(res.rows()));
+    for (int i = 0; i < res.rows(); ++i) {
+      StoredRow row{std::string(res.text(i, 0)), std::string(res.text(i, 1)),
+                    std::string(res.text(i, 2)), std::string(res.text(i, 3)),
+                    std::stoll(std::string(res.text(i, 4)))};
+      if (res.columns() >= 7) {
+        row.related = true;
+        if (!res.null(i, 5)) row.groups_json = std::string(res.text(i, 5));
+        if (!res.null(i, 6)) row.manager_name = std::string(res.text(i, 6));
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+  if (mode.sqlite) {
+    RunCachedSqlite(s, sql, [&](const SqliteRow& r) { rows.push_back(StoredRowOf(r)); });
     return rows;
   }
   // At least 2: a vector of 1 is not resized when no row comes back (SOCI 4.0.3, one-time query).
@@ -68,6 +107,42 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t 
   return rows;
 }
 
+// The select list of a User page's rows with what they show (RowColumns' layout, one statement
+// per page, issue 12): each row's groups (`include_groups`, else NULL) and its manager's current
+// name as sub-queries over the row's own id. Only for the rows of the page itself (OrderedPage's
+// outer query), never for rows an OFFSET skips or a sort orders. On PostgreSQL r.id (collation
+// "C") is compared under the default collation, so that group_members_member serves the look-up.
+std::string RelatedPageColumns(Dialect dialect, bool include_groups) {
+  bool pg = dialect == Dialect::kPostgres;
+  std::string columns = "SELECT r.id, r.data, r.created, r.last_modified, r.version";
+  std::string groups_from =
+      std::string(
+          " FROM group_members m JOIN resources g ON g.tenant = m.tenant AND g.id = "
+          "m.group_id WHERE m.tenant = r.tenant AND m.member_id = ") +
+      (pg ? "(r.id COLLATE \"default\"))" : "r.id)");
+  if (!include_groups) {
+    columns += ", NULL";
+  } else if (pg) {
+    columns +=
+        ", (SELECT CAST(json_agg(json_build_array(m.group_id, COALESCE(g.display_name, ''))) AS "
+        "TEXT)" +
+        groups_from;
+  } else {
+    columns += ", (SELECT json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))" +
+               groups_from;
+  }
+  const char* enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  std::string manager_id =
+      pg ? std::string("(r.data -> '") + enterprise + "' -> 'manager' ->> 'value')"
+         : std::string("(CASE WHEN json_valid(r.data) THEN json_extract(r.data, '$.\"") +
+               enterprise + "\".manager.value') END)";
+  columns +=
+      ", (SELECT COALESCE(mg.display_name, mg.user_name) FROM resources mg WHERE "
+      "mg.tenant = r.tenant AND mg.resource_type = 'User' AND mg.id = " +
+      manager_id + ")";
+  return columns;
+}
+
 // Pages through a sort the index gives (IndexedSort): the resources with a value in index order,
 // then, ascending, the resources without one by id; descending is the exact reverse (RFC 7644
 // §3.4.2.3: resources without data for sortBy come last ascending, first descending). Each part is
@@ -75,10 +150,11 @@ std::vector<StoredRow> FetchRows(soci::session& s, const BoundSql& sql, int64_t 
 // where an ORDER BY on a correlated key sorted every matching resource.
 class IndexedSortPager {
  public:
-  IndexedSortPager(soci::session& s, std::string columns, const IndexedSort& sort,
+  IndexedSortPager(soci::session& s, ReadMode mode, std::string columns, const IndexedSort& sort,
                    const std::string& where, std::map<std::string, std::string> params,
                    bool descending, bool filtered)
       : s_(s),
+        mode_(mode),
         columns_(std::move(columns)),
         sort_(sort),
         where_(where),
@@ -134,7 +210,7 @@ class IndexedSortPager {
 
   std::vector<StoredRow> Run(const std::string& sql, int64_t limit) const {
     BoundSql bound(sql, params_);
-    return FetchRows(s_, bound, limit);
+    return FetchRows(s_, mode_, bound, limit);
   }
 
   std::vector<StoredRow> WithValues(int64_t offset, int64_t limit) const {
@@ -166,8 +242,8 @@ class IndexedSortPager {
 
   // Without a filter the attr_values rows alone answer (they exist only for live resources).
   Result<int64_t> CountWithValues() const {
-    if (filtered_) return CountRows(s_, "SELECT COUNT(*)" + WithValuesFrom(), params_);
-    return CountRows(s_,
+    if (filtered_) return CountRows(s_, mode_, "SELECT COUNT(*)" + WithValuesFrom(), params_);
+    return CountRows(s_, mode_,
                      "SELECT COUNT(*) FROM attr_values s WHERE s.tenant = :tenant AND "
                      "s.resource_type = :rtype AND " +
                          HasValue(),
@@ -179,6 +255,7 @@ class IndexedSortPager {
   }
 
   soci::session& s_;
+  ReadMode mode_;
   std::string columns_;  // RowColumns
   const IndexedSort& sort_;
   const std::string& where_;
@@ -218,9 +295,27 @@ Result<CursorPosition> ParseCursor(const std::string& cursor) {
   return position;
 }
 
+// Whether `filter` matches at most one resource of a type: `userName eq` (resources_user_name is
+// unique on the folded userName per tenant and type, and the compiled comparison always includes
+// that column's equality) or `id eq` (the primary key).
+bool MatchesAtMostOne(const filter::BoundFilter& filter) {
+  const filter::BoundNode& node = filter.root;
+  if (node.kind != filter::BoundNode::Kind::kCompare || node.op != filter::CompareOp::kEq ||
+      node.value.type != filter::BoundValue::Type::kString || node.path.in_extension ||
+      node.path.sub_attribute != nullptr || node.path.attribute == nullptr) {
+    return false;
+  }
+  const std::string& name = node.path.attribute->name;
+  return EqualsIgnoreCase(name, "userName") || EqualsIgnoreCase(name, "id");
+}
+
 // One page of the resources matching `where` in the order of `order` (an ORDER BY clause): at
-// `offset`, or after the cursor's position.
-Result<std::vector<StoredRow>> OrderedPage(soci::session& s, const std::string& columns,
+// `offset`, or after the cursor's position. `related` (RelatedPageColumns): the page's ids are cut
+// first and only their rows read with what they show, so the per-row sub-queries run for the
+// page's rows alone; `single` (MatchesAtMostOne): at most one row matches, it is read at once.
+Result<std::vector<StoredRow>> OrderedPage(soci::session& s, ReadMode mode,
+                                           const std::string& columns,
+                                           const std::optional<std::string>& related, bool single,
                                            std::string where, const std::string& order,
                                            std::map<std::string, std::string> params,
                                            const std::optional<CursorPosition>& position,
@@ -229,22 +324,34 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, const std::string& 
     where += query.descending ? " AND r.id < :after" : " AND r.id > :after";
     params["after"] = position->after;
   }
-  std::string window = " LIMIT " + std::to_string(query.count);
-  std::string sql = columns + " FROM resources r WHERE " + where + order + window;
-  if (!query.cursor && offset > 0 && !query.sort_by) {
+  // LIMIT and OFFSET stay literals: as parameters PostgreSQL's generic plan of a page costs more
+  // than its custom plans (the limit unknown), so it planned every execution again.
+  std::string limit = std::to_string(query.count);
+  std::string skip = std::to_string(offset);
+  std::string window = " LIMIT " + limit;
+  if (!query.cursor) window += " OFFSET " + skip;
+  std::string sql;
+  if (related && single) {
+    sql = *related + " FROM resources r WHERE " + where + order + window;
+  } else if (related) {
+    sql = *related +
+          " FROM resources r WHERE r.tenant = :tenant AND r.id IN (SELECT r.id FROM resources r "
+          "WHERE " +
+          where + order + window + ")" + order;
+  } else if (!query.cursor && offset > 0 && !query.sort_by) {
     // A deep startIndex (RFC 7644 §3.4.2.4) in the default id order: OFFSET still walks `offset`
     // entries, but of the (tenant, resource_type, id) index only (index-only), and then reads
     // the page's rows by key; OFFSET on the full rows read every skipped row (deferred join).
     sql = columns +
           " FROM resources r WHERE r.tenant = :tenant AND r.id IN (SELECT r.id FROM resources r "
           "WHERE " +
-          where + order + window + " OFFSET " + std::to_string(offset) + ")" + order;
-  } else if (!query.cursor) {
-    sql += " OFFSET " + std::to_string(offset);
+          where + order + window + ")" + order;
+  } else {
+    sql = columns + " FROM resources r WHERE " + where + order + window;
   }
   BoundSql bound(sql, params);
   if (!bound.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + bound.missing());
-  return FetchRows(s, bound, query.count);
+  return FetchRows(s, mode, bound, query.count);
 }
 
 }  // namespace
@@ -265,28 +372,57 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   std::optional<IndexedSort> indexed;
   if (query.sort_by) indexed = CompileIndexedSort(*query.sort_by);
   SCIM_TRY(auto order, OrderClause(query, db_->dialect(), params));
+  ReadMode mode{db_->dialect() == Dialect::kPostgres && !db_->InTransactionHere(),
+                db_->dialect() == Dialect::kSqlite};
+  // A filtered page of Users reads its groups and managers' names in its own statement.
+  std::optional<std::string> related;
+  if (resource_type == "User" && query.filter && !indexed) {
+    related = RelatedPageColumns(db_->dialect(), query.read.include_groups);
+  }
+  bool single = query.filter && MatchesAtMostOne(*query.filter);
   ListPage page;
   SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
+    auto count_matches = [&]() {
+      return CountRows(s, mode, "SELECT COUNT(*) FROM resources r WHERE " + where, params);
+    };
+    std::optional<int64_t> total;
     if (position) {
-      page.total_results = position->total;
+      total = position->total;
     } else if (!query.filter) {
       // Unfiltered (Okta and Entra ID imports page like this): the maintained counters, not a
       // COUNT(*) over every resource of the type (resource_counts.h).
-      page.total_results = CountResources(s, tenant, resource_type);
-    } else {
-      SCIM_TRY(auto total, CountRows(s, "SELECT COUNT(*) FROM resources r WHERE " + where, params));
-      page.total_results = total;
+      total = CountResources(s, tenant, resource_type);
+    } else if (indexed || query.count <= 0) {
+      SCIM_TRY(auto counted, count_matches());
+      total = counted;
     }
-    if (query.count <= 0) return OkStatus();
+    if (query.count <= 0) {
+      page.total_results = *total;
+      return OkStatus();
+    }
     int64_t offset = by_cursor ? 0 : std::max<int64_t>(0, query.start_index - 1);
     // Not RowColumns with its per-row sub-queries: PostgreSQL would evaluate them for the rows an
     // OFFSET skips too. A page reads its groups and managers' names in one statement each.
     std::string columns = RowColumns(db_->dialect(), "", false);
     SCIM_TRY(std::vector<StoredRow> rows,
-             indexed ? IndexedSortPager(s, columns, *indexed, where, params, query.descending,
+             indexed ? IndexedSortPager(s, mode, columns, *indexed, where, params, query.descending,
                                         query.filter.has_value())
-                           .Page(offset, query.count, page.total_results)
-                     : OrderedPage(s, columns, where, order, params, position, query, offset));
+                           .Page(offset, query.count, *total)
+                     : OrderedPage(s, mode, columns, related, single, where, order, params,
+                                   position, query, offset));
+    if (!total) {
+      // A filtered list counts what matches (RFC 7644 §3.4.2.4, totalResults is exact), but a
+      // page that is not full and holds the match at `offset` (or starts at the first) is the
+      // last: its statement saw offset + rows matches, no more, and no COUNT(*) is needed.
+      int64_t n = static_cast<int64_t>(rows.size());
+      if (n < query.count && (n > 0 || offset == 0)) {
+        total = offset + n;
+      } else {
+        SCIM_TRY(auto counted, count_matches());
+        total = counted;
+      }
+    }
+    page.total_results = *total;
     page.resources = AssembleResources(s, tenant, resource_type, rows, query.read.include_members,
                                        query.read.include_groups);
     if (by_cursor && static_cast<int64_t>(page.resources.size()) == query.count) {

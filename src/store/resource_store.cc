@@ -5,6 +5,7 @@
 #include "store/resource_rows.h"
 #include "store/resource_writer.h"
 #include "store/sql_util.h"
+#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {
@@ -81,8 +82,18 @@ Result<json::Document> ResourceStore::Get(const std::string& tenant,
                                           const ReadOptions& read) const {
   json::Document out;
   SCIM_RETURN_IF_ERROR(db_->WithSession([&](soci::session& s) -> Status {
-    auto row = ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups,
-                                  db_->InTransactionHere());
+    std::optional<StoredRow> row;
+    if (db_->dialect() == Dialect::kSqlite) {
+      // The statement ReadRowWithRelated runs, compiled once per connection (issue 12).
+      BoundSql sql(RowColumns(Dialect::kSqlite, resource_type, read.include_groups) +
+                       " FROM resources r WHERE r.tenant = :t AND r.resource_type = :rt AND "
+                       "r.id = :id",
+                   {{"t", tenant}, {"rt", resource_type}, {"id", id}});
+      RunCachedSqlite(s, sql, [&](const SqliteRow& r) { row = StoredRowOf(r); });
+    } else {
+      row = ReadRowWithRelated(s, db_->dialect(), tenant, resource_type, id, read.include_groups,
+                               db_->InTransactionHere());
+    }
     if (!row) return NotFound(resource_type, id);
     out =
         AssembleResource(s, tenant, resource_type, *row, read.include_members, read.include_groups);

@@ -7,8 +7,10 @@
 #include <boost/test/unit_test.hpp>
 #include <string>
 
+#include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
 #include "store/sql_util.h"
+#include "store/sqlite_statement_cache.h"
 #include "support/pg_configured.h"
 #include "support/scratch_database.h"
 
@@ -74,6 +76,55 @@ void RunAll(bool postgres) {
   }
   BOOST_TEST(std::string((*got)[kEnterprise]["manager"]["displayName"].GetString()) == "The Boss");
   BOOST_TEST(std::string((*got)[kEnterprise]["manager"]["value"].GetString()) == boss);
+
+  // A filtered list reads each User with its groups and manager's name in its page's statement:
+  // the same resource as Get.
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  auto listed_one = [&](const std::string& filter, const ReadOptions& read) {
+    ListQuery query;
+    query.filter = *filter::ParseAndBind(filter, **registry, user_type);
+    query.read = read;
+    auto page = store.List("default", "User", query);
+    BOOST_TEST_REQUIRE(page.ok(), (page.ok() ? "" : page.error().detail));
+    BOOST_TEST_REQUIRE(page->resources.size() == 1u);
+    BOOST_TEST(page->total_results == 1);
+    return std::move(page->resources.front());
+  };
+  for (bool with_groups : {true, false}) {
+    ReadOptions read;
+    read.include_groups = with_groups;
+    json::Document listed = listed_one("userName eq \"WORKER\"", read);
+    auto direct = store.Get("default", "User", user, read);
+    BOOST_TEST_REQUIRE(direct.ok());
+    BOOST_TEST(json::Serialize(listed) == json::Serialize(*direct));
+    BOOST_TEST(listed.HasMember("groups") == with_groups);
+  }
+  BOOST_TEST(!listed_one("userName eq \"loner\"", {}).HasMember("groups"));
+
+  // totalResults stays exact whether it is counted or read off a page that is not full
+  // (RFC 7644 §3.4.2.4): 3 Users match.
+  struct PageCase {
+    int64_t start;
+    int64_t count;
+    size_t rows;
+  };
+  for (PageCase c : {PageCase{1, 100, 3}, PageCase{1, 2, 2}, PageCase{1, 3, 3}, PageCase{2, 2, 2},
+                     PageCase{3, 2, 1}, PageCase{4, 2, 0}, PageCase{9, 5, 0}, PageCase{1, 0, 0}}) {
+    ListQuery query;
+    query.filter = *filter::ParseAndBind("userName pr", **registry, user_type);
+    query.start_index = c.start;
+    query.count = c.count;
+    auto page = store.List("default", "User", query);
+    BOOST_TEST_REQUIRE(page.ok());
+    BOOST_TEST(page->total_results == 3, "startIndex " << c.start << " count " << c.count);
+    BOOST_TEST(page->resources.size() == c.rows, "startIndex " << c.start << " count " << c.count);
+  }
+  ListQuery none;
+  none.filter = *filter::ParseAndBind("userName eq \"nobody\"", **registry, user_type);
+  auto empty = store.List("default", "User", none);
+  BOOST_TEST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->total_results == 0);
+  BOOST_TEST(empty->resources.empty());
 
   // The manager renamed: the name shown follows.
   auto renamed =
@@ -155,14 +206,133 @@ void PreparedStatementsRecover() {
   BOOST_TEST(in_tx.ok());
 }
 
+// Filtered lists run as prepared statements cached per connection by SQL text: prepared the second
+// time a text is seen, kept across values, prepared again after the server dropped it, and
+// bypassed inside a transaction.
+void FilteredListsPrepared() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(true, "list_prepared");
+  auto one = store::Database::Open(scratch.url(), 1);
+  BOOST_TEST_REQUIRE(one.ok());
+  ResourceStore store(*one, *registry);
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  for (const char* name : {"ann", "bob", "cy"}) {
+    Create(store, "User",
+           std::string("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                       "\"userName\":\"") +
+               name + "\"}");
+  }
+  auto cached = [&] {
+    long long n = -1;
+    BOOST_TEST_REQUIRE((*one)
+                           ->WithSession([&](soci::session& s) -> Status {
+                             s << "SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE "
+                                  "'scim_q%'",
+                                 soci::into(n);
+                             return OkStatus();
+                           })
+                           .ok());
+    return n;
+  };
+  auto find = [&](const std::string& user_name) {
+    ListQuery query;
+    query.filter =
+        *filter::ParseAndBind("userName eq \"" + user_name + "\"", **registry, user_type);
+    auto page = store.List("default", "User", query);
+    BOOST_TEST_REQUIRE(page.ok(), (page.ok() ? "" : page.error().detail));
+    BOOST_TEST_REQUIRE(page->resources.size() == 1u);
+    BOOST_TEST(std::string(page->resources[0]["userName"].GetString()) == user_name);
+  };
+  find("ann");
+  BOOST_TEST(cached() == 0);  // seen once: a one-time query
+  find("bob");
+  BOOST_TEST(cached() == 1);
+  for (int i = 0; i < 6; ++i) find(i % 2 ? "cy" : "ann");
+  BOOST_TEST(cached() == 1);
+  BOOST_TEST_REQUIRE((*one)
+                         ->WithSession([](soci::session& s) -> Status {
+                           s << "DEALLOCATE ALL";
+                           return OkStatus();
+                         })
+                         .ok());
+  find("bob");
+  BOOST_TEST(cached() == 1);
+  Status in_tx = store.InOneTransaction([&]() -> Status {
+    find("cy");
+    return OkStatus();
+  });
+  BOOST_TEST(in_tx.ok());
+}
+
+// SQLite compiles a read's statement once per connection: GETs and filtered lists of one shape
+// reuse it whatever the values; every statement stays correct after a write changed the rows and
+// the connection closes cleanly with the Database.
+void SqliteStatementsCached() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(false, "sqlite_cached");
+  auto one = store::Database::Open(scratch.url(), 1);
+  BOOST_TEST_REQUIRE(one.ok());
+  ResourceStore store(*one, *registry);
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  std::vector<std::string> ids;
+  for (const char* name : {"ann", "bob"}) {
+    ids.push_back(
+        Create(store, "User",
+               std::string("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                           "\"userName\":\"") +
+                   name + "\"}"));
+  }
+  auto cached = [&] {
+    size_t n = 0;
+    BOOST_TEST_REQUIRE((*one)
+                           ->WithSession([&](soci::session& s) -> Status {
+                             n = CachedSqliteStatementCount(s);
+                             return OkStatus();
+                           })
+                           .ok());
+    return n;
+  };
+  size_t before = cached();
+  for (const std::string& id : ids) BOOST_TEST_REQUIRE(store.Get("default", "User", id, {}).ok());
+  BOOST_TEST(cached() == before + 1);
+  for (const char* name : {"ann", "bob", "nobody"}) {
+    ListQuery query;
+    query.filter =
+        *filter::ParseAndBind(std::string("userName eq \"") + name + "\"", **registry, user_type);
+    auto page = store.List("default", "User", query);
+    BOOST_TEST_REQUIRE(page.ok());
+    BOOST_TEST(page->total_results == (std::string(name) == "nobody" ? 0 : 1));
+  }
+  BOOST_TEST(cached() == before + 2);
+  // A write in between: the cached read sees it.
+  auto renamed =
+      store.Modify(kCtx, "User", ids[0], std::nullopt, events::ChangeKind::kPatched,
+                   [](json::Document& r, MembershipChange&, std::optional<std::string>&) -> Status {
+                     r["userName"].SetString("ann2", r.GetAllocator());
+                     return OkStatus();
+                   },
+                   {});
+  BOOST_TEST_REQUIRE(renamed.ok());
+  auto got = store.Get("default", "User", ids[0], {});
+  BOOST_TEST_REQUIRE(got.ok());
+  BOOST_TEST(std::string((*got)["userName"].GetString()) == "ann2");
+  BOOST_TEST((store.Get("default", "User", "no-such-id", {}).error().code == ErrorCode::kNotFound));
+}
+
 BOOST_AUTO_TEST_SUITE(read_path)
 
-BOOST_AUTO_TEST_CASE(read_path_on_sqlite) { RunAll(false); }
+BOOST_AUTO_TEST_CASE(read_path_on_sqlite) {
+  RunAll(false);
+  SqliteStatementsCached();
+}
 
 BOOST_AUTO_TEST_CASE(read_path_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {
   RunAll(true);
   PreparedStatementsRecover();
+  FilteredListsPrepared();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

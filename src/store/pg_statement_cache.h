@@ -1,0 +1,58 @@
+#pragma once
+// Per-connection prepared statements on PostgreSQL for SQL whose text repeats with different
+// values (filtered lists: the compiled filter's text depends on the filter's shape only, its
+// literals are parameters). Issue 12: a statement prepared once per connection costs one round
+// trip per execution and no parsing or planning, where a one-time query is parsed and planned
+// every time. Internal to the store module.
+
+#include <libpq-fe.h>
+#include <soci/soci.h>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "store/bound_sql.h"
+
+namespace scim::store {
+
+// A libpq result, cleared when it goes.
+class PgResult {
+ public:
+  explicit PgResult(PGresult* res) : res_(res) {}
+  PgResult(PgResult&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
+  PgResult(const PgResult&) = delete;
+  PgResult& operator=(const PgResult&) = delete;
+  PgResult& operator=(PgResult&&) = delete;
+  ~PgResult() {
+    if (res_ != nullptr) PQclear(res_);
+  }
+
+  int rows() const { return PQntuples(res_); }
+  int columns() const { return PQnfields(res_); }
+  bool null(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
+  std::string_view text(int row, int col) const {
+    return {PQgetvalue(res_, row, col), static_cast<size_t>(PQgetlength(res_, row, col))};
+  }
+
+ private:
+  PGresult* res_;
+};
+
+// At most this many statements stay prepared per connection; the least recently used one is
+// deallocated when another is prepared.
+inline constexpr size_t kMaxCachedStatements = 64;
+
+// Runs `sql` (a query returning rows) on `s`, a PostgreSQL session outside a transaction: the
+// second time a connection sees a SQL text it prepares it (PQprepare), and from then on executes
+// the prepared statement (PQexecPrepared); the first time it runs it as a one-time query, so a
+// text seen once (a one-off filter shape) costs no PREPARE and no DEALLOCATE. A connection made
+// since at the same address has no statement: the execution fails with 26000 and it is prepared
+// again. Outside a transaction only (an error there would abort it). Throws
+// soci::postgresql_soci_error when the statement fails.
+PgResult RunCached(soci::session& s, const BoundSql& sql);
+
+// How many statements the cache holds for the connection of `s` (tests).
+size_t CachedStatementCount(soci::session& s);
+
+}  // namespace scim::store
