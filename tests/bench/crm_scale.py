@@ -35,7 +35,9 @@ def main():
     proc = subprocess.run([sys.executable, "-m", "unittest", "-v"] + tests, cwd=INTEGRATION,
                           env=env, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr.splitlines():
-        if line.startswith("crm-at-scale:") or "FAIL" in line or "Error" in line or line.startswith("OK"):
+        if "crm-at-scale:" in line:
+            print(line[line.index("crm-at-scale:"):])
+        elif "FAIL" in line or "Error" in line or line.startswith("OK"):
             print(line)
     print(f"total {time.monotonic() - started:.1f} s, db {env.get('SCIMD_TEST_DB', 'sqlite')}, "
           f"load average {os.getloadavg()[0]:.2f}")
