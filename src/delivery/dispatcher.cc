@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdio>
 #include <map>
@@ -140,10 +141,10 @@ struct Dispatcher::Shared {
     return std::vector<int64_t>(in_progress.begin(), in_progress.end());
   }
 
-  // Calls the adapter for one claimed event; nullopt (and the row handed back) when its links
-  // cannot be read. `buffered`: outcomes of this batch not recorded yet, whose links the
+  // The context of a call for one claimed event; nullopt (and the row handed back) when its
+  // links cannot be read. `buffered`: outcomes of this batch not recorded yet, whose links the
   // adapter's look-ups of other resources see first (a group after its new members).
-  std::optional<events::DeliveryOutcome> Attempt(
+  std::optional<events::DeliveryContext> Context(
       TargetState& t, const ClaimedDelivery& c,
       const std::vector<DeliveryQueue::Answered>& buffered) {
     auto context = queue.BuildContext(t.name, c);
@@ -169,6 +170,16 @@ struct Dispatcher::Shared {
         return stored ? stored(id) : std::nullopt;
       };
     }
+    return std::move(*context);
+  }
+
+  // Calls the adapter for one claimed event; nullopt (and the row handed back) when its links
+  // cannot be read.
+  std::optional<events::DeliveryOutcome> Attempt(
+      TargetState& t, const ClaimedDelivery& c,
+      const std::vector<DeliveryQueue::Answered>& buffered) {
+    std::optional<events::DeliveryContext> context = Context(t, c, buffered);
+    if (!context) return std::nullopt;
     try {
       return t.target.adapter->Deliver(c.event, *context);
     } catch (const std::exception& e) {
@@ -176,6 +187,42 @@ struct Dispatcher::Shared {
     } catch (...) {
       return events::DeliveryOutcome::Retry("adapter error");
     }
+  }
+
+  // Calls the adapter once for the claimed events `batch` (TargetAdapter::DeliverBatch):
+  // element i is batch[i]'s outcome, nullopt (row handed back) when its links cannot be read.
+  std::vector<std::optional<events::DeliveryOutcome>> AttemptBatch(
+      TargetState& t, const std::vector<const ClaimedDelivery*>& batch,
+      const std::vector<DeliveryQueue::Answered>& buffered) {
+    std::vector<std::optional<events::DeliveryOutcome>> outcomes(batch.size());
+    std::vector<std::optional<events::DeliveryContext>> contexts(batch.size());
+    std::vector<events::TargetAdapter::BatchItem> items;
+    std::vector<size_t> positions;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      contexts[i] = Context(t, *batch[i], buffered);
+      if (!contexts[i]) continue;
+      items.push_back({&batch[i]->event, &*contexts[i]});
+      positions.push_back(i);
+    }
+    if (items.empty()) return outcomes;
+    std::vector<events::DeliveryOutcome> answered;
+    std::string error;
+    try {
+      answered = t.target.adapter->DeliverBatch(items);
+      if (answered.size() != items.size()) {
+        error = "adapter error: " + std::to_string(answered.size()) + " outcome(s) for " +
+                std::to_string(items.size()) + " event(s)";
+      }
+    } catch (const std::exception& e) {
+      error = std::string("adapter error: ") + e.what();
+    } catch (...) {
+      error = "adapter error";
+    }
+    for (size_t k = 0; k < positions.size(); ++k) {
+      outcomes[positions[k]] =
+          error.empty() ? std::move(answered[k]) : events::DeliveryOutcome::Retry(error);
+    }
+    return outcomes;
   }
 
   void LogOutcome(const TargetState& t, const ClaimedDelivery& c,
@@ -275,54 +322,159 @@ struct Dispatcher::Shared {
                                 "\" in target_cursors; every unsettled seq was read again");
   }
 
+  static bool IsBatchable(const events::TargetAdapter& adapter, const ClaimedDelivery& c) {
+    try {
+      return adapter.Batchable(c.event);
+    } catch (...) {
+      return false;
+    }
+  }
+
+  // Claims due rows for one pass: claim_batch rows, and when the adapter batches and some of
+  // them are batchable, more rows up to MaxBatch() batchable ones (a stream of users to the CRM
+  // claims as before; a stream of stores fills bulk calls). `batchable` says which rows are.
+  Result<std::vector<ClaimedDelivery>> ClaimForPass(TargetState& t, int max_batch,
+                                                    std::vector<bool>& batchable) {
+    const auto& adapter = *t.target.adapter;
+    const int first = std::max(1, options.claim_batch);
+    SCIM_TRY(auto claimed, queue.Claim(t.name, first, LeaseMs()));
+    Track(claimed);
+    batchable.clear();
+    int count = 0;
+    for (const ClaimedDelivery& c : claimed) {
+      batchable.push_back(max_batch > 1 && IsBatchable(adapter, c));
+      count += batchable.back() ? 1 : 0;
+    }
+    if (count == 0 || count >= max_batch || static_cast<int>(claimed.size()) < first) {
+      return claimed;
+    }
+    auto more = queue.Claim(t.name, max_batch - count, LeaseMs());
+    if (!more.ok()) {
+      Log(LogLevel::kWarning, "claiming a batch for " + t.name + ": " + more.error().detail);
+      return claimed;
+    }
+    Track(*more);
+    for (ClaimedDelivery& c : *more) {
+      batchable.push_back(IsBatchable(adapter, c));
+      claimed.push_back(std::move(c));
+    }
+    return claimed;
+  }
+
+  // Splits a claim into what this pass delivers: the events the adapter can batch first (its
+  // DeliverBatch() calls), then up to claim_batch others in seq order; others beyond that (from
+  // a claim sized for batching) are handed back at once for the other workers. Different
+  // resources never wait for each other, so delivering the batch first keeps per-resource
+  // order (a claim holds at most one row per resource).
+  std::vector<ClaimedDelivery> Arrange(std::vector<ClaimedDelivery> claimed,
+                                       const std::vector<bool>& can_batch, size_t& batchable) {
+    std::vector<ClaimedDelivery> work, single, rest;
+    for (size_t i = 0; i < claimed.size(); ++i) {
+      if (can_batch[i]) {
+        work.push_back(std::move(claimed[i]));
+      } else if (single.size() < static_cast<size_t>(std::max(1, options.claim_batch))) {
+        single.push_back(std::move(claimed[i]));
+      } else {
+        rest.push_back(std::move(claimed[i]));
+      }
+    }
+    batchable = work.size();
+    HandBack(rest, 0);
+    for (ClaimedDelivery& c : single) work.push_back(std::move(c));
+    return work;
+  }
+
+  // Records one outcome of the pass: buffered when the target answered, at once when it is a
+  // target-wide failure (the first of a DeliverBatch() call; the others of that call are handed
+  // back: one failed call is one failure for the breaker). Returns whether the target is paused.
+  bool Note(TargetState& t, const ClaimedDelivery& c, events::DeliveryOutcome outcome,
+            std::vector<DeliveryQueue::Answered>& buffered, double random01,
+            bool& target_wide_seen) {
+    LogOutcome(t, c, outcome);
+    if (!DeliveryQueue::TargetWide(outcome)) {
+      buffered.push_back({&c, std::move(outcome), random01});
+      return false;
+    }
+    if (target_wide_seen) {
+      Status released = queue.Release({c.id});
+      if (!released.ok()) {
+        Log(LogLevel::kWarning, "cannot hand back delivery " + std::to_string(c.id) + ": " +
+                                    released.error().detail + " (its lease will expire)");
+      }
+      Untrack(c.id);
+      return false;
+    }
+    target_wide_seen = true;
+    Flush(t, buffered);
+    return RecordTargetWide(t, c, outcome, random01);
+  }
+
   // One round for a target: fan out new outbox rows (unless another thread is doing it), then
-  // claim a batch of due deliveries and deliver them one after the other.
+  // claim a batch of due deliveries and deliver them: the batchable ones in DeliverBatch()
+  // calls, the others one after the other.
   Result<Pass> RunPass(TargetState& t, std::mt19937_64& rng) {
     Pass pass;
+    const int max_batch = std::max(1, t.target.adapter->MaxBatch());
+    const int claim_limit = std::max(options.claim_batch, max_batch);
     if (t.fan_out_mu.try_lock()) {
       std::lock_guard<std::mutex> guard(t.fan_out_mu, std::adopt_lock);
       SCIM_TRY(auto needed, queue.FanOutNeeded(t.name));
-      if (needed) {
+      // A batching target fans out up to a claim's worth before it claims.
+      const int rounds = std::max(1, claim_limit / std::max(1, options.fan_out_batch));
+      for (int round = 0; needed && round < rounds; ++round) {
         SCIM_TRY(auto fanned, queue.FanOut(*t.target.adapter, options.fan_out_batch));
         WarnMalformedGaps(t.name, fanned);
         pass.more = fanned.more;
+        needed = fanned.more;
       }
     }
     SCIM_TRY(auto due, queue.HasDue(t.name));
     if (!due) return pass;
-    SCIM_TRY(auto claimed, queue.Claim(t.name, options.claim_batch, LeaseMs()));
-    Track(claimed);
+    std::vector<bool> can_batch;
+    SCIM_TRY(auto all, ClaimForPass(t, max_batch, can_batch));
+    size_t batchable = 0;
+    const std::vector<ClaimedDelivery> claimed = Arrange(std::move(all), can_batch, batchable);
     // Outcomes the target answered are recorded together after the batch (one commit); a
     // target-wide failure is recorded at once, after those before it, since it may pause the
     // target.
     std::vector<DeliveryQueue::Answered> buffered;
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     bool paused = false;
-    for (size_t i = 0; i < claimed.size(); ++i) {
+    size_t i = 0;
+    while (i < claimed.size() && !paused) {
       if (stopping.load()) {
         HandBack(claimed, i);
         break;
       }
-      const ClaimedDelivery& c = claimed[i];
-      std::optional<events::DeliveryOutcome> outcome = Attempt(t, c, buffered);
-      if (!outcome) {
-        Untrack(c.id);
-        continue;
+      bool target_wide_seen = false;
+      if (i < batchable) {
+        const size_t end = std::min(batchable, i + static_cast<size_t>(max_batch));
+        std::vector<const ClaimedDelivery*> batch;
+        for (size_t j = i; j < end; ++j) batch.push_back(&claimed[j]);
+        auto outcomes = AttemptBatch(t, batch, buffered);
+        for (size_t k = 0; k < batch.size(); ++k) {
+          if (!outcomes[k]) {
+            Untrack(batch[k]->id);
+            continue;
+          }
+          ++pass.delivered;
+          paused = Note(t, *batch[k], std::move(*outcomes[k]), buffered, uniform(rng),
+                        target_wide_seen) ||
+                   paused;
+        }
+        i = end;
+      } else {
+        const ClaimedDelivery& c = claimed[i++];
+        std::optional<events::DeliveryOutcome> outcome = Attempt(t, c, buffered);
+        if (!outcome) {
+          Untrack(c.id);
+          continue;
+        }
+        ++pass.delivered;
+        paused = Note(t, c, std::move(*outcome), buffered, uniform(rng), target_wide_seen);
       }
-      ++pass.delivered;
-      LogOutcome(t, c, *outcome);
-      double random01 = uniform(rng);
-      if (!DeliveryQueue::TargetWide(*outcome)) {
-        buffered.push_back({&c, std::move(*outcome), random01});
-        continue;
-      }
-      Flush(t, buffered);
-      paused = RecordTargetWide(t, c, *outcome, random01);
-      if (paused) {
-        // The target is down: the rest of the batch waits for the breaker, attempts unspent.
-        HandBack(claimed, i + 1);
-        break;
-      }
+      // The target is down: the rest of the batch waits for the breaker, attempts unspent.
+      if (paused) HandBack(claimed, i);
     }
     Flush(t, buffered);
     // A delivery may have unblocked the next event of its resource (unless the target is

@@ -1,5 +1,8 @@
 #include "store/link_refresh.h"
 
+#include <algorithm>
+
+#include "store/bound_sql.h"
 #include "store/replay_event.h"
 #include "store/resource_writer.h"
 
@@ -57,6 +60,32 @@ std::optional<std::string> CurrentMemberRole(Database& db, const std::string& te
   });
   if (!st.ok()) return std::nullopt;
   return role;
+}
+
+std::map<std::string, std::string> CurrentMemberRoles(soci::session& s, const std::string& tenant,
+                                                      const std::vector<std::string>& user_ids) {
+  constexpr size_t kChunk = 500;
+  std::map<std::string, std::string> roles;
+  for (size_t from = 0; from < user_ids.size(); from += kChunk) {
+    std::vector<std::string> chunk(
+        user_ids.begin() + static_cast<std::ptrdiff_t>(from),
+        user_ids.begin() + static_cast<std::ptrdiff_t>(std::min(user_ids.size(), from + kChunk)));
+    std::map<std::string, std::string> params{{"tn", tenant}};
+    std::string list = InList(chunk, "u", params);
+    BoundSql sql(
+        "SELECT id, data FROM resources WHERE tenant = :tn AND resource_type = 'User' "
+        "AND id IN (" +
+            list + ")",
+        std::move(params));
+    std::string id, data;
+    soci::statement select = (sql.Prepare(s), soci::into(id), soci::into(data));
+    select.execute();
+    while (select.fetch()) {
+      json::Document doc;
+      if (json::Parse(data, doc).ok()) roles[id] = MemberRoleOf(doc);
+    }
+  }
+  return roles;
 }
 
 }  // namespace scim::store

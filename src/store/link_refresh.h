@@ -8,6 +8,7 @@
 
 #include <soci/soci.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,5 +39,10 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
 // fails.
 std::optional<std::string> CurrentMemberRole(Database& db, const std::string& tenant,
                                              const std::string& user_id);
+
+// CurrentMemberRole for several Users in one query per 500 ids: user id → role; ids of Users
+// that are gone are absent.
+std::map<std::string, std::string> CurrentMemberRoles(soci::session& s, const std::string& tenant,
+                                                      const std::vector<std::string>& user_ids);
 
 }  // namespace scim::store

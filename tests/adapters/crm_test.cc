@@ -449,6 +449,79 @@ BOOST_AUTO_TEST_CASE(store_upsert_and_delete) {
   BOOST_TEST(Records(state, "stores").Size() == 0u);
 }
 
+// Store upserts of a batch go in bulk imports of at most 1,000 stores; each store gets its own
+// outcome (the CRM's per-store error fails that store only); events that are not store upserts
+// (a user, a group still linked as an organization) are delivered one by one.
+BOOST_AUTO_TEST_CASE(store_batch_in_bulk_imports) {
+  Fake().Config(R"({"reject_store_names":["Store 0007"]})");
+  const int n = 1203;
+  std::vector<events::ChangeEvent> events;
+  std::vector<events::DeliveryContext> contexts;
+  for (int i = 0; i < n; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "Store %04d", i);
+    std::string id = "g-s" + std::to_string(i);
+    std::string body = Store(name);
+    body.replace(body.find("g-store"), 7, id);
+    events.push_back(MakeEvent(ChangeKind::kCreated, "Group", id, Payload(body), i + 1));
+    contexts.push_back(Context(i + 1));
+  }
+  std::string user = R"({"id":"u-b","userName":"b","emails":[{"value":"b@example.com"}]})";
+  events.push_back(MakeEvent(ChangeKind::kCreated, "User", "u-b", Payload(user), n + 1));
+  contexts.push_back(Context(n + 1));
+  BOOST_TEST(adapter->Batchable(events.front()));
+  BOOST_TEST(!adapter->Batchable(events.back()));
+  BOOST_TEST(!adapter->Batchable(MakeEvent(ChangeKind::kDeleted, "Group", "g-s1", "{}", 9)));
+  BOOST_TEST(adapter->MaxBatch() == 1000);
+  std::vector<events::TargetAdapter::BatchItem> items;
+  for (size_t i = 0; i < events.size(); ++i) items.push_back({&events[i], &contexts[i]});
+
+  std::vector<events::DeliveryOutcome> outcomes = adapter->DeliverBatch(items);
+  BOOST_TEST_REQUIRE(outcomes.size() == items.size());
+  for (int i = 0; i < n; ++i) {
+    if (i == 7) {
+      BOOST_TEST((outcomes[i].status == DeliveryStatus::kFailed));
+      BOOST_TEST(outcomes[i].error.find("g-s7") != std::string::npos, outcomes[i].error);
+      BOOST_TEST(outcomes[i].error.find("reject_store_names") != std::string::npos);
+      continue;
+    }
+    BOOST_TEST((outcomes[i].status == DeliveryStatus::kDelivered), i << ": " << outcomes[i].error);
+    BOOST_TEST(outcomes[i].target_id.value_or("") == "g-s" + std::to_string(i));
+  }
+  BOOST_TEST((outcomes.back().status == DeliveryStatus::kDelivered), outcomes.back().error);
+  BOOST_TEST(outcomes.back().target_id.value_or("").rfind("crm_u_", 0) == 0u);
+
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST(Records(state, "stores").Size() == static_cast<size_t>(n - 1));
+  const auto& sizes = Records(state, "bulk_import_sizes");
+  BOOST_TEST_REQUIRE(sizes.Size() == 2u);
+  BOOST_TEST(sizes[0].GetInt() == 1000);
+  BOOST_TEST(sizes[1].GetInt() == n - 1000);
+}
+
+// A bulk import the CRM refuses as a whole (a 5xx) is every store's failure, target-wide.
+BOOST_AUTO_TEST_CASE(store_batch_target_wide_failure) {
+  Fake().Mode(R"({"mode":"error503","count":1})");
+  std::vector<events::ChangeEvent> events;
+  std::vector<events::DeliveryContext> contexts;
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "g-s" + std::to_string(i);
+    std::string body = Store("S" + std::to_string(i));
+    body.replace(body.find("g-store"), 7, id);
+    events.push_back(MakeEvent(ChangeKind::kCreated, "Group", id, Payload(body), i + 1));
+    contexts.push_back(Context(i + 1));
+  }
+  std::vector<events::TargetAdapter::BatchItem> items;
+  for (size_t i = 0; i < events.size(); ++i) items.push_back({&events[i], &contexts[i]});
+  auto outcomes = adapter->DeliverBatch(items);
+  BOOST_TEST_REQUIRE(outcomes.size() == 3u);
+  for (const auto& o : outcomes) {
+    BOOST_TEST((o.status == DeliveryStatus::kRetry));
+    BOOST_TEST(o.target_unavailable);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(group_that_stops_being_a_store_is_removed) {
   auto created = adapter->Deliver(
       MakeEvent(ChangeKind::kCreated, "Group", "g-store", Payload(Store("Berlin 1")), 1),

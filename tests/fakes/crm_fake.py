@@ -50,7 +50,12 @@ def crm_error(status: int, code: str, message: str, headers: Optional[List[Tuple
 class CrmFake(FakeApp):
     """The fake. Settings (``/_control/config``): ``tokens`` (accepted bearer tokens),
     ``rate_limit_per_minute`` (100) / ``rate_limit_window_seconds`` (60), ``idempotency_ttl_seconds``
-    (86400), ``max_bulk_stores`` (1000)."""
+    (86400), ``max_bulk_stores`` (1000), ``reject_store_names`` ([]: stores with these names get
+    a per-store error in a bulk import, for tests of per-store failures).
+
+    ``records()`` also counts the calls that reached a route (``calls``: handler name → count,
+    after auth and rate limiting) and the number of stores of each bulk import
+    (``bulk_import_sizes``), so tests can assert how the adapter batched."""
 
     name = "crm"
     RETRY_AFTER_BY_DEFAULT = True
@@ -60,6 +65,7 @@ class CrmFake(FakeApp):
         "rate_limit_window_seconds": 60.0,
         "idempotency_ttl_seconds": 86400.0,
         "max_bulk_stores": 1000,
+        "reject_store_names": [],
     }
 
     def __init__(self, **overrides: Any):
@@ -75,6 +81,8 @@ class CrmFake(FakeApp):
         self.stores: Dict[str, Dict[str, Any]] = {}       # external_id → store
         self.idempotency: Dict[Tuple[str, str], Dict[str, Any]] = {}
         self.counters = {"u": 0, "o": 0, "s": 0}
+        self.calls: Dict[str, int] = {}
+        self.bulk_import_sizes: List[int] = []
 
     def records(self) -> Dict[str, Any]:
         return {"users": [copy.deepcopy(u) for u in self.users.values()],
@@ -82,6 +90,8 @@ class CrmFake(FakeApp):
                 "memberships": [{"organizationId": org, "userId": uid, "role": role}
                                 for org, members in self.memberships.items() for uid, role in members.items()],
                 "stores": [copy.deepcopy(s) for s in self.stores.values()],
+                "calls": dict(self.calls),
+                "bulk_import_sizes": list(self.bulk_import_sizes),
                 "idempotency_keys": [{"key": key, "method": v["method"], "path": v["path"], "status": v["response"].status}
                                      for (_, key), v in self.idempotency.items()]}
 
@@ -145,6 +155,7 @@ class CrmFake(FakeApp):
             if replay is not None:
                 return replay
         handler, params = found
+        self.calls[handler.__name__] = self.calls.get(handler.__name__, 0) + 1
         try:
             response = handler(request, **params)
         except CrmError as exc:
@@ -354,6 +365,7 @@ class CrmFake(FakeApp):
         if len(stores) > int(self.config["max_bulk_stores"]):
             raise CrmError(413, "payload_too_large", "at most %d stores per call, got %d"
                            % (int(self.config["max_bulk_stores"]), len(stores)))
+        self.bulk_import_sizes.append(len(stores))
         mode = body.get("mode", "create_or_update")
         if mode not in MODES:
             raise CrmError(422, "validation_error", "mode must be one of " + ", ".join(MODES))
@@ -381,6 +393,8 @@ class CrmFake(FakeApp):
         for field in STORE_FIELDS:
             if store.get(field) is not None and not isinstance(store[field], str):
                 return "%s must be a string" % field
+        if store.get("name") in (self.config.get("reject_store_names") or []):
+            return "store name %s is refused (reject_store_names)" % store.get("name")
         existing = self.stores.get(external)
         if existing is not None:
             if mode == "create_only":

@@ -1186,6 +1186,21 @@ class CrmTest(FakeCase):
             {"name": "A2", "external_id": "g-a"}, {"name": "Z", "external_id": "g-z"}]}).json()
         self.assertEqual((upd["updated"], upd["failed"], upd["errors"][0]["external_id"]), (1, 1, "g-z"))
 
+    def test_stores_refused_by_name_and_calls_counted(self) -> None:
+        self.configure(reject_store_names=["Bad"])
+        reply = self.req("POST", "/stores/bulk-import", {"mode": "create_or_update", "stores": [
+            {"name": "Good", "external_id": "g-1"}, {"name": "Bad", "external_id": "g-2"}]}).json()
+        self.assertEqual((reply["created"], reply["failed"]), (1, 1))
+        self.assertEqual((reply["errors"][0]["index"], reply["errors"][0]["external_id"]), (1, "g-2"))
+        self.assertIn("reject_store_names", reply["errors"][0]["message"])
+        self.req("POST", "/stores/bulk-import", {"mode": "create_or_update", "stores": [
+            {"name": "Other", "external_id": "g-3"}]})
+        self.req("GET", "/users/nobody")
+        self.call("GET", "/users/nobody")  # refused before routing (401): not counted
+        records = self.state()["records"]
+        self.assertEqual(records["calls"], {"bulk_import_stores": 2, "get_user": 1})
+        self.assertEqual(records["bulk_import_sizes"], [2, 1])
+
     def test_stores_limits_and_validation(self) -> None:
         many = [{"name": "S%d" % i, "external_id": "e%d" % i} for i in range(1001)]
         reply = self.req("POST", "/stores/bulk-import", {"stores": many, "mode": "create_or_update"})

@@ -526,6 +526,52 @@ void LinkRefreshes(bool postgres) {
   BOOST_TEST(t.Newest() == refresh + 5);
 }
 
+// An organization event's context reads the links and member roles of the members it adds up
+// front (one query each); other ids are still looked up when asked.
+void ContextPrefetchesMembers(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  for (const auto& [id, role] : std::vector<std::pair<std::string, std::string>>{
+           {"u1", "admin"}, {"u2", "sales"}, {"u3", "manager"}}) {
+    t.Exec(
+        "INSERT INTO resources (tenant, id, resource_type, version, created, last_modified, "
+        "data) VALUES ('t1', '" +
+        id +
+        "', 'User', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', "
+        "'{\"roles\":[{\"value\":\"" +
+        role + "\",\"primary\":true}]}')");
+  }
+  t.Exec(
+      "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
+      "updated) VALUES ('crm', 't1', 'User', 'u1', 'crm_u_1', '2026-01-01T00:00:00.000Z'), "
+      "('crm', 't1', 'User', 'u3', 'crm_u_3', '2026-01-01T00:00:00.000Z')");
+  events::ChangeEvent group;
+  group.tenant = "t1";
+  group.resource_type = "Group";
+  group.resource_id = "org";
+  group.kind = events::ChangeKind::kCreated;
+  group.payload = R"({"resource":{"id":"org"},"members":{"added":[{"value":"u1"},{"value":"u2"},)"
+                  R"({"value":"gone"}],"removed":[]}})";
+  auto context = t.store.LoadContext("crm", group);
+  BOOST_TEST_REQUIRE(context.ok());
+  BOOST_TEST(context->lookup_target_id("u1").value_or("") == "crm_u_1");
+  BOOST_TEST(!context->lookup_target_id("u2").has_value());               // not linked
+  BOOST_TEST(!context->lookup_target_id("gone").has_value());             // no such user
+  BOOST_TEST(context->lookup_target_id("u3").value_or("") == "crm_u_3");  // not prefetched
+  BOOST_TEST(context->current_member_role("u1").value_or("") == "admin");
+  BOOST_TEST(context->current_member_role("u2").value_or("") == "sales");
+  BOOST_TEST(!context->current_member_role("gone").has_value());
+  BOOST_TEST(context->current_member_role("u3").value_or("") == "manager");
+  // Prefetched: later changes are not seen by this context (it is built right before the call).
+  t.Exec("DELETE FROM target_links WHERE resource_id = 'u1'");
+  BOOST_TEST(context->lookup_target_id("u1").value_or("") == "crm_u_1");
+}
+
+BOOST_AUTO_TEST_CASE(context_prefetches_members_on_sqlite) { ContextPrefetchesMembers(false); }
+BOOST_AUTO_TEST_CASE(context_prefetches_members_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  ContextPrefetchesMembers(true);
+}
 BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_sqlite) { BatchOfOutcomes(false); }
 BOOST_AUTO_TEST_CASE(batch_of_outcomes_on_postgres,
                      *boost::unit_test::precondition(testing::PostgresConfigured())) {

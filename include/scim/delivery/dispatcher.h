@@ -13,6 +13,15 @@
 // - The outcomes of a claimed batch are recorded together, in one transaction, after the
 //   batch (a target-wide failure at once, since it may pause the target); the adapter's look-ups
 //   of other resources see the links of the batch's earlier outcomes before they are recorded.
+// - Batches: an adapter that can deliver several events at once (TargetAdapter::Batchable /
+//   MaxBatch / DeliverBatch: the CRM's store bulk import) gets the batchable events of a claim
+//   in DeliverBatch() calls of at most MaxBatch() events, delivered before the claim's other
+//   events; a claim of claim_batch rows that holds batchable ones claims more, up to
+//   MaxBatch() batchable rows, and the non-batchable rows beyond claim_batch are handed back at
+//   once for other workers. Each event
+//   keeps its own outcome (a record the target refused fails that delivery only); a target-wide
+//   failure of one call counts once for the breaker and the call's other events are handed
+//   back, attempts unspent.
 // - A delivery the adapter reported kDelivered is never started again once its outcome is
 //   recorded (a process killed before that, within the batch, leaves it to a lease expiry and
 //   the adapter's idempotency). Otherwise delivery is
@@ -86,8 +95,9 @@ struct DispatcherOptions {
   int workers_per_target = 2;
   // When a target counts as down and how it is probed (scim/delivery/backoff.h).
   BreakerPolicy breaker;
-  // Deliveries claimed per claim transaction (per worker), and outbox rows fanned out per
-  // fan-out transaction.
+  // Deliveries claimed per claim transaction (per worker; a target whose adapter batches claims
+  // up to its MaxBatch() when batchable rows are due), and outbox rows fanned out per fan-out
+  // transaction.
   int claim_batch = 8;
   int fan_out_batch = 500;
   // How long Stop() waits for a Deliver() call in progress before leaving its thread behind.

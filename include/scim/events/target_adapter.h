@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "scim/events/change_event.h"
 
@@ -31,11 +32,13 @@ struct DeliveryContext {
   std::set<std::string> unlinked_targets;
   // This target's id of another resource (e.g. a group member), or nullopt when that resource is
   // not linked at this target (yet). May be empty (no lookups possible: every call gives nullopt).
+  // The links of the members a Group event adds are read with the context, in one query.
   std::function<std::optional<std::string>(const std::string& resource_id)> lookup_target_id;
   // The current organization role of a User (its primary role, else first, else "member";
-  // product.md), read when called, or nullopt when the User is gone or the lookup failed. May be
-  // empty. A membership delivered late thus gets the role the user has now, not the one of the
-  // event (a role change delivered before it would otherwise be undone).
+  // product.md), read when called (for the members a Group event adds: when the context is
+  // built, in one query for all of them), or nullopt when the User is gone or the lookup failed.
+  // May be empty. A membership delivered late thus gets the role the user has now, not the one of
+  // the event (a role change delivered before it would otherwise be undone).
   std::function<std::optional<std::string>(const std::string& user_id)> current_member_role;
   // Stable per (event, target), identical on every attempt: "<target name>:<seq>". After an
   // operator re-queues a failed delivery for the N-th time it is "<target name>:<seq>:r<N>": the
@@ -125,7 +128,7 @@ struct DeliveryOutcome {
 //
 // Thread-safety: the engine may call Deliver() concurrently from several threads, for different
 // resources; implementations synchronize their shared state (tokens, rate limiters). Events of
-// one resource are delivered one at a time, in commit order.
+// one resource are delivered one at a time, in commit order (also across DeliverBatch() calls).
 class TargetAdapter {
  public:
   virtual ~TargetAdapter() = default;
@@ -143,6 +146,35 @@ class TargetAdapter {
 
   // Sends one committed change. Never throws; every failure is an outcome.
   virtual DeliveryOutcome Deliver(const ChangeEvent& event, const DeliveryContext& context) = 0;
+
+  // ---- batch delivery (optional) ----
+  // A target with a bulk endpoint (the CRM's store import) may take several claimed events in
+  // one call. The engine groups the events of a claimed batch for which Batchable() is true
+  // into DeliverBatch() calls of at most MaxBatch() events, and claims up to MaxBatch() rows of
+  // this target at a time. Events of a claimed batch are of different resources, each with no
+  // earlier undelivered event of its resource at this target (per-resource order holds); the
+  // contexts of a batch are read before the call, so a batched event's look-ups see the links
+  // recorded before it, not those of the other events of its batch.
+
+  // Whether `event` may go in a DeliverBatch() call. Cheap; does not call the target.
+  virtual bool Batchable(const ChangeEvent& event) const {
+    (void)event;
+    return false;
+  }
+
+  // The most events one DeliverBatch() call takes (1: no batching).
+  virtual int MaxBatch() const { return 1; }
+
+  // One event of a DeliverBatch() call and its context.
+  struct BatchItem {
+    const ChangeEvent* event = nullptr;
+    const DeliveryContext* context = nullptr;
+  };
+
+  // Delivers `items` (Batchable, at most MaxBatch()) and returns one outcome per item, in the
+  // same order: each event's own outcome (a record the target refused fails that event only).
+  // Never throws. The default delivers them one by one with Deliver().
+  virtual std::vector<DeliveryOutcome> DeliverBatch(const std::vector<BatchItem>& items);
 
   // Whether this target carries other targets' ids of a User (the CRM's `externalIds`): then the
   // engine queues a delivery of the User's current state to it whenever another target links or

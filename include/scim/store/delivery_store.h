@@ -172,8 +172,10 @@ class DeliveryStore {
 
   // The links of `event`'s resource at every target (target_id set from `target`'s own), the
   // other known targets without a link, and a lookup of `target`'s links of other resources
-  // (one query per call; a failed one gives nullopt). The idempotency key and attempt are left
-  // to the caller. The store's database must outlive the returned lookup.
+  // (one query per call; a failed one gives nullopt). For the members a Group event adds, their
+  // links and current member roles are read here, in one query each (per 500 members), and the
+  // look-ups answer from that. The idempotency key and attempt are left to the caller. The
+  // store's database must outlive the returned lookup.
   Result<events::DeliveryContext> LoadContext(const std::string& target,
                                               const events::ChangeEvent& event);
 
@@ -187,8 +189,9 @@ class DeliveryStore {
                              bool* resumed = nullptr);
 
   // RecordAttempt() for several claimed rows of `target` in one transaction (one commit for a
-  // claimed batch), in the given order; element i of the result says whether row i was still
-  // owned. The rows are of different resources (a claim never holds two of one resource).
+  // claimed batch, the row UPDATE prepared once), in the given order; element i of the result says
+  // whether row i was still owned. The rows are of different resources (a claim never holds two of
+  // one resource).
   Result<std::vector<bool>> RecordAttempts(const std::string& target, const std::string& owner,
                                            const std::vector<AttemptOf>& batch,
                                            bool* resumed = nullptr);

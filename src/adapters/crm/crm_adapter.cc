@@ -1,5 +1,6 @@
 #include "adapters/crm/crm_adapter.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -228,14 +229,7 @@ DeliveryOutcome CrmAdapter::DeliverGroup(const events::ChangeEvent& event,
       return outcome;
     }
     case GroupKind::kStore: {
-      const json::Value& group = *payload.resource();
-      CrmStore store;
-      store.external_id = event.resource_id;
-      store.name = StringAttr(group, "displayName").value_or(event.resource_id);
-      store.location = StoreAttr(group, "location").value_or("");
-      store.address = StoreAttr(group, "address").value_or("");
-      store.phone = StoreAttr(group, "phone").value_or("");
-      auto upserted = client_->UpsertStore(store);
+      auto upserted = client_->UpsertStore(StoreOf(event, *payload.resource()));
       if (!upserted.ok()) {
         DeliveryOutcome outcome = upserted.error().ToOutcome();
         outcome.unlink = unlinked;
@@ -248,6 +242,61 @@ DeliveryOutcome CrmAdapter::DeliverGroup(const events::ChangeEvent& event,
                                  context);
   }
   return DeliveryOutcome::Delivered();
+}
+
+CrmStore CrmAdapter::StoreOf(const events::ChangeEvent& event, const json::Value& group) {
+  CrmStore store;
+  store.external_id = event.resource_id;
+  store.name = StringAttr(group, "displayName").value_or(event.resource_id);
+  store.location = StoreAttr(group, "location").value_or("");
+  store.address = StoreAttr(group, "address").value_or("");
+  store.phone = StoreAttr(group, "phone").value_or("");
+  return store;
+}
+
+bool CrmAdapter::Batchable(const events::ChangeEvent& event) const {
+  if (event.resource_type != "Group" || event.kind == events::ChangeKind::kDeleted) return false;
+  auto payload = EventPayload::Parse(event);
+  return payload.ok() && payload->resource() != nullptr &&
+         KindOfGroup(*payload->resource()) == GroupKind::kStore;
+}
+
+std::vector<DeliveryOutcome> CrmAdapter::DeliverBatch(const std::vector<BatchItem>& items) {
+  std::vector<DeliveryOutcome> outcomes(items.size());
+  // The stores to import, by position in `items`; everything else is delivered on its own.
+  std::vector<size_t> positions;
+  std::vector<CrmStore> stores;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const events::ChangeEvent& event = *items[i].event;
+    const events::DeliveryContext& context = *items[i].context;
+    auto payload = EventPayload::Parse(event);
+    const bool linked_org = context.target_id && *context.target_id != event.resource_id;
+    if (!payload.ok() || payload->resource() == nullptr || linked_org ||
+        event.kind == events::ChangeKind::kDeleted ||
+        KindOfGroup(*payload->resource()) != GroupKind::kStore) {
+      outcomes[i] = Deliver(event, context);
+      continue;
+    }
+    positions.push_back(i);
+    stores.push_back(StoreOf(event, *payload->resource()));
+  }
+  for (size_t from = 0; from < stores.size(); from += kMaxStoresPerImport) {
+    const size_t to = std::min(stores.size(), from + kMaxStoresPerImport);
+    std::vector<CrmStore> chunk(stores.begin() + static_cast<std::ptrdiff_t>(from),
+                                stores.begin() + static_cast<std::ptrdiff_t>(to));
+    auto imported = client_->UpsertStores(chunk);
+    for (size_t k = from; k < to; ++k) {
+      const size_t i = positions[k];
+      if (!imported.ok()) {
+        outcomes[i] = imported.error().ToOutcome();
+      } else if (const auto& error = (*imported)[k - from]) {
+        outcomes[i] = DeliveryOutcome::Failed(*error);
+      } else {
+        outcomes[i] = DeliveryOutcome::Delivered(items[i].event->resource_id);
+      }
+    }
+  }
+  return outcomes;
 }
 
 DeliveryOutcome CrmAdapter::DeliverOrganization(const events::ChangeEvent& event,

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "adapters/common/scim_resource.h"
 #include "adapters/crm/crm_client.h"
@@ -48,6 +49,14 @@ class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
                                   const events::DeliveryContext& context) override;
 
+  // Store upserts (Groups of kind store, not deleted) go in bulk imports of up to
+  // kMaxStoresPerImport stores; each store gets its own outcome (a per-store error fails that
+  // store only). A store still linked as an organization (its kind changed) goes through
+  // Deliver(), which removes the organization first. Deletes are one call each.
+  bool Batchable(const events::ChangeEvent& event) const override;
+  int MaxBatch() const override { return static_cast<int>(kMaxStoresPerImport); }
+  std::vector<events::DeliveryOutcome> DeliverBatch(const std::vector<BatchItem>& items) override;
+
   // Reconciliation (crm_reconcile.cc). The contract (crm.md) has no endpoint listing users,
   // organizations or stores, so the inventory is built from the probes and is never complete.
   events::Reconcilable* AsReconcilable() override { return this; }
@@ -73,6 +82,8 @@ class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
                                               const EventPayload& payload,
                                               std::optional<std::string> org_id,
                                               const events::DeliveryContext& context);
+  // The store a store Group's event upserts.
+  static CrmStore StoreOf(const events::ChangeEvent& event, const json::Value& group);
   std::string IdempotencyKey(const events::ChangeEvent& event,
                              const events::DeliveryContext& context) const;
 

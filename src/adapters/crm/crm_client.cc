@@ -235,24 +235,36 @@ CallResult<std::optional<std::vector<Membership>>> CrmClient::ListMemberships(
 }
 
 CallStatus CrmClient::UpsertStore(const CrmStore& store) const {
+  SCIM_TRY(auto errors, UpsertStores({store}));
+  if (!errors.front()) return CallStatus();
+  CallError error = CallError::Permanent(*errors.front());
+  error.http_status = 200;
+  return error;
+}
+
+CallResult<std::vector<std::optional<std::string>>> CrmClient::UpsertStores(
+    const std::vector<CrmStore>& stores) const {
   const std::string what = "crm POST /stores/bulk-import";
   JsonWriter w;
   w.StartObject();
   w.KeyOnly("stores");
   w.StartArray();
-  w.StartObject();
-  w.Field("name", store.name);
-  w.Field("location", store.location);
-  w.Field("address", store.address);
-  w.Field("phone", store.phone);
-  w.Field("external_id", store.external_id);
-  w.EndObject();
+  for (const CrmStore& store : stores) {
+    w.StartObject();
+    w.Field("name", store.name);
+    w.Field("location", store.location);
+    w.Field("address", store.address);
+    w.Field("phone", store.phone);
+    w.Field("external_id", store.external_id);
+    w.EndObject();
+  }
   w.EndArray();
   w.Field("mode", "create_or_update");
   w.EndObject();
   SCIM_TRY(auto response, Call("POST", "/stores/bulk-import", w.Text()));
   if (!response.Success()) return Fail(what, response);
   SCIM_TRY(auto doc, Body(what, response));
+  std::vector<std::optional<std::string>> errors(stores.size());
   int64_t failed = 0;
   if (auto f = doc.FindMember("failed"); f != doc.MemberEnd() && f->value.IsInt64()) {
     failed = f->value.GetInt64();
@@ -261,18 +273,41 @@ CallStatus CrmClient::UpsertStore(const CrmStore& store) const {
   if (auto s = doc.FindMember("success"); s != doc.MemberEnd() && s->value.IsBool()) {
     success = s->value.GetBool();
   }
-  if (failed == 0 && success) return CallStatus();
-  std::string message;
-  if (auto errors = doc.FindMember("errors");
-      errors != doc.MemberEnd() && errors->value.IsArray()) {
-    for (const auto& e : errors->value.GetArray()) {
-      if (auto m = StringMember(e, "message")) message += (message.empty() ? "" : "; ") + *m;
+  if (failed == 0 && success) return errors;
+  // Per-store errors (crm.md): {index, external_id, message}; the index says which store, the
+  // external_id confirms it (or finds it when the index is missing or out of range).
+  size_t matched = 0;
+  if (auto list = doc.FindMember("errors"); list != doc.MemberEnd() && list->value.IsArray()) {
+    for (const auto& e : list->value.GetArray()) {
+      if (!e.IsObject()) continue;
+      std::string message = StringMember(e, "message").value_or("rejected");
+      std::optional<std::string> external = StringMember(e, "external_id");
+      std::optional<size_t> at;
+      if (auto i = e.FindMember("index");
+          i != e.MemberEnd() && i->value.IsInt64() && i->value.GetInt64() >= 0 &&
+          static_cast<size_t>(i->value.GetInt64()) < stores.size()) {
+        at = static_cast<size_t>(i->value.GetInt64());
+        if (external && stores[*at].external_id != *external) at.reset();
+      }
+      if (!at && external) {
+        for (size_t k = 0; k < stores.size(); ++k) {
+          if (stores[k].external_id == *external) at = k;
+        }
+      }
+      if (!at) continue;
+      if (!errors[*at]) ++matched;
+      errors[*at] = what + ": store " + stores[*at].external_id + " rejected: " + message;
     }
   }
-  CallError error = CallError::Permanent(what + ": store " + store.external_id + " rejected" +
-                                         (message.empty() ? "" : ": " + message));
-  error.http_status = response.status;
-  return error;
+  if (matched == 0) {
+    // Failed without saying which store: every store of the call is in doubt.
+    for (size_t k = 0; k < stores.size(); ++k) {
+      errors[k] = what + ": store " + stores[k].external_id + " rejected (" +
+                  std::to_string(failed) + " of " + std::to_string(stores.size()) +
+                  " failed, no per-store error given)";
+    }
+  }
+  return errors;
 }
 
 CallResult<bool> CrmClient::DeleteStore(const std::string& external_id) const {

@@ -53,6 +53,9 @@ struct Membership {
   std::string role;
 };
 
+// The most stores one bulk import takes (crm.md: 413 above it).
+inline constexpr size_t kMaxStoresPerImport = 1000;
+
 // Thread-safe (stateless apart from the HttpClient).
 class CrmClient {
  public:
@@ -92,6 +95,11 @@ class CrmClient {
   // POST /stores/bulk-import with one store, mode create_or_update. A per-store error in the
   // answer is a permanent CallError carrying the CRM's message.
   CallStatus UpsertStore(const CrmStore& store) const;
+  // POST /stores/bulk-import with `stores` (at most kMaxStoresPerImport), mode
+  // create_or_update, in one call: element i is nullopt when stores[i] was created or updated,
+  // else the CRM's per-store error for it. A failed call (no answer, 4xx/5xx) is the CallError.
+  CallResult<std::vector<std::optional<std::string>>> UpsertStores(
+      const std::vector<CrmStore>& stores) const;
   // DELETE /stores/{external_id}; false on 404.
   CallResult<bool> DeleteStore(const std::string& external_id) const;
 

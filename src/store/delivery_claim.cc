@@ -1,0 +1,277 @@
+// DeliveryStore: due rows, claims (with the probe of a paused target), leases (release, renew,
+// reap) (scim/store/delivery_store.h, "Claim" and "Paused targets").
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <map>
+
+#include "scim/common/clock.h"
+#include "scim/common/json.h"
+#include "scim/store/delivery_store.h"
+#include "store/delivery_sql.h"
+
+namespace scim::store {
+namespace {
+
+using delivery_sql::IdList;
+using delivery_sql::kNoEarlierOpen;
+
+// A re-queued delivery may be older than changes of its resource that already reached the
+// target (a refused create does not hold later changes back). Sending its old snapshot would roll
+// the target back, so it carries the resource's latest committed state instead. Returns false
+// when that latest change is a delete: nothing is left to send.
+// Membership deltas of a re-queued Group event are sent as recorded.
+bool CatchUpRequeued(soci::session& s, const std::string& target, events::ChangeEvent& event) {
+  const long long seq = event.seq;
+  long long later = 0;
+  s << "SELECT o.seq FROM outbox o JOIN deliveries e ON e.target = :t AND e.seq = o.seq "
+       "WHERE o.tenant = :tn AND o.resource_id = :rid AND o.seq > :s AND e.status = 'delivered' "
+       "LIMIT 1",
+      soci::use(target), soci::use(event.tenant), soci::use(event.resource_id), soci::use(seq),
+      soci::into(later);
+  if (!s.got_data()) return true;
+  std::string kind, payload;
+  long long version = 0;
+  s << "SELECT event, version, payload FROM outbox WHERE tenant = :tn AND resource_id = :rid "
+       "AND seq > :s ORDER BY seq DESC LIMIT 1",
+      soci::use(event.tenant), soci::use(event.resource_id), soci::use(seq), soci::into(kind),
+      soci::into(version), soci::into(payload);
+  if (kind == events::ChangeKindName(events::ChangeKind::kDeleted)) return false;
+  json::Document latest, own;
+  if (!json::Parse(payload, latest).ok() || !json::Parse(event.payload, own).ok()) return true;
+  auto resource = latest.FindMember("resource");
+  if (resource == latest.MemberEnd() || !own.IsObject()) return true;
+  own.RemoveMember("resource");
+  own.AddMember("resource", json::Value(resource->value, own.GetAllocator()), own.GetAllocator());
+  event.payload = json::Serialize(own);
+  event.version = version;
+  return true;
+}
+
+}  // namespace
+
+Result<bool> DeliveryStore::HasDue(const std::string& target) {
+  bool due = false;
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
+    long long now = NowMs();
+    long long id = 0;
+    s << std::string(
+             "SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
+             "AND d.next_attempt_at <= :now AND ") +
+             kNoEarlierOpen +
+             " AND NOT EXISTS (SELECT 1 FROM target_health h WHERE h.target = d.target "
+             "AND h.paused = 1 AND h.next_probe_at > :now2) LIMIT 1",
+        soci::use(target), soci::use(now), soci::use(now), soci::into(id);
+    due = s.got_data();
+    return OkStatus();
+  }));
+  return due;
+}
+
+Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& target,
+                                                          const std::string& owner, int limit,
+                                                          int64_t lease_ms) {
+  const bool pg = db_.dialect() == Dialect::kPostgres;
+  std::vector<ClaimedDelivery> claimed;
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+    claimed.clear();
+    long long now = NowMs();
+    long long max_rows = std::max(1, limit);
+    // A paused target gives out nothing but its probe, once next_probe_at has come.
+    bool probe = false;
+    long long probe_backoff = 0;
+    {
+      int paused = 0;
+      long long next_probe = 0;
+      soci::indicator next_ind = soci::i_null;
+      auto read_health = [&](const char* lock) {
+        s << std::string(
+                 "SELECT paused, next_probe_at, probe_backoff_ms FROM target_health "
+                 "WHERE target = :t") +
+                 lock,
+            soci::use(target), soci::into(paused), soci::into(next_probe, next_ind),
+            soci::into(probe_backoff);
+        return s.got_data() && paused == 1;
+      };
+      if (read_health("")) {
+        // Lock the row so that one claimer alone takes the probe (SQLite: BEGIN IMMEDIATE).
+        if (pg && !read_health(" FOR UPDATE")) {
+          // closed in between
+        } else if (next_ind == soci::i_ok && next_probe > now) {
+          return OkStatus();
+        } else {
+          probe = true;
+          max_rows = 1;
+        }
+      }
+    }
+    long long id = 0, seq = 0;
+    int attempts = 0, requeues = 0;
+    // The rows first (locking only them), then their events: a join in the locking query let
+    // the planner walk the whole outbox in a merge join.
+    std::string sql =
+        "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d "
+        "WHERE d.target = :t AND d.status = 'pending' AND d.next_attempt_at <= :now AND " +
+        std::string(kNoEarlierOpen) + " ORDER BY d.seq LIMIT :n" +
+        (pg ? " FOR UPDATE OF d SKIP LOCKED" : "");
+    std::map<int64_t, ClaimedDelivery> by_seq;
+    {
+      soci::statement select =
+          (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows), soci::into(id),
+           soci::into(seq), soci::into(attempts), soci::into(requeues));
+      select.execute();
+      while (select.fetch()) {
+        ClaimedDelivery& c = by_seq[seq];
+        c.id = id;
+        c.attempts = attempts;
+        c.requeues = requeues;
+        c.event.seq = seq;
+      }
+    }
+    if (by_seq.empty()) return OkStatus();
+    std::vector<int64_t> seqs, bad;
+    for (const auto& entry : by_seq) seqs.push_back(entry.first);
+    {
+      std::string tenant, type, rid, kind, payload, created;
+      long long version = 0;
+      soci::statement select =
+          (s.prepare << "SELECT seq, tenant, resource_type, resource_id, event, version, "
+                        "payload, created FROM outbox WHERE seq IN (" +
+                            IdList(seqs) + ")",
+           soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid), soci::into(kind),
+           soci::into(version), soci::into(payload), soci::into(created));
+      select.execute();
+      while (select.fetch()) {
+        ClaimedDelivery& c = by_seq[seq];
+        c.event.tenant = tenant;
+        c.event.resource_type = type;
+        c.event.resource_id = rid;
+        c.event.version = version;
+        c.event.payload = payload;
+        c.event.created = created;
+        if (!events::ParseChangeKind(kind, c.event.kind)) bad.push_back(c.id);
+      }
+    }
+    std::vector<int64_t> superseded;
+    for (auto& [key, c] : by_seq) {
+      if (std::find(bad.begin(), bad.end(), c.id) != bad.end()) continue;
+      if (c.requeues > 0 && !CatchUpRequeued(s, target, c.event)) {
+        superseded.push_back(c.id);
+        continue;
+      }
+      claimed.push_back(std::move(c));
+    }
+    std::string now_text = NowTimestamp();
+    if (!superseded.empty()) {
+      s << "UPDATE deliveries SET status = 'delivered', last_error = 'superseded: the resource "
+           "was deleted at the target by a later change', next_attempt_at = NULL, updated = :u "
+           "WHERE id IN (" +
+               IdList(superseded) + ")",
+          soci::use(now_text);
+    }
+    if (!bad.empty()) {
+      s << "UPDATE deliveries SET status = 'failed', last_error = 'unknown outbox event kind', "
+           "next_attempt_at = NULL, updated = :u WHERE id IN (" +
+               IdList(bad) + ")",
+          soci::use(now_text);
+    }
+    if (claimed.empty()) return OkStatus();
+    if (probe) {
+      // No second probe while this one runs; its outcome sets the next probe time.
+      claimed.front().probe = true;
+      long long next_probe = now + std::max<long long>(probe_backoff, lease_ms);
+      s << "UPDATE target_health SET next_probe_at = :n, updated = :u WHERE target = :t",
+          soci::use(next_probe), soci::use(now_text), soci::use(target);
+    }
+    std::vector<int64_t> ids;
+    for (const ClaimedDelivery& c : claimed) ids.push_back(c.id);
+    long long lease_until = now + lease_ms;
+    s << "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, lease_owner = :o, "
+         "lease_until = :lu, updated = :u WHERE id IN (" +
+             IdList(ids) + ")",
+        soci::use(owner), soci::use(lease_until), soci::use(now_text);
+    return OkStatus();
+  }));
+  return claimed;
+}
+
+Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_t>& ids) {
+  if (ids.empty()) return OkStatus();
+  return db_.InTransaction([&](soci::session& s) -> Status {
+    std::string now = NowTimestamp();
+    long long now_ms = NowMs();
+    s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
+         "lease_until = NULL, updated = :u WHERE status = 'in_flight' AND lease_owner = :o "
+         "AND id IN (" +
+             IdList(ids) + ")",
+        soci::use(now_ms), soci::use(now), soci::use(owner);
+    return OkStatus();
+  });
+}
+
+Status DeliveryStore::RenewLeases(const std::string& owner, const std::vector<int64_t>& ids,
+                                  int64_t lease_ms) {
+  if (ids.empty()) return OkStatus();
+  return db_.InTransaction([&](soci::session& s) -> Status {
+    long long until = NowMs() + lease_ms;
+    s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
+         "AND lease_owner = :o AND id IN (" +
+             IdList(ids) + ")",
+        soci::use(until), soci::use(owner);
+    return OkStatus();
+  });
+}
+
+Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attempts_allowed) {
+  int reaped = 0;
+  bool any = false;
+  // A read first: on SQLite the updates below would take the write lock on every call.
+  SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
+    long long now = NowMs();
+    long long id = 0;
+    s << "SELECT id FROM deliveries WHERE target = :t AND status = 'in_flight' "
+         "AND lease_until < :now LIMIT 1",
+        soci::use(target), soci::use(now), soci::into(id);
+    any = s.got_data();
+    return OkStatus();
+  }));
+  if (!any) return 0;
+  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+    reaped = 0;
+    long long now = NowMs();
+    std::string now_text = NowTimestamp();
+    int max_attempts = std::max(1, max_attempts_allowed);
+    soci::statement give_up =
+        (s.prepare << "UPDATE deliveries SET status = 'failed', blocks_resource = 1, "
+                      "attempts = attempts + 1, last_error = 'gave up: the lease of ' || "
+                      "COALESCE(lease_owner, '?') || ' expired on the last allowed attempt', "
+                      "next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, "
+                      "updated = :u "
+                      "WHERE target = :t AND status = 'in_flight' AND lease_until < :now "
+                      "AND attempts + 1 >= :max",
+         soci::use(now_text), soci::use(target), soci::use(now), soci::use(max_attempts));
+    give_up.execute(true);
+    reaped += static_cast<int>(give_up.get_affected_rows());
+    if (give_up.get_affected_rows() > 0) {
+      long long parked = kParkedMs;
+      s << "UPDATE deliveries SET next_attempt_at = :p WHERE target = :t AND status = 'pending' "
+           "AND next_attempt_at < :p2 AND EXISTS (SELECT 1 FROM deliveries e "
+           "WHERE e.target = deliveries.target AND e.tenant = deliveries.tenant "
+           "AND e.resource_id = deliveries.resource_id AND e.seq < deliveries.seq "
+           "AND e.status <> 'delivered' AND e.status = 'failed' AND e.blocks_resource = 1)",
+          soci::use(parked), soci::use(target), soci::use(parked);
+    }
+    soci::statement requeue =
+        (s.prepare << "UPDATE deliveries SET status = 'pending', attempts = attempts + 1, "
+                      "next_attempt_at = :na, last_error = 'the lease of ' || "
+                      "COALESCE(lease_owner, '?') || ' expired during an attempt', "
+                      "lease_owner = NULL, lease_until = NULL, updated = :u "
+                      "WHERE target = :t AND status = 'in_flight' AND lease_until < :now",
+         soci::use(now), soci::use(now_text), soci::use(target), soci::use(now));
+    requeue.execute(true);
+    reaped += static_cast<int>(requeue.get_affected_rows());
+    return OkStatus();
+  }));
+  return reaped;
+}
+}  // namespace scim::store
