@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "scim/common/clock.h"
+#include "store/change_buffer.h"
 #include "store/membership.h"
 
 namespace scim::store {
@@ -113,16 +114,11 @@ const char* AuditAction(events::ChangeKind kind) {
 void InsertAuditRow(soci::session& s, const AuditWho& who, const std::string& action,
                     const std::string& resource_type, const std::string& id, long long version,
                     const std::string& changes) {
-  std::string now = NowTimestamp();
-  soci::indicator client_ind = who.client.empty() ? soci::i_null : soci::i_ok;
-  soci::indicator request_ind = who.request_id.empty() ? soci::i_null : soci::i_ok;
-  soci::indicator changes_ind = changes.empty() ? soci::i_null : soci::i_ok;
-  s << "INSERT INTO audit_log (tenant, time, actor, action, resource_type, resource_id, version, "
-       "client, request_id, changes) VALUES (:t, :tm, :a, :ac, :rt, :id, :v, :cl, :rq, :ch)",
-      soci::use(who.tenant, "t"), soci::use(now, "tm"), soci::use(who.actor, "a"),
-      soci::use(action, "ac"), soci::use(resource_type, "rt"), soci::use(id, "id"),
-      soci::use(version, "v"), soci::use(who.client, client_ind, "cl"),
-      soci::use(who.request_id, request_ind, "rq"), soci::use(changes, changes_ind, "ch");
+  AuditRow row{who.tenant, NowTimestamp(), who.actor,  action,         resource_type,
+               id,         version,        who.client, who.request_id, changes};
+  if (ChangeBuffer* buffer = ChangeBuffer::For(s)) return buffer->Add(std::move(row));
+  Dialect dialect = s.get_backend_name() == "postgresql" ? Dialect::kPostgres : Dialect::kSqlite;
+  InsertAuditRows(s, dialect, {row});
 }
 
 std::string MemberRoleOf(const json::Value& user) {
@@ -171,12 +167,12 @@ void RecordChange(soci::session& s, const AuditWho& who, const std::string& reso
   std::string event = events::ChangeKindName(kind);
   // The audit row first: on PostgreSQL that write gives the transaction its xid before the
   // outbox seq is drawn, which the delivery fan-out's settle rule relies on (FanOut).
+  // Inside a /Bulk transaction both rows wait in its ChangeBuffer, in this order.
   InsertAuditRow(s, who, AuditAction(kind), resource_type, id, version, changes);
-  s << "INSERT INTO outbox (tenant, resource_type, resource_id, event, version, payload, created) "
-       "VALUES (:t, :rt, :id, :ev, :v, :p, :cr)",
-      soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
-      soci::use(event, "ev"), soci::use(version, "v"), soci::use(payload, "p"),
-      soci::use(now, "cr");
+  OutboxRow row{tenant, resource_type, id, event, version, std::move(payload), std::move(now)};
+  if (ChangeBuffer* buffer = ChangeBuffer::For(s)) return buffer->Add(std::move(row));
+  Dialect dialect = s.get_backend_name() == "postgresql" ? Dialect::kPostgres : Dialect::kSqlite;
+  InsertOutboxRows(s, dialect, {row});
 }
 
 std::string OutboxPayload(soci::session& s, const std::string& tenant, const json::Value* resource,

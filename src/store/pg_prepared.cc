@@ -82,4 +82,20 @@ PgResult ExecPrepared(soci::session& s, const std::string& name, const std::stri
   return PgResult(res);
 }
 
+void ForgetPrepared(const PGconn* conn) {
+  std::lock_guard<std::mutex> lock(prepared_mu);
+  for (auto it = prepared.begin(); it != prepared.end();) {
+    it = std::get<0>(*it) == conn ? prepared.erase(it) : std::next(it);
+  }
+}
+
+PgResult ExecOnce(soci::session& s, const std::string& sql,
+                  const std::vector<const char*>& params) {
+  PGconn* conn = PgConnOf(s);
+  PGresult* res = PQexecParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                               params.data(), nullptr, nullptr, 0);
+  if (!Succeeded(res)) Fail(conn, res);
+  return PgResult(res);
+}
+
 }  // namespace scim::store

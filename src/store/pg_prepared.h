@@ -51,4 +51,13 @@ std::string PositionalSql(const BoundSql& sql);
 PgResult ExecPrepared(soci::session& s, const std::string& name, const std::string& body,
                       const std::vector<const char*>& params);
 
+// Forgets which statements `conn` has prepared (before it closes or reconnects: a connection
+// made later at the same address must prepare them again).
+void ForgetPrepared(const PGconn* conn);
+
+// Runs `sql` ($1..$n placeholders) once: one PQexecParams round trip, parsed and planned by the
+// server for this call only (for statements whose text varies, such as multi-row INSERTs).
+// Throws like ExecPrepared.
+PgResult ExecOnce(soci::session& s, const std::string& sql, const std::vector<const char*>& params);
+
 }  // namespace scim::store

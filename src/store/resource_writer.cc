@@ -6,6 +6,7 @@
 #include "scim/common/clock.h"
 #include "scim/common/strings.h"
 #include "store/bound_sql.h"
+#include "store/cached_sql.h"
 #include "store/pg_prepared.h"
 #include "store/resource_rows.h"
 #include "store/sql_util.h"
@@ -20,15 +21,21 @@ constexpr const char* kEnterprise = "urn:ietf:params:scim:schemas:extension:ente
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
                                  const std::string& resource_type, const std::string& id,
                                  bool for_update) {
+  bool lock = for_update && dialect == Dialect::kPostgres;
+  // Kept prepared per connection (cached_sql.h): every PUT, PATCH and DELETE reads this way.
+  CachedRows rows = RunCached(
+      s, dialect, lock ? "row_lock" : "row_read",
+      std::string("SELECT id, data, created, last_modified, version FROM resources WHERE tenant "
+                  "= $1 AND resource_type = $2 AND id = $3") +
+          (lock ? " FOR UPDATE" : ""),
+      {tenant, resource_type, id});
+  if (rows.size() == 0) return std::nullopt;
   StoredRow row;
-  std::string sql =
-      "SELECT id, data, created, last_modified, version FROM resources WHERE tenant = :t AND "
-      "resource_type = :rt AND id = :id";
-  if (for_update && dialect == Dialect::kPostgres) sql += " FOR UPDATE";
-  s << sql, soci::use(tenant, "t"), soci::use(resource_type, "rt"), soci::use(id, "id"),
-      soci::into(row.id), soci::into(row.data), soci::into(row.created),
-      soci::into(row.last_modified), soci::into(row.version);
-  if (!s.got_data()) return std::nullopt;
+  row.id = rows.at(0, 0).value_or("");
+  row.data = rows.at(0, 1).value_or("");
+  row.created = rows.at(0, 2).value_or("");
+  row.last_modified = rows.at(0, 3).value_or("");
+  row.version = std::atoll(rows.at(0, 4).value_or("0").c_str());
   return row;
 }
 
@@ -222,6 +229,23 @@ std::map<std::string, std::vector<GroupRef>> GroupsOfMembers(soci::session& s, D
                                                              const std::vector<std::string>& ids) {
   std::map<std::string, std::vector<GroupRef>> groups;
   if (ids.empty()) return groups;
+  if (ids.size() == 1) {  // one resource (a write's answer): a statement kept prepared
+    const char* agg =
+        dialect == Dialect::kPostgres
+            ? "CAST(json_agg(json_build_array(m.group_id, COALESCE(g.display_name, ''))) AS TEXT)"
+            : "json_group_array(json_array(m.group_id, COALESCE(g.display_name, '')))";
+    CachedRows rows = RunCached(s, dialect, "groups_of_one",
+                                std::string("SELECT ") + agg +
+                                    " FROM group_members m JOIN resources g ON g.tenant = "
+                                    "m.tenant AND g.id = m.group_id WHERE m.tenant = $1 AND "
+                                    "m.member_id = $2",
+                                {tenant, ids[0]});
+    if (rows.size() > 0 && rows.at(0, 0)) {
+      std::vector<GroupRef> refs = GroupsFromJson(*rows.at(0, 0));
+      if (!refs.empty()) groups[ids[0]] = std::move(refs);
+    }
+    return groups;
+  }
   std::map<std::string, std::string> params{{"t", tenant}};
   std::string in_list = InList(ids, "m", params);
   const char* agg = dialect == Dialect::kPostgres

@@ -1,9 +1,11 @@
 #include "store/row_writes.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "scim/common/strings.h"
+#include "store/cached_sql.h"
 #include "store/resource_counts.h"
 #include "store/resource_rows.h"
 #include "store/resource_writer.h"
@@ -29,12 +31,12 @@ void InsertAttrValuesAtOnce(soci::session& s, const std::string& tenant, const s
     list.PushBack(row, alloc);
   }
   std::string encoded = json::Serialize(list);
-  s << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, value_lc, "
-       "value_lc_full, num) SELECT :t, :rt, :id, x.p, x.o, x.v, x.l, x.f, x.n FROM "
-       "json_to_recordset(CAST(:rows AS json)) AS x(p text, o integer, v text, l text, f text, "
-       "n double precision)",
-      soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"),
-      soci::use(encoded, "rows");
+  RunCached(s, Dialect::kPostgres, "av_insert_json",
+            "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, "
+            "value_lc, value_lc_full, num) SELECT $1, $2, $3, x.p, x.o, x.v, x.l, x.f, x.n FROM "
+            "json_to_recordset(CAST($4 AS json)) AS x(p text, o integer, v text, l text, f text, "
+            "n double precision)",
+            {tenant, type, id, encoded});
 }
 
 void InsertAttrValues(soci::session& s, Dialect dialect, const std::string& tenant,
@@ -42,25 +44,14 @@ void InsertAttrValues(soci::session& s, Dialect dialect, const std::string& tena
                       const std::vector<AttrValueRow>& rows) {
   if (rows.empty()) return;
   if (dialect == Dialect::kPostgres) return InsertAttrValuesAtOnce(s, tenant, type, id, rows);
-  AttrValueRow row;
-  double num = 0;
-  soci::indicator num_ind = soci::i_null;
-  std::string full;
-  soci::indicator full_ind = soci::i_null;
-  soci::statement st =
-      (s.prepare << "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, "
-                    "value, value_lc, value_lc_full, num) VALUES (:t, :rt, :id, :p, :o, :v, :vl, "
-                    ":vf, :n)",
-       soci::use(tenant, "t"), soci::use(type, "rt"), soci::use(id, "id"), soci::use(row.path, "p"),
-       soci::use(row.ord, "o"), soci::use(row.value, "v"), soci::use(row.value_lc, "vl"),
-       soci::use(full, full_ind, "vf"), soci::use(num, num_ind, "n"));
+  // SQLite: one cached statement run per row (in-process: no round trips to save).
   for (const AttrValueRow& r : rows) {
-    row = r;
-    num = r.num.value_or(0);
-    num_ind = r.num ? soci::i_ok : soci::i_null;
-    full = r.value_lc_full.value_or("");
-    full_ind = r.value_lc_full ? soci::i_ok : soci::i_null;
-    st.execute(true);
+    std::string ord = std::to_string(r.ord);
+    RunCached(s, Dialect::kSqlite, "av_insert",
+              "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, "
+              "value_lc, value_lc_full, num) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+              {tenant, type, id, r.path, ord, r.value, r.value_lc,
+               r.value_lc_full ? SqlArg(*r.value_lc_full) : SqlArg(nullptr), SqlArg::Real(r.num)});
   }
 }
 
@@ -81,21 +72,22 @@ bool SameRows(const std::vector<AttrValueRow>& a, const std::vector<AttrValueRow
   });
 }
 
-std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, const std::string& tenant,
-                                            const std::string& id) {
+std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, Dialect dialect,
+                                            const std::string& tenant, const std::string& id) {
   std::vector<AttrValueRow> rows;
-  soci::rowset<soci::row> result =
-      (s.prepare << "SELECT path, ord, value, value_lc, num, value_lc_full FROM attr_values "
-                    "WHERE tenant = :t AND resource_id = :id ORDER BY path, ord",
-       soci::use(tenant, "t"), soci::use(id, "id"));
-  for (const soci::row& r : result) {
+  CachedRows result = RunCached(s, dialect, "av_load",
+                                "SELECT path, ord, value, value_lc, num, value_lc_full FROM "
+                                "attr_values WHERE tenant = $1 AND resource_id = $2 ORDER BY "
+                                "path, ord",
+                                {tenant, id});
+  for (size_t i = 0; i < result.size(); ++i) {
     AttrValueRow row;
-    row.path = r.get<std::string>(0);
-    row.ord = static_cast<int>(IntegerAt(r, 1));
-    row.value = r.get<std::string>(2);
-    row.value_lc = r.get<std::string>(3);
-    if (r.get_indicator(4) == soci::i_ok) row.num = r.get<double>(4);
-    if (r.get_indicator(5) == soci::i_ok) row.value_lc_full = r.get<std::string>(5);
+    row.path = result.at(i, 0).value_or("");
+    row.ord = std::atoi(result.at(i, 1).value_or("0").c_str());
+    row.value = result.at(i, 2).value_or("");
+    row.value_lc = result.at(i, 3).value_or("");
+    if (result.at(i, 4)) row.num = std::strtod(result.at(i, 4)->c_str(), nullptr);
+    row.value_lc_full = result.at(i, 5);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -106,21 +98,17 @@ std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, const std::string&
 void ReplaceAttrValues(soci::session& s, Dialect dialect, const std::string& tenant,
                        const std::string& type, const std::string& id,
                        const std::vector<AttrValueRow>& fresh) {
-  RowGroups before = GroupRows(LoadAttrValueRows(s, tenant, id));
+  RowGroups before = GroupRows(LoadAttrValueRows(s, dialect, tenant, id));
   RowGroups after = GroupRows(fresh);
-  std::string path;
-  int ord = 0;
-  soci::statement drop =
-      (s.prepare << "DELETE FROM attr_values WHERE tenant = :t AND resource_id = :id "
-                    "AND path = :p AND ord = :o",
-       soci::use(tenant, "t"), soci::use(id, "id"), soci::use(path, "p"), soci::use(ord, "o"));
   std::vector<AttrValueRow> inserts;
   for (const auto& [key, rows] : before) {
     auto now = after.find(key);
     if (now != after.end() && SameRows(rows, now->second)) continue;
-    path = key.first;
-    ord = key.second;
-    drop.execute(true);
+    std::string ord = std::to_string(key.second);
+    RunCached(s, dialect, "av_drop",
+              "DELETE FROM attr_values WHERE tenant = $1 AND resource_id = $2 AND path = $3 AND "
+              "ord = $4",
+              {tenant, id, key.first, ord});
   }
   for (const auto& [key, rows] : after) {
     auto then = before.find(key);
@@ -143,28 +131,37 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
   NullableString user_lc(c.user_name ? std::optional(FoldCase(*c.user_name)) : std::nullopt);
   NullableString display_lc(c.display_name ? std::optional(FoldCase(*c.display_name))
                                            : std::nullopt);
-  NullableInt active(c.active);
   NullableString password(password_hash);
   std::string data = StoredData(resource);
-  std::string sql =
-      insert ? "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, "
-               "external_id, display_name, display_name_lc, active, created, last_modified, "
-               "version, password_hash, data) VALUES (:t, :id, :rt, :un, :unl, :ext, :dn, :dnl, "
-               ":ac, :cr, :lm, :v, :pw, " +
-                   JsonParam(dialect, "data") + ")"
-             : "UPDATE resources SET user_name = :un, user_name_lc = :unl, external_id = :ext, "
-               "display_name = :dn, display_name_lc = :dnl, active = :ac, created = :cr, "
-               "last_modified = :lm, "
-               "version = :v, password_hash = COALESCE(:pw, password_hash), data = " +
-                   JsonParam(dialect, "data") +
-                   " WHERE tenant = :t AND id = :id AND resource_type = :rt";
-  s << sql, soci::use(tenant, "t"), soci::use(row.id, "id"), soci::use(type.name, "rt"),
-      soci::use(user_name.value, user_name.ind, "un"), soci::use(user_lc.value, user_lc.ind, "unl"),
-      soci::use(external_id.value, external_id.ind, "ext"),
-      soci::use(display.value, display.ind, "dn"),
-      soci::use(display_lc.value, display_lc.ind, "dnl"), soci::use(active.value, active.ind, "ac"),
-      soci::use(row.created, "cr"), soci::use(row.last_modified, "lm"), soci::use(row.version, "v"),
-      soci::use(password.value, password.ind, "pw"), soci::use(data, "data");
+  std::string version = std::to_string(row.version);
+  std::string active_text = c.active ? std::to_string(*c.active) : "";
+  auto arg = [](const NullableString& v) {
+    return v.ind == soci::i_ok ? SqlArg(v.value) : SqlArg(nullptr);
+  };
+  SqlArg active_arg = c.active ? SqlArg(active_text) : SqlArg(nullptr);
+  std::string json = dialect == Dialect::kPostgres ? "CAST($14 AS JSONB)" : "$14";
+  // Kept prepared per connection (cached_sql.h): one round trip on PostgreSQL, no parse.
+  if (insert) {
+    RunCached(s, dialect, "res_insert",
+              "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, "
+              "external_id, display_name, display_name_lc, active, created, last_modified, "
+              "version, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+              "$11, $12, $13, " +
+                  json + ")",
+              {tenant, row.id, type.name, arg(user_name), arg(user_lc), arg(external_id),
+               arg(display), arg(display_lc), active_arg, row.created, row.last_modified, version,
+               arg(password), data});
+  } else {
+    RunCached(s, dialect, "res_update",
+              "UPDATE resources SET user_name = $4, user_name_lc = $5, external_id = $6, "
+              "display_name = $7, display_name_lc = $8, active = $9, created = $10, "
+              "last_modified = $11, version = $12, password_hash = COALESCE($13, password_hash), "
+              "data = " +
+                  json + " WHERE tenant = $1 AND id = $2 AND resource_type = $3",
+              {tenant, row.id, type.name, arg(user_name), arg(user_lc), arg(external_id),
+               arg(display), arg(display_lc), active_arg, row.created, row.last_modified, version,
+               arg(password), data});
+  }
   std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
   if (insert) {
     InsertAttrValues(s, dialect, tenant, type.name, row.id, fresh);

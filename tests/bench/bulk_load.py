@@ -39,8 +39,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes,  # noqa: E402
                               targets_yaml)
 
-from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, create_token,
-                          migrate, pg_rows, proc_cpu_seconds, sqlite_path)
+from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, children,
+                          create_token, migrate, pg_rows, proc_cpu_seconds, sqlite_path)
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 PG_SCRIPT = os.path.join(SOURCE_DIR, "tests", "support", "pg_cluster.sh")
@@ -148,16 +148,29 @@ def count_rows(db, table):
     return int(out.strip())
 
 
+PG_POSTMASTER = []  # the cluster's postmaster pid, when --db postgresql
+
+
+def pg_cpu_seconds():
+    """CPU seconds of the PostgreSQL cluster's processes (postmaster and its children)."""
+    if not PG_POSTMASTER:
+        return 0.0
+    pid = PG_POSTMASTER[0]
+    return proc_cpu_seconds(pid) + sum(proc_cpu_seconds(c) for c in children(pid))
+
+
 def run_phase(name, server, token, batches, count, clients, expect, perf_dir=None):
     rss_before = server.rss_kb() or 0
     cpu_before = proc_cpu_seconds(server.proc.pid)
+    pg_before = pg_cpu_seconds()
     sampler = RssSampler(server)
     sampler.start()
     perf = None
     if perf_dir:
-        # perf record -g of scimd during this phase only, into PERF_DIR/<phase>.data.
+        # perf record (DWARF call graphs) of scimd during this phase only, into PERF_DIR/<phase>.data.
         out = os.path.join(perf_dir, name.split()[0].lower() + ".data")
-        perf = subprocess.Popen(["perf", "record", "-g", "-F", "499", "-p", str(server.proc.pid),
+        perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "199",
+                                 "-p", str(server.proc.pid),
                                  "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
     seconds, latencies, locations = push(server, token, batches, clients, expect)
@@ -169,6 +182,8 @@ def run_phase(name, server, token, batches, count, clients, expect, perf_dir=Non
     cpu = proc_cpu_seconds(server.proc.pid) - cpu_before
     report(name, count, seconds, cpu, latencies, rss_before, max(sampler.peak, rss_before),
            server.rss_kb() or 0)
+    if PG_POSTMASTER:
+        print(f"{'':<22} PostgreSQL server CPU {pg_cpu_seconds() - pg_before:6.1f} s", flush=True)
     return locations
 
 
@@ -243,6 +258,8 @@ def main():
             subprocess.run(["bash", PG_SCRIPT, "start", pg_dir, str(args.pg_port)], check=True,
                            env=dict(os.environ, PG_DURABLE="1"), capture_output=True)
             pg_started = True
+            with open(os.path.join(pg_dir, "data", "postmaster.pid")) as f:
+                PG_POSTMASTER.append(int(f.readline()))
             db = f"postgresql://scim@127.0.0.1:{args.pg_port}/scim"
         else:
             db = f"sqlite:{workdir}/bench.db"
