@@ -152,15 +152,17 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
                arg(display), arg(display_lc), active_arg, row.created, row.last_modified, version,
                arg(password), data});
   } else {
+    // By primary key only (see ReadRow): the caller read the row of this type under its lock.
+    std::string update_json = dialect == Dialect::kPostgres ? "CAST($13 AS JSONB)" : "$13";
     RunCached(s, dialect, "res_update",
-              "UPDATE resources SET user_name = $4, user_name_lc = $5, external_id = $6, "
-              "display_name = $7, display_name_lc = $8, active = $9, created = $10, "
-              "last_modified = $11, version = $12, password_hash = COALESCE($13, password_hash), "
+              "UPDATE resources SET user_name = $3, user_name_lc = $4, external_id = $5, "
+              "display_name = $6, display_name_lc = $7, active = $8, created = $9, "
+              "last_modified = $10, version = $11, password_hash = COALESCE($12, password_hash), "
               "data = " +
-                  json + " WHERE tenant = $1 AND id = $2 AND resource_type = $3",
-              {tenant, row.id, type.name, arg(user_name), arg(user_lc), arg(external_id),
-               arg(display), arg(display_lc), active_arg, row.created, row.last_modified, version,
-               arg(password), data});
+                  update_json + " WHERE tenant = $1 AND id = $2",
+              {tenant, row.id, arg(user_name), arg(user_lc), arg(external_id), arg(display),
+               arg(display_lc), active_arg, row.created, row.last_modified, version, arg(password),
+               data});
   }
   std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
   if (insert) {
