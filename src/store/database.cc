@@ -13,11 +13,13 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "scim/common/clock.h"
 #include "scim/common/log.h"
 #include "scim/common/strings.h"
 #include "scim/store/embedded.h"
+#include "store/cached_sql.h"
 #include "store/case_fold_migration.h"
 #include "store/connection_url.h"
 #include "store/sqlite_statement_cache.h"
@@ -26,6 +28,10 @@ namespace scim::store {
 namespace {
 
 constexpr long long kMigrationLockKey = 0x5C1A0D;
+
+// SQLite: the pool session every write transaction (InTransaction) runs on, serialized by
+// sqlite_write_mu_ and leased for good when the database opens, so that no reader gets it.
+constexpr size_t kSqliteWriter = 0;
 
 // The transaction this thread has open, if any: InTransaction and WithSession called again on
 // the same thread (for the same Database) run on its session, in a savepoint.
@@ -168,11 +174,9 @@ Database::Database(Dialect dialect, size_t pool_size)
       checked_epoch_(pool_size, 0) {}
 
 Database::~Database() {
-  // Statements cached per SQLite connection (sqlite_statement_cache.h) are finalized first:
-  // sqlite3_close fails while any remains.
-  if (dialect_ == Dialect::kSqlite) {
-    for (size_t i = 0; i < pool_size_; ++i) ForgetSqliteStatements(pool_->at(i));
-  }
+  // Statements cached per connection (cached_sql.h) are finalized first: sqlite3_close fails
+  // while any remains.
+  for (size_t i = 0; i < pool_size_; ++i) ForgetCachedStatements(pool_->at(i));
 }
 
 Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t pool_size) {
@@ -180,7 +184,9 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
   if (parsed.dialect == Dialect::kSqlite) {
     SCIM_RETURN_IF_ERROR(CreatePrivateSqliteFile(parsed.sqlite_path));
   }
-  std::shared_ptr<Database> db(new Database(parsed.dialect, std::max<size_t>(1, pool_size)));
+  // SQLite: one session more than asked, the writer's (kSqliteWriter).
+  size_t sessions = std::max<size_t>(1, pool_size) + (parsed.dialect == Dialect::kSqlite ? 1 : 0);
+  std::shared_ptr<Database> db(new Database(parsed.dialect, sessions));
   try {
     for (size_t i = 0; i < db->pool_size_; ++i) {
       soci::session& s = db->pool_->at(i);
@@ -191,6 +197,16 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
         s.open(soci::postgresql, parsed.connect_string);
         ConfigurePostgres(s);
       }
+    }
+    if (parsed.dialect == Dialect::kSqlite) {
+      // Leased for good: no reader gets it. Its page cache is larger, and stays valid from one
+      // write transaction to the next (SQLite drops a connection's whole cache when it finds
+      // the database changed by another connection since its last transaction).
+      // A fresh pool leases its first free session: the writer's is session 0.
+      if (db->pool_->lease() != kSqliteWriter) {
+        return Error(ErrorCode::kInternal, "the SQLite writer session is not the first");
+      }
+      db->pool_->at(kSqliteWriter) << "PRAGMA cache_size=-65536";
     }
   } catch (const std::exception& e) {
     return Error(ErrorCode::kUnavailable,
@@ -218,15 +234,31 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
   if (t_open_transaction != nullptr && t_open_transaction->db == this) return InSavepoint(work);
   // SQLite has one writer at a time; threads that wait in its busy handler sleep in steps (1, 2,
   // 5 ms...) and lose their turn. Queueing them on a mutex hands the lock over at once.
+  // SQLite: every write transaction of this process runs on the writer's session, whose page
+  // cache is then still warm from the previous one.
   std::unique_lock<std::mutex> sqlite_writer(sqlite_write_mu_, std::defer_lock);
-  if (dialect_ == Dialect::kSqlite) sqlite_writer.lock();
-  Lease lease(*pool_, in_use_);
-  SCIM_RETURN_IF_ERROR(Begin(lease.pos()));
-  soci::session& s = pool_->at(lease.pos());
+  std::optional<Lease> lease;
+  size_t pos = kSqliteWriter;
+  struct WriterInUse {  // the writer's session counts as leased while it writes
+    std::atomic<size_t>* n = nullptr;
+    ~WriterInUse() {
+      if (n != nullptr) n->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } writer_in_use;
+  if (dialect_ == Dialect::kSqlite) {
+    sqlite_writer.lock();
+    in_use_.fetch_add(1, std::memory_order_relaxed);
+    writer_in_use.n = &in_use_;
+  } else {
+    lease.emplace(*pool_, in_use_);
+    pos = lease->pos();
+  }
+  SCIM_RETURN_IF_ERROR(Begin(pos));
+  soci::session& s = pool_->at(pos);
   try {
     Status result;
     try {
-      OpenTransactionScope open(this, lease.pos());
+      OpenTransactionScope open(this, pos);
       result = work(s);
     } catch (...) {
       s << "ROLLBACK";
@@ -235,7 +267,7 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
     s << (result.ok() ? "COMMIT" : "ROLLBACK");
     return result;
   } catch (const std::exception& e) {
-    return FailureOf(lease.pos(), e);
+    return FailureOf(pos, e);
   }
 }
 
@@ -251,7 +283,8 @@ Status Database::InSavepoint(const std::function<Status(soci::session&)>& work) 
     ~Depth() { --n; }
   } depth{open.savepoints};
   try {
-    s << "SAVEPOINT " + name;
+    // Prepared once per connection and depth (cached_sql.h): one per /Bulk operation.
+    RunCached(s, dialect_, "sp_" + name, "SAVEPOINT " + name, {});
     Status result;
     try {
       result = work(s);
@@ -261,7 +294,7 @@ Status Database::InSavepoint(const std::function<Status(soci::session&)>& work) 
       throw;
     }
     if (!result.ok()) s << "ROLLBACK TO SAVEPOINT " + name;
-    s << "RELEASE SAVEPOINT " + name;
+    RunCached(s, dialect_, "rel_" + name, "RELEASE SAVEPOINT " + name, {});
     return result;
   } catch (const std::exception& e) {
     return FailureOf(open.pos, e);
@@ -337,6 +370,7 @@ Status Database::Reconnect(soci::session& s) {
   }
   std::string failure;
   try {
+    ForgetCachedStatements(s);
     s.reconnect();
     ConfigurePostgres(s);
   } catch (const std::exception& e) {

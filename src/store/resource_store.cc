@@ -1,6 +1,7 @@
 #include "scim/store/resource_store.h"
 
 #include "scim/common/clock.h"
+#include "store/change_buffer.h"
 #include "store/membership.h"
 #include "store/resource_rows.h"
 #include "store/resource_writer.h"
@@ -43,6 +44,17 @@ bool SameStoredData(const StoredRow& row, const json::Value& resource) {
   if (!json::Parse(row.data, stored).ok()) return false;
   if (!json::Parse(StoredData(resource), updated).ok()) return false;
   return stored == updated;
+}
+
+// db.InTransaction, inside a /Bulk transaction a savepoint: when it fails, the rows it added to
+// the transaction's ChangeBuffer go with it.
+Status Transaction(Database& db, const std::function<Status(soci::session&)>& work) {
+  ChangeBuffer* buffer = ChangeBuffer::Current();
+  if (buffer == nullptr || !db.InTransactionHere()) return db.InTransaction(work);
+  ChangeBuffer::Mark mark = buffer->Position();
+  Status status = db.InTransaction(work);
+  if (!status.ok()) buffer->RollbackTo(mark);
+  return status;
 }
 
 AuditWho WhoOf(const WriteContext& ctx) {
@@ -110,7 +122,7 @@ Result<json::Document> ResourceStore::Create(const WriteContext& ctx,
   const schema::ResourceType* type = registry_->FindResourceType(resource_type);
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
-  SCIM_RETURN_IF_ERROR(db_->InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(Transaction(*db_, [&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     StoredRow row{GenerateId(), "", now, now, 1};
     FillManagerDisplayName(s, ctx.tenant, resource, resource.GetAllocator());
@@ -139,7 +151,7 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
   const schema::ResourceType* type = registry_->FindResourceType(resource_type);
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
-  SCIM_RETURN_IF_ERROR(db_->InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(Transaction(*db_, [&](soci::session& s) -> Status {
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
@@ -182,7 +194,7 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
 
 Status ResourceStore::Delete(const WriteContext& ctx, const std::string& resource_type,
                              const std::string& id, std::optional<int64_t> expected_version) {
-  return db_->InTransaction([&](soci::session& s) -> Status {
+  return Transaction(*db_, [&](soci::session& s) -> Status {
     auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
@@ -214,7 +226,16 @@ Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant
 }
 
 Status ResourceStore::InOneTransaction(const std::function<Status()>& work) {
-  return db_->InTransaction([&](soci::session&) { return work(); });
+  if (ChangeBuffer::Current() != nullptr && db_->InTransactionHere()) {  // nested: a savepoint
+    return Transaction(*db_, [&](soci::session&) { return work(); });
+  }
+  Dialect dialect = db_->dialect();
+  return db_->InTransaction([&](soci::session& s) -> Status {
+    ChangeBuffer buffer(s, dialect);
+    SCIM_RETURN_IF_ERROR(work());
+    buffer.Flush();  // before COMMIT: a failure here fails the whole transaction
+    return OkStatus();
+  });
 }
 
 Result<std::optional<std::string>> ResourceStore::PasswordHash(const std::string& tenant,

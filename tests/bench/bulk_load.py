@@ -26,6 +26,7 @@ import argparse
 import os
 import queue
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -38,12 +39,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes,  # noqa: E402
                               targets_yaml)
 
-from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, create_token,
-                          migrate, pg_rows, proc_cpu_seconds, sqlite_path)
+from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, children,
+                          create_token, migrate, pg_rows, proc_cpu_seconds, sqlite_path)
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 PG_SCRIPT = os.path.join(SOURCE_DIR, "tests", "support", "pg_cluster.sh")
-PG_DIR = "/tmp/scimd-bench-bulk-pg"
 DEPARTMENTS = ["Sales", "Finance", "Engineering", "Support", "Legal", "Marketing"]
 
 
@@ -137,7 +137,7 @@ def report(name, count, seconds, cpu, latencies, rss_before, rss_peak, rss_after
           f"scimd CPU {cpu:6.1f} s   "
           f"Bulk p50 {percentile(latencies, 50) * 1000:6.0f} ms  p99 "
           f"{percentile(latencies, 99) * 1000:6.0f} ms   RSS {rss_before // 1024} -> peak "
-          f"{rss_peak // 1024} -> {rss_after // 1024} MB", flush=True)
+          f"{rss_peak // 1024} -> {rss_after // 1024} MB   load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def count_rows(db, table):
@@ -148,17 +148,42 @@ def count_rows(db, table):
     return int(out.strip())
 
 
-def run_phase(name, server, token, batches, count, clients, expect):
+PG_POSTMASTER = []  # the cluster's postmaster pid, when --db postgresql
+
+
+def pg_cpu_seconds():
+    """CPU seconds of the PostgreSQL cluster's processes (postmaster and its children)."""
+    if not PG_POSTMASTER:
+        return 0.0
+    pid = PG_POSTMASTER[0]
+    return proc_cpu_seconds(pid) + sum(proc_cpu_seconds(c) for c in children(pid))
+
+
+def run_phase(name, server, token, batches, count, clients, expect, perf_dir=None):
     rss_before = server.rss_kb() or 0
     cpu_before = proc_cpu_seconds(server.proc.pid)
+    pg_before = pg_cpu_seconds()
     sampler = RssSampler(server)
     sampler.start()
+    perf = None
+    if perf_dir:
+        # perf record (DWARF call graphs) of scimd during this phase only, into PERF_DIR/<phase>.data.
+        out = os.path.join(perf_dir, name.split()[0].lower() + ".data")
+        perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "199",
+                                 "-p", str(server.proc.pid),
+                                 "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
     seconds, latencies, locations = push(server, token, batches, clients, expect)
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     sampler.stop.set()
     sampler.join()
     cpu = proc_cpu_seconds(server.proc.pid) - cpu_before
     report(name, count, seconds, cpu, latencies, rss_before, max(sampler.peak, rss_before),
            server.rss_kb() or 0)
+    if PG_POSTMASTER:
+        print(f"{'':<22} PostgreSQL server CPU {pg_cpu_seconds() - pg_before:6.1f} s", flush=True)
     return locations
 
 
@@ -218,15 +243,23 @@ def main():
     parser.add_argument("--password-users", type=int, default=2000)
     parser.add_argument("--pg-port", type=int, default=56777)
     parser.add_argument("--drain", action="store_true")
+    parser.add_argument("--phases", default="post,put,password",
+                        help="which of post, put, password to run (put needs post)")
+    parser.add_argument("--perf", metavar="DIR",
+                        help="perf record -g scimd during each phase into DIR/<phase>.data")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="scimd-bench-bulk-")
+    pg_dir = f"/tmp/scimd-bench-bulk-pg-{args.pg_port}"
+    phases = args.phases.split(",")
     pg_started = False
     try:
         if args.db == "postgresql":
-            subprocess.run(["bash", PG_SCRIPT, "start", PG_DIR, str(args.pg_port)], check=True,
+            subprocess.run(["bash", PG_SCRIPT, "start", pg_dir, str(args.pg_port)], check=True,
                            env=dict(os.environ, PG_DURABLE="1"), capture_output=True)
             pg_started = True
+            with open(os.path.join(pg_dir, "data", "postmaster.pid")) as f:
+                PG_POSTMASTER.append(int(f.readline()))
             db = f"postgresql://scim@127.0.0.1:{args.pg_port}/scim"
         else:
             db = f"sqlite:{workdir}/bench.db"
@@ -237,24 +270,30 @@ def main():
         if args.drain:
             run_drain(args, db, token)
             return
+        writes = 0
         with Server(args.scimd, db) as server:
-            ids_by_bulk = run_phase("POST (create)", server, token,
-                                    post_batches("hr", args.users, args.batch), args.users,
-                                    args.clients, "201")
-            ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
-            run_phase("PUT (HR re-run)", server, token, put_batches("hr", ids, args.batch),
-                      args.users, args.clients, "200")
-            run_phase("POST with passwords", server, token,
-                      post_batches("pw", args.password_users, args.batch, password=True),
-                      args.password_users, args.clients, "201")
-        writes = 2 * args.users + args.password_users
+            if "post" in phases:
+                ids_by_bulk = run_phase("POST (create)", server, token,
+                                        post_batches("hr", args.users, args.batch), args.users,
+                                        args.clients, "201", args.perf)
+                ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
+                writes += args.users
+            if "put" in phases:
+                run_phase("PUT (HR re-run)", server, token, put_batches("hr", ids, args.batch),
+                          args.users, args.clients, "200", args.perf)
+                writes += args.users
+            if "password" in phases:
+                run_phase("POST with passwords", server, token,
+                          post_batches("pw", args.password_users, args.batch, password=True),
+                          args.password_users, args.clients, "201", args.perf)
+                writes += args.password_users
         outbox, audit = count_rows(db, "outbox"), count_rows(db, "audit_log")
         print(f"# outbox rows {outbox}, audit rows {audit} (writes {writes})")
         if outbox < writes or audit < writes:
             sys.exit("an outbox event or audit entry is missing")
     finally:
         if pg_started:
-            subprocess.run(["bash", PG_SCRIPT, "stop", PG_DIR], capture_output=True)
+            subprocess.run(["bash", PG_SCRIPT, "stop", pg_dir], capture_output=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

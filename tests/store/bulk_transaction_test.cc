@@ -1,0 +1,178 @@
+// ResourceStore::InOneTransaction (what /Bulk runs its operations in): the audit entries, outbox
+// events and resource counts of its writes wait in a ChangeBuffer and are written once before
+// COMMIT (change_buffer.h). What a failed operation (its savepoint rolled back) or a failed nested
+// transaction recorded goes with it; the rest is written in the order it was recorded; a failed
+// outer transaction leaves nothing. On SQLite and on PostgreSQL (when SCIMD_TEST_PG_URL names a
+// server).
+
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+
+#include "scim/store/resource_store.h"
+#include "store/sql_util.h"
+#include "support/pg_configured.h"
+#include "support/scratch_database.h"
+
+namespace scim::store {
+namespace {
+
+using testing::ScratchDatabase;
+
+json::Document UserDoc(const std::string& user_name, const std::string& department) {
+  json::Document d;
+  std::string text =
+      "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"" + user_name +
+      "\",\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\":{\"department\":\"" +
+      department + "\"}}";
+  BOOST_REQUIRE(json::Parse(text, d).ok());
+  return d;
+}
+
+long long Count(Database& db, const std::string& sql) {
+  long long n = -1;
+  BOOST_REQUIRE(db.WithSession([&](soci::session& s) -> Status {
+                    soci::row r;
+                    s << sql, soci::into(r);
+                    n = IntegerAt(r, 0);
+                    return OkStatus();
+                  }).ok());
+  return n;
+}
+
+// "event resource_id" of every outbox row, in seq order.
+std::vector<std::string> OutboxEvents(Database& db) {
+  std::vector<std::string> events;
+  BOOST_REQUIRE(db.WithSession([&](soci::session& s) -> Status {
+                    soci::rowset<soci::row> rows =
+                        (s.prepare << "SELECT event, resource_id FROM outbox ORDER BY seq");
+                    for (const soci::row& r : rows) {
+                      events.push_back(r.get<std::string>(0) + " " + r.get<std::string>(1));
+                    }
+                    return OkStatus();
+                  }).ok());
+  return events;
+}
+
+void BufferedRowsFollowTheirOperations(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  WriteContext ctx{"default", "hr"};
+  auto create = [&](const std::string& name) {
+    return store.Create(ctx, "User", UserDoc(name, "Sales"), {}, std::nullopt);
+  };
+  auto department = [&](const std::string& id, const std::string& value,
+                        bool fail) -> Result<json::Document> {
+    return store.Modify(
+        ctx, "User", id, std::nullopt, events::ChangeKind::kReplaced,
+        [&](json::Document& resource, MembershipChange&, std::optional<std::string>&) -> Status {
+          resource["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"]
+              .SetString(value.c_str(), static_cast<rapidjson::SizeType>(value.size()),
+                         resource.GetAllocator());
+          if (fail) return Error(ErrorCode::kInvalidValue, "refused");
+          return OkStatus();
+        },
+        {});
+  };
+  std::string a, b;
+  Status bulk = store.InOneTransaction([&]() -> Status {
+    auto first = create("a@hr.example.com");
+    BOOST_REQUIRE(first.ok());
+    a = (*first)["id"].GetString();
+    auto twin = create("A@HR.example.com");  // uniqueness: its savepoint is rolled back
+    BOOST_TEST((!twin.ok() && twin.error().code == ErrorCode::kUniqueness));
+    auto second = create("b@hr.example.com");
+    BOOST_REQUIRE(second.ok());
+    b = (*second)["id"].GetString();
+    BOOST_TEST(!department(a, "Legal", true).ok());  // the mutator fails: nothing recorded
+    BOOST_TEST(department(b, "Finance", false).ok());
+    // A nested transaction that fails (a /Bulk circle that could not be linked) takes its
+    // operations' buffered rows with it.
+    Status circle = store.InOneTransaction([&]() -> Status {
+      BOOST_TEST(create("c@hr.example.com").ok());
+      return Error(ErrorCode::kConflict, "circle");
+    });
+    BOOST_TEST(!circle.ok());
+    // Reads inside the transaction see its rows (the buffered ones are not read back).
+    BOOST_TEST(store.Get("default", "User", b, {}).ok());
+    return OkStatus();
+  });
+  BOOST_REQUIRE(bulk.ok());
+  std::vector<std::string> expected{"created " + a, "created " + b, "replaced " + b};
+  BOOST_TEST(OutboxEvents(db) == expected, boost::test_tools::per_element());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM audit_log") == 3);
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM audit_log WHERE resource_id = '" + b +
+                           "' AND action = 'replace' AND actor = 'hr'") == 1);
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM resources") == 2);
+  BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 2);
+  BOOST_TEST(store.List("default", "User", ListQuery{})->total_results == 2);
+
+  // An outer transaction that fails leaves nothing, buffered or not.
+  Status failed = store.InOneTransaction([&]() -> Status {
+    BOOST_TEST(create("d@hr.example.com").ok());
+    BOOST_TEST(department(a, "Support", false).ok());
+    return Error(ErrorCode::kUnavailable, "gone");
+  });
+  BOOST_TEST(!failed.ok());
+  BOOST_TEST(OutboxEvents(db).size() == 3u);
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM audit_log") == 3);
+  BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 2);
+
+  // A single write outside InOneTransaction records at once, as before.
+  auto alone = create("e@hr.example.com");
+  BOOST_REQUIRE(alone.ok());
+  BOOST_TEST(OutboxEvents(db).back() == "created " + std::string((*alone)["id"].GetString()));
+  BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 3);
+}
+
+// More rows than one multi-row INSERT holds (PostgreSQL: 500 per statement), in order.
+void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  WriteContext ctx{"default", "hr", "10.0.0.1", "req-1"};
+  std::vector<std::string> expected;
+  Status bulk = store.InOneTransaction([&]() -> Status {
+    for (int i = 0; i < 1100; ++i) {
+      auto created =
+          store.Create(ctx, "User", UserDoc("u" + std::to_string(i), "Sales"), {}, std::nullopt);
+      BOOST_REQUIRE(created.ok());
+      expected.push_back("created " + std::string((*created)["id"].GetString()));
+    }
+    return OkStatus();
+  });
+  BOOST_REQUIRE(bulk.ok());
+  BOOST_TEST(OutboxEvents(db) == expected, boost::test_tools::per_element());
+  BOOST_TEST(Count(db,
+                   "SELECT COUNT(*) FROM audit_log WHERE client = '10.0.0.1' AND request_id = "
+                   "'req-1' AND changes IS NOT NULL") == 1100);
+  BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 1100);
+}
+
+void RunAll(bool postgres) {
+  {
+    ScratchDatabase scratch(postgres, "bulktx1");
+    BufferedRowsFollowTheirOperations(scratch);
+  }
+  {
+    ScratchDatabase scratch(postgres, "bulktx2");
+    ManyOperationsKeepTheirOrder(scratch);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE(bulk_transaction)
+
+BOOST_AUTO_TEST_CASE(bulk_transaction_on_sqlite) { RunAll(false); }
+
+BOOST_AUTO_TEST_CASE(bulk_transaction_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  RunAll(true);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace scim::store
