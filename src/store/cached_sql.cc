@@ -1,40 +1,14 @@
 #include "store/cached_sql.h"
 
-#include <soci/sqlite3/soci-sqlite3.h>
-
 #include <cstdio>
-#include <map>
-#include <memory>
-#include <mutex>
 
 #include "store/pg_prepared.h"
+#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {
 
 using namespace sqlite_api;  // SOCI includes sqlite3.h inside this namespace
-
-// SQLite: each connection's statements by name. A connection is used by one thread at a time
-// (a pool lease), so only the map of connections needs the mutex.
-struct SqliteStatements {
-  std::map<std::string, sqlite3_stmt*> by_name;
-  ~SqliteStatements() {
-    for (auto& [name, stmt] : by_name) sqlite3_finalize(stmt);
-  }
-};
-std::mutex connections_mu;
-std::map<sqlite3*, std::unique_ptr<SqliteStatements>> connections;
-
-sqlite3* SqliteOf(soci::session& s) {
-  return static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
-}
-
-SqliteStatements& StatementsOf(sqlite3* db) {
-  std::lock_guard<std::mutex> lock(connections_mu);
-  auto& entry = connections[db];
-  if (!entry) entry = std::make_unique<SqliteStatements>();
-  return *entry;
-}
 
 std::string ExactText(double value) {
   char buffer[32];
@@ -46,23 +20,13 @@ std::string ExactText(double value) {
   throw soci::sqlite3_soci_error(std::string("sqlite3: ") + sqlite3_errmsg(db), rc);
 }
 
-CachedRows RunSqlite(soci::session& s, const std::string& name, const std::string& sql,
-                     const std::vector<SqlArg>& params) {
-  sqlite3* db = SqliteOf(s);
-  SqliteStatements& statements = StatementsOf(db);
-  sqlite3_stmt*& stmt = statements.by_name[name];
-  if (stmt == nullptr) {
-    std::string text = sql;
-    for (char& c : text) {
-      if (c == '$') c = '?';  // $1 -> ?1 (no '$' elsewhere in these statements)
-    }
-    int rc = sqlite3_prepare_v3(db, text.c_str(), static_cast<int>(text.size()),
-                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-    if (rc != SQLITE_OK) {
-      stmt = nullptr;
-      SqliteFail(db, rc);
-    }
+CachedRows RunSqlite(soci::session& s, const std::string& sql, const std::vector<SqlArg>& params) {
+  sqlite3* db = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
+  std::string text = sql;
+  for (char& c : text) {
+    if (c == '$') c = '?';  // $1 -> ?1 (no '$' elsewhere in these statements)
   }
+  sqlite3_stmt* stmt = SqliteStatementFor(s, text);
   struct Reset {
     sqlite3_stmt* st;
     ~Reset() {
@@ -104,7 +68,7 @@ CachedRows RunSqlite(soci::session& s, const std::string& name, const std::strin
 
 CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
                      const std::string& sql, const std::vector<SqlArg>& params) {
-  if (dialect == Dialect::kSqlite) return RunSqlite(s, name, sql, params);
+  if (dialect == Dialect::kSqlite) return RunSqlite(s, sql, params);
   std::vector<std::string> reals;
   reals.reserve(params.size());
   std::vector<const char*> texts;
@@ -124,7 +88,7 @@ CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
       if (res.null(r, c)) {
         rows.cells.emplace_back();
       } else {
-        rows.cells.emplace_back(res.text(r, c));
+        rows.cells.emplace_back(std::string(res.text(r, c)));
       }
     }
   }
@@ -134,12 +98,7 @@ CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
 void ForgetCachedStatements(soci::session& s) {
   if (s.get_backend() == nullptr) return;
   if (s.get_backend_name() == "postgresql") return ForgetPrepared(PgConnOf(s));
-  std::unique_ptr<SqliteStatements> gone;
-  std::lock_guard<std::mutex> lock(connections_mu);
-  auto it = connections.find(SqliteOf(s));
-  if (it == connections.end()) return;
-  gone = std::move(it->second);
-  connections.erase(it);
+  ForgetSqliteStatements(s);
 }
 
 }  // namespace scim::store

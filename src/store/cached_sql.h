@@ -1,8 +1,9 @@
 #pragma once
 // Hot write-path statements kept prepared per connection, on both databases (issue 11): on
 // PostgreSQL the libpq prepared statements of pg_prepared.h (one round trip per use, no parse
-// or plan); on SQLite a sqlite3_stmt per connection, reset after each use (a /Bulk profile spent
-// 18% (POST) to 29% (PUT) of scimd's CPU in sqlite3_prepare_v2 when every call prepared anew).
+// or plan); on SQLite the per-connection statements of sqlite_statement_cache.h, reset after each
+// use (a /Bulk profile spent 18% (POST) to 29% (PUT) of scimd's CPU in sqlite3_prepare_v2 when
+// every call prepared anew).
 //
 // Statements are written once with PostgreSQL's positional placeholders ($1, $2, ...; on SQLite
 // they run as ?1, ?2, ...). Parameters and results travel as text; nullptr / nullopt is NULL.
@@ -45,7 +46,8 @@ struct CachedRows {
 };
 
 // Runs `sql` as the connection's statement `name` (every call with one name must pass the same
-// text) and returns its rows. Throws soci::postgresql_soci_error / soci::sqlite3_soci_error
+// text; on SQLite the statement cache of sqlite_statement_cache.h keys it by its text) and returns
+// its rows. Throws soci::postgresql_soci_error / soci::sqlite3_soci_error
 // (Database::ConvertError maps them) when the statement fails.
 CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
                      const std::string& sql, const std::vector<SqlArg>& params);

@@ -22,7 +22,6 @@
 #include "store/cached_sql.h"
 #include "store/case_fold_migration.h"
 #include "store/connection_url.h"
-#include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
 namespace {

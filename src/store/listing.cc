@@ -52,7 +52,7 @@ Result<int64_t> CountRows(soci::session& s, ReadMode mode, const std::string& co
   BoundSql sql(count_sql, params);
   if (!sql.ok()) return Error(ErrorCode::kInternal, "unbound SQL parameter " + sql.missing());
   if (mode.cached) {
-    PgResult res = RunCached(s, sql);
+    PgResult res = RunCachedPg(s, sql);
     if (res.rows() != 1) return Error(ErrorCode::kInternal, "COUNT(*) without a row");
     return static_cast<int64_t>(std::stoll(std::string(res.text(0, 0))));
   }
@@ -74,19 +74,9 @@ std::vector<StoredRow> FetchRows(soci::session& s, ReadMode mode, const BoundSql
                                  int64_t limit) {
   std::vector<StoredRow> rows;
   if (mode.cached) {
-    PgResult res = RunCached(s, sql);
+    PgResult res = RunCachedPg(s, sql);
     rows.reserve(static_cast<size_t>(res.rows()));
-    for (int i = 0; i < res.rows(); ++i) {
-      StoredRow row{std::string(res.text(i, 0)), std::string(res.text(i, 1)),
-                    std::string(res.text(i, 2)), std::string(res.text(i, 3)),
-                    std::stoll(std::string(res.text(i, 4)))};
-      if (res.columns() >= 7) {
-        row.related = true;
-        if (!res.null(i, 5)) row.groups_json = std::string(res.text(i, 5));
-        if (!res.null(i, 6)) row.manager_name = std::string(res.text(i, 6));
-      }
-      rows.push_back(std::move(row));
-    }
+    for (int i = 0; i < res.rows(); ++i) rows.push_back(StoredRowOf(res, i));
     return rows;
   }
   if (mode.sqlite) {

@@ -2,6 +2,7 @@
 
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <cctype>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -23,23 +24,8 @@ bool IsPrepared(const PGconn* conn, const std::string& name) {
   return prepared.count({conn, PQbackendPID(conn), name}) > 0;
 }
 
-std::string SqlState(const PGresult* res) {
-  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-  return state == nullptr ? "" : state;
-}
-
-[[noreturn]] void Fail(PGconn* conn, PGresult* res) {
-  std::string message = PQerrorMessage(conn);
-  std::string state = SqlState(res);
-  PQclear(res);
-  throw soci::postgresql_soci_error(message, state.empty() ? "XX000" : state.c_str());
-}
-
 void PrepareOn(PGconn* conn, const std::string& name, const std::string& body, int n) {
-  PGresult* res = PQprepare(conn, name.c_str(), body.c_str(), n, nullptr);
-  // 42P05 duplicate_prepared_statement: it is there already.
-  if (PQresultStatus(res) != PGRES_COMMAND_OK && SqlState(res) != "42P05") Fail(conn, res);
-  PQclear(res);
+  PrepareStatement(conn, name, body, n);
   std::lock_guard<std::mutex> lock(prepared_mu);
   prepared.insert({conn, PQbackendPID(conn), name});
 }
@@ -51,20 +37,53 @@ bool Succeeded(const PGresult* res) {
 
 }  // namespace
 
+std::string PgSqlState(const PGresult* res) {
+  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  return state == nullptr ? "" : state;
+}
+
+[[noreturn]] void ThrowPgError(PGconn* conn, PGresult* res) {
+  std::string message = PQerrorMessage(conn);
+  std::string state = PgSqlState(res);
+  PQclear(res);
+  throw soci::postgresql_soci_error(message, state.empty() ? "XX000" : state.c_str());
+}
+
+void PrepareStatement(PGconn* conn, const std::string& name, const std::string& text, int n) {
+  PGresult* res = PQprepare(conn, name.c_str(), text.c_str(), n, nullptr);
+  // 42P05 duplicate_prepared_statement: it is there already.
+  if (PQresultStatus(res) != PGRES_COMMAND_OK && PgSqlState(res) != "42P05") {
+    ThrowPgError(conn, res);
+  }
+  PQclear(res);
+}
+
 PGconn* PgConnOf(soci::session& s) {
   return static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
 }
 
 std::string PositionalSql(const BoundSql& sql) {
-  std::string body = sql.sql();
-  for (size_t i = sql.ordered_values().size(); i-- > 0;) {  // :b10 before :b1
-    std::string placeholder = ":b" + std::to_string(i);
-    for (size_t at = body.find(placeholder); at != std::string::npos;
-         at = body.find(placeholder, at)) {
-      body.replace(at, placeholder.size(), "$" + std::to_string(i + 1));
+  const std::string& in = sql.sql();
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    bool placeholder = in[i] == ':' && i + 2 < in.size() && in[i + 1] == 'b' &&
+                       std::isdigit(static_cast<unsigned char>(in[i + 2])) &&
+                       (i == 0 || in[i - 1] != ':');
+    if (!placeholder) {
+      out.push_back(in[i]);
+      continue;
     }
+    size_t end = i + 2;
+    unsigned long n = 0;
+    while (end < in.size() && std::isdigit(static_cast<unsigned char>(in[end]))) {
+      n = n * 10 + static_cast<unsigned long>(in[end] - '0');
+      ++end;
+    }
+    out += "$" + std::to_string(n + 1);
+    i = end - 1;
   }
-  return body;
+  return out;
 }
 
 PgResult ExecPrepared(soci::session& s, const std::string& name, const std::string& body,
@@ -73,12 +92,12 @@ PgResult ExecPrepared(soci::session& s, const std::string& name, const std::stri
   int n = static_cast<int>(params.size());
   if (!IsPrepared(conn, name)) PrepareOn(conn, name, body, n);
   PGresult* res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
-  if (!Succeeded(res) && SqlState(res) == "26000" && PQtransactionStatus(conn) == PQTRANS_IDLE) {
+  if (!Succeeded(res) && PgSqlState(res) == "26000" && PQtransactionStatus(conn) == PQTRANS_IDLE) {
     PQclear(res);  // invalid_sql_statement_name: prepared no more
     PrepareOn(conn, name, body, n);
     res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
   }
-  if (!Succeeded(res)) Fail(conn, res);
+  if (!Succeeded(res)) ThrowPgError(conn, res);
   return PgResult(res);
 }
 
@@ -94,7 +113,7 @@ PgResult ExecOnce(soci::session& s, const std::string& sql,
   PGconn* conn = PgConnOf(s);
   PGresult* res = PQexecParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr,
                                params.data(), nullptr, nullptr, 0);
-  if (!Succeeded(res)) Fail(conn, res);
+  if (!Succeeded(res)) ThrowPgError(conn, res);
   return PgResult(res);
 }
 

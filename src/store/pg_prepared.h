@@ -9,6 +9,7 @@
 #include <soci/soci.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scim::store {
@@ -28,9 +29,11 @@ class PgResult {
   }
   PGresult* get() const { return res_; }
   int rows() const { return PQntuples(res_); }
+  int columns() const { return PQnfields(res_); }
   bool null(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
-  std::string text(int row, int col) const {
-    return std::string(PQgetvalue(res_, row, col), PQgetlength(res_, row, col));
+  // Valid while this result lives.
+  std::string_view text(int row, int col) const {
+    return {PQgetvalue(res_, row, col), static_cast<size_t>(PQgetlength(res_, row, col))};
   }
 
  private:
@@ -39,6 +42,17 @@ class PgResult {
 
 // The libpq connection of a PostgreSQL session.
 PGconn* PgConnOf(soci::session& s);
+
+// The SQLSTATE of a failed result ("" when it has none).
+std::string PgSqlState(const PGresult* res);
+
+// Clears `res` and throws soci::postgresql_soci_error with the connection's message and the
+// result's SQLSTATE (XX000 when it has none), as SOCI itself does.
+[[noreturn]] void ThrowPgError(PGconn* conn, PGresult* res);
+
+// PQprepare of `text` ($1..$n) as statement `name` on `conn`; a statement of that name already
+// there (42P05) counts as prepared. Throws like ThrowPgError.
+void PrepareStatement(PGconn* conn, const std::string& name, const std::string& text, int n);
 
 // The text of `sql` with its positional placeholders (:b0, :b1, ...) as $1, $2, ...
 std::string PositionalSql(const BoundSql& sql);

@@ -11,22 +11,6 @@
 namespace scim::store {
 namespace {
 
-PGconn* ConnOf(soci::session& s) {
-  return static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_;
-}
-
-std::string SqlState(const PGresult* res) {
-  const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-  return state == nullptr ? "" : state;
-}
-
-[[noreturn]] void Fail(PGconn* conn, PGresult* res) {
-  std::string message = PQerrorMessage(conn);
-  std::string state = SqlState(res);
-  PQclear(res);
-  throw soci::postgresql_soci_error(message, state.empty() ? "XX000" : state.c_str());
-}
-
 // One connection's statements: SQL text → name, most recently used first. Names are never reused
 // for another text (the counter only grows), so a stale entry can only miss (26000), never run
 // another statement.
@@ -41,29 +25,6 @@ struct ConnStatements {
 // Connections are used by one thread at a time (the pool), but the map is shared.
 std::mutex cache_mu;
 std::unordered_map<const PGconn*, ConnStatements> cache;
-
-// The SQL with :b0, :b1, ... (BoundSql) as $1, $2, ...
-std::string Numbered(const BoundSql& sql) {
-  const std::string& in = sql.sql();
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == ':' && i + 2 < in.size() && in[i + 1] == 'b' &&
-        std::isdigit(static_cast<unsigned char>(in[i + 2])) && (i == 0 || in[i - 1] != ':')) {
-      size_t end = i + 2;
-      unsigned long n = 0;
-      while (end < in.size() && std::isdigit(static_cast<unsigned char>(in[end]))) {
-        n = n * 10 + static_cast<unsigned long>(in[end] - '0');
-        ++end;
-      }
-      out += "$" + std::to_string(n + 1);
-      i = end - 1;
-      continue;
-    }
-    out.push_back(in[i]);
-  }
-  return out;
-}
 
 enum class Plan { kOnce, kPrepare, kExecute };
 
@@ -106,19 +67,12 @@ void Forget(const PGconn* conn, const std::string& text) {
   c.lru.erase(entry);
 }
 
-void Prepare(PGconn* conn, const std::string& name, const std::string& text, int n) {
-  PGresult* res = PQprepare(conn, name.c_str(), text.c_str(), n, nullptr);
-  // 42P05 duplicate_prepared_statement: it is there already (names are never reused).
-  if (PQresultStatus(res) != PGRES_COMMAND_OK && SqlState(res) != "42P05") Fail(conn, res);
-  PQclear(res);
-}
-
 }  // namespace
 
-PgResult RunCached(soci::session& s, const BoundSql& sql) {
+PgResult RunCachedPg(soci::session& s, const BoundSql& sql) {
   if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());
-  PGconn* conn = ConnOf(s);
-  std::string text = Numbered(sql);
+  PGconn* conn = PgConnOf(s);
+  std::string text = PositionalSql(sql);
   std::vector<const char*> params;
   for (const std::string& v : sql.ordered_values()) params.push_back(v.c_str());
   int n = static_cast<int>(params.size());
@@ -133,26 +87,37 @@ PgResult RunCached(soci::session& s, const BoundSql& sql) {
     res = PQexecParams(conn, text.c_str(), n, nullptr, params.data(), nullptr, nullptr, 0);
   } else {
     try {
-      if (plan == Plan::kPrepare) Prepare(conn, name, text, n);
+      if (plan == Plan::kPrepare) PrepareStatement(conn, name, text, n);
     } catch (...) {
       Forget(conn, text);
       throw;
     }
     res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK && SqlState(res) == "26000") {
+    if (PQresultStatus(res) != PGRES_TUPLES_OK && PgSqlState(res) == "26000") {
       PQclear(res);  // invalid_sql_statement_name: a connection made since
-      Prepare(conn, name, text, n);
+      PrepareStatement(conn, name, text, n);
       res = PQexecPrepared(conn, name.c_str(), n, params.data(), nullptr, nullptr, 0);
     }
   }
-  if (PQresultStatus(res) != PGRES_TUPLES_OK) Fail(conn, res);
+  if (PQresultStatus(res) != PGRES_TUPLES_OK) ThrowPgError(conn, res);
   return PgResult(res);
 }
 
 size_t CachedStatementCount(soci::session& s) {
   std::lock_guard<std::mutex> lock(cache_mu);
-  auto it = cache.find(ConnOf(s));
+  auto it = cache.find(PgConnOf(s));
   return it == cache.end() ? 0 : it->second.lru.size();
+}
+
+StoredRow StoredRowOf(const PgResult& res, int row) {
+  auto text = [&](int col) { return std::string(res.text(row, col)); };
+  StoredRow stored{text(0), text(1), text(2), text(3), std::stoll(text(4))};
+  if (res.columns() >= 7) {
+    stored.related = true;
+    if (!res.null(row, 5)) stored.groups_json = text(5);
+    if (!res.null(row, 6)) stored.manager_name = text(6);
+  }
+  return stored;
 }
 
 }  // namespace scim::store

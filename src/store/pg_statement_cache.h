@@ -5,7 +5,6 @@
 // trip per execution and no parsing or planning, where a one-time query is parsed and planned
 // every time. Internal to the store module.
 
-#include <libpq-fe.h>
 #include <soci/soci.h>
 
 #include <cstddef>
@@ -13,31 +12,10 @@
 #include <string_view>
 
 #include "store/bound_sql.h"
+#include "store/pg_prepared.h"
+#include "store/resource_writer.h"
 
 namespace scim::store {
-
-// A libpq result, cleared when it goes.
-class PgResult {
- public:
-  explicit PgResult(PGresult* res) : res_(res) {}
-  PgResult(PgResult&& other) noexcept : res_(other.res_) { other.res_ = nullptr; }
-  PgResult(const PgResult&) = delete;
-  PgResult& operator=(const PgResult&) = delete;
-  PgResult& operator=(PgResult&&) = delete;
-  ~PgResult() {
-    if (res_ != nullptr) PQclear(res_);
-  }
-
-  int rows() const { return PQntuples(res_); }
-  int columns() const { return PQnfields(res_); }
-  bool null(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
-  std::string_view text(int row, int col) const {
-    return {PQgetvalue(res_, row, col), static_cast<size_t>(PQgetlength(res_, row, col))};
-  }
-
- private:
-  PGresult* res_;
-};
 
 // At most this many statements stay prepared per connection; the least recently used one is
 // deallocated when another is prepared.
@@ -50,7 +28,11 @@ inline constexpr size_t kMaxCachedStatements = 64;
 // since at the same address has no statement: the execution fails with 26000 and it is prepared
 // again. Outside a transaction only (an error there would abort it). Throws
 // soci::postgresql_soci_error when the statement fails.
-PgResult RunCached(soci::session& s, const BoundSql& sql);
+PgResult RunCachedPg(soci::session& s, const BoundSql& sql);
+
+// Row `row` of a result selected with RowColumns (resource_writer.h): 5 columns, or 7 with the
+// related ones.
+StoredRow StoredRowOf(const PgResult& res, int row);
 
 // How many statements the cache holds for the connection of `s` (tests).
 size_t CachedStatementCount(soci::session& s);

@@ -8,6 +8,7 @@
 #include "store/bound_sql.h"
 #include "store/cached_sql.h"
 #include "store/pg_prepared.h"
+#include "store/pg_statement_cache.h"
 #include "store/resource_rows.h"
 #include "store/sql_util.h"
 
@@ -104,14 +105,7 @@ std::optional<StoredRow> ReadPrepared(soci::session& s, const std::string& name,
   for (const std::string& v : sql.ordered_values()) params.push_back(v.c_str());
   PgResult res = ExecPrepared(s, name, PositionalSql(sql), params);
   if (res.rows() == 0) return std::nullopt;
-  auto text = [&](int col) { return res.text(0, col); };
-  StoredRow row{text(0), text(1), text(2), text(3), std::atoll(PQgetvalue(res.get(), 0, 4))};
-  if (PQnfields(res.get()) >= 7) {
-    row.related = true;
-    if (!res.null(0, 5)) row.groups_json = text(5);
-    if (!res.null(0, 6)) row.manager_name = text(6);
-  }
-  return row;
+  return StoredRowOf(res, 0);
 }
 
 }  // namespace

@@ -78,6 +78,10 @@ struct ResetOnExit {
 
 }  // namespace
 
+sq::sqlite3_stmt* SqliteStatementFor(soci::session& s, const std::string& sql) {
+  return StatementFor(ConnOf(s), sql);
+}
+
 void RunCachedSqlite(soci::session& s, const BoundSql& sql,
                      const std::function<void(const SqliteRow&)>& row) {
   if (!sql.ok()) throw std::logic_error("unbound SQL parameter " + sql.missing());

@@ -43,6 +43,12 @@ class SqliteRow {
   sq::sqlite3_stmt* stmt_;
 };
 
+// The connection's compiled statement for `sql` (?N or :name placeholders), compiled on first use
+// and kept (least recently used beyond kMaxCachedSqliteStatements finalized). The caller resets it
+// after use and runs no other cached statement on the connection meanwhile. Throws
+// soci::sqlite3_soci_error when `sql` does not compile.
+sq::sqlite3_stmt* SqliteStatementFor(soci::session& s, const std::string& sql);
+
 // Runs `sql` (a query) on the SQLite session `s` as the connection's cached statement, calling
 // `row` for each result row; the statement is reset afterwards (it holds no read transaction
 // open). Throws soci::sqlite3_soci_error like SOCI does.
