@@ -1072,6 +1072,22 @@ class CrmTest(FakeCase):
         self.assertEqual(reply.json()["error"]["code"], "email_taken")
         self.assertEqual(reply.json()["error"]["existing_id"], first["id"])
 
+    def test_lookups_follow_changes(self) -> None:
+        """The e-mail and externalId indexes follow PATCH and DELETE: a changed e-mail frees the
+        old one, a removed id is no longer found, a deleted user holds nothing."""
+        user = self.user("ada@example.com", externalIds={"scim": "s-1"})
+        path = "/users/" + user["id"]
+        find = lambda query: [u["id"] for u in self.req("GET", "/users?" + query).json()["data"]]
+        self.req("PATCH", path, {"email": "ada.l@example.com", "externalIds": {"scim": None, "hr": "7"}})
+        self.assertEqual(find("externalId.scim=s-1"), [])
+        self.assertEqual(find("externalId.hr=7"), [user["id"]])
+        self.assertEqual(self.req("POST", "/users", {"email": "ADA.L@example.com"}).status, 409)
+        other = self.user("ada@example.com", externalIds={"hr": "7"})  # the old e-mail is free
+        self.assertEqual(find("externalId.hr=7"), [user["id"], other["id"]])
+        self.assertEqual(self.req("DELETE", path).status, 204)
+        self.assertEqual(find("externalId.hr=7"), [other["id"]])
+        self.user("ada.l@example.com")
+
     def test_user_validation(self) -> None:
         for body in ({"name": "x"}, {"email": "not-an-email"}, {"email": "a@x.com", "role": "boss"},
                      {"email": "a@x.com", "active": "yes"}, {"email": "a@x.com", "externalIds": {"scim": 1}}):
