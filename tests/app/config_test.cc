@@ -112,6 +112,49 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named) {
              "scimd.yaml: tls.key_file: cert_file and key_file must be given together");
 }
 
+BOOST_AUTO_TEST_CASE(delivery_breaker_settings) {
+  auto defaults = ParseConfig("delivery: {workers_per_target: 2}\n", "scimd.yaml");
+  BOOST_REQUIRE(defaults.ok());
+  BOOST_TEST(defaults->delivery.breaker.open_after == 3);
+  BOOST_TEST(defaults->delivery.breaker.probe_initial_ms == 1000);
+  BOOST_TEST(defaults->delivery.breaker.probe_max_ms == 60000);
+
+  auto config = ParseConfig(
+      "delivery: {breaker: {failures: 5, probe_min_seconds: 2, probe_max_seconds: 300}}\n",
+      "scimd.yaml");
+  BOOST_REQUIRE_MESSAGE(config.ok(), (config.ok() ? std::string() : config.error().detail));
+  BOOST_TEST(config->delivery.breaker.open_after == 5);
+  BOOST_TEST(config->delivery.breaker.probe_initial_ms == 2000);
+  BOOST_TEST(config->delivery.breaker.probe_max_ms == 300000);
+
+  // Only one key given: the others keep their defaults.
+  auto partial = ParseConfig("delivery: {breaker: {probe_max_seconds: 10}}\n", "scimd.yaml");
+  BOOST_REQUIRE(partial.ok());
+  BOOST_TEST(partial->delivery.breaker.open_after == 3);
+  BOOST_TEST(partial->delivery.breaker.probe_initial_ms == 1000);
+  BOOST_TEST(partial->delivery.breaker.probe_max_ms == 10000);
+
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failure: 3}}\n") ==
+             "scimd.yaml: delivery.breaker.failure: unknown key");
+  BOOST_TEST(ErrorOf("delivery: {breaker: 3}\n") ==
+             "scimd.yaml: delivery.breaker: must be a mapping");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failures: 0}}\n") ==
+             "scimd.yaml: delivery.breaker.failures: must be a positive integer");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failures: 1001}}\n") ==
+             "scimd.yaml: delivery.breaker.failures: must be between 1 and 1000");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 0.5}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_min_seconds: must be a positive integer");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_max_seconds: 86401}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must be between 1 and 86400");
+  // probe_max_seconds below the default probe_min_seconds or the given one.
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 120}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must not be below "
+             "probe_min_seconds (120)");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 5, probe_max_seconds: 4}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must not be below "
+             "probe_min_seconds (5)");
+}
+
 BOOST_AUTO_TEST_CASE(bad_listen_database_and_url) {
   BOOST_TEST(ErrorOf("listen: localhost\n").rfind("scimd.yaml: listen: ", 0) == 0);
   BOOST_TEST(ErrorOf("listen: 127.0.0.1:99999\n").rfind("scimd.yaml: listen: ", 0) == 0);

@@ -61,6 +61,9 @@ struct DeliverySettings {
   int64_t lease_seconds = 15;
   int64_t workers_per_target = 2;
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
+  // `breaker: {failures, probe_min_seconds, probe_max_seconds}`: target-wide failures in a row
+  // that pause a target, and the probe interval (first, and the cap it doubles up to).
+  delivery::BreakerPolicy breaker;
 };
 
 struct Config {
