@@ -1,6 +1,5 @@
 #include "scim/delivery/dispatcher.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -334,10 +333,6 @@ struct Dispatcher::Shared {
 
   void WorkerLoop(size_t index, uint64_t seed) {
     TargetState& t = *targets[index];
-    if (options.worker_nice > 0) {
-      // Per thread on Linux: a tid is a PRIO_PROCESS id. Failure only leaves the priority.
-      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options.worker_nice);
-    }
     std::mt19937_64 rng(seed);
     std::string last_error;
     Clock::time_point last_error_at{};

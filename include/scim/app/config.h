@@ -63,8 +63,6 @@ struct DeliverySettings {
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
   // Deliveries a worker claims at once (one claim and one outcome transaction per batch).
   int64_t claim_batch = 8;
-  // Nice value of the delivery worker threads (0..19; 0: the server's own priority).
-  int64_t worker_nice = 0;
   // `breaker: {failures, probe_min_seconds, probe_max_seconds}`: target-wide failures in a row
   // that pause a target, and the probe interval (first, and the cap it doubles up to).
   delivery::BreakerPolicy breaker;

@@ -90,10 +90,6 @@ struct DispatcherOptions {
   // fan-out transaction.
   int claim_batch = 8;
   int fan_out_batch = 500;
-  // Nice value of the delivery worker threads (Linux: per thread; 0 leaves them as they are).
-  // Above 0, request threads get the CPU first when both want it, so delivery work cannot
-  // slow the API down (docs/benchmarks.md, "Delivery lag"); the workers use what is left.
-  int worker_nice = 0;
   // How long Stop() waits for a Deliver() call in progress before leaving its thread behind.
   std::chrono::milliseconds stop_timeout{10000};
   // Receives the engine's log lines instead of the common log (scim/common/log.h), where they go
