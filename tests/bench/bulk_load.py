@@ -226,9 +226,11 @@ class Trickle(threading.Thread):
     def poll(self):
         client = Client(self.server.port, self.token)
         give_up = None  # 300 s after the stop: whatever is still pending is reported as such
-        while not (self.stop.is_set() and (not self.pending or time.monotonic() > give_up)):
-            if self.stop.is_set() and give_up is None:
-                give_up = time.monotonic() + 300
+        while True:
+            if self.stop.is_set():
+                give_up = give_up or time.monotonic() + 300
+                if not self.pending or time.monotonic() > give_up:
+                    return
             with self.lock:
                 outstanding = list(self.pending.items())
             for uid, (answered, missing) in outstanding:
