@@ -183,9 +183,41 @@ Status ParseLimits(const YAML::Node& node, const Checker& check, Limits& l) {
   return OkStatus();
 }
 
+// `delivery.breaker` (src/delivery/breaker.h): failures 1..1000; probe intervals in whole
+// seconds, 1 s to one day, probe_max_seconds not below probe_min_seconds.
+Status ParseBreaker(const YAML::Node& node, const Checker& check, delivery::BreakerPolicy& b) {
+  const std::string path = "delivery.breaker";
+  SCIM_RETURN_IF_ERROR(
+      check.KnownKeys(node, path, {"failures", "probe_min_seconds", "probe_max_seconds"}));
+  int64_t failures = b.open_after;
+  int64_t min_s = b.probe_initial_ms / 1000;
+  int64_t max_s = b.probe_max_ms / 1000;
+  SCIM_RETURN_IF_ERROR(check.Integer(node, path, "failures", 1, failures));
+  if (failures > 1000) return check.Fail(path + ".failures", "must be between 1 and 1000");
+  constexpr int64_t kDay = 86400;
+  SCIM_RETURN_IF_ERROR(check.Integer(node, path, "probe_min_seconds", 1, min_s));
+  if (min_s > kDay) return check.Fail(path + ".probe_min_seconds", "must be between 1 and 86400");
+  SCIM_RETURN_IF_ERROR(check.Integer(node, path, "probe_max_seconds", 1, max_s));
+  if (max_s > kDay) return check.Fail(path + ".probe_max_seconds", "must be between 1 and 86400");
+  if (max_s < min_s) {
+    return check.Fail(path + ".probe_max_seconds",
+                      "must not be below probe_min_seconds (" + std::to_string(min_s) + ")");
+  }
+  b.open_after = static_cast<int>(failures);
+  b.probe_initial_ms = min_s * 1000;
+  b.probe_max_ms = max_s * 1000;
+  return OkStatus();
+}
+
 Status ParseDelivery(const YAML::Node& node, const Checker& check, DeliverySettings& d) {
   SCIM_RETURN_IF_ERROR(check.KnownKeys(
-      node, "delivery", {"lease_seconds", "workers_per_target", "poll_interval_ms"}));
+      node, "delivery",
+      {"lease_seconds", "workers_per_target", "poll_interval_ms", "claim_batch", "breaker"}));
+  SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "claim_batch", 1, d.claim_batch));
+  if (d.claim_batch > 1000) return check.Fail("delivery.claim_batch", "must be between 1 and 1000");
+  if (const YAML::Node breaker = node["breaker"]) {
+    SCIM_RETURN_IF_ERROR(ParseBreaker(breaker, check, d.breaker));
+  }
   SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "lease_seconds", 1, d.lease_seconds));
   SCIM_RETURN_IF_ERROR(
       check.Integer(node, "delivery", "workers_per_target", 1, d.workers_per_target));

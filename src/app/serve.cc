@@ -189,6 +189,8 @@ int RunServe(const Config& config) {
   dispatch_options.lease_duration = std::chrono::seconds(config.delivery.lease_seconds);
   dispatch_options.workers_per_target = static_cast<int>(config.delivery.workers_per_target);
   dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
+  dispatch_options.breaker = config.delivery.breaker;
+  dispatch_options.claim_batch = static_cast<int>(config.delivery.claim_batch);
   dispatch_options.delivered_days = config.retention.delivered_days;
   dispatch_options.audit_days = config.retention.audit_days;
   delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);

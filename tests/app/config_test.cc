@@ -34,7 +34,7 @@ limits: {max_body_bytes: 2048, bulk_max_operations: 10, rate_limit_per_minute: 6
          idle_timeout_seconds: 30, auth_failures_per_minute: 20}
 log: {format: json}
 retention: {delivered_days: 30, audit_days: 365}
-delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50}
+delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50, claim_batch: 16}
 targets:
   - name: dolibarr
     type: dolibarr
@@ -59,6 +59,7 @@ targets:
   BOOST_TEST(config->retention.delivered_days == 30);
   BOOST_TEST(config->retention.audit_days == 365);
   BOOST_TEST(config->delivery.workers_per_target == 3);
+  BOOST_TEST(config->delivery.claim_batch == 16);
   BOOST_REQUIRE(config->targets.size() == 1u);
   BOOST_TEST(config->targets[0].settings.at("api_key") == "k-123");
   BOOST_TEST(config->target_retry.at(config->targets[0].name).max_attempts == 3);
@@ -108,8 +109,55 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named) {
   BOOST_TEST(ErrorOf("limits: [1, 2]\n") == "scimd.yaml: limits: must be a mapping");
   BOOST_TEST(ErrorOf("delivery: {workers_per_target: 65}\n") ==
              "scimd.yaml: delivery.workers_per_target: must be between 1 and 64");
+  BOOST_TEST(ErrorOf("delivery: {claim_batch: 0}\n") ==
+             "scimd.yaml: delivery.claim_batch: must be a positive integer");
+  BOOST_TEST(ErrorOf("delivery: {claim_batch: 1001}\n") ==
+             "scimd.yaml: delivery.claim_batch: must be between 1 and 1000");
   BOOST_TEST(ErrorOf("tls: {cert_file: a.pem}\n") ==
              "scimd.yaml: tls.key_file: cert_file and key_file must be given together");
+}
+
+BOOST_AUTO_TEST_CASE(delivery_breaker_settings) {
+  auto defaults = ParseConfig("delivery: {workers_per_target: 2}\n", "scimd.yaml");
+  BOOST_REQUIRE(defaults.ok());
+  BOOST_TEST(defaults->delivery.breaker.open_after == 3);
+  BOOST_TEST(defaults->delivery.breaker.probe_initial_ms == 1000);
+  BOOST_TEST(defaults->delivery.breaker.probe_max_ms == 60000);
+
+  auto config = ParseConfig(
+      "delivery: {breaker: {failures: 5, probe_min_seconds: 2, probe_max_seconds: 300}}\n",
+      "scimd.yaml");
+  BOOST_REQUIRE_MESSAGE(config.ok(), (config.ok() ? std::string() : config.error().detail));
+  BOOST_TEST(config->delivery.breaker.open_after == 5);
+  BOOST_TEST(config->delivery.breaker.probe_initial_ms == 2000);
+  BOOST_TEST(config->delivery.breaker.probe_max_ms == 300000);
+
+  // Only one key given: the others keep their defaults.
+  auto partial = ParseConfig("delivery: {breaker: {probe_max_seconds: 10}}\n", "scimd.yaml");
+  BOOST_REQUIRE(partial.ok());
+  BOOST_TEST(partial->delivery.breaker.open_after == 3);
+  BOOST_TEST(partial->delivery.breaker.probe_initial_ms == 1000);
+  BOOST_TEST(partial->delivery.breaker.probe_max_ms == 10000);
+
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failure: 3}}\n") ==
+             "scimd.yaml: delivery.breaker.failure: unknown key");
+  BOOST_TEST(ErrorOf("delivery: {breaker: 3}\n") ==
+             "scimd.yaml: delivery.breaker: must be a mapping");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failures: 0}}\n") ==
+             "scimd.yaml: delivery.breaker.failures: must be a positive integer");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {failures: 1001}}\n") ==
+             "scimd.yaml: delivery.breaker.failures: must be between 1 and 1000");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 0.5}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_min_seconds: must be a positive integer");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_max_seconds: 86401}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must be between 1 and 86400");
+  // probe_max_seconds below the default probe_min_seconds or the given one.
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 120}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must not be below "
+             "probe_min_seconds (120)");
+  BOOST_TEST(ErrorOf("delivery: {breaker: {probe_min_seconds: 5, probe_max_seconds: 4}}\n") ==
+             "scimd.yaml: delivery.breaker.probe_max_seconds: must not be below "
+             "probe_min_seconds (5)");
 }
 
 BOOST_AUTO_TEST_CASE(bad_listen_database_and_url) {

@@ -16,6 +16,11 @@ that the outbox and audit log hold one entry per write.
 tests/fakes, rate limits off, each its own process); after the POST phase the run waits until
 every delivery is done (GET /admin/v1/sync/status and the outbox depth) and reports the drain
 time and the latency of single GET /Users/{id} requests sent one after another meanwhile.
+Meanwhile a second tenant ("trickle") creates --trickle-rate users per second; each one's
+delivery lag per target (answered POST -> its link at that target shows in
+GET /admin/v1/sync/links, polled every 0.1 s) tells whether the 100k starve other tenants'
+deliveries. CPU seconds of scimd, PostgreSQL (every process of the cluster) and each fake over
+the POST phase and the drain are reported (from /proc), and the 1-minute load average.
 
 --db postgresql starts a throwaway durable cluster (tests/support/pg_cluster.sh, PG_DURABLE=1:
 fsync and synchronous_commit on) and stops it at the end. SQLite runs with scimd's own
@@ -40,7 +45,7 @@ from delivery_support import (SECRETS_ENV, metric_value, start_fakes, stop_fakes
                               targets_yaml)
 
 from bench_common import (ENTERPRISE_URN, SOURCE_DIR, USER_URN, Client, Server, children,
-                          create_token, migrate, pg_rows, proc_cpu_seconds, sqlite_path)
+                          create_token, migrate, pg_rows, proc_cpu_seconds, run, sqlite_path)
 
 BULK_REQUEST = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 PG_SCRIPT = os.path.join(SOURCE_DIR, "tests", "support", "pg_cluster.sh")
@@ -187,8 +192,99 @@ def run_phase(name, server, token, batches, count, clients, expect, perf_dir=Non
     return locations
 
 
+def cluster_cpu_seconds():
+    """CPU seconds of the PostgreSQL cluster of PG_DIR: the postmaster (with its reaped children)
+    and every live child; 0 when there is none."""
+    try:
+        with open(os.path.join(PG_DIR, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        with open("/proc/%d/stat" % postmaster) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return proc_cpu_seconds(postmaster) + reaped + sum(proc_cpu_seconds(c)
+                                                       for c in children(postmaster))
+
+
+def cpu_snapshot(server, fakes):
+    out = {"scimd": proc_cpu_seconds(server.proc.pid), "postgresql": cluster_cpu_seconds()}
+    out.update({k: proc_cpu_seconds(f.proc.pid) for k, f in fakes.items()})
+    return out
+
+
+def cpu_delta(before, after):
+    return ", ".join(f"{k} {after[k] - before[k]:.1f}" for k in before)
+
+
+class Trickle(threading.Thread):
+    """Another tenant creating `rate` users per second until stopped; each user's lag per target:
+    POST answered -> its link at that target listed by GET /admin/v1/sync/links."""
+
+    TARGETS = ("dolibarr", "zoho", "crm")
+
+    def __init__(self, server, token, rate):
+        super().__init__(daemon=True)
+        self.server, self.token, self.interval = server, token, 1.0 / rate
+        self.stop, self.pending, self.lags = threading.Event(), {}, {t: [] for t in self.TARGETS}
+        self.lock = threading.Lock()
+
+    def run(self):
+        writer = Client(self.server.port, self.token)
+        poller = threading.Thread(target=self.poll, daemon=True)
+        poller.start()
+        n, due = 0, time.monotonic()
+        while not self.stop.is_set():
+            data = user_data("trickle", n)
+            data["active"] = True  # Zoho gets (and links) active users only
+            status, body = writer.request("POST", "/scim/v2/Users", data)
+            answered = time.monotonic()
+            if status != 201:
+                sys.exit(f"trickle POST answered {status}: {body}")
+            with self.lock:
+                self.pending[body["id"]] = (answered, set(self.TARGETS))
+            n += 1
+            due += self.interval
+            self.stop.wait(max(0.0, due - time.monotonic()))
+        poller.join()
+
+    def poll(self):
+        client = Client(self.server.port, self.token)
+        give_up = None  # 300 s after the stop: whatever is still pending is reported as such
+        while True:
+            if self.stop.is_set():
+                give_up = give_up or time.monotonic() + 300
+                if not self.pending or time.monotonic() > give_up:
+                    return
+            with self.lock:
+                outstanding = list(self.pending.items())
+            for uid, (answered, missing) in outstanding:
+                _, body = client.request("GET", f"/admin/v1/sync/links?resource={uid}")
+                now = time.monotonic()
+                for link in (body or {}).get("links", []):
+                    if link["target"] in missing:
+                        missing.discard(link["target"])
+                        self.lags[link["target"]].append((now - answered) * 1000)
+                if not missing:
+                    with self.lock:
+                        del self.pending[uid]
+            time.sleep(0.1)
+
+    def summary(self):
+        parts = []
+        for target, lags in self.lags.items():
+            if lags:
+                parts.append(f"{target} p50 {percentile(lags, 50) / 1000:.1f} s p99 "
+                             f"{percentile(lags, 99) / 1000:.1f} s max {max(lags) / 1000:.1f} s "
+                             f"({len(lags)})")
+        if self.pending:
+            parts.append(f"{len(self.pending)} user(s) never linked everywhere")
+        return "; ".join(parts)
+
+
 def drain(server, token, ids, timeout=1800):
-    """Seconds until nothing is pending, and the GET /Users/{id} latencies (ms) meanwhile."""
+    """Seconds until nothing is pending (None when `timeout` passed first: the pending counts per
+    target are printed), and the GET /Users/{id} latencies (ms) meanwhile."""
     client, probe = Client(server.port, token), Client(server.port, token)
     started, latencies, i = time.monotonic(), [], 0
     next_poll = started
@@ -206,8 +302,11 @@ def drain(server, token, ids, timeout=1800):
             depth = metric_value(client.conn.getresponse().read().decode(), "scimd_outbox_depth")
             if depth == 0 and all(t["pending"] == 0 for t in sync["targets"]):
                 return time.monotonic() - started, latencies
+            last = (depth, {t["name"]: (t["pending"], t["delivered"]) for t in sync["targets"]})
         time.sleep(0.05)
-    sys.exit("deliveries did not drain")
+    print(f"NOT DRAINED after {timeout:.0f} s: outbox depth {last[0]}, (pending, delivered) by "
+          f"target {last[1]}", flush=True)
+    return None, latencies
 
 
 def run_drain(args, db, token):
@@ -216,19 +315,38 @@ def run_drain(args, db, token):
                          for k in ["dolibarr", "zoho_books", "crm"]})
     unlimited = {"requests_per_minute": 100000}
     config = targets_yaml(fakes, extra={"crm": unlimited, "zoho_books": unlimited})
+    trickle_token = run([args.scimd, "token", "create", "--db", db, "--name", "bench-trickle",
+                         "--tenant", "trickle", "--scopes", "scim:read,scim:write,admin"]
+                        ).stdout.strip().splitlines()[-1].strip()
     try:
         with Server(args.scimd, db, extra_config=config, env=SECRETS_ENV) as server:
+            cpu_start = cpu_snapshot(server, fakes)
+            load_start = os.getloadavg()[0]
             ids_by_bulk = run_phase("POST (create)", server, token,
                                     post_batches("hr", args.users, args.batch), args.users,
                                     args.clients, "201")
             ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
-            cpu_before = proc_cpu_seconds(server.proc.pid)
-            seconds, latencies = drain(server, token, ids)
-            print(f"drain to dolibarr, zoho_books, crm: {seconds:.1f} s after the last Bulk "
-                  f"answered (scimd CPU {proc_cpu_seconds(server.proc.pid) - cpu_before:.1f} s); "
-                  f"GET /Users/{{id}} meanwhile: {len(latencies)} requests, p50 "
+            cpu_before = cpu_snapshot(server, fakes)
+            load_before = os.getloadavg()[0]
+            trickle = Trickle(server, trickle_token, args.trickle_rate) if args.trickle_rate else None
+            if trickle:
+                trickle.start()
+            seconds, latencies = drain(server, token, ids, args.drain_timeout)
+            cpu_after = cpu_snapshot(server, fakes)
+            load_after = os.getloadavg()[0]
+            took = "not done" if seconds is None else f"{seconds:.1f} s"
+            print(f"drain to dolibarr, zoho_books, crm: {took} after the last Bulk "
+                  f"answered; GET /Users/{{id}} meanwhile: {len(latencies)} requests, p50 "
                   f"{percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms",
                   flush=True)
+            print(f"CPU s during the POST phase: {cpu_delta(cpu_start, cpu_before)}; during the "
+                  f"drain: {cpu_delta(cpu_before, cpu_after)}; load {load_start:.1f} -> "
+                  f"{load_before:.1f} -> {load_after:.1f}", flush=True)
+            if trickle:
+                trickle.stop.set()
+                trickle.join(timeout=600)
+                print(f"trickle tenant ({args.trickle_rate:g} creates/s during the drain) lag: "
+                      f"{trickle.summary()}", flush=True)
     finally:
         stop_fakes(fakes)
 
@@ -247,6 +365,10 @@ def main():
                         help="which of post, put, password to run (put needs post)")
     parser.add_argument("--perf", metavar="DIR",
                         help="perf record -g scimd during each phase into DIR/<phase>.data")
+    parser.add_argument("--drain-timeout", type=float, default=1800.0,
+                        help="--drain: stop waiting (and say how far it got) after this many s")
+    parser.add_argument("--trickle-rate", type=float, default=2.0,
+                        help="--drain: creates/s of the second tenant during the drain (0: none)")
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="scimd-bench-bulk-")

@@ -3,7 +3,8 @@
 
     python3 tests/bench/delivery_lag.py [--db sqlite,postgresql] [--rate 200] [--duration 60]
         [--threads 32] [--targets dolibarr,zoho_books,crm] [--scimd-threads N]
-        [--workers-per-target N] [--scimd BIN] [--pg-port 55991] [--out results.json]
+        [--workers-per-target N] [--delivery-settings 'claim_batch: 32'] [--scimd BIN]
+        [--pg-port 55991] [--out results.json]
 
 For each database it runs the same load twice against a fresh database:
   1. "targets": scimd configured with three fast fake targets (--targets; by default dolibarr,
@@ -386,8 +387,10 @@ def run_once(db_kind, with_targets, args):
     # scimd's per-token API limit (default 6,000/min, a bucket of 6,000) would start answering
     # 429 near the end of a 60 s run at 200/s: off.
     config = "limits: {rate_limit_per_minute: 0}\n"
-    if args.workers_per_target:
-        config += f"delivery: {{workers_per_target: {args.workers_per_target}}}\n"
+    delivery = [s for s in ([f"workers_per_target: {args.workers_per_target}"]
+                            if args.workers_per_target else []) + [args.delivery_settings] if s]
+    if delivery:
+        config += "delivery: {" + ", ".join(delivery) + "}\n"
     # The CRM and Zoho adapters keep a client-side request budget (default 100/min, the vendors'
     # own limits); the fakes' limits are off, so the adapters' are lifted to their maximum.
     unlimited = {"requests_per_minute": 100000}
@@ -402,6 +405,7 @@ def run_once(db_kind, with_targets, args):
               "rate": args.rate, "duration": args.duration, "threads": args.threads,
               "scimd_threads": args.scimd_threads or "default",
               "workers_per_target": args.workers_per_target or "default",
+              "delivery_settings": args.delivery_settings,
               "scimd": args.scimd}
     if db_kind == "postgresql":
         result["pg_settings"] = pg_settings(args.pg_port)
@@ -538,6 +542,8 @@ def main():
     parser.add_argument("--workers-per-target", type=int, default=0,
                         help="delivery.workers_per_target in scimd's configuration (default: "
                              "scimd's own, 2)")
+    parser.add_argument("--delivery-settings", default="",
+                        help="more keys of scimd's delivery: block, e.g. 'claim_batch: 32'")
     parser.add_argument("--out", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args()
     os.environ["SCIMD_BIN"] = os.path.abspath(args.scimd)

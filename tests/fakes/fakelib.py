@@ -696,9 +696,12 @@ class FakeHandler(BaseHTTPRequestHandler):
                 self.send_header(key, value)
             if response.status not in (204, 304):
                 self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
+            # Head and body in one write (end_headers() would send the head alone, then the body:
+            # two system calls and two TCP segments per answer).
+            self._headers_buffer.append(b"\r\n")
             if self.command != "HEAD" and response.status not in (204, 304):
-                self.wfile.write(response.body)
+                self._headers_buffer.append(response.body)
+            self.flush_headers()
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

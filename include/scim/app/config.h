@@ -61,6 +61,11 @@ struct DeliverySettings {
   int64_t lease_seconds = 15;
   int64_t workers_per_target = 2;
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
+  // Deliveries a worker claims at once (one claim and one outcome transaction per batch).
+  int64_t claim_batch = 8;
+  // `breaker: {failures, probe_min_seconds, probe_max_seconds}`: target-wide failures in a row
+  // that pause a target, and the probe interval (first, and the cap it doubles up to).
+  delivery::BreakerPolicy breaker;
 };
 
 struct Config {
