@@ -14,7 +14,6 @@ namespace scim::store {
 namespace {
 
 using delivery_sql::IdList;
-using delivery_sql::kNoEarlierOpen;
 
 // A re-queued delivery may be older than changes of its resource that already reached the
 // target (a refused create does not hold later changes back). Sending its old snapshot would roll
@@ -55,13 +54,16 @@ Result<bool> DeliveryStore::HasDue(const std::string& target) {
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
     long long id = 0;
-    s << std::string(
-             "SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
-             "AND d.next_attempt_at <= :now AND ") +
-             kNoEarlierOpen +
-             " AND NOT EXISTS (SELECT 1 FROM target_health h WHERE h.target = d.target "
-             "AND h.paused = 1 AND h.next_probe_at > :now2) LIMIT 1",
-        soci::use(target), soci::use(now), soci::use(now), soci::into(id);
+    int paused = 0;
+    s << "SELECT paused FROM target_health WHERE target = :t AND paused = 1 "
+         "AND next_probe_at > :now",
+        soci::use(target), soci::use(now), soci::into(paused);
+    if (s.got_data()) return OkStatus();  // paused, and its probe is not due
+    long long one = 1, seq = 0;
+    int attempts = 0, requeues = 0;
+    s << delivery_sql::ClaimSql(db_.dialect() == Dialect::kPostgres, false), soci::use(target),
+        soci::use(now), soci::use(one), soci::into(id), soci::into(seq), soci::into(attempts),
+        soci::into(requeues);
     due = s.got_data();
     return OkStatus();
   }));
@@ -109,11 +111,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     int attempts = 0, requeues = 0;
     // The rows first (locking only them), then their events: a join in the locking query let
     // the planner walk the whole outbox in a merge join.
-    std::string sql =
-        "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d "
-        "WHERE d.target = :t AND d.status = 'pending' AND d.next_attempt_at <= :now AND " +
-        std::string(kNoEarlierOpen) + " ORDER BY d.seq LIMIT :n" +
-        (pg ? " FOR UPDATE OF d SKIP LOCKED" : "");
+    const std::string sql = delivery_sql::ClaimSql(pg, pg);
     std::map<int64_t, ClaimedDelivery> by_seq;
     {
       soci::statement select =
