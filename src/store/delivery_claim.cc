@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <vector>
 
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
@@ -14,7 +16,6 @@ namespace scim::store {
 namespace {
 
 using delivery_sql::IdList;
-using delivery_sql::kNoEarlierOpen;
 
 // A re-queued delivery may be older than changes of its resource that already reached the
 // target (a refused create does not hold later changes back). Sending its old snapshot would roll
@@ -48,6 +49,50 @@ bool CatchUpRequeued(soci::session& s, const std::string& target, events::Change
   return true;
 }
 
+// The tenant whose share a claim of each target took last, in this process: the next claim starts
+// after it (the rotation of the fair claim). Per process: other processes rotate on their own.
+std::mutex last_served_mutex;
+std::map<std::string, std::string> last_served;
+
+std::string LastServed(const std::string& target) {
+  std::lock_guard<std::mutex> lock(last_served_mutex);
+  auto it = last_served.find(target);
+  return it == last_served.end() ? std::string() : it->second;
+}
+
+void SetLastServed(const std::string& target, const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(last_served_mutex);
+  last_served[target] = tenant;
+}
+
+// At most this many tenants share one claim; more are served over successive claims.
+constexpr long long kMaxTenantsPerClaim = 64;
+
+// The tenants with pending rows at `target`, those after `after` first, then (wrapping around)
+// those up to `after`: at most kMaxTenantsPerClaim.
+std::vector<std::string> PendingTenants(soci::session& s, const std::string& target,
+                                        const std::string& after) {
+  std::vector<std::string> tenants;
+  // Appends the tenants after `from` (at most `cap`), stopping past `until` when given.
+  auto scan = [&](const std::string& from, long long cap, const std::string* until) {
+    std::string tenant;
+    soci::statement select =
+        (s.prepare << delivery_sql::kPendingTenantsSql, soci::use(target), soci::use(from),
+         soci::use(target), soci::use(cap), soci::into(tenant));
+    select.execute();
+    while (select.fetch()) {
+      if (until != nullptr && tenant > *until) break;
+      tenants.push_back(tenant);
+    }
+  };
+  scan(after, kMaxTenantsPerClaim, nullptr);
+  const long long found = static_cast<long long>(tenants.size());
+  if (!after.empty() && found < kMaxTenantsPerClaim) {
+    scan(std::string(), kMaxTenantsPerClaim - found, &after);
+  }
+  return tenants;
+}
+
 }  // namespace
 
 Result<bool> DeliveryStore::HasDue(const std::string& target) {
@@ -55,13 +100,16 @@ Result<bool> DeliveryStore::HasDue(const std::string& target) {
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
     long long id = 0;
-    s << std::string(
-             "SELECT d.id FROM deliveries d WHERE d.target = :t AND d.status = 'pending' "
-             "AND d.next_attempt_at <= :now AND ") +
-             kNoEarlierOpen +
-             " AND NOT EXISTS (SELECT 1 FROM target_health h WHERE h.target = d.target "
-             "AND h.paused = 1 AND h.next_probe_at > :now2) LIMIT 1",
-        soci::use(target), soci::use(now), soci::use(now), soci::into(id);
+    int paused = 0;
+    s << "SELECT paused FROM target_health WHERE target = :t AND paused = 1 "
+         "AND next_probe_at > :now",
+        soci::use(target), soci::use(now), soci::into(paused);
+    if (s.got_data()) return OkStatus();  // paused, and its probe is not due
+    long long one = 1, seq = 0;
+    int attempts = 0, requeues = 0;
+    s << delivery_sql::ClaimSql(db_.dialect() == Dialect::kPostgres, false), soci::use(target),
+        soci::use(now), soci::use(one), soci::into(id), soci::into(seq), soci::into(attempts),
+        soci::into(requeues);
     due = s.got_data();
     return OkStatus();
   }));
@@ -105,34 +153,60 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
         }
       }
     }
-    long long id = 0, seq = 0;
-    int attempts = 0, requeues = 0;
     // The rows first (locking only them), then their events: a join in the locking query let
     // the planner walk the whole outbox in a merge join.
-    std::string sql =
-        "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d "
-        "WHERE d.target = :t AND d.status = 'pending' AND d.next_attempt_at <= :now AND " +
-        std::string(kNoEarlierOpen) + " ORDER BY d.seq LIMIT :n" +
-        (pg ? " FOR UPDATE OF d SKIP LOCKED" : "");
     std::map<int64_t, ClaimedDelivery> by_seq;
-    {
+    // Adds up to `n` of the oldest due rows (of `tenant` alone when given) not taken yet. On
+    // PostgreSQL a row this transaction locked already comes back (SKIP LOCKED skips only the
+    // locks of others), hence the check.
+    auto take = [&](const std::string* tenant, long long n) {
+      long long id = 0, seq = 0;
+      int attempts = 0, requeues = 0;
       soci::statement select =
-          (s.prepare << sql, soci::use(target), soci::use(now), soci::use(max_rows), soci::into(id),
-           soci::into(seq), soci::into(attempts), soci::into(requeues));
+          tenant != nullptr ? (s.prepare << delivery_sql::ClaimSql(pg, pg, true), soci::use(target),
+                               soci::use(*tenant), soci::use(now), soci::use(n), soci::into(id),
+                               soci::into(seq), soci::into(attempts), soci::into(requeues))
+                            : (s.prepare << delivery_sql::ClaimSql(pg, pg), soci::use(target),
+                               soci::use(now), soci::use(n), soci::into(id), soci::into(seq),
+                               soci::into(attempts), soci::into(requeues));
       select.execute();
       while (select.fetch()) {
+        if (by_seq.count(seq) > 0 || static_cast<long long>(by_seq.size()) >= max_rows) continue;
         ClaimedDelivery& c = by_seq[seq];
         c.id = id;
         c.attempts = attempts;
         c.requeues = requeues;
         c.event.seq = seq;
       }
+    };
+    // Fairness between tenants: with several tenants waiting, each gets up to
+    // ceil(max_rows / tenants) of its oldest due rows (at least 1), starting after the tenant
+    // served last, so one tenant's backlog does not hold back another's trickle; what is left of
+    // max_rows then goes to the oldest due rows of any tenant. Each resource still goes in seq
+    // order (kNoEarlierOpen). A probe is the oldest due row, as before.
+    std::vector<std::string> tenants =
+        probe ? std::vector<std::string>{} : PendingTenants(s, target, LastServed(target));
+    if (tenants.size() <= 1) {
+      take(nullptr, max_rows);
+    } else {
+      const long long k = static_cast<long long>(tenants.size());
+      const long long share = std::max(1LL, (max_rows + k - 1) / k);
+      std::string served;
+      for (const std::string& tenant : tenants) {
+        long long left = max_rows - static_cast<long long>(by_seq.size());
+        if (left <= 0) break;
+        take(&tenant, std::min(share, left));
+        served = tenant;
+      }
+      SetLastServed(target, served);
+      if (static_cast<long long>(by_seq.size()) < max_rows) take(nullptr, max_rows);
     }
     if (by_seq.empty()) return OkStatus();
     std::vector<int64_t> seqs, bad;
     for (const auto& entry : by_seq) seqs.push_back(entry.first);
     {
       std::string tenant, type, rid, kind, payload, created;
+      long long seq = 0;
       long long version = 0;
       soci::statement select =
           (s.prepare << "SELECT seq, tenant, resource_type, resource_id, event, version, "

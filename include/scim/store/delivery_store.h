@@ -39,9 +39,12 @@
 // time, and re-queueing a failure (delivery_status.h) makes its parked followers due again.
 // Claim() takes the due rows in seq order (FOR UPDATE OF d SKIP LOCKED on PostgreSQL, so
 // concurrent claimers take disjoint rows), marks them in_flight with lease_owner/lease_until
-// and returns them with their outbox event. At most one row per resource is ever in flight.
-// A row an operator re-queued (requeues > 0) is claimed with the resource's latest committed
-// state when later changes of the resource already reached the target, and is closed as
+// and returns them with their outbox event. With several tenants waiting, each tenant first
+// gets up to ceil(limit / tenants) of its oldest due rows (at least one; the starting tenant
+// rotates per process), the rest of `limit` the oldest due rows of any tenant: one tenant's
+// backlog does not hold back the others' changes (issue 11). At most one row per resource is ever
+// in flight. A row an operator re-queued (requeues > 0) is claimed with the resource's latest
+// committed state when later changes of the resource already reached the target, and is closed as
 // delivered ("superseded") when the latest change is a delete.
 //
 // Paused targets. A target's circuit breaker (table target_health, migration 011) is shared by
