@@ -157,11 +157,19 @@ PG_POSTMASTER = []  # the cluster's postmaster pid, when --db postgresql
 
 
 def pg_cpu_seconds():
-    """CPU seconds of the PostgreSQL cluster's processes (postmaster and its children)."""
+    """CPU seconds of the PostgreSQL cluster (PG_POSTMASTER): the postmaster with its reaped
+    children, and every live child; 0 without a cluster."""
     if not PG_POSTMASTER:
         return 0.0
-    pid = PG_POSTMASTER[0]
-    return proc_cpu_seconds(pid) + sum(proc_cpu_seconds(c) for c in children(pid))
+    postmaster = PG_POSTMASTER[0]
+    try:
+        with open("/proc/%d/stat" % postmaster) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return proc_cpu_seconds(postmaster) + reaped + sum(proc_cpu_seconds(c)
+                                                       for c in children(postmaster))
 
 
 def run_phase(name, server, token, batches, count, clients, expect, perf_dir=None):
@@ -192,23 +200,8 @@ def run_phase(name, server, token, batches, count, clients, expect, perf_dir=Non
     return locations
 
 
-def cluster_cpu_seconds():
-    """CPU seconds of the PostgreSQL cluster of PG_DIR: the postmaster (with its reaped children)
-    and every live child; 0 when there is none."""
-    try:
-        with open(os.path.join(PG_DIR, "data", "postmaster.pid")) as f:
-            postmaster = int(f.readline())
-        with open("/proc/%d/stat" % postmaster) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-    return proc_cpu_seconds(postmaster) + reaped + sum(proc_cpu_seconds(c)
-                                                       for c in children(postmaster))
-
-
 def cpu_snapshot(server, fakes):
-    out = {"scimd": proc_cpu_seconds(server.proc.pid), "postgresql": cluster_cpu_seconds()}
+    out = {"scimd": proc_cpu_seconds(server.proc.pid), "postgresql": pg_cpu_seconds()}
     out.update({k: proc_cpu_seconds(f.proc.pid) for k, f in fakes.items()})
     return out
 
