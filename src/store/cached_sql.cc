@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "store/pg_prepared.h"
+#include "store/pg_statement_cache.h"
 #include "store/sqlite_statement_cache.h"
 
 namespace scim::store {
@@ -97,7 +98,10 @@ CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
 
 void ForgetCachedStatements(soci::session& s) {
   if (s.get_backend() == nullptr) return;
-  if (s.get_backend_name() == "postgresql") return ForgetPrepared(PgConnOf(s));
+  if (s.get_backend_name() == "postgresql") {
+    ForgetCachedQueries(PgConnOf(s));
+    return ForgetPrepared(PgConnOf(s));
+  }
   ForgetSqliteStatements(s);
 }
 

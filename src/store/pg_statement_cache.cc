@@ -103,6 +103,11 @@ PgResult RunCachedPg(soci::session& s, const BoundSql& sql) {
   return PgResult(res);
 }
 
+void ForgetCachedQueries(const PGconn* conn) {
+  std::lock_guard<std::mutex> lock(cache_mu);
+  cache.erase(conn);
+}
+
 size_t CachedStatementCount(soci::session& s) {
   std::lock_guard<std::mutex> lock(cache_mu);
   auto it = cache.find(PgConnOf(s));

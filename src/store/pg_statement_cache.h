@@ -24,15 +24,19 @@ inline constexpr size_t kMaxCachedStatements = 64;
 // Runs `sql` (a query returning rows) on `s`, a PostgreSQL session outside a transaction: the
 // second time a connection sees a SQL text it prepares it (PQprepare), and from then on executes
 // the prepared statement (PQexecPrepared); the first time it runs it as a one-time query, so a
-// text seen once (a one-off filter shape) costs no PREPARE and no DEALLOCATE. A connection made
-// since at the same address has no statement: the execution fails with 26000 and it is prepared
-// again. Outside a transaction only (an error there would abort it). Throws
-// soci::postgresql_soci_error when the statement fails.
+// text seen once (a one-off filter shape) costs no PREPARE and no DEALLOCATE. A statement the
+// server dropped (DEALLOCATE) fails with 26000 and is prepared again. Outside a transaction only
+// (an error there would abort it). Throws soci::postgresql_soci_error when the statement fails.
 PgResult RunCachedPg(soci::session& s, const BoundSql& sql);
 
 // Row `row` of a result selected with RowColumns (resource_writer.h): 5 columns, or 7 with the
 // related ones.
 StoredRow StoredRowOf(const PgResult& res, int row);
+
+// Forgets every statement cached for `conn` (before it closes or reconnects): a connection made
+// later at the same address starts with an empty cache, so it neither counts texts the old one
+// saw nor names statements the old one prepared.
+void ForgetCachedQueries(const PGconn* conn);
 
 // How many statements the cache holds for the connection of `s` (tests).
 size_t CachedStatementCount(soci::session& s);
