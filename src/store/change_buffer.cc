@@ -90,72 +90,62 @@ void ChangeBuffer::Flush() {
   }
 }
 
-void InsertAuditRows(soci::session& s, Dialect dialect, const std::vector<AuditRow>& rows) {
-  if (rows.empty()) return;
+namespace {
+
+// Inserts `rows` into `head` (`columns` parameters a row): on PostgreSQL, several rows in
+// multi-row INSERTs of up to kRowsPerStatement; on SQLite (in-process, no round trips to save)
+// or for one row, the statement kept prepared as `name`. `params_of(row, version, out)` appends a
+// row's parameters, `version` being the row's version as text.
+template <typename Row, typename ParamsOf>
+void InsertRows(soci::session& s, Dialect dialect, const std::vector<Row>& rows, const char* head,
+                const char* name, size_t columns, ParamsOf params_of) {
   if (dialect == Dialect::kPostgres && rows.size() > 1) {
     for (size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
       size_t n = std::min(kRowsPerStatement, rows.size() - first);
       std::vector<std::string> versions;
-      versions.reserve(n);
+      versions.reserve(n);  // no reallocation: params point into it
       std::vector<const char*> params;
-      params.reserve(n * 10);
+      params.reserve(n * columns);
       for (size_t i = first; i < first + n; ++i) {
-        const AuditRow& r = rows[i];
-        versions.push_back(std::to_string(r.version));
-        for (const std::string* v :
-             {&r.tenant, &r.time, &r.actor, &r.action, &r.resource_type, &r.resource_id}) {
-          params.push_back(v->c_str());
-        }
-        params.push_back(versions.back().c_str());
-        params.push_back(OrNull(r.client));
-        params.push_back(OrNull(r.request_id));
-        params.push_back(OrNull(r.changes));
+        versions.push_back(std::to_string(rows[i].version));
+        params_of(rows[i], versions.back(), params);
       }
-      ExecOnce(s, MultiRowInsert(kAuditHead, n, 10), params);
+      ExecOnce(s, MultiRowInsert(head, n, columns), params);
     }
     return;
   }
-  // SQLite (in-process, no round trips to save), or one row: a statement kept prepared.
-  for (const AuditRow& r : rows) {
+  const std::string sql = MultiRowInsert(head, 1, columns);
+  for (const Row& r : rows) {
     std::string version = std::to_string(r.version);
-    RunCached(s, dialect, "audit_insert",
-              std::string("INSERT INTO ") + kAuditHead +
-                  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-              {r.tenant, r.time, r.actor, r.action, r.resource_type, r.resource_id, version,
-               OrNull(r.client), OrNull(r.request_id), OrNull(r.changes)});
+    std::vector<const char*> params;
+    params_of(r, version, params);
+    RunCached(s, dialect, name, sql, std::vector<SqlArg>(params.begin(), params.end()));
   }
 }
 
+}  // namespace
+
+void InsertAuditRows(soci::session& s, Dialect dialect, const std::vector<AuditRow>& rows) {
+  InsertRows(s, dialect, rows, kAuditHead, "audit_insert", 10,
+             [](const AuditRow& r, const std::string& version, std::vector<const char*>& out) {
+               for (const std::string* v : {&r.tenant, &r.time, &r.actor, &r.action,
+                                            &r.resource_type, &r.resource_id, &version}) {
+                 out.push_back(v->c_str());
+               }
+               out.push_back(OrNull(r.client));
+               out.push_back(OrNull(r.request_id));
+               out.push_back(OrNull(r.changes));
+             });
+}
+
 void InsertOutboxRows(soci::session& s, Dialect dialect, const std::vector<OutboxRow>& rows) {
-  if (rows.empty()) return;
-  if (dialect == Dialect::kPostgres && rows.size() > 1) {
-    for (size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
-      size_t n = std::min(kRowsPerStatement, rows.size() - first);
-      std::vector<std::string> versions;
-      versions.reserve(n);
-      std::vector<const char*> params;
-      params.reserve(n * 7);
-      for (size_t i = first; i < first + n; ++i) {
-        const OutboxRow& r = rows[i];
-        versions.push_back(std::to_string(r.version));
-        params.push_back(r.tenant.c_str());
-        params.push_back(r.resource_type.c_str());
-        params.push_back(r.resource_id.c_str());
-        params.push_back(r.event.c_str());
-        params.push_back(versions.back().c_str());
-        params.push_back(r.payload.c_str());
-        params.push_back(r.created.c_str());
-      }
-      ExecOnce(s, MultiRowInsert(kOutboxHead, n, 7), params);
-    }
-    return;
-  }
-  for (const OutboxRow& r : rows) {
-    std::string version = std::to_string(r.version);
-    RunCached(s, dialect, "outbox_insert",
-              std::string("INSERT INTO ") + kOutboxHead + " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-              {r.tenant, r.resource_type, r.resource_id, r.event, version, r.payload, r.created});
-  }
+  InsertRows(s, dialect, rows, kOutboxHead, "outbox_insert", 7,
+             [](const OutboxRow& r, const std::string& version, std::vector<const char*>& out) {
+               for (const std::string* v : {&r.tenant, &r.resource_type, &r.resource_id, &r.event,
+                                            &version, &r.payload, &r.created}) {
+                 out.push_back(v->c_str());
+               }
+             });
 }
 
 }  // namespace scim::store
