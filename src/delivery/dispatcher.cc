@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "delivery/adapter_calls.h"
 #include "delivery/delivery_queue.h"
 #include "scim/common/clock.h"
 #include "scim/store/retention.h"
@@ -141,88 +142,8 @@ struct Dispatcher::Shared {
     return std::vector<int64_t>(in_progress.begin(), in_progress.end());
   }
 
-  // The context of a call for one claimed event; nullopt (and the row handed back) when its
-  // links cannot be read. `buffered`: outcomes of this batch not recorded yet, whose links the
-  // adapter's look-ups of other resources see first (a group after its new members).
-  std::optional<events::DeliveryContext> Context(
-      TargetState& t, const ClaimedDelivery& c,
-      const std::vector<DeliveryQueue::Answered>& buffered) {
-    auto context = queue.BuildContext(t.name, c);
-    if (!context.ok()) {
-      Log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + t.name +
-                                  ": cannot read links: " + context.error().detail);
-      (void)queue.Release({c.id});
-      return std::nullopt;
-    }
-    if (!buffered.empty()) {
-      auto stored = std::move(context->lookup_target_id);
-      context->lookup_target_id = [&buffered, stored, tenant = c.event.tenant](
-                                      const std::string& id) -> std::optional<std::string> {
-        for (auto it = buffered.rbegin(); it != buffered.rend(); ++it) {
-          const events::ChangeEvent& e = it->delivery->event;
-          if (e.tenant != tenant || e.resource_id != id) continue;
-          if (it->outcome.unlink) return std::nullopt;
-          if (it->outcome.target_id && !it->outcome.target_id->empty()) {
-            return it->outcome.target_id;
-          }
-          break;
-        }
-        return stored ? stored(id) : std::nullopt;
-      };
-    }
-    return std::move(*context);
-  }
-
-  // Calls the adapter for one claimed event; nullopt (and the row handed back) when its links
-  // cannot be read.
-  std::optional<events::DeliveryOutcome> Attempt(
-      TargetState& t, const ClaimedDelivery& c,
-      const std::vector<DeliveryQueue::Answered>& buffered) {
-    std::optional<events::DeliveryContext> context = Context(t, c, buffered);
-    if (!context) return std::nullopt;
-    try {
-      return t.target.adapter->Deliver(c.event, *context);
-    } catch (const std::exception& e) {
-      return events::DeliveryOutcome::Retry(std::string("adapter error: ") + e.what());
-    } catch (...) {
-      return events::DeliveryOutcome::Retry("adapter error");
-    }
-  }
-
-  // Calls the adapter once for the claimed events `batch` (TargetAdapter::DeliverBatch):
-  // element i is batch[i]'s outcome, nullopt (row handed back) when its links cannot be read.
-  std::vector<std::optional<events::DeliveryOutcome>> AttemptBatch(
-      TargetState& t, const std::vector<const ClaimedDelivery*>& batch,
-      const std::vector<DeliveryQueue::Answered>& buffered) {
-    std::vector<std::optional<events::DeliveryOutcome>> outcomes(batch.size());
-    std::vector<std::optional<events::DeliveryContext>> contexts(batch.size());
-    std::vector<events::TargetAdapter::BatchItem> items;
-    std::vector<size_t> positions;
-    for (size_t i = 0; i < batch.size(); ++i) {
-      contexts[i] = Context(t, *batch[i], buffered);
-      if (!contexts[i]) continue;
-      items.push_back({&batch[i]->event, &*contexts[i]});
-      positions.push_back(i);
-    }
-    if (items.empty()) return outcomes;
-    std::vector<events::DeliveryOutcome> answered;
-    std::string error;
-    try {
-      answered = t.target.adapter->DeliverBatch(items);
-      if (answered.size() != items.size()) {
-        error = "adapter error: " + std::to_string(answered.size()) + " outcome(s) for " +
-                std::to_string(items.size()) + " event(s)";
-      }
-    } catch (const std::exception& e) {
-      error = std::string("adapter error: ") + e.what();
-    } catch (...) {
-      error = "adapter error";
-    }
-    for (size_t k = 0; k < positions.size(); ++k) {
-      outcomes[positions[k]] =
-          error.empty() ? std::move(answered[k]) : events::DeliveryOutcome::Retry(error);
-    }
-    return outcomes;
+  CallLog CallLogger() const {
+    return [this](LogLevel level, const std::string& message) { Log(level, message); };
   }
 
   void LogOutcome(const TargetState& t, const ClaimedDelivery& c,
@@ -320,14 +241,6 @@ struct Dispatcher::Shared {
     Log(LogLevel::kWarning, "fan-out to " + target + ": unreadable gap list \"" +
                                 fanned.malformed_gaps +
                                 "\" in target_cursors; every unsettled seq was read again");
-  }
-
-  static bool IsBatchable(const events::TargetAdapter& adapter, const ClaimedDelivery& c) {
-    try {
-      return adapter.Batchable(c.event);
-    } catch (...) {
-      return false;
-    }
   }
 
   // Claims due rows for one pass: claim_batch rows, and when the adapter batches and some of
@@ -451,7 +364,8 @@ struct Dispatcher::Shared {
         const size_t end = std::min(batchable, i + static_cast<size_t>(max_batch));
         std::vector<const ClaimedDelivery*> batch;
         for (size_t j = i; j < end; ++j) batch.push_back(&claimed[j]);
-        auto outcomes = AttemptBatch(t, batch, buffered);
+        auto outcomes =
+            AttemptBatch(queue, CallLogger(), t.name, *t.target.adapter, batch, buffered);
         for (size_t k = 0; k < batch.size(); ++k) {
           if (!outcomes[k]) {
             Untrack(batch[k]->id);
@@ -465,7 +379,8 @@ struct Dispatcher::Shared {
         i = end;
       } else {
         const ClaimedDelivery& c = claimed[i++];
-        std::optional<events::DeliveryOutcome> outcome = Attempt(t, c, buffered);
+        std::optional<events::DeliveryOutcome> outcome =
+            AttemptOne(queue, CallLogger(), t.name, *t.target.adapter, c, buffered);
         if (!outcome) {
           Untrack(c.id);
           continue;
