@@ -58,16 +58,9 @@ DeliveryOutcome ClerkAdapter::Deliver(const events::ChangeEvent& event,
 
 DeliveryOutcome ClerkAdapter::DeleteUser(const events::ChangeEvent& event,
                                          const events::DeliveryContext& context) {
-  std::optional<std::string> id = context.target_id;
-  if (!id) {
-    auto found = client_->FindUserByExternalId(event.resource_id);
-    if (!found.ok()) return found.error().ToOutcome();
-    if (!*found) return DeliveryOutcome::Unlinked();
-    id = (*found)->id;
-  }
-  auto deleted = client_->DeleteUser(*id);
-  if (!deleted.ok()) return deleted.error().ToOutcome();
-  return DeliveryOutcome::Unlinked();
+  return DeleteLinkedOrFound(
+      context.target_id, [&] { return client_->FindUserByExternalId(event.resource_id); },
+      [&](const std::string& id) { return client_->DeleteUser(id); });
 }
 
 DeliveryOutcome ClerkAdapter::DeliverUser(const events::ChangeEvent& event,

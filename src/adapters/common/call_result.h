@@ -80,4 +80,23 @@ using CallResult = Result<T, CallError>;
 
 using CallStatus = CallResult<void>;
 
+// Deletes a SCIM resource's record at a target: the one `linked` names, or else the one `find`
+// (returning CallResult<std::optional<Record>>, Record with an `id`) finds, which covers a create
+// whose link was never recorded (a crash after the call). Nothing found means nothing to delete.
+// `remove(id)` returns a CallResult; its failure is the outcome, success is Unlinked.
+template <class Find, class Remove>
+events::DeliveryOutcome DeleteLinkedOrFound(const std::optional<std::string>& linked, Find find,
+                                            Remove remove) {
+  std::optional<std::string> id = linked;
+  if (!id) {
+    auto found = find();
+    if (!found.ok()) return found.error().ToOutcome();
+    if (!*found) return events::DeliveryOutcome::Unlinked();
+    id = (*found)->id;
+  }
+  auto removed = remove(*id);
+  if (!removed.ok()) return removed.error().ToOutcome();
+  return events::DeliveryOutcome::Unlinked();
+}
+
 }  // namespace scim::adapters

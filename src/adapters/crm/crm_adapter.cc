@@ -83,16 +83,9 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
                                         const EventPayload& payload,
                                         const events::DeliveryContext& context) {
   if (event.kind == events::ChangeKind::kDeleted) {
-    std::optional<std::string> id = context.target_id;
-    if (!id) {
-      auto found = client_->FindUserByScimId(event.resource_id);
-      if (!found.ok()) return found.error().ToOutcome();
-      if (!*found) return DeliveryOutcome::Unlinked();
-      id = (*found)->id;
-    }
-    auto deleted = client_->DeleteUser(*id);
-    if (!deleted.ok()) return deleted.error().ToOutcome();
-    return DeliveryOutcome::Unlinked();
+    return DeleteLinkedOrFound(
+        context.target_id, [&] { return client_->FindUserByScimId(event.resource_id); },
+        [&](const std::string& id) { return client_->DeleteUser(id); });
   }
 
   const json::Value& user = *payload.resource();
