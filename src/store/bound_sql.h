@@ -5,6 +5,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -49,5 +51,20 @@ class BoundSql {
 // `params` under its placeholder's name. `values` must not be empty.
 std::string InList(const std::vector<std::string>& values, const std::string& prefix,
                    std::map<std::string, std::string>& params);
+
+// IN lists of many values go in slices of this many (SQLite allows 32,766 parameters).
+inline constexpr size_t kInListChunk = 500;
+
+// Calls `each(slice)` for consecutive slices of at most `kInListChunk` of `values`, in order; not
+// at all when `values` is empty.
+template <class Each>
+void ForEachInListChunk(const std::vector<std::string>& values, Each each) {
+  for (size_t from = 0; from < values.size(); from += kInListChunk) {
+    auto first = values.begin() + static_cast<std::ptrdiff_t>(from);
+    auto last =
+        values.begin() + static_cast<std::ptrdiff_t>(std::min(values.size(), from + kInListChunk));
+    each(std::vector<std::string>(first, last));
+  }
+}
 
 }  // namespace scim::store

@@ -60,16 +60,12 @@ std::vector<std::string> AddedMembers(const events::ChangeEvent& event) {
   return ids;
 }
 
-// `target`'s links of `ids` in one query per 500 ids: resource id → external id.
+// `target`'s links of `ids` in one query per kInListChunk ids: resource id → external id.
 std::map<std::string, std::string> LinksOf(soci::session& s, const std::string& target,
                                            const std::string& tenant,
                                            const std::vector<std::string>& ids) {
-  constexpr size_t kChunk = 500;
   std::map<std::string, std::string> links;
-  for (size_t from = 0; from < ids.size(); from += kChunk) {
-    std::vector<std::string> chunk(
-        ids.begin() + static_cast<std::ptrdiff_t>(from),
-        ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), from + kChunk)));
+  ForEachInListChunk(ids, [&](const std::vector<std::string>& chunk) {
     std::map<std::string, std::string> params{{"t", target}, {"tn", tenant}};
     std::string list = InList(chunk, "r", params);
     BoundSql sql(
@@ -81,7 +77,7 @@ std::map<std::string, std::string> LinksOf(soci::session& s, const std::string& 
     soci::statement select = (sql.Prepare(s), soci::into(id), soci::into(external_id));
     select.execute();
     while (select.fetch()) links[id] = external_id;
-  }
+  });
   return links;
 }
 

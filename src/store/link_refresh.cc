@@ -64,12 +64,8 @@ std::optional<std::string> CurrentMemberRole(Database& db, const std::string& te
 
 std::map<std::string, std::string> CurrentMemberRoles(soci::session& s, const std::string& tenant,
                                                       const std::vector<std::string>& user_ids) {
-  constexpr size_t kChunk = 500;
   std::map<std::string, std::string> roles;
-  for (size_t from = 0; from < user_ids.size(); from += kChunk) {
-    std::vector<std::string> chunk(
-        user_ids.begin() + static_cast<std::ptrdiff_t>(from),
-        user_ids.begin() + static_cast<std::ptrdiff_t>(std::min(user_ids.size(), from + kChunk)));
+  ForEachInListChunk(user_ids, [&](const std::vector<std::string>& chunk) {
     std::map<std::string, std::string> params{{"tn", tenant}};
     std::string list = InList(chunk, "u", params);
     BoundSql sql(
@@ -84,7 +80,7 @@ std::map<std::string, std::string> CurrentMemberRoles(soci::session& s, const st
       json::Document doc;
       if (json::Parse(data, doc).ok()) roles[id] = MemberRoleOf(doc);
     }
-  }
+  });
   return roles;
 }
 
