@@ -229,7 +229,7 @@ Status Database::WithSession(const std::function<Status(soci::session&)>& work) 
   }
 }
 
-Status Database::InTransaction(const std::function<Status(soci::session&)>& work) {
+Status Database::InTransaction(const std::function<Status(soci::session&)>& work, CommitWait wait) {
   if (t_open_transaction != nullptr && t_open_transaction->db == this) return InSavepoint(work);
   // SQLite has one writer at a time; threads that wait in its busy handler sleep in steps (1, 2,
   // 5 ms...) and lose their turn. Queueing them on a mutex hands the lock over at once.
@@ -252,8 +252,19 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
     lease.emplace(*pool_, in_use_);
     pos = lease->pos();
   }
-  SCIM_RETURN_IF_ERROR(Begin(pos));
+  SCIM_RETURN_IF_ERROR(Begin(pos, wait));
   soci::session& s = pool_->at(pos);
+  // SQLite's synchronous is the connection's: the writer's goes back to FULL after this one.
+  struct RestoreSynchronous {
+    soci::session* s = nullptr;
+    ~RestoreSynchronous() {
+      if (s == nullptr) return;
+      try {
+        *s << "PRAGMA synchronous=FULL";
+      } catch (...) {  // cannot fail on an open connection; nothing to undo otherwise
+      }
+    }
+  } restore{dialect_ == Dialect::kSqlite && wait == CommitWait::kReplayable ? &s : nullptr};
   try {
     Status result;
     try {
@@ -300,12 +311,19 @@ Status Database::InSavepoint(const std::function<Status(soci::session&)>& work) 
   }
 }
 
-Status Database::Begin(size_t pos) {
+Status Database::Begin(size_t pos, CommitWait wait) {
+  const bool replayable = wait == CommitWait::kReplayable;
   for (int attempt = 0;; ++attempt) {
     SCIM_RETURN_IF_ERROR(EnsureConnected(pos));
     soci::session& s = pool_->at(pos);
     try {
+      // In WAL mode NORMAL skips the fsync at commit; a crash of scimd loses nothing, a power
+      // loss may roll back to the last synced commit (sqlite.org/pragma.html#pragma_synchronous).
+      if (dialect_ == Dialect::kSqlite && replayable) s << "PRAGMA synchronous=NORMAL";
       s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+      // PostgreSQL: the commit returns before its WAL is flushed; a server crash may lose the
+      // last ones, never half of one (postgresql.org/docs/15/wal-async-commit.html).
+      if (dialect_ == Dialect::kPostgres && replayable) s << "SET LOCAL synchronous_commit = off";
       return OkStatus();
     } catch (const std::exception& e) {
       Error error = FailureOf(pos, e);

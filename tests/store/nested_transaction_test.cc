@@ -100,7 +100,70 @@ void AnOuterFailureUndoesTheInnerSuccesses(ScratchDatabase& scratch) {
   BOOST_TEST(CountTenants(db, "gone-") == 0);
 }
 
+// How long the commit waits, read inside the transaction: SQLite's synchronous (1 NORMAL, 2 FULL)
+// or PostgreSQL's synchronous_commit.
+std::string CommitWaitSetting(soci::session& s) {
+  std::string value;
+  if (s.get_backend_name() == "postgresql") {
+    s << "SHOW synchronous_commit", soci::into(value);
+  } else {
+    int level = -1;
+    s << "PRAGMA synchronous", soci::into(level);
+    value = std::to_string(level);
+  }
+  return value;
+}
+
+// A replayable transaction commits without waiting for the disk, durable ones around it still
+// wait, and its rows are committed like any other; nested, it keeps the outer transaction's wait.
+void ReplayableCommitsOnlyRelaxThemselves(ScratchDatabase& scratch, bool postgres) {
+  auto one = Database::Open(scratch.url(), 1);  // one session: its own default is set below
+  BOOST_TEST_REQUIRE(one.ok());
+  Database& db = **one;
+  if (postgres) {  // the test cluster runs with synchronous_commit off
+    BOOST_TEST_REQUIRE(db.WithSession([](soci::session& s) -> Status {
+                           s << "SET synchronous_commit = on";
+                           return OkStatus();
+                         }).ok());
+  }
+  const std::string relaxed = postgres ? "off" : "1";
+  const std::string durable = postgres ? "on" : "2";
+  auto wait_in = [&](Database::CommitWait wait) {
+    std::string seen;
+    Status done = db.InTransaction(
+        [&](soci::session& s) -> Status {
+          Insert(s, "wait-" + std::to_string(CountTenants(db, "wait-")));
+          seen = CommitWaitSetting(s);
+          return OkStatus();
+        },
+        wait);
+    BOOST_TEST(done.ok());
+    return seen;
+  };
+  BOOST_TEST(wait_in(Database::CommitWait::kDurable) == durable);
+  BOOST_TEST(wait_in(Database::CommitWait::kReplayable) == relaxed);
+  BOOST_TEST(wait_in(Database::CommitWait::kDurable) == durable);
+  BOOST_TEST(CountTenants(db, "wait-") == 3);
+  Status outer = db.InTransaction([&](soci::session&) -> Status {
+    std::string inner;
+    Status nested = db.InTransaction(
+        [&](soci::session& s) -> Status {
+          inner = CommitWaitSetting(s);
+          return OkStatus();
+        },
+        Database::CommitWait::kReplayable);
+    BOOST_TEST(nested.ok());
+    BOOST_TEST(inner == durable);
+    return OkStatus();
+  });
+  BOOST_TEST(outer.ok());
+}
+
 void RunAll(bool postgres) {
+  {
+    ScratchDatabase scratch(postgres, "nested4");
+    ReplayableCommitsOnlyRelaxThemselves(scratch, postgres);
+  }
   {
     ScratchDatabase scratch(postgres, "nested1");
     InnerFailuresUndoOnlyThemselves(scratch);

@@ -54,14 +54,25 @@ class Database {
   // Pooled connections leased right now (for /metrics).
   size_t connections_in_use() const { return in_use_.load(std::memory_order_relaxed); }
 
+  // How long a commit waits for the disk.
+  //  - kDurable: an acknowledged commit survives a crash of the machine (SQLite synchronous=FULL,
+  //    PostgreSQL as configured).
+  //  - kReplayable: for bookkeeping that scimd redoes when it is lost (delivery claims, outcomes,
+  //    fan-out): the commit is atomic and survives a crash of scimd, but a power loss or an OS
+  //    crash may undo the last few of them (SQLite WAL synchronous=NORMAL, PostgreSQL
+  //    synchronous_commit=off); the next durable commit makes them durable too.
+  enum class CommitWait { kDurable, kReplayable };
+
   // Runs `work` with a leased session inside a transaction, committing when it returns ok and
   // rolling back otherwise. soci errors thrown by `work` are converted with ConvertError. On
   // SQLite the transaction is BEGIN IMMEDIATE so writers serialize instead of deadlocking.
   // Called again from inside `work` (same thread, same Database), it runs on the enclosing
   // transaction's session in a savepoint: an error (or exception) rolls back to the savepoint
   // only, and nothing is durable before the outermost transaction commits. This is how several
-  // writes (a /Bulk request) share one commit and still fail one by one.
-  Status InTransaction(const std::function<Status(soci::session&)>& work);
+  // writes (a /Bulk request) share one commit and still fail one by one; `wait` is then the
+  // outermost transaction's.
+  Status InTransaction(const std::function<Status(soci::session&)>& work,
+                       CommitWait wait = CommitWait::kDurable);
 
   // Runs `work` with a leased session, outside an explicit transaction. Inside InTransaction
   // on the same thread: on that transaction's session, in a savepoint (it sees the
@@ -89,8 +100,9 @@ class Database {
   // PostgreSQL: makes the leased session `pos` usable (checked, reconnected) or says why not.
   Status EnsureConnected(size_t pos);
   Status Reconnect(soci::session& s);
-  // BEGIN (IMMEDIATE on SQLite) on session `pos`, on a new connection if the old one was dead.
-  Status Begin(size_t pos);
+  // BEGIN (IMMEDIATE on SQLite), with `wait` applied, on session `pos`, on a new connection if the
+  // old one was dead.
+  Status Begin(size_t pos, CommitWait wait);
   // The Error for `e` thrown on session `pos`: kUnavailable, and an outage noted, when the
   // connection broke; else ConvertError.
   Error FailureOf(size_t pos, const std::exception& e);
