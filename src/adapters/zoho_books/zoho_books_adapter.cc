@@ -19,6 +19,8 @@ ZohoBooksAdapter::ZohoBooksAdapter(std::string name, std::set<std::string> resou
 void ZohoBooksAdapter::Remember(const std::string& email, const std::string& user_id) {
   std::lock_guard<std::mutex> lock(index_mu_);
   if (index_taken_) index_[ToLower(email)] = user_id;
+  // A listing under way may have passed this user's page: its index gets it too.
+  if (listing_) listed_meanwhile_.emplace_back(ToLower(email), user_id);
 }
 
 CallResult<std::optional<ZohoUser>> ZohoBooksAdapter::FindInactive(const std::string& email) {
@@ -48,8 +50,17 @@ CallResult<std::optional<ZohoUser>> ZohoBooksAdapter::FindInactive(const std::st
   // would need the re-read above; listing again is simpler and rare).
   if (auto again = lookup(); again && !*again) return std::optional<ZohoUser>();
   auto began = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    listing_ = true;
+    listed_meanwhile_.clear();
+  }
   auto users = client_->ListUsers();
-  if (!users.ok()) return users.error();
+  if (!users.ok()) {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    listing_ = false;
+    return users.error();
+  }
   std::unordered_map<std::string, std::string> index;
   std::optional<ZohoUser> found;
   for (ZohoUser& user : *users) {
@@ -59,6 +70,8 @@ CallResult<std::optional<ZohoUser>> ZohoBooksAdapter::FindInactive(const std::st
   }
   {
     std::lock_guard<std::mutex> lock(index_mu_);
+    for (auto& [lower, user_id] : listed_meanwhile_) index[lower] = user_id;
+    listing_ = false;
     index_ = std::move(index);
     index_taken_ = began;
   }

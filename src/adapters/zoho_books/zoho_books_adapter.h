@@ -16,6 +16,8 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "adapters/zoho_books/zoho_books_client.h"
 #include "scim/events/reconcilable.h"
@@ -78,9 +80,11 @@ class ZohoBooksAdapter : public events::TargetAdapter, public events::Reconcilab
   std::chrono::seconds email_index_max_age_;
 
   std::mutex listing_mu_;  // one listing at a time (the others wait and use it)
-  std::mutex index_mu_;    // guards the two below
+  std::mutex index_mu_;    // guards the four below
   std::optional<std::chrono::steady_clock::time_point> index_taken_;  // when the listing began
   std::unordered_map<std::string, std::string> index_;  // lower-cased e-mail → user_id
+  bool listing_ = false;  // a listing is under way; Remember also notes into:
+  std::vector<std::pair<std::string, std::string>> listed_meanwhile_;
 };
 
 }  // namespace scim::adapters::zoho_books
