@@ -86,6 +86,13 @@ BOOST_AUTO_TEST_CASE(create_maps_every_field) {
   const auto& post = testing::Requests(state)[testing::Requests(state).Size() - 1];
   BOOST_TEST(Str(post, "method") == "POST");
   BOOST_TEST(Str(post["headers"], "dolapikey") == "dolibarr-test-key");
+  // Two calls per create: one look-up (ref_ext or e-mail) and the POST.
+  int lookups = 0;
+  for (const auto& r : testing::Requests(state).GetArray()) {
+    lookups += Str(r, "method") == "GET" && Str(r, "path") == "/api/index.php/thirdparties";
+  }
+  BOOST_TEST(lookups == 1);
+  BOOST_TEST(testing::CountRequests(state, "POST", "/api/index.php/thirdparties") == 1);
 }
 
 BOOST_AUTO_TEST_CASE(update_deactivate_reactivate_delete) {
@@ -297,6 +304,45 @@ BOOST_AUTO_TEST_CASE(two_third_parties_with_the_email_are_a_conflict_not_a_third
   BOOST_TEST(adopted.target_id.value_or("") == *c);
   Fake().State(state);
   BOOST_TEST(Records(state, "thirdparties").Size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(the_ref_ext_holder_wins_over_email_twins_even_past_the_lookup_limit) {
+  dolibarr::DolibarrClient client(Fake().url() + "/api/index.php", "dolibarr-test-key",
+                                  "department", {});
+  dolibarr::ThirdPartyFields tp;
+  // This user's third party under an older e-mail, then two twins holding the new one: the
+  // ref_ext holder is updated, no conflict.
+  tp.name = "Ada (moved)";
+  tp.email = "ada.old@example.com";
+  tp.ref_ext = "u-ada";
+  auto mine = client.Create(tp);
+  tp.email = "ada@example.com";
+  tp.ref_ext = "someone-else";
+  auto twin1 = client.Create(tp);
+  tp.ref_ext.reset();
+  auto twin2 = client.Create(tp);
+  BOOST_TEST_REQUIRE((mine.ok() && twin1.ok() && twin2.ok()));
+  auto outcome = adapter->Deliver(AdaEvent(ChangeKind::kCreated, kAda, 1), Context("dolibarr", 1));
+  BOOST_TEST_REQUIRE(outcome.status == DeliveryStatus::kDelivered, outcome.error);
+  BOOST_TEST(outcome.target_id.value_or("") == *mine);
+
+  // Ten e-mail twins with lower ids fill the look-up's page (limit 10) before the ref_ext
+  // holder: it is asked for alone and found, not reported as a conflict.
+  Fake().Reset();
+  tp.email = "ada@example.com";
+  for (int i = 0; i < 10; ++i) {
+    tp.ref_ext = "other-" + std::to_string(i);
+    BOOST_TEST_REQUIRE(client.Create(tp).ok());
+  }
+  tp.ref_ext = "u-ada";
+  auto late = client.Create(tp);
+  BOOST_TEST_REQUIRE(late.ok());
+  auto found = adapter->Deliver(AdaEvent(ChangeKind::kCreated, kAda, 2), Context("dolibarr", 2));
+  BOOST_TEST_REQUIRE(found.status == DeliveryStatus::kDelivered, found.error);
+  BOOST_TEST(found.target_id.value_or("") == *late);
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST(Records(state, "thirdparties").Size() == 11u);
 }
 
 BOOST_AUTO_TEST_CASE(email_unique_refusal_fails_the_record_naming_the_email) {

@@ -216,6 +216,61 @@ BOOST_AUTO_TEST_CASE(first_try_creates_without_listing_users) {
   BOOST_TEST(CountRequests(state, "GET", "/books/v3/users") >= 1);
 }
 
+// email_lookup_cache_seconds: one listing answers the look-ups of inactive users without a link
+// for that long; users the adapter creates join the index, and whatever it names is read again.
+BOOST_AUTO_TEST_CASE(inactive_lookups_share_one_listing) {
+  config.settings["email_lookup_cache_seconds"] = "60";
+  adapter = testing::MakeAdapter(config);
+  auto listings = [] {
+    json::Document state;
+    Fake().State(state);
+    int n = 0;
+    for (const auto& r : testing::Requests(state).GetArray()) {
+      n += Str(r, "method") == "GET" && Str(r, "path") == "/books/v3/users";
+    }
+    return n;
+  };
+  std::string ada = Grace(false);
+  ada.replace(ada.find("grace@example.com"), 17, "ada@example.com");
+  auto first = adapter->Deliver(MakeEvent(ChangeKind::kCreated, "User", "u-ada", Payload(ada), 1),
+                                Context("zoho", 1));
+  BOOST_TEST(first.status == DeliveryStatus::kDelivered, first.error);
+  BOOST_TEST(!first.target_id.has_value());
+  BOOST_TEST(listings() == 1);
+
+  // Grace is created (active), then deactivated with her link lost: the look-up finds her
+  // through the index without listing again, and her pending invitation is withdrawn.
+  auto first_try = Context("zoho", 2);
+  first_try.attempt = 1;
+  auto created = adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 2), first_try);
+  BOOST_TEST_REQUIRE(created.status == DeliveryStatus::kDelivered, created.error);
+  auto withdrawn =
+      adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(false), 3), Context("zoho", 3));
+  BOOST_TEST(withdrawn.status == DeliveryStatus::kDelivered, withdrawn.error);
+  BOOST_TEST(withdrawn.unlink);
+  BOOST_TEST(listings() == 1);
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST(Str(UserByEmail(state, "grace@example.com"), "status") == "deleted");
+
+  // The index still names her: read again, gone, so the users are listed again (no match).
+  auto again =
+      adapter->Deliver(GraceEvent(ChangeKind::kPatched, Grace(false), 4), Context("zoho", 4));
+  BOOST_TEST(again.status == DeliveryStatus::kDelivered, again.error);
+  BOOST_TEST(!again.target_id.has_value());
+  BOOST_TEST(listings() == 2);
+
+  // Off (the default): every inactive look-up lists.
+  config.settings.erase("email_lookup_cache_seconds");
+  adapter = testing::MakeAdapter(config);
+  for (int seq : {5, 6}) {
+    auto outcome = adapter->Deliver(
+        MakeEvent(ChangeKind::kPatched, "User", "u-ada", Payload(ada), seq), Context("zoho", seq));
+    BOOST_TEST(outcome.status == DeliveryStatus::kDelivered, outcome.error);
+  }
+  BOOST_TEST(listings() == 4);
+}
+
 BOOST_AUTO_TEST_CASE(expired_token_is_refreshed_once_on_401) {
   auto created =
       adapter->Deliver(GraceEvent(ChangeKind::kCreated, Grace(true), 1), Context("zoho", 1));

@@ -63,6 +63,19 @@ EXACT_INDEXED = ("code_client", "code_fournisseur")
 # A filter on one indexed column that the index answers (a non-numeric value: numbers compare
 # numerically in ``_compare``, which the index does not model; those take the full scan).
 _INDEXED_FILTER = re.compile(r"\(t\.(ref_ext|email):=:'([^'()]*)'\)")
+_OR_SEPARATOR = re.compile(r"\s+or\s+", re.IGNORECASE)
+
+
+def _indexed_criteria(sqlfilters: str) -> List[Tuple[str, str]]:
+    """``[(column, value)]`` when ``sqlfilters`` is one ``(t.ref_ext|t.email:=:'text')`` criterion
+    or several joined by ``or`` (so the rows lie in the union of the index entries); else ``[]``."""
+    found = []
+    for part in _OR_SEPARATOR.split(sqlfilters.strip()):
+        match = _INDEXED_FILTER.fullmatch(part)
+        if not match or _as_number(match.group(2)) is not None:
+            return []
+        found.append((match.group(1), match.group(2)))
+    return found
 OPERATORS = ("=", "<", ">", "<=", ">=", "!=", "<>", "in", "notin", "like", "notlike", "is", "isnot")
 
 MSG_NO_KEY = ("Failed to login to API. Neither parameter 'HTTP_DOLAPIKEY' nor 'Authentication: Bearer' "
@@ -500,10 +513,18 @@ class DolibarrFake(FakeApp):
         mode = _int_param(request, "mode", 0)
         category = _int_param(request, "category", 0)
         sqlfilters = request.q("sqlfilters")
-        indexed = _INDEXED_FILTER.fullmatch(sqlfilters or "")
-        if indexed and _as_number(indexed.group(2)) is None:
-            # Only the rows the filter can match (the filter below still decides).
-            rows = self.indexed(indexed.group(1), indexed.group(2))
+        indexed = _indexed_criteria(sqlfilters or "")
+        if indexed:
+            # Only the rows the filter can match (the filter below still decides): a criterion on
+            # an indexed column, or several joined by ``or`` (the adapter's ref_ext-or-e-mail
+            # look-up), in ascending id order as the full list is.
+            if len(indexed) == 1:
+                rows = self.indexed(*indexed[0])
+            else:
+                ids = set()
+                for column, value in indexed:
+                    ids.update(self.index[column].get(self._index_key(column, value), ()))
+                rows = [self.thirdparties[i] for i in sorted(ids)]
         else:
             rows = list(self.thirdparties.values())
         rows = [r for r in rows if _mode_matches(r, mode)]

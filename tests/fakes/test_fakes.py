@@ -607,6 +607,22 @@ class DolibarrTest(FakeCase):
         self.assertEqual(sorted(x["id"] for x in both), sorted([str(a), str(b)]))
         self.assertEqual(self.list(sqlfilters="(t.ref_ext:=:'nope')").status, 404)
 
+    def test_ref_ext_or_email_lookup(self) -> None:
+        """The adapter's one look-up ``(t.ref_ext:=:'id') or (t.email:=:'mail')`` (served from the
+        indexes) answers what the same filter answers over every row: the union, ascending id,
+        without case, ``limit`` applied after, 404 when nothing matches."""
+        a = self.create(name="A", email="ada@example.com")
+        b = self.create(name="B", email="bob@example.com", ref_ext="scim-ada")
+        c = self.create(name="C", email="ADA@example.com", ref_ext="scim-other")
+        self.create(name="D", email="dan@example.com", ref_ext="scim-dan")
+        indexed = "(t.ref_ext:=:'SCIM-ADA') or (t.email:=:'ada@example.com')"
+        scanned = "(t.ref_ext:=:'SCIM-ADA') or (t.email:=:'ada@example.com') or (t.nom:=:'nobody')"
+        for text in (indexed, scanned, indexed.replace(" or ", " OR ")):
+            self.assertEqual([x["id"] for x in self.list(sqlfilters=text, sortfield="t.rowid").json()],
+                             [str(a), str(b), str(c)], text)
+            self.assertEqual([x["id"] for x in self.list(sqlfilters=text, limit=2).json()], [str(a), str(b)])
+        self.assertEqual(self.list(sqlfilters="(t.ref_ext:=:'x') or (t.email:=:'y@example.com')").status, 404)
+
     def test_bad_filters(self) -> None:
         self.create()
         reply = self.list(sqlfilters="(t.nom:xor:'a')")

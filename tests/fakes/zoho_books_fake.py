@@ -22,6 +22,7 @@ Error codes the contract marks unconfirmed or does not give are listed in README
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import math
@@ -70,6 +71,22 @@ class ZohoError(Exception):
 def zoho_time(epoch: Optional[float] = None) -> str:
     """Zoho's timestamp format, e.g. ``2016-06-05T02:30:08-0700`` (UTC here: ``+0000``)."""
     return datetime.fromtimestamp(epoch or time.time(), timezone.utc).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+class _Reversed:
+    """A list read backwards, sliceable without copying the whole list (``paginate`` takes one
+    page and the length)."""
+
+    def __init__(self, items: List[Any]):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, part: slice) -> List[Any]:
+        n = len(self.items)
+        start, stop, _ = part.indices(n)
+        return self.items[n - stop:n - start][::-1] if stop > start else []
 
 
 class ZohoBooksFake(FakeApp):
@@ -129,11 +146,17 @@ class ZohoBooksFake(FakeApp):
         self.mint_windows: Dict[str, List[float]] = {}
         self.users: Dict[str, Dict[str, Any]] = {}
         self.users_by_email: Dict[str, set] = {}  # lower-case e-mail -> user ids
+        # (status filter, sort column) -> [(sort key, user_id)] ascending: GET /users sorted every
+        # user per page, so a page walk over N users cost O(N^2 log N) and the fake, not scimd,
+        # limited the 100k delivery drain. A create inserts into the kept orders; any other change
+        # of a user's name, e-mail, role or status drops them (_users_changed).
+        self.user_orders: Dict[Tuple[Optional[str], str], List[Tuple[Tuple[str, str], str]]] = {}
         self.contacts: Dict[str, Dict[str, Any]] = {}
         self.next_user = 982000000554041
         self.next_contact = 982000000567001
         owner = self._new_user(self.config["owner_name"], self.config["owner_email"], "982000000006001")
         owner.update({"status": "active", "is_current_user": True})
+        self._users_changed()
         self.owner_id = owner["user_id"]
 
     def records(self) -> Dict[str, Any]:
@@ -196,6 +219,7 @@ class ZohoBooksFake(FakeApp):
             if user["status"] == "invited" and (user["user_id"] == body.get("user_id") or
                                                 (body.get("email") and user["email"].lower() == str(body["email"]).lower())):
                 user["status"] = "active"
+                self._users_changed()
                 return 200, {"user_id": user["user_id"], "status": "active"}
         return 404, {"error": "no invited user matches"}
 
@@ -358,7 +382,32 @@ class ZohoBooksFake(FakeApp):
                 "created_time": zoho_time(), "custom_fields": []}
         self.users[user_id] = user
         self.users_by_email.setdefault(email.lower(), set()).add(user_id)
-        return user
+        return user  # the caller adds it to the kept orders once its status is final
+
+    @staticmethod
+    def _sort_key(user: Dict[str, Any], sort_column: str) -> Tuple[str, str]:
+        return (str(user[sort_column]).lower(), user["user_id"])
+
+    def _users_changed(self) -> None:
+        """A user's name, e-mail, role or status changed: the kept list orders are rebuilt on
+        their next use."""
+        self.user_orders = {}
+
+    def _user_added(self, user: Dict[str, Any]) -> None:
+        """A new user (final status set): inserted into every kept order it belongs to."""
+        for (wanted, sort_column), order in self.user_orders.items():
+            if user["status"] == wanted if wanted else user["status"] != "deleted":
+                bisect.insort(order, (self._sort_key(user, sort_column), user["user_id"]))
+
+    def user_order(self, wanted: Optional[str], sort_column: str) -> List[Tuple[Tuple[str, str], str]]:
+        """The users with status ``wanted`` (None: every one not deleted), ascending by
+        ``(sort_column lower-cased, user_id)``."""
+        order = self.user_orders.get((wanted, sort_column))
+        if order is None:
+            order = sorted((self._sort_key(u, sort_column), u["user_id"]) for u in self.users.values()
+                           if (u["status"] == wanted if wanted else u["status"] != "deleted"))
+            self.user_orders[(wanted, sort_column)] = order
+        return order
 
     def set_user_email(self, user: Dict[str, Any], email: str) -> None:
         """Changes a user's e-mail, in ``users_by_email`` too (users are never removed: a deleted
@@ -441,10 +490,12 @@ class ZohoBooksFake(FakeApp):
         if sort_order not in ("A", "D"):
             raise ZohoError(400, CODE_INVALID_VALUE, "Invalid value passed for sort_order")
         wanted = FILTERS[filter_by]
-        rows = [u for u in self.users.values()
-                if (u["status"] == wanted if wanted else u["status"] != "deleted")]
-        rows.sort(key=lambda u: (str(u[sort_column]).lower(), u["user_id"]), reverse=(sort_order == "D"))
+        order = self.user_order(wanted, sort_column)
+        # The same rows as sorting the matching users by that key (descending for D: the keys are
+        # unique, so reversed ascending order); only the page asked for is materialised.
+        rows = order if sort_order == "A" else _Reversed(order)
         chunk, context = self.paginate(request, rows)
+        chunk = [self.users[user_id] for _, user_id in chunk]
         context.update({"report_name": "Users", "applied_filter": filter_by, "sort_column": sort_column,
                         "sort_order": sort_order})
         return self.ok("success", users=[self.present_user(u) for u in chunk], page_context=context)
@@ -459,6 +510,7 @@ class ZohoBooksFake(FakeApp):
             user["cost_rate"] = float(body["cost_rate"])
         if self.config["auto_accept_invites"]:
             user["status"] = "active"
+        self._user_added(user)
         extra = {"user": self.present_user(user)} if self.config["echo_user_on_create"] else {}
         return self.ok("Your invitation has been sent.", int(self.config["create_status"]), **extra)
 
@@ -480,6 +532,7 @@ class ZohoBooksFake(FakeApp):
         self.set_user_email(user, email)
         if role_id is not None:
             user.update({"role_id": role_id, "user_role": ROLES[role_id]})
+        self._users_changed()
         if isinstance(body.get("cost_rate"), (int, float)):
             user["cost_rate"] = float(body["cost_rate"])
         extra = {"user": self.present_user(user, single=True)} if self.config["echo_user_on_update"] else {}
@@ -495,6 +548,7 @@ class ZohoBooksFake(FakeApp):
             raise ZohoError(400, CODE_NOT_ACCEPTED,
                             "This user is associated with contacts. Reassign them before deleting the user.")
         user["status"] = "deleted"
+        self._users_changed()
         return self.ok("The user has been removed from your organization.")
 
     def invite_user(self, request: Request, user_id: str) -> Response:
@@ -513,6 +567,7 @@ class ZohoBooksFake(FakeApp):
         if user["is_current_user"] and status == "inactive":
             raise ZohoError(400, CODE_NOT_ACCEPTED, "You cannot mark yourself as inactive.")
         user["status"] = status
+        self._users_changed()
         return self.ok("The user has been marked as %s." % status)
 
     def mark_user_active(self, request: Request, user_id: str) -> Response:

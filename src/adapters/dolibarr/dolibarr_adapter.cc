@@ -136,14 +136,42 @@ DeliveryOutcome DolibarrAdapter::Deliver(const events::ChangeEvent& event,
   }
 
   std::optional<std::string> existing;
-  auto by_ref = client_->FindByRefExt(event.resource_id);
-  if (!by_ref.ok()) return with_notices(OutcomeOf(by_ref.error()));
-  if (*by_ref) existing = (*by_ref)->id;
-  if (!existing && update.email && !update.email->empty()) {
-    auto by_email = client_->FindAllByEmail(*update.email);
-    if (!by_email.ok()) return with_notices(OutcomeOf(by_email.error()));
+  const bool has_email = update.email && !update.email->empty();
+  // The e-mail's holders, when known. One call asks for both (ref_ext = SCIM id, or the
+  // e-mail), sorted by id: the first row whose ref_ext is the SCIM id is what the ref_ext
+  // look-up alone would find (Dolibarr compares without case); without one, every row holds
+  // the e-mail. A full page may have cut a ref_ext row off: then ask for it alone.
+  std::optional<std::vector<ThirdParty>> holders;
+  if (has_email) {
+    constexpr int kLookupLimit = 10;
+    auto both = client_->FindByRefExtOrEmail(event.resource_id, *update.email, kLookupLimit);
+    if (!both.ok()) return with_notices(OutcomeOf(both.error()));
+    if (*both) {
+      const std::string scim_id = ToLower(event.resource_id);
+      for (const ThirdParty& tp : **both) {
+        if (ToLower(tp.ref_ext) == scim_id) {
+          existing = tp.id;
+          break;
+        }
+      }
+      if (existing || (*both)->size() < static_cast<size_t>(kLookupLimit)) {
+        holders = std::move(**both);
+      }
+    }
+  }
+  if (!existing && !holders) {
+    auto by_ref = client_->FindByRefExt(event.resource_id);
+    if (!by_ref.ok()) return with_notices(OutcomeOf(by_ref.error()));
+    if (*by_ref) existing = (*by_ref)->id;
+  }
+  if (!existing && has_email) {
+    if (!holders) {
+      auto by_email = client_->FindAllByEmail(*update.email);
+      if (!by_email.ok()) return with_notices(OutcomeOf(by_email.error()));
+      holders = std::move(*by_email);
+    }
     std::vector<std::string> ids, unowned;
-    for (const ThirdParty& tp : *by_email) {
+    for (const ThirdParty& tp : *holders) {
       ids.push_back(tp.id);
       if (tp.ref_ext == event.resource_id) existing = tp.id;
       if (tp.ref_ext.empty()) unowned.push_back(tp.id);

@@ -73,14 +73,35 @@ CallResult<std::optional<ThirdParty>> DolibarrClient::FindByEmail(const std::str
 
 CallResult<std::vector<ThirdParty>> DolibarrClient::FindAllByEmail(const std::string& email,
                                                                    int limit) const {
-  std::vector<ThirdParty> found;
-  if (email.find_first_of("'()") != std::string::npos) {
+  if (!Filterable(email)) {
     // Not writable in a filter: the e-mail endpoint, which cannot list several.
+    std::vector<ThirdParty> found;
     SCIM_TRY(auto one, FindByEmail(email));
     if (one) found.push_back(*one);
     return found;
   }
-  std::string filter = "(t.email:=:'" + email + "')";
+  return ListFiltered("(t.email:=:'" + email + "')", limit);
+}
+
+CallResult<std::optional<std::vector<ThirdParty>>> DolibarrClient::FindByRefExtOrEmail(
+    const std::string& ref_ext, const std::string& email, int limit) const {
+  using Found = std::optional<std::vector<ThirdParty>>;
+  if (!Filterable(ref_ext) || email.empty() || !Filterable(email)) return Found();
+  // dolibarr.md, "List: sqlfilters": criteria combine with and/or (Dolibarr's
+  // forgeSQLFromUniversalSearchCriteria); an empty result is the 404 "not found".
+  SCIM_TRY(auto rows,
+           ListFiltered("(t.ref_ext:=:'" + ref_ext + "') or (t.email:=:'" + email + "')", limit));
+  return Found(std::move(rows));
+}
+
+bool DolibarrClient::Filterable(const std::string& value) {
+  // sqlfilters values may not hold parentheses; a quote would end the string.
+  return value.find_first_of("'()") == std::string::npos;
+}
+
+CallResult<std::vector<ThirdParty>> DolibarrClient::ListFiltered(const std::string& filter,
+                                                                 int limit) const {
+  std::vector<ThirdParty> found;
   std::string path =
       "/thirdparties?sortfield=t.rowid&sortorder=ASC&sqlfilters=" + UrlEncode(filter) +
       "&limit=" + std::to_string(limit);
@@ -122,7 +143,7 @@ CallResult<std::optional<bool>> DolibarrClient::ExtraFieldDefined() const {
 
 CallResult<std::optional<ThirdParty>> DolibarrClient::FindByRefExt(
     const std::string& ref_ext) const {
-  if (ref_ext.find_first_of("'()") != std::string::npos) return std::optional<ThirdParty>();
+  if (!Filterable(ref_ext)) return std::optional<ThirdParty>();
   std::string filter = "(t.ref_ext:=:'" + ref_ext + "')";
   return GetOne("/thirdparties?sqlfilters=" + UrlEncode(filter) + "&limit=1", true);
 }

@@ -66,6 +66,12 @@ class DolibarrClient {
   // GET /thirdparties?sqlfilters=(t.ref_ext:=:'...')&limit=1; nullopt on 404 (Dolibarr's empty
   // list) or when `ref_ext` cannot be written in a filter (quotes, parentheses).
   CallResult<std::optional<ThirdParty>> FindByRefExt(const std::string& ref_ext) const;
+  // Every third party (up to `limit`, by id) whose ref_ext is `ref_ext` or whose e-mail is
+  // `email`, in one call: GET /thirdparties?sqlfilters=(t.ref_ext:=:'...') or (t.email:=:'...').
+  // nullopt (nothing asked) when either cannot be written in a filter or `email` is empty.
+  CallResult<std::optional<std::vector<ThirdParty>>> FindByRefExtOrEmail(const std::string& ref_ext,
+                                                                         const std::string& email,
+                                                                         int limit = 10) const;
   // Every third party: GET /thirdparties?sortfield=t.rowid&limit=N&page=P from page 0 until a
   // page holds fewer than N (dolibarr.md, "List"); Dolibarr's 404 on an empty page ends it too.
   CallResult<std::vector<ThirdParty>> ListAll(int page_size = 100) const;
@@ -80,6 +86,11 @@ class DolibarrClient {
   CallResult<HttpResponse> Call(const std::string& method, const std::string& path,
                                 const std::string& body) const;
   CallResult<std::optional<ThirdParty>> GetOne(const std::string& path, bool list) const;
+  // GET /thirdparties?sortfield=t.rowid&sortorder=ASC&sqlfilters=<filter>&limit=<limit>; the
+  // 404 of an empty list is an empty vector.
+  CallResult<std::vector<ThirdParty>> ListFiltered(const std::string& filter, int limit) const;
+  // Whether `value` can be written as a quoted sqlfilters value.
+  static bool Filterable(const std::string& value);
   std::string Body(const ThirdPartyFields& fields) const;
 
   std::string base_url_;

@@ -7,6 +7,9 @@
 //   role_mapping:     SCIM role value → Zoho role_id (map, or "admin=982...,staff=982...")
 //   default_role_id:  role_id for users whose role is not mapped (default: none sent)
 //   timeout_ms, connect_timeout_ms: HTTP timeouts
+//   email_lookup_cache_seconds: how long one listing of every user answers the e-mail look-ups
+//                     of inactive users without a link (default 0: each look-up lists; see
+//                     ZohoBooksAdapter::FindInactive)
 #include <memory>
 
 #include "adapters/common/config_util.h"
@@ -42,9 +45,12 @@ Result<std::unique_ptr<events::TargetAdapter>> CreateZohoBooks(const TargetConfi
   roles.by_scim_role = std::move(mapping);
   roles.default_role_id = config.Get("default_role_id");
 
+  SCIM_TRY(auto index_age, IntSetting(config, "email_lookup_cache_seconds", 0, 0, 3600));
+
   auto client = std::make_unique<zoho_books::ZohoBooksClient>(std::move(settings));
   return std::unique_ptr<events::TargetAdapter>(std::make_unique<zoho_books::ZohoBooksAdapter>(
-      config.name, std::move(resources), std::move(roles), std::move(client)));
+      config.name, std::move(resources), std::move(roles), std::move(client),
+      std::chrono::seconds(index_age)));
 }
 
 }  // namespace

@@ -8,11 +8,75 @@ namespace scim::adapters::zoho_books {
 using events::DeliveryOutcome;
 
 ZohoBooksAdapter::ZohoBooksAdapter(std::string name, std::set<std::string> resources,
-                                   RoleMapping roles, std::unique_ptr<ZohoBooksClient> client)
+                                   RoleMapping roles, std::unique_ptr<ZohoBooksClient> client,
+                                   std::chrono::seconds email_index_max_age)
     : name_(std::move(name)),
       resources_(std::move(resources)),
       roles_(std::move(roles)),
-      client_(std::move(client)) {}
+      client_(std::move(client)),
+      email_index_max_age_(email_index_max_age) {}
+
+void ZohoBooksAdapter::Remember(const std::string& email, const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(index_mu_);
+  if (index_taken_) index_[ToLower(email)] = user_id;
+  // A listing under way may have passed this user's page: its index gets it too.
+  if (listing_) listed_meanwhile_.emplace_back(ToLower(email), user_id);
+}
+
+CallResult<std::optional<ZohoUser>> ZohoBooksAdapter::FindInactive(const std::string& email) {
+  if (email_index_max_age_.count() <= 0) return client_->FindUserByEmail(email);
+  using Clock = std::chrono::steady_clock;
+  const std::string key = ToLower(email);
+  auto lookup = [&]() -> std::optional<std::optional<std::string>> {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    if (!index_taken_ || Clock::now() - *index_taken_ > email_index_max_age_) return std::nullopt;
+    auto it = index_.find(key);
+    return it == index_.end() ? std::optional<std::string>() : std::optional(it->second);
+  };
+  auto known = lookup();
+  if (known && !*known) return std::optional<ZohoUser>();  // not there at the listing
+  if (known) {
+    auto current = client_->GetUser(**known);
+    if (!current.ok()) return current.error();
+    if (*current && (*current)->status != "deleted" && EqualsIgnoreCase((*current)->email, email)) {
+      return *current;
+    }
+    // Gone or renamed since the listing: list again.
+    std::lock_guard<std::mutex> lock(index_mu_);
+    index_taken_.reset();
+  }
+  std::lock_guard<std::mutex> listing(listing_mu_);
+  // Another delivery may have listed while this one waited: its miss is as good as ours (a hit
+  // would need the re-read above; listing again is simpler and rare).
+  if (auto again = lookup(); again && !*again) return std::optional<ZohoUser>();
+  auto began = Clock::now();
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    listing_ = true;
+    listed_meanwhile_.clear();
+  }
+  auto users = client_->ListUsers();
+  if (!users.ok()) {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    listing_ = false;
+    return users.error();
+  }
+  std::unordered_map<std::string, std::string> index;
+  std::optional<ZohoUser> found;
+  for (ZohoUser& user : *users) {
+    std::string lower = ToLower(user.email);
+    if (lower == key && !found) found = user;
+    index.emplace(std::move(lower), user.user_id);
+  }
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    for (auto& [lower, user_id] : listed_meanwhile_) index[lower] = user_id;
+    listing_ = false;
+    index_ = std::move(index);
+    index_taken_ = began;
+  }
+  return found;
+}
 
 bool ZohoBooksAdapter::Handles(const events::ChangeEvent& event) const {
   return resources_.contains(event.resource_type);
@@ -35,6 +99,7 @@ DeliveryOutcome ZohoBooksAdapter::Sync(const ZohoUser& current, const ZohoUserFi
     if (!updated.ok()) return updated.error().ToOutcome();
     if (!*updated)
       return DeliveryOutcome::Retry("zoho_books user " + current.user_id + " vanished");
+    Remember(wanted.email, current.user_id);
   }
   bool is_inactive = current.status == "inactive";
   if (active == is_inactive) {
@@ -85,7 +150,9 @@ DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
   // Zoho refuses (the user may exist already, created by hand or by a lost earlier delivery).
   const bool create_first = active && context.attempt == 1;
   if (!create_first) {
-    auto existing = client_->FindUserByEmail(wanted.email);
+    // An inactive user's look-up may use the listing's index (FindInactive); an active one's
+    // decides whether to create, so it always lists.
+    auto existing = active ? client_->FindUserByEmail(wanted.email) : FindInactive(wanted.email);
     if (!existing.ok()) return existing.error().ToOutcome();
     if (*existing) return Sync(**existing, wanted, active);
   }
@@ -98,7 +165,10 @@ DeliveryOutcome ZohoBooksAdapter::Deliver(const events::ChangeEvent& event,
     return outcome;
   }
   auto created = client_->CreateUser(wanted);
-  if (created.ok()) return DeliveryOutcome::Delivered(*created);
+  if (created.ok()) {
+    Remember(wanted.email, *created);
+    return DeliveryOutcome::Delivered(*created);
+  }
   if (create_first && !created.error().Transient()) {
     auto existing = client_->FindUserByEmail(wanted.email);
     if (!existing.ok()) return existing.error().ToOutcome();

@@ -19,7 +19,7 @@ constexpr int64_t kCodeDoesNotExist = 1002;
 // How long a failed token refresh is remembered before the next try (Zoho allows only ten
 // refreshes per ten minutes).
 constexpr std::chrono::seconds kRefreshFailureHold(10);
-constexpr int kMaxListPages = 100;
+constexpr int kMaxListPages = 2000;  // 400,000 users (a guard against endless paging)
 constexpr int kDailyLimitHoldSeconds = 3600;
 
 std::optional<ZohoUser> ReadUser(const json::Value& v) {
