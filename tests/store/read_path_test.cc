@@ -9,10 +9,12 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
@@ -493,12 +495,55 @@ void UnfilteredPagesInOneStatement(bool postgres) {
   counter.reset();
 }
 
+// SQLite: the writer's page cache (64 MiB at most) is handed back once writes have stopped for
+// 2 s (database.cc, TrimIdleWriter), and fills again with the next writes. Measured on the
+// writer's own connection from inside a write transaction (SQLITE_DBSTATUS_CACHE_USED).
+void WriterCacheHandedBackWhenIdle() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(false, "writer_cache");
+  ResourceStore store(scratch.db, *registry);
+  auto cache_used = [&] {
+    int used = -1, high = 0;
+    BOOST_TEST_REQUIRE(scratch.db
+                           ->InTransaction([&](soci::session& s) -> Status {
+                             auto* backend =
+                                 static_cast<soci::sqlite3_session_backend*>(s.get_backend());
+                             sqlite_api::sqlite3_db_status(
+                                 backend->conn_, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0);
+                             return OkStatus();
+                           })
+                           .ok());
+    return used;
+  };
+  auto write_users = [&](const std::string& prefix) {
+    Status status = store.InOneTransaction([&]() -> Status {
+      for (int i = 0; i < 1500; ++i) {
+        Create(store, "User",
+               "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"" +
+                   prefix + std::to_string(i) + "\",\"title\":\"" + std::string(200, 'x') + "\"}");
+      }
+      return OkStatus();
+    });
+    BOOST_TEST_REQUIRE(status.ok());
+  };
+  write_users("a");
+  int busy = cache_used();
+  BOOST_TEST(busy > 1024 * 1024, "cache after writes: " << busy);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // > 2 s idle + a 0.5 s check
+  int idle = cache_used();
+  BOOST_TEST(idle < busy / 4, "cache after 3 s idle: " << idle << " (busy: " << busy << ")");
+  write_users("b");
+  BOOST_TEST(cache_used() > 1024 * 1024);
+}
+
 BOOST_AUTO_TEST_SUITE(read_path)
 
 BOOST_AUTO_TEST_CASE(read_path_on_sqlite) {
   RunAll(false);
   SqliteStatementsCached();
   UnfilteredPagesInOneStatement(false);
+  WriterCacheHandedBackWhenIdle();
 }
 
 BOOST_AUTO_TEST_CASE(read_path_on_postgres,
