@@ -9,8 +9,8 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
