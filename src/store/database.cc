@@ -1,6 +1,7 @@
 #include "scim/store/database.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -31,6 +32,12 @@ constexpr long long kMigrationLockKey = 0x5C1A0D;
 // SQLite: the pool session every write transaction (InTransaction) runs on, serialized by
 // sqlite_write_mu_ and leased for good when the database opens, so that no reader gets it.
 constexpr size_t kSqliteWriter = 0;
+
+// SQLite: the writer's 64 MiB page cache (PRAGMA cache_size on kSqliteWriter) is handed back
+// (sqlite3_db_release_memory, then malloc_trim) once no write transaction ran for kWriterIdle;
+// checked every kTrimCheck. A burst of writes refills it; idle, the process keeps ~no cache.
+constexpr std::chrono::seconds kWriterIdle{2};
+constexpr std::chrono::milliseconds kTrimCheck{500};
 
 // The transaction this thread has open, if any: InTransaction and WithSession called again on
 // the same thread (for the same Database) run on its session, in a savepoint.
@@ -173,6 +180,14 @@ Database::Database(Dialect dialect, size_t pool_size)
       checked_epoch_(pool_size, 0) {}
 
 Database::~Database() {
+  if (idle_trimmer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(trim_mu_);
+      stopping_ = true;
+    }
+    trim_cv_.notify_all();
+    idle_trimmer_.join();
+  }
   // Statements cached per connection (cached_sql.h) are finalized first: sqlite3_close fails
   // while any remains.
   for (size_t i = 0; i < pool_size_; ++i) ForgetCachedStatements(pool_->at(i));
@@ -206,6 +221,11 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
         return Error(ErrorCode::kInternal, "the SQLite writer session is not the first");
       }
       db->pool_->at(kSqliteWriter) << "PRAGMA cache_size=-65536";
+      // Readers do not map the file (PRAGMA mmap_size): measured at 1,000,000 users (issue 12,
+      // docs/benchmarks.md "Read path, round 3"), a GET cost 0.30 ms of CPU mapped against 0.18
+      // through pread (page faults mapping 16 pages each on this VM) and RssFile grew by ~64 kB
+      // per GET, towards the 2 GiB map.
+      db->idle_trimmer_ = std::thread([raw = db.get()] { raw->TrimIdleWriter(); });
     }
   } catch (const std::exception& e) {
     return Error(ErrorCode::kUnavailable,
@@ -239,15 +259,20 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
   std::optional<Lease> lease;
   size_t pos = kSqliteWriter;
   struct WriterInUse {  // the writer's session counts as leased while it writes
-    std::atomic<size_t>* n = nullptr;
+    Database* db = nullptr;
     ~WriterInUse() {
-      if (n != nullptr) n->fetch_sub(1, std::memory_order_relaxed);
+      if (db == nullptr) return;
+      // Still under sqlite_write_mu_ (destroyed before the lock): TrimIdleWriter sees both.
+      db->last_write_end_.store(SteadyClock::now().time_since_epoch().count(),
+                                std::memory_order_relaxed);
+      db->writer_cache_used_.store(true, std::memory_order_relaxed);
+      db->in_use_.fetch_sub(1, std::memory_order_relaxed);
     }
   } writer_in_use;
   if (dialect_ == Dialect::kSqlite) {
     sqlite_writer.lock();
     in_use_.fetch_add(1, std::memory_order_relaxed);
-    writer_in_use.n = &in_use_;
+    writer_in_use.db = this;
   } else {
     lease.emplace(*pool_, in_use_);
     pos = lease->pos();
@@ -417,6 +442,26 @@ Status Database::Reconnect(soci::session& s) {
   backoff_ = std::min(kMaxBackoff, std::max(kFirstBackoff, backoff_ * 2));
   next_attempt_ = now + backoff_;
   return unavailable;
+}
+
+void Database::TrimIdleWriter() {
+  std::unique_lock<std::mutex> lock(trim_mu_);
+  while (!trim_cv_.wait_for(lock, kTrimCheck, [this] { return stopping_; })) {
+    if (!writer_cache_used_.load(std::memory_order_relaxed)) continue;
+    SteadyClock::time_point last(
+        SteadyClock::duration(last_write_end_.load(std::memory_order_relaxed)));
+    if (SteadyClock::now() - last < kWriterIdle) continue;
+    std::unique_lock<std::mutex> writer(sqlite_write_mu_, std::try_to_lock);
+    if (!writer.owns_lock()) continue;  // a write is running: not idle
+    writer_cache_used_.store(false, std::memory_order_relaxed);
+    auto* backend =
+        static_cast<soci::sqlite3_session_backend*>(pool_->at(kSqliteWriter).get_backend());
+    if (backend != nullptr) sqlite_api::sqlite3_db_release_memory(backend->conn_);
+    writer.unlock();
+    // The pages went back to malloc; glibc keeps freed memory below its trim threshold (8 MB,
+    // main.cc) and in the middle of its heaps: give it back to the kernel.
+    malloc_trim(0);
+  }
 }
 
 Status Database::Ping() {

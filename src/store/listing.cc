@@ -321,7 +321,11 @@ Result<std::vector<StoredRow>> OrderedPage(soci::session& s, ReadMode mode,
   std::string window = " LIMIT " + limit;
   if (!query.cursor) window += " OFFSET " + skip;
   std::string sql;
-  if (related && single) {
+  // Unfiltered in id order from the first row or a cursor: the (tenant, resource_type, id) index
+  // gives the page's rows in order and the LIMIT stops the walk at them, so the per-row
+  // sub-queries run for the page's rows only without cutting the ids first.
+  bool direct = single || (!query.filter && offset == 0 && !query.sort_by);
+  if (related && direct) {
     sql = *related + " FROM resources r WHERE " + where + order + window;
   } else if (related) {
     sql = *related +
@@ -364,9 +368,12 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
   SCIM_TRY(auto order, OrderClause(query, db_->dialect(), params));
   ReadMode mode{db_->dialect() == Dialect::kPostgres && !db_->InTransactionHere(),
                 db_->dialect() == Dialect::kSqlite};
-  // A filtered page of Users reads its groups and managers' names in its own statement.
+  // A page of Users, filtered or not, reads its groups and managers' names in its own statement
+  // (the page's ids cut first: the per-row sub-queries run for its rows alone, none an OFFSET
+  // skips). An indexed sortBy pages in up to two parts (IndexedSortPager) and keeps the separate
+  // look-ups.
   std::optional<std::string> related;
-  if (resource_type == "User" && query.filter && !indexed) {
+  if (resource_type == "User" && !indexed) {
     related = RelatedPageColumns(db_->dialect(), query.read.include_groups);
   }
   bool single = query.filter && MatchesAtMostOne(*query.filter);
@@ -391,8 +398,9 @@ Result<ListPage> ResourceStore::List(const std::string& tenant, const std::strin
       return OkStatus();
     }
     int64_t offset = by_cursor ? 0 : std::max<int64_t>(0, query.start_index - 1);
-    // Not RowColumns with its per-row sub-queries: PostgreSQL would evaluate them for the rows an
-    // OFFSET skips too. A page reads its groups and managers' names in one statement each.
+    // Groups and indexed sorts: not RowColumns with its per-row sub-queries (PostgreSQL would
+    // evaluate them for the rows an OFFSET skips too); their related rows come in one statement
+    // each (AssembleResources). Users otherwise read them with the page (`related`).
     std::string columns = RowColumns(db_->dialect(), "", false);
     SCIM_TRY(std::vector<StoredRow> rows,
              indexed ? IndexedSortPager(s, mode, columns, *indexed, where, params, query.descending,

@@ -4,8 +4,17 @@
 // when not asked for or when the user is in none. On SQLite, and on PostgreSQL when
 // SCIMD_TEST_PG_URL names a server.
 
+#include <libpq-fe.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
@@ -321,11 +330,220 @@ void SqliteStatementsCached() {
   BOOST_TEST((store.Get("default", "User", "no-such-id", {}).error().code == ErrorCode::kNotFound));
 }
 
+// Counts the statements a session sends while it lives: on SQLite every statement that starts
+// to run (sqlite3_trace_v2, SQLITE_TRACE_STMT), on PostgreSQL every Bind (a prepared or one-time
+// parameterised statement) and Query (a simple query) message libpq sends (PQtrace). The
+// session is the pool's only reader, so every read of the store goes through it.
+class StatementCounter {
+ public:
+  StatementCounter(soci::session& s, bool postgres) : s_(s), postgres_(postgres) {
+    if (postgres_) {
+      trace_path_ = std::filesystem::temp_directory_path() /
+                    ("scimd-pqtrace-" + std::to_string(::getpid()) + ".log");
+      file_ = std::fopen(trace_path_.c_str(), "w");
+      BOOST_TEST_REQUIRE(file_ != nullptr);
+      PQtrace(Pg(), file_);
+      PQsetTraceFlags(Pg(), PQTRACE_SUPPRESS_TIMESTAMPS);
+    } else {
+      sqlite_api::sqlite3_trace_v2(Lite(), SQLITE_TRACE_STMT, &StatementCounter::OnSqlite,
+                                   &sqlite_count_);
+    }
+  }
+  ~StatementCounter() {
+    if (postgres_) {
+      PQuntrace(Pg());
+      std::fclose(file_);
+      std::filesystem::remove(trace_path_);
+    } else {
+      sqlite_api::sqlite3_trace_v2(Lite(), 0, nullptr, nullptr);
+    }
+  }
+
+  // Statements sent since the last call.
+  int Take() {
+    int n = 0;
+    if (postgres_) {
+      std::fflush(file_);
+      std::ifstream in(trace_path_);
+      std::string line;
+      int seen = 0;
+      while (std::getline(in, line)) {
+        // "F\t<length>\tBind\t..." (frontend messages only)
+        if (line.rfind("F\t", 0) != 0) continue;
+        size_t tab = line.find('\t', 2);
+        if (tab == std::string::npos) continue;
+        std::string_view type = std::string_view(line).substr(tab + 1, 5);
+        if (type.substr(0, 4) == "Bind" || type == "Query") ++seen;
+      }
+      n = seen - pg_seen_;
+      pg_seen_ = seen;
+    } else {
+      n = sqlite_count_;
+      sqlite_count_ = 0;
+    }
+    return n;
+  }
+
+ private:
+  static int OnSqlite(unsigned, void* ctx, void*, void*) {
+    ++*static_cast<int*>(ctx);
+    return 0;
+  }
+  PGconn* Pg() { return static_cast<soci::postgresql_session_backend*>(s_.get_backend())->conn_; }
+  sqlite_api::sqlite3* Lite() {
+    return static_cast<soci::sqlite3_session_backend*>(s_.get_backend())->conn_;
+  }
+
+  soci::session& s_;
+  bool postgres_;
+  std::filesystem::path trace_path_;
+  std::FILE* file_ = nullptr;
+  int sqlite_count_ = 0;
+  int pg_seen_ = 0;
+};
+
+// An unfiltered page of Users reads its rows, their groups and their managers' names in one
+// statement (issue 12), plus the maintained count (resource_counts): 2 statements per page,
+// at startIndex 1, at a deeper startIndex (the ids cut first), and by cursor (RFC 9865). Each
+// listed User is what Get answers: groups with their displayName, manager.displayName.
+void UnfilteredPagesInOneStatement(bool postgres) {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(postgres, "unfiltered_page");
+  auto one = store::Database::Open(scratch.url(), 1);  // one reader: the counter sees every read
+  BOOST_TEST_REQUIRE(one.ok());
+  ResourceStore store(*one, *registry);
+  std::string boss = Create(store, "User",
+                            "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+                            "\"userName\":\"boss\",\"displayName\":\"The Boss\"}");
+  std::vector<std::string> users{boss};
+  for (int i = 0; i < 4; ++i) {
+    users.push_back(Create(store, "User",
+                           "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\",\"" +
+                               std::string(kEnterprise) + "\"],\"userName\":\"worker" +
+                               std::to_string(i) + "\",\"" + kEnterprise +
+                               "\":{\"manager\":{\"value\":\"" + boss + "\"}}}"));
+  }
+  MembershipChange members;
+  members.add.push_back({users[1], ""});
+  members.add.push_back({users[3], ""});
+  Create(store, "Group",
+         "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"G1\"}",
+         members);
+  members.add.pop_back();
+  Create(store, "Group",
+         "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],\"displayName\":\"G2\"}",
+         members);
+  std::sort(users.begin(), users.end());
+
+  std::optional<StatementCounter> counter;
+  BOOST_TEST_REQUIRE((*one)
+                         ->WithSession([&](soci::session& s) -> Status {
+                           counter.emplace(s, postgres);
+                           return OkStatus();
+                         })
+                         .ok());
+  auto list = [&](ListQuery query, const ReadOptions& read, const std::string& label) {
+    query.read = read;
+    counter->Take();
+    auto page = store.List("default", "User", query);
+    int statements = counter->Take();
+    BOOST_TEST_REQUIRE(page.ok(), (page.ok() ? "" : page.error().detail));
+    BOOST_TEST(page->total_results == 5, label);
+    BOOST_TEST(statements <= 2, label << ": " << statements << " statements");
+    for (const json::Document& listed : page->resources) {
+      auto direct = store.Get("default", "User", listed["id"].GetString(), read);
+      BOOST_TEST_REQUIRE(direct.ok());
+      BOOST_TEST(json::Serialize(listed) == json::Serialize(*direct), label);
+    }
+    return std::move(*page);
+  };
+  for (bool with_groups : {true, false}) {
+    ReadOptions read;
+    read.include_groups = with_groups;
+    std::string tag = with_groups ? " (groups)" : " (no groups)";
+    ListQuery first;
+    first.count = 100;
+    ListPage all = list(first, read, "startIndex 1" + tag);
+    BOOST_TEST_REQUIRE(all.resources.size() == 5u);
+    for (size_t i = 0; i < users.size(); ++i) {
+      BOOST_TEST(std::string(all.resources[i]["id"].GetString()) == users[i]);
+    }
+    const json::Document& worker = all.resources[users[0] == boss ? 1 : 0];
+    BOOST_TEST(std::string(worker[kEnterprise]["manager"]["displayName"].GetString()) ==
+               "The Boss");
+    size_t in_groups = 0;
+    for (const json::Document& u : all.resources) in_groups += u.HasMember("groups") ? 1 : 0;
+    BOOST_TEST(in_groups == (with_groups ? 2u : 0u));
+    ListQuery deep;
+    deep.start_index = 3;
+    deep.count = 2;
+    ListPage middle = list(deep, read, "startIndex 3" + tag);
+    BOOST_TEST_REQUIRE(middle.resources.size() == 2u);
+    BOOST_TEST(std::string(middle.resources[0]["id"].GetString()) == users[2]);
+    BOOST_TEST(std::string(middle.resources[1]["id"].GetString()) == users[3]);
+    ListQuery by_cursor;
+    by_cursor.count = 3;
+    by_cursor.cursor = "";
+    ListPage c1 = list(by_cursor, read, "cursor 1" + tag);
+    BOOST_TEST_REQUIRE(c1.next_cursor.has_value());
+    by_cursor.cursor = *c1.next_cursor;
+    ListPage c2 = list(by_cursor, read, "cursor 2" + tag);
+    BOOST_TEST_REQUIRE(c2.resources.size() == 2u);
+    BOOST_TEST(std::string(c2.resources[1]["id"].GetString()) == users[4]);
+  }
+  counter.reset();
+}
+
+// SQLite: the writer's page cache (64 MiB at most) is handed back once writes have stopped for
+// 2 s (database.cc, TrimIdleWriter), and fills again with the next writes. Measured on the
+// writer's own connection from inside a write transaction (SQLITE_DBSTATUS_CACHE_USED).
+void WriterCacheHandedBackWhenIdle() {
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_TEST_REQUIRE(registry.ok());
+  ScratchDatabase scratch(false, "writer_cache");
+  ResourceStore store(scratch.db, *registry);
+  auto cache_used = [&] {
+    int used = -1, high = 0;
+    BOOST_TEST_REQUIRE(scratch.db
+                           ->InTransaction([&](soci::session& s) -> Status {
+                             auto* backend =
+                                 static_cast<soci::sqlite3_session_backend*>(s.get_backend());
+                             sqlite_api::sqlite3_db_status(
+                                 backend->conn_, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0);
+                             return OkStatus();
+                           })
+                           .ok());
+    return used;
+  };
+  auto write_users = [&](const std::string& prefix) {
+    Status status = store.InOneTransaction([&]() -> Status {
+      for (int i = 0; i < 1500; ++i) {
+        Create(store, "User",
+               "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"" +
+                   prefix + std::to_string(i) + "\",\"title\":\"" + std::string(200, 'x') + "\"}");
+      }
+      return OkStatus();
+    });
+    BOOST_TEST_REQUIRE(status.ok());
+  };
+  write_users("a");
+  int busy = cache_used();
+  BOOST_TEST(busy > 1024 * 1024, "cache after writes: " << busy);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));  // > 2 s idle + a 0.5 s check
+  int idle = cache_used();
+  BOOST_TEST(idle < busy / 4, "cache after 3 s idle: " << idle << " (busy: " << busy << ")");
+  write_users("b");
+  BOOST_TEST(cache_used() > 1024 * 1024);
+}
+
 BOOST_AUTO_TEST_SUITE(read_path)
 
 BOOST_AUTO_TEST_CASE(read_path_on_sqlite) {
   RunAll(false);
   SqliteStatementsCached();
+  UnfilteredPagesInOneStatement(false);
+  WriterCacheHandedBackWhenIdle();
 }
 
 BOOST_AUTO_TEST_CASE(read_path_on_postgres,
@@ -333,6 +551,7 @@ BOOST_AUTO_TEST_CASE(read_path_on_postgres,
   RunAll(true);
   PreparedStatementsRecover();
   FilteredListsPrepared();
+  UnfilteredPagesInOneStatement(true);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,10 +14,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scim/common/result.h"
@@ -107,6 +109,8 @@ class Database {
   // connection broke; else ConvertError.
   Error FailureOf(size_t pos, const std::exception& e);
   void NoteBrokenConnection();
+  // SQLite: the body of idle_trimmer_ (see database.cc, kWriterIdle).
+  void TrimIdleWriter();
   void Log(const std::string& message) const {
     if (log_) log_(message);
   }
@@ -116,6 +120,14 @@ class Database {
   std::atomic<size_t> in_use_{0};
   std::unique_ptr<soci::connection_pool> pool_;
   std::mutex sqlite_write_mu_;  // SQLite: this process's write transactions, one at a time
+  // SQLite: when the last write transaction ended (steady clock ticks), and whether the writer's
+  // page cache holds pages since it was last handed back (TrimIdleWriter).
+  std::atomic<int64_t> last_write_end_{0};
+  std::atomic<bool> writer_cache_used_{false};
+  std::mutex trim_mu_;  // guards stopping_
+  std::condition_variable trim_cv_;
+  bool stopping_ = false;
+  std::thread idle_trimmer_;  // SQLite only
 
   // Reconnection state (PostgreSQL). failure_epoch_ grows with every broken connection seen;
   // checked_epoch_[pos] is the epoch at which session `pos` was last known good (read and
