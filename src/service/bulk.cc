@@ -23,6 +23,16 @@ Result<std::pair<const schema::ResourceType*, std::string>> ResolveTarget(
   return std::make_pair(type, id);
 }
 
+// What an operation's result needs of the written resource: id, meta.location and meta.version
+// (RFC 7644 §3.7.3: status, location, version; no response body on success). Leaving out a
+// User's groups and a Group's members spares the write a read of them per operation (the
+// groups of every PUT, a group's whole member list); single POST/PUT/PATCH answers are not
+// affected.
+const schema::AttributeSelection& ResultSelection() {
+  static const schema::AttributeSelection selection{{}, {"groups", "members"}, {}};
+  return selection;
+}
+
 int SuccessStatus(const std::string& method) {
   if (method == "POST") return 201;
   return method == "DELETE" ? 204 : 200;
@@ -220,7 +230,7 @@ class BulkRun {
 
   Result<json::Document> Dispatch(const BulkOperation& op, const json::Document& data,
                                   const schema::ResourceType& type, const std::string& id) {
-    schema::AttributeSelection all;
+    const schema::AttributeSelection& result = ResultSelection();
     std::optional<int64_t> if_match;
     if (op.version && op.method != "POST") {
       // `version` is an If-Match (RFC 7644 §3.7, §3.14): one that is not ours matches nothing.
@@ -236,9 +246,9 @@ class BulkRun {
     if (needs_data && (op.data == nullptr || !data.IsObject())) {
       return Error(ErrorCode::kInvalidSyntax, op.method + " needs a data object");
     }
-    if (op.method == "POST") return service_.Create(ctx_, type, data, all);
-    if (op.method == "PUT") return service_.Replace(ctx_, type, id, data, if_match, all);
-    if (op.method == "PATCH") return service_.Patch(ctx_, type, id, data, if_match, all);
+    if (op.method == "POST") return service_.Create(ctx_, type, data, result);
+    if (op.method == "PUT") return service_.Replace(ctx_, type, id, data, if_match, result);
+    if (op.method == "PATCH") return service_.Patch(ctx_, type, id, data, if_match, result);
     if (op.method == "DELETE") {
       SCIM_RETURN_IF_ERROR(service_.Delete(ctx_, type, id, if_match));
       return json::Document();
@@ -304,8 +314,8 @@ class BulkRun {
 
   Status RefreshVersion(const BulkOperation& op) {
     SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
-    schema::AttributeSelection all;
-    SCIM_TRY(auto now, service_.Get(ctx_, *target.first, created_.at(*op.bulk_id), all));
+    SCIM_TRY(auto now,
+             service_.Get(ctx_, *target.first, created_.at(*op.bulk_id), ResultSelection()));
     outcomes_[op.index].version = std::string(json::View(now["meta"]["version"]));
     return OkStatus();
   }
@@ -317,8 +327,8 @@ class BulkRun {
     }
     SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
     const std::string& id = created_.at(*op.bulk_id);
-    schema::AttributeSelection all;
-    SCIM_RETURN_IF_ERROR(service_.Patch(ctx_, *target.first, id, link, std::nullopt, all));
+    SCIM_RETURN_IF_ERROR(
+        service_.Patch(ctx_, *target.first, id, link, std::nullopt, ResultSelection()));
     return OkStatus();
   }
 
