@@ -1,6 +1,7 @@
 #include "scim/store/resource_store.h"
 
 #include "scim/common/clock.h"
+#include "store/all_or_nothing.h"
 #include "store/change_buffer.h"
 #include "store/membership.h"
 #include "store/resource_rows.h"
@@ -225,14 +226,17 @@ Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant
   return members;
 }
 
-Status ResourceStore::InOneTransaction(const std::function<Status()>& work) {
+Status ResourceStore::InOneTransaction(const std::function<Status()>& work, bool savepoints) {
   if (ChangeBuffer::Current() != nullptr && db_->InTransactionHere()) {  // nested: a savepoint
     return Transaction(*db_, [&](soci::session&) { return work(); });
   }
   Dialect dialect = db_->dialect();
   return db_->InTransaction([&](soci::session& s) -> Status {
+    if (!savepoints) NestWithoutSavepoints(*db_);
     ChangeBuffer buffer(s, dialect);
     SCIM_RETURN_IF_ERROR(work());
+    // Doomed (all_or_nothing.h): it rolls back with the failure that doomed it; nothing to write.
+    if (TransactionDoomed(*db_)) return OkStatus();
     buffer.Flush();  // before COMMIT: a failure here fails the whole transaction
     return OkStatus();
   });
