@@ -153,7 +153,8 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
   SCIM_RETURN_IF_ERROR(Transaction(*db_, [&](soci::session& s) -> Status {
-    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
+    // With its attr_values rows: the replace below compares with them (one round trip).
+    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
     json::Document resource = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);

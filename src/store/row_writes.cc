@@ -116,9 +116,11 @@ struct AttrChanges {
   std::vector<AttrValueRow> inserts;
 };
 
+// `stored`: the rows read with the locked row (ReadRow), else they are read here.
 AttrChanges DiffAttrValues(soci::session& s, Dialect dialect, const std::string& tenant,
-                           const std::string& id, const std::vector<AttrValueRow>& fresh) {
-  RowGroups before = GroupRows(LoadAttrValueRows(s, dialect, tenant, id));
+                           const std::string& id, const std::vector<AttrValueRow>& fresh,
+                           const std::optional<std::vector<AttrValueRow>>& stored) {
+  RowGroups before = GroupRows(stored ? *stored : LoadAttrValueRows(s, dialect, tenant, id));
   RowGroups after = GroupRows(fresh);
   AttrChanges changes;
   for (const auto& [key, rows] : before) {
@@ -202,9 +204,9 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
       AdjustResourceCount(s, dialect, tenant, type.name, +1);
       return;
     }
-    // The stored rows first (a read of attr_values only), then the row, the deletes and the
+    // The stored rows (read with the locked row, else here), then the row, the deletes and the
     // inserts in one statement.
-    AttrChanges changes = DiffAttrValues(s, dialect, tenant, row.id, fresh);
+    AttrChanges changes = DiffAttrValues(s, dialect, tenant, row.id, fresh, row.attr_values);
     std::string drops = DropKeysJson(changes.drops);
     std::string inserts = AttrRowsJson(changes.inserts);
     RunCached(s, dialect, "res_av_update",
@@ -251,7 +253,7 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
     AdjustResourceCount(s, dialect, tenant, type.name, +1);
   } else {
     ReplaceAttrValues(s, tenant, type.name, row.id,
-                      DiffAttrValues(s, dialect, tenant, row.id, fresh));
+                      DiffAttrValues(s, dialect, tenant, row.id, fresh, row.attr_values));
   }
 }
 
