@@ -23,6 +23,16 @@ Result<std::pair<const schema::ResourceType*, std::string>> ResolveTarget(
   return std::make_pair(type, id);
 }
 
+// What an operation's result needs of the written resource: id, meta.location and meta.version
+// (RFC 7644 §3.7.3: status, location, version; no response body on success). Leaving out a
+// User's groups and a Group's members spares the write a read of them per operation (the
+// groups of every PUT, a group's whole member list); single POST/PUT/PATCH answers are not
+// affected.
+const schema::AttributeSelection& ResultSelection() {
+  static const schema::AttributeSelection selection{{}, {"groups", "members"}, {}};
+  return selection;
+}
+
 int SuccessStatus(const std::string& method) {
   if (method == "POST") return 201;
   return method == "DELETE" ? 204 : 200;
@@ -112,11 +122,7 @@ class BulkRun {
         creators_(creators),
         max_errors_(max_errors),
         outcomes_(ops.size()) {
-    for (const BulkOperation& op : ops) {
-      outcomes_[op.index] = {
-          op.method,   op.bulk_id, std::nullopt, std::nullopt, SuccessStatus(op.method),
-          std::nullopt};
-    }
+    for (const BulkOperation& op : ops) ResetOutcome(op.index);
   }
 
   std::vector<BulkOutcome> Run(const std::vector<BulkStep>& plan) {
@@ -137,23 +143,57 @@ class BulkRun {
 
   // Runs steps from `first` in one transaction, up to kBulkOperationsPerTransaction operations;
   // returns the index of the first step not run.
+  // First without savepoints (on PostgreSQL the SAVEPOINT and RELEASE of each operation are two
+  // of its four round trips for a create): as long as every operation succeeds, the chunk
+  // commits as it is. At the first failure the chunk is rolled back whole and run again with a
+  // savepoint per operation, so that each fails alone (RFC 7644 §3.7: the others still apply),
+  // and so is the rest of the request.
   size_t RunChunk(const std::vector<BulkStep>& plan, size_t first) {
+    if (!with_savepoints_) {
+      const int64_t errors_before = errors_;
+      size_t next = first;
+      std::vector<size_t> ran;
+      Status committed = service_.InOneTransaction(
+          [&]() -> Status { return RunSteps(plan, next, ran, errors_before); }, false);
+      if (committed.ok()) return next;
+      for (size_t i : ran) {
+        if (ops_[i].bulk_id) created_.erase(*ops_[i].bulk_id);
+        ResetOutcome(i);
+      }
+      errors_ = errors_before;
+      with_savepoints_ = true;
+    }
     size_t next = first;
     std::vector<size_t> ran;
-    Status committed = service_.InOneTransaction([&]() -> Status {
-      size_t count = 0;
-      while (
-          next < plan.size() && !Stopped() &&
-          (count == 0 || count + plan[next].operations.size() <= kBulkOperationsPerTransaction)) {
-        const BulkStep& step = plan[next++];
-        step.circular ? RunCircle(step.operations) : RunSingle(ops_[step.operations[0]]);
-        ran.insert(ran.end(), step.operations.begin(), step.operations.end());
-        count += step.operations.size();
-      }
-      return OkStatus();
-    });
+    Status committed = service_.InOneTransaction(
+        [&]() -> Status { return RunSteps(plan, next, ran, std::nullopt); });
     if (!committed.ok()) ForgetUncommitted(ran, committed.error());
     return next;
+  }
+
+  // Runs steps from `next` (advancing it, noting their operations in `ran`) up to the chunk's
+  // size. `stop_above`: an error count; once exceeded, stops with an error (the transaction then
+  // rolls back).
+  Status RunSteps(const std::vector<BulkStep>& plan, size_t& next, std::vector<size_t>& ran,
+                  std::optional<int64_t> stop_above) {
+    size_t count = 0;
+    while (next < plan.size() && !Stopped() &&
+           (count == 0 || count + plan[next].operations.size() <= kBulkOperationsPerTransaction)) {
+      const BulkStep& step = plan[next++];
+      ran.insert(ran.end(), step.operations.begin(), step.operations.end());
+      step.circular ? RunCircle(step.operations) : RunSingle(ops_[step.operations[0]]);
+      count += step.operations.size();
+      if (stop_above && errors_ > *stop_above) {
+        return Error(ErrorCode::kConflict, "an operation failed: running again with savepoints");
+      }
+    }
+    return OkStatus();
+  }
+
+  void ResetOutcome(size_t i) {
+    const BulkOperation& op = ops_[i];
+    outcomes_[i] = {op.method,   op.bulk_id, std::nullopt, std::nullopt, SuccessStatus(op.method),
+                    std::nullopt};
   }
 
   // The chunk's commit failed: nothing of it is durable, so nothing of it succeeded.
@@ -220,7 +260,7 @@ class BulkRun {
 
   Result<json::Document> Dispatch(const BulkOperation& op, const json::Document& data,
                                   const schema::ResourceType& type, const std::string& id) {
-    schema::AttributeSelection all;
+    const schema::AttributeSelection& result = ResultSelection();
     std::optional<int64_t> if_match;
     if (op.version && op.method != "POST") {
       // `version` is an If-Match (RFC 7644 §3.7, §3.14): one that is not ours matches nothing.
@@ -236,9 +276,9 @@ class BulkRun {
     if (needs_data && (op.data == nullptr || !data.IsObject())) {
       return Error(ErrorCode::kInvalidSyntax, op.method + " needs a data object");
     }
-    if (op.method == "POST") return service_.Create(ctx_, type, data, all);
-    if (op.method == "PUT") return service_.Replace(ctx_, type, id, data, if_match, all);
-    if (op.method == "PATCH") return service_.Patch(ctx_, type, id, data, if_match, all);
+    if (op.method == "POST") return service_.Create(ctx_, type, data, result);
+    if (op.method == "PUT") return service_.Replace(ctx_, type, id, data, if_match, result);
+    if (op.method == "PATCH") return service_.Patch(ctx_, type, id, data, if_match, result);
     if (op.method == "DELETE") {
       SCIM_RETURN_IF_ERROR(service_.Delete(ctx_, type, id, if_match));
       return json::Document();
@@ -304,8 +344,8 @@ class BulkRun {
 
   Status RefreshVersion(const BulkOperation& op) {
     SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
-    schema::AttributeSelection all;
-    SCIM_TRY(auto now, service_.Get(ctx_, *target.first, created_.at(*op.bulk_id), all));
+    SCIM_TRY(auto now,
+             service_.Get(ctx_, *target.first, created_.at(*op.bulk_id), ResultSelection()));
     outcomes_[op.index].version = std::string(json::View(now["meta"]["version"]));
     return OkStatus();
   }
@@ -317,8 +357,8 @@ class BulkRun {
     }
     SCIM_TRY(auto target, ResolveTarget(service_.registry(), op.path));
     const std::string& id = created_.at(*op.bulk_id);
-    schema::AttributeSelection all;
-    SCIM_RETURN_IF_ERROR(service_.Patch(ctx_, *target.first, id, link, std::nullopt, all));
+    SCIM_RETURN_IF_ERROR(
+        service_.Patch(ctx_, *target.first, id, link, std::nullopt, ResultSelection()));
     return OkStatus();
   }
 
@@ -330,6 +370,7 @@ class BulkRun {
   std::vector<BulkOutcome> outcomes_;
   IdMap created_;
   int64_t errors_ = 0;
+  bool with_savepoints_ = false;  // RunChunk: after a failure, each operation in a savepoint
 };
 
 }  // namespace

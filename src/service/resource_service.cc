@@ -221,8 +221,8 @@ Error ResourceService::UniquenessNamed(const RequestContext& ctx, const schema::
   return Error(ErrorCode::kUniqueness, detail);
 }
 
-Status ResourceService::InOneTransaction(const std::function<Status()>& work) {
-  return Committed(store_->InOneTransaction(work));
+Status ResourceService::InOneTransaction(const std::function<Status()>& work, bool savepoints) {
+  return Committed(store_->InOneTransaction(work, savepoints));
 }
 
 Status ResourceService::Delete(const RequestContext& ctx, const schema::ResourceType& type,

@@ -20,6 +20,7 @@
 #include "scim/common/log.h"
 #include "scim/common/strings.h"
 #include "scim/store/embedded.h"
+#include "store/all_or_nothing.h"
 #include "store/cached_sql.h"
 #include "store/case_fold_migration.h"
 #include "store/connection_url.h"
@@ -45,16 +46,21 @@ struct OpenTransaction {
   const Database* db;
   size_t pos;
   int savepoints;  // nesting depth, for unique savepoint names
+  // NestWithoutSavepoints (all_or_nothing.h): nested work runs without a savepoint, and the
+  // first failure among it (kept here) dooms the transaction.
+  bool all_or_nothing = false;
+  std::optional<Error> doomed = std::nullopt;
 };
 thread_local OpenTransaction* t_open_transaction = nullptr;
 
 // Marks the thread's transaction open for the lifetime of the object.
 class OpenTransactionScope {
  public:
-  OpenTransactionScope(const Database* db, size_t pos) : open_{db, pos, 0} {
+  OpenTransactionScope(const Database* db, size_t pos) : open_{db, pos, 0, false, std::nullopt} {
     t_open_transaction = &open_;
   }
   ~OpenTransactionScope() { t_open_transaction = nullptr; }
+  const std::optional<Error>& doomed() const { return open_.doomed; }
   OpenTransactionScope(const OpenTransactionScope&) = delete;
   OpenTransactionScope& operator=(const OpenTransactionScope&) = delete;
 
@@ -234,6 +240,17 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
   return db;
 }
 
+void NestWithoutSavepoints(const Database& db) {
+  if (t_open_transaction != nullptr && t_open_transaction->db == &db) {
+    t_open_transaction->all_or_nothing = true;
+  }
+}
+
+bool TransactionDoomed(const Database& db) {
+  return t_open_transaction != nullptr && t_open_transaction->db == &db &&
+         t_open_transaction->doomed.has_value();
+}
+
 bool Database::InTransactionHere() const {
   return t_open_transaction != nullptr && t_open_transaction->db == this;
 }
@@ -295,6 +312,7 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
     try {
       OpenTransactionScope open(this, pos);
       result = work(s);
+      if (open.doomed() && result.ok()) result = *open.doomed();
     } catch (...) {
       s << "ROLLBACK";
       throw;
@@ -312,6 +330,16 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
 Status Database::InSavepoint(const std::function<Status(soci::session&)>& work) {
   OpenTransaction& open = *t_open_transaction;
   soci::session& s = pool_->at(open.pos);
+  if (open.all_or_nothing) {
+    Status result;
+    try {
+      result = work(s);
+    } catch (const std::exception& e) {
+      result = FailureOf(open.pos, e);
+    }
+    if (!result.ok() && !open.doomed) open.doomed = result.error();
+    return result;
+  }
   const std::string name = "scimd_sp" + std::to_string(++open.savepoints);
   struct Depth {
     int& n;

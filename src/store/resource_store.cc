@@ -1,6 +1,7 @@
 #include "scim/store/resource_store.h"
 
 #include "scim/common/clock.h"
+#include "store/all_or_nothing.h"
 #include "store/change_buffer.h"
 #include "store/membership.h"
 #include "store/resource_rows.h"
@@ -152,7 +153,8 @@ Result<json::Document> ResourceStore::Modify(const WriteContext& ctx,
   if (type == nullptr) return Error(ErrorCode::kInternal, "unknown resource type " + resource_type);
   json::Document out;
   SCIM_RETURN_IF_ERROR(Transaction(*db_, [&](soci::session& s) -> Status {
-    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true);
+    // With its attr_values rows: the replace below compares with them (one round trip).
+    auto row = ReadRow(s, db_->dialect(), ctx.tenant, resource_type, id, true, true);
     if (!row) return NotFound(resource_type, id);
     SCIM_RETURN_IF_ERROR(CheckVersion(*row, expected_version));
     json::Document resource = AssembleResource(s, ctx.tenant, resource_type, *row, false, false);
@@ -225,14 +227,17 @@ Result<std::vector<Member>> ResourceStore::LoadMembers(const std::string& tenant
   return members;
 }
 
-Status ResourceStore::InOneTransaction(const std::function<Status()>& work) {
+Status ResourceStore::InOneTransaction(const std::function<Status()>& work, bool savepoints) {
   if (ChangeBuffer::Current() != nullptr && db_->InTransactionHere()) {  // nested: a savepoint
     return Transaction(*db_, [&](soci::session&) { return work(); });
   }
   Dialect dialect = db_->dialect();
   return db_->InTransaction([&](soci::session& s) -> Status {
+    if (!savepoints) NestWithoutSavepoints(*db_);
     ChangeBuffer buffer(s, dialect);
     SCIM_RETURN_IF_ERROR(work());
+    // Doomed (all_or_nothing.h): it rolls back with the failure that doomed it; nothing to write.
+    if (TransactionDoomed(*db_)) return OkStatus();
     buffer.Flush();  // before COMMIT: a failure here fails the whole transaction
     return OkStatus();
   });

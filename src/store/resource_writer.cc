@@ -19,10 +19,56 @@ constexpr const char* kEnterprise = "urn:ietf:params:scim:schemas:extension:ente
 
 }  // namespace
 
+namespace {
+
+// The attr_values rows of one resource as PostgreSQL's json_agg of
+// [path, ord, value, value_lc, num as text, value_lc_full] arrays (ReadRow).
+std::vector<AttrValueRow> AttrValuesFromJson(const std::optional<std::string>& text) {
+  std::vector<AttrValueRow> rows;
+  json::Document doc;
+  if (!text || !json::Parse(*text, doc).ok() || !doc.IsArray()) return rows;
+  auto string_at = [](const json::Value& a, rapidjson::SizeType i) {
+    return a[i].IsString() ? std::string(json::View(a[i])) : std::string();
+  };
+  for (const auto& a : doc.GetArray()) {
+    if (!a.IsArray() || a.Size() != 6) continue;
+    AttrValueRow row;
+    row.path = string_at(a, 0);
+    row.ord = a[1].IsInt() ? a[1].GetInt() : 0;
+    row.value = string_at(a, 2);
+    row.value_lc = string_at(a, 3);
+    if (a[4].IsString()) row.num = std::strtod(a[4].GetString(), nullptr);
+    if (a[5].IsString()) row.value_lc_full = string_at(a, 5);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
                                  const std::string& resource_type, const std::string& id,
-                                 bool for_update) {
+                                 bool for_update, bool with_attr_values) {
   bool lock = for_update && dialect == Dialect::kPostgres;
+  if (lock && with_attr_values) {
+    // The same read and lock, with the attr_values rows (as LoadAttrValueRows orders them).
+    CachedRows rows = RunCached(
+        s, dialect, "row_lock_av",
+        "SELECT id, data, created, last_modified, version, resource_type, (SELECT "
+        "json_agg(json_build_array(a.path, a.ord, a.value, a.value_lc, CAST(a.num AS text), "
+        "a.value_lc_full) ORDER BY a.path, a.ord) FROM attr_values a WHERE a.tenant = $1 AND "
+        "a.resource_id = $2) FROM resources WHERE tenant = $1 AND id = $2 FOR UPDATE",
+        {tenant, id});
+    if (rows.size() == 0 || rows.at(0, 5) != resource_type) return std::nullopt;
+    StoredRow row;
+    row.id = rows.at(0, 0).value_or("");
+    row.data = rows.at(0, 1).value_or("");
+    row.created = rows.at(0, 2).value_or("");
+    row.last_modified = rows.at(0, 3).value_or("");
+    row.version = std::atoll(rows.at(0, 4).value_or("0").c_str());
+    row.attr_values = AttrValuesFromJson(rows.at(0, 6));
+    return row;
+  }
   // Kept prepared per connection (cached_sql.h): every PUT, PATCH and DELETE reads this way.
   // By primary key only: with `resource_type = ...` in the WHERE, PostgreSQL without fresh
   // statistics (a tenant's first big /Bulk) chose resources_active (tenant, resource_type,

@@ -14,6 +14,7 @@
 #include "scim/store/database.h"
 #include "store/change_record.h"
 #include "store/membership.h"
+#include "store/resource_rows.h"
 #include "store/row_writes.h"
 
 namespace scim::store {
@@ -30,6 +31,9 @@ struct StoredRow {
   bool related = false;
   std::string groups_json = {};
   std::optional<std::string> manager_name = {};
+  // Read with the locked row (ReadRow's `with_attr_values`, PostgreSQL): its attr_values rows,
+  // so that a replace needs no second read of them (WriteResourceRows).
+  std::optional<std::vector<AttrValueRow>> attr_values = std::nullopt;
 };
 
 // The select list of a one-row read: id, data, created, last_modified, version of `resources r`,
@@ -49,9 +53,11 @@ std::optional<StoredRow> ReadRowWithRelated(soci::session& s, Dialect dialect,
                                             bool include_groups, bool in_transaction);
 
 // Reads one row; `for_update` takes the row lock on PostgreSQL. nullopt when absent.
+// `with_attr_values` (PostgreSQL, for_update): the row's attr_values rows come in the same
+// statement (StoredRow::attr_values): a PUT's reads are one round trip.
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
                                  const std::string& resource_type, const std::string& id,
-                                 bool for_update);
+                                 bool for_update, bool with_attr_values = false);
 
 // Builds the SCIM resource from a row: schemas, id, attributes, meta (without location), and
 // members/groups as asked.

@@ -14,10 +14,8 @@
 namespace scim::store {
 namespace {
 
-// PostgreSQL: every row in one statement (one round trip instead of one per row plus the
-// prepare and deallocate), the rows travelling as one JSON parameter.
-void InsertAttrValuesAtOnce(soci::session& s, const std::string& tenant, const std::string& type,
-                            const std::string& id, const std::vector<AttrValueRow>& rows) {
+// PostgreSQL: attr_values rows as one JSON parameter, read back with kAttrRowsFrom.
+std::string AttrRowsJson(const std::vector<AttrValueRow>& rows) {
   json::Document list(rapidjson::kArrayType);
   auto& alloc = list.GetAllocator();
   for (const AttrValueRow& r : rows) {
@@ -30,7 +28,24 @@ void InsertAttrValuesAtOnce(soci::session& s, const std::string& tenant, const s
     if (r.num) row.AddMember("n", *r.num, alloc);
     list.PushBack(row, alloc);
   }
-  std::string encoded = json::Serialize(list);
+  return json::Serialize(list);
+}
+
+// The rows of AttrRowsJson as a relation x (p, o, v, l, f, n), `param` naming the parameter.
+std::string AttrRowsFrom(const std::string& param) {
+  return "json_to_recordset(CAST(" + param +
+         " AS json)) AS x(p text, o integer, v text, l text, f text, n double precision)";
+}
+
+constexpr const char* kAttrColumns =
+    "attr_values (tenant, resource_type, resource_id, path, ord, value, value_lc, "
+    "value_lc_full, num)";
+
+// PostgreSQL: every row in one statement (one round trip instead of one per row plus the
+// prepare and deallocate), the rows travelling as one JSON parameter.
+void InsertAttrValuesAtOnce(soci::session& s, const std::string& tenant, const std::string& type,
+                            const std::string& id, const std::vector<AttrValueRow>& rows) {
+  std::string encoded = AttrRowsJson(rows);
   RunCached(s, Dialect::kPostgres, "av_insert_json",
             "INSERT INTO attr_values (tenant, resource_type, resource_id, path, ord, value, "
             "value_lc, value_lc_full, num) SELECT $1, $2, $3, x.p, x.o, x.v, x.l, x.f, x.n FROM "
@@ -93,29 +108,58 @@ std::vector<AttrValueRow> LoadAttrValueRows(soci::session& s, Dialect dialect,
   return rows;
 }
 
-// Rewrites only the (path, ord) groups whose values changed: a PUT that changes one attribute
-// (an HR re-run) touches one or two rows and their index entries instead of every row.
-void ReplaceAttrValues(soci::session& s, Dialect dialect, const std::string& tenant,
-                       const std::string& type, const std::string& id,
-                       const std::vector<AttrValueRow>& fresh) {
-  RowGroups before = GroupRows(LoadAttrValueRows(s, dialect, tenant, id));
-  RowGroups after = GroupRows(fresh);
+// What a replace changes of a resource's attr_values rows: only the (path, ord) groups whose
+// values changed are deleted and inserted anew, so a PUT that changes one attribute (an HR
+// re-run) touches one or two rows and their index entries instead of every row.
+struct AttrChanges {
+  std::vector<std::pair<std::string, int>> drops;  // (path, ord) groups to delete
   std::vector<AttrValueRow> inserts;
+};
+
+// `stored`: the rows read with the locked row (ReadRow), else they are read here.
+AttrChanges DiffAttrValues(soci::session& s, Dialect dialect, const std::string& tenant,
+                           const std::string& id, const std::vector<AttrValueRow>& fresh,
+                           const std::optional<std::vector<AttrValueRow>>& stored) {
+  RowGroups before = GroupRows(stored ? *stored : LoadAttrValueRows(s, dialect, tenant, id));
+  RowGroups after = GroupRows(fresh);
+  AttrChanges changes;
   for (const auto& [key, rows] : before) {
     auto now = after.find(key);
     if (now != after.end() && SameRows(rows, now->second)) continue;
-    std::string ord = std::to_string(key.second);
-    RunCached(s, dialect, "av_drop",
-              "DELETE FROM attr_values WHERE tenant = $1 AND resource_id = $2 AND path = $3 AND "
-              "ord = $4",
-              {tenant, id, key.first, ord});
+    changes.drops.push_back(key);
   }
   for (const auto& [key, rows] : after) {
     auto then = before.find(key);
     if (then != before.end() && SameRows(rows, then->second)) continue;
-    inserts.insert(inserts.end(), rows.begin(), rows.end());
+    changes.inserts.insert(changes.inserts.end(), rows.begin(), rows.end());
   }
-  InsertAttrValues(s, dialect, tenant, type, id, inserts);
+  return changes;
+}
+
+// SQLite: one cached statement per deleted group and inserted row (in-process: no round trips).
+void ReplaceAttrValues(soci::session& s, const std::string& tenant, const std::string& type,
+                       const std::string& id, const AttrChanges& changes) {
+  for (const auto& [path, ord] : changes.drops) {
+    std::string ord_text = std::to_string(ord);
+    RunCached(s, Dialect::kSqlite, "av_drop",
+              "DELETE FROM attr_values WHERE tenant = $1 AND resource_id = $2 AND path = $3 AND "
+              "ord = $4",
+              {tenant, id, path, ord_text});
+  }
+  InsertAttrValues(s, Dialect::kSqlite, tenant, type, id, changes.inserts);
+}
+
+// The (path, ord) keys of `drops` as a JSON array of {"p":..., "o":...}.
+std::string DropKeysJson(const std::vector<std::pair<std::string, int>>& drops) {
+  json::Document list(rapidjson::kArrayType);
+  auto& alloc = list.GetAllocator();
+  for (const auto& [path, ord] : drops) {
+    json::Value key(rapidjson::kObjectType);
+    key.AddMember("p", json::String(path, alloc), alloc);
+    key.AddMember("o", ord, alloc);
+    list.PushBack(key, alloc);
+  }
+  return json::Serialize(list);
 }
 
 }  // namespace
@@ -140,7 +184,47 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
   };
   SqlArg active_arg = c.active ? SqlArg(active_text) : SqlArg(nullptr);
   std::string json = dialect == Dialect::kPostgres ? "CAST($14 AS JSONB)" : "$14";
-  // Kept prepared per connection (cached_sql.h): one round trip on PostgreSQL, no parse.
+  std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
+  if (dialect == Dialect::kPostgres) {
+    // One round trip for the resource row and its attr_values rows: the row's statement is a
+    // data-modifying WITH of the attr_values INSERT (its sub-statements all run, on one
+    // snapshot: the DELETE sees only the rows from before, not the ones inserted).
+    if (insert) {
+      std::string rows = AttrRowsJson(fresh);
+      RunCached(s, dialect, "res_av_insert",
+                "WITH r AS (INSERT INTO resources (tenant, id, resource_type, user_name, "
+                "user_name_lc, external_id, display_name, display_name_lc, active, created, "
+                "last_modified, version, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                "$8, $9, $10, $11, $12, $13, CAST($14 AS JSONB))) INSERT INTO " +
+                    std::string(kAttrColumns) +
+                    " SELECT $1, $3, $2, x.p, x.o, x.v, x.l, x.f, x.n FROM " + AttrRowsFrom("$15"),
+                {tenant, row.id, type.name, arg(user_name), arg(user_lc), arg(external_id),
+                 arg(display), arg(display_lc), active_arg, row.created, row.last_modified, version,
+                 arg(password), data, rows});
+      AdjustResourceCount(s, dialect, tenant, type.name, +1);
+      return;
+    }
+    // The stored rows (read with the locked row, else here), then the row, the deletes and the
+    // inserts in one statement.
+    AttrChanges changes = DiffAttrValues(s, dialect, tenant, row.id, fresh, row.attr_values);
+    std::string drops = DropKeysJson(changes.drops);
+    std::string inserts = AttrRowsJson(changes.inserts);
+    RunCached(s, dialect, "res_av_update",
+              "WITH u AS (UPDATE resources SET user_name = $3, user_name_lc = $4, external_id = "
+              "$5, display_name = $6, display_name_lc = $7, active = $8, created = $9, "
+              "last_modified = $10, version = $11, password_hash = COALESCE($12, password_hash), "
+              "data = CAST($13 AS JSONB) WHERE tenant = $1 AND id = $2), d AS (DELETE FROM "
+              "attr_values a USING json_to_recordset(CAST($14 AS json)) AS k(p text, o integer) "
+              "WHERE a.tenant = $1 AND a.resource_id = $2 AND a.path = k.p AND a.ord = k.o) "
+              "INSERT INTO " +
+                  std::string(kAttrColumns) +
+                  " SELECT $1, $16, $2, x.p, x.o, x.v, x.l, x.f, x.n FROM " + AttrRowsFrom("$15"),
+              {tenant, row.id, arg(user_name), arg(user_lc), arg(external_id), arg(display),
+               arg(display_lc), active_arg, row.created, row.last_modified, version, arg(password),
+               data, drops, inserts, type.name});
+    return;
+  }
+  // SQLite, kept prepared per connection (cached_sql.h): in-process, no round trips to save.
   if (insert) {
     RunCached(s, dialect, "res_insert",
               "INSERT INTO resources (tenant, id, resource_type, user_name, user_name_lc, "
@@ -164,12 +248,12 @@ void WriteResourceRows(soci::session& s, Dialect dialect, const schema::Registry
                arg(display_lc), active_arg, row.created, row.last_modified, version, arg(password),
                data});
   }
-  std::vector<AttrValueRow> fresh = ExtractAttrValues(registry, type, resource);
   if (insert) {
     InsertAttrValues(s, dialect, tenant, type.name, row.id, fresh);
     AdjustResourceCount(s, dialect, tenant, type.name, +1);
   } else {
-    ReplaceAttrValues(s, dialect, tenant, type.name, row.id, fresh);
+    ReplaceAttrValues(s, tenant, type.name, row.id,
+                      DiffAttrValues(s, dialect, tenant, row.id, fresh, row.attr_values));
   }
 }
 

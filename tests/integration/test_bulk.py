@@ -253,6 +253,40 @@ class BulkVersionsAndConflictsTest(BulkTestCase):
         for n in (names[0], names[299], names[-1]):
             self.assertIsNotNone(self.find_user(n), n)
 
+    def test_a_failure_late_in_a_transaction_keeps_the_others_once(self):
+        # A transaction's operations run first without savepoints and, at the first failure,
+        # again with one each: what succeeded is committed once, under the ids it answered.
+        taken = self.post_user(expect=201).json["userName"]
+        names = [unique("late") for _ in range(300)]
+        ops = [post_user(f"u{i}", n) for i, n in enumerate(names)]
+        ops[250] = post_user("dup", taken)
+        ops.append(post_user("boss", unique("boss"), **manager("bulkId:u3")))
+        ops.append({"method": "PUT", "path": "/Users/bulkId:u7",
+                    "data": {"schemas": [USER_URN], "userName": names[7], "title": "Lead"}})
+        results = self.results(self.bulk(ops))
+        self.assertEqual(results["dup"]["status"], "409")
+        self.assertEqual(results["dup"]["response"]["scimType"], "uniqueness")
+        for key in ("u0", "u249", "u251", "u299", "boss"):
+            self.assertEqual(results[key]["status"], "201", results[key])
+        self.assertEqual(results[str(len(ops) - 1)]["status"], "200")
+        def read(key):
+            return self.get("/Users/" + results[key]["location"].rsplit("/", 1)[1])
+
+        for key in ("u0", "u3", "u249", "u251", "u299"):
+            got = read(key)
+            self.assertStatus(got, 200)
+            self.assertEqual(got.json["meta"]["version"], results[key]["version"])
+            entries = self.get("/admin/v1/audit?resource=" + got.json["id"]).json["entries"]
+            self.assertEqual(len(entries), 1, entries)
+        boss = read("boss").json
+        self.assertEqual(boss[ENTERPRISE_URN]["manager"]["value"],
+                         results["u3"]["location"].rsplit("/", 1)[1])
+        lead = read("u7").json
+        self.assertEqual(lead["title"], "Lead")
+        self.assertEqual(lead["meta"]["version"], results[str(len(ops) - 1)]["version"])
+        self.assertEqual(self.get("/Users" + query(filter='userName sw "late"', count=0))
+                         .json["totalResults"], 299)
+
 
 class BulkRateLimitTest(BulkTestCase):
     """limits.rate_limit_per_minute counts a Bulk as its operations."""

@@ -152,7 +152,82 @@ void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
   BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 1100);
 }
 
+// InOneTransaction without savepoints (what /Bulk tries first): writes that all succeed commit
+// as with savepoints; the first that fails dooms the transaction, which rolls back whole and
+// returns that failure although `work` returned ok. A failure that is no SQL error (a refusing
+// mutator) dooms it too.
+void AllOrNothingWithoutSavepoints(ScratchDatabase& scratch, bool postgres) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  WriteContext ctx{"default", "hr"};
+  auto create = [&](const std::string& name) {
+    return store.Create(ctx, "User", UserDoc(name, "Sales"), {}, std::nullopt);
+  };
+  std::vector<std::string> expected;
+  Status ok = store.InOneTransaction(
+      [&]() -> Status {
+        for (const char* name : {"a@hr.example.com", "b@hr.example.com"}) {
+          auto created = create(name);
+          BOOST_REQUIRE(created.ok());
+          expected.push_back("created " + std::string((*created)["id"].GetString()));
+        }
+        return OkStatus();
+      },
+      false);
+  BOOST_REQUIRE(ok.ok());
+  BOOST_TEST(OutboxEvents(db) == expected, boost::test_tools::per_element());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM audit_log") == 2);
+
+  Status doomed = store.InOneTransaction(
+      [&]() -> Status {
+        BOOST_TEST(create("c@hr.example.com").ok());
+        auto twin = create("A@HR.example.com");  // uniqueness: no savepoint to roll back to
+        BOOST_TEST((!twin.ok() && twin.error().code == ErrorCode::kUniqueness));
+        auto after = create("d@hr.example.com");
+        // PostgreSQL: the failed statement aborted the transaction (there was no savepoint).
+        if (postgres) BOOST_TEST(!after.ok());
+        return OkStatus();
+      },
+      false);
+  BOOST_TEST((!doomed.ok() && doomed.error().code == ErrorCode::kUniqueness));
+  Status refused = store.InOneTransaction(
+      [&]() -> Status {
+        BOOST_TEST(create("e@hr.example.com").ok());
+        auto modified = store.Modify(
+            ctx, "User", expected.size() > 0 ? expected[0].substr(8) : "", std::nullopt,
+            events::ChangeKind::kReplaced,
+            [](json::Document&, MembershipChange&, std::optional<std::string>&) -> Status {
+              return Error(ErrorCode::kInvalidValue, "refused");
+            },
+            {});
+        BOOST_TEST(!modified.ok());
+        return OkStatus();
+      },
+      false);
+  BOOST_TEST((!refused.ok() && refused.error().code == ErrorCode::kInvalidValue));
+  // Nothing of either doomed transaction remains: rows, outbox, audit, counts.
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM resources") == 2);
+  BOOST_TEST(OutboxEvents(db) == expected, boost::test_tools::per_element());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM audit_log") == 2);
+  BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 2);
+  // The same failure with savepoints (the default) fails alone.
+  Status alone = store.InOneTransaction([&]() -> Status {
+    BOOST_TEST(create("c@hr.example.com").ok());
+    BOOST_TEST(!create("A@HR.example.com").ok());
+    BOOST_TEST(create("d@hr.example.com").ok());
+    return OkStatus();
+  });
+  BOOST_TEST(alone.ok());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM resources") == 4);
+}
+
 void RunAll(bool postgres) {
+  {
+    ScratchDatabase scratch(postgres, "bulktx3");
+    AllOrNothingWithoutSavepoints(scratch, postgres);
+  }
   {
     ScratchDatabase scratch(postgres, "bulktx1");
     BufferedRowsFollowTheirOperations(scratch);

@@ -68,8 +68,9 @@ class ResourceService {
 
   // Runs `work` (calls of this service) in one database transaction; see
   // store::ResourceStore::InOneTransaction. Each call inside still succeeds or fails on its own;
-  // all of them become durable (and visible) when this returns ok.
-  Status InOneTransaction(const std::function<Status()>& work);
+  // all of them become durable (and visible) when this returns ok. `savepoints` false: the
+  // first call that fails dooms the whole transaction (see the store's InOneTransaction).
+  Status InOneTransaction(const std::function<Status()>& work, bool savepoints = true);
 
   // A ListResponse (RFC 7644 §3.4.2). `types` holds one resource type, or several for a search
   // at the SCIM root (then the filter applies to each and results are concatenated by type).

@@ -111,7 +111,11 @@ class ResourceStore {
   // store on the same Database) commit together when it returns ok, or not at all. Each write
   // inside still fails on its own (a savepoint), so `work` may go on after one fails. Nested
   // calls nest as savepoints. Reads inside see the uncommitted writes.
-  Status InOneTransaction(const std::function<Status()>& work);
+  // `savepoints` false (a batch expected to succeed, /Bulk): the writes inside take no
+  // savepoint (on PostgreSQL two round trips fewer each), so the first that fails dooms the
+  // transaction: it rolls back and returns that failure whatever `work` returns; the caller runs
+  // the batch again with savepoints to learn which writes fail. Ignored when nested.
+  Status InOneTransaction(const std::function<Status()>& work, bool savepoints = true);
 
   // The stored password hash of a user, if any.
   Result<std::optional<std::string>> PasswordHash(const std::string& tenant,
