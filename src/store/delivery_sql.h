@@ -67,6 +67,20 @@ inline constexpr const char* kPendingTenantsSql =
     "ORDER BY d.tenant, d.seq LIMIT 1) FROM tn WHERE tn.tenant IS NOT NULL) "
     "SELECT tenant FROM tn WHERE tenant IS NOT NULL LIMIT :cap";
 
+// The rows of the resource of delivery :id at its target that come after it and are not
+// delivered, in seq order, :n at most (the candidates a claim coalesces with it; CoalesceRule).
+// Walks deliveries_resource (target, tenant, resource_id, seq) WHERE status <> 'delivered'. On
+// PostgreSQL they are locked, waiting (not skipping) for a link refresh that holds one
+// (store/link_refresh.h), so a run never skips a row.
+inline std::string CoalesceCandidatesSql(bool postgres) {
+  return std::string(
+             "SELECT f.id, f.seq, f.status, f.next_attempt_at, f.attempts, f.requeues "
+             "FROM deliveries h JOIN deliveries f ON f.target = h.target AND f.tenant = h.tenant "
+             "AND f.resource_id = h.resource_id AND f.seq > h.seq AND f.status <> 'delivered' "
+             "WHERE h.id = :id ORDER BY f.seq LIMIT :n") +
+         (postgres ? " FOR UPDATE OF f" : "");
+}
+
 // "1,2,3": ids for an IN (...) list (integers only, never user input).
 std::string IdList(const std::vector<int64_t>& ids);
 
