@@ -220,7 +220,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
         int attempts = 0, requeues = 0;
         soci::indicator next_ind = soci::i_null;
         soci::statement select =
-            (s.prepare << delivery_sql::CoalesceCandidatesSql(pg), soci::use(head_id), soci::use(n),
+            (s.prepare << delivery_sql::kCoalesceCandidatesSql, soci::use(head_id), soci::use(n),
              soci::into(id), soci::into(seq), soci::into(status), soci::into(next_at, next_ind),
              soci::into(attempts), soci::into(requeues));
         select.execute();
@@ -229,12 +229,26 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
         while (select.fetch()) {
           open = open && status == "pending" && next_ind == soci::i_ok && next_at <= now &&
                  requeues == 0;
-          if (!open) continue;  // read on, so that the statement ends (and PostgreSQL locks)
+          if (!open) continue;  // read on, so that the statement ends
           ClaimedDelivery& c = run.emplace_back();
           c.id = id;
           c.attempts = attempts;
           c.seq = seq;
           c.event.seq = seq;
+        }
+        if (pg && !run.empty()) {
+          std::vector<int64_t> ids;
+          for (const ClaimedDelivery& c : run) ids.push_back(c.id);
+          std::set<int64_t> locked;
+          long long locked_id = 0;
+          soci::statement lock = (s.prepare << std::string(delivery_sql::kLockRunSql) +
+                                                   IdList(ids) + ") ORDER BY seq FOR UPDATE",
+                                  soci::into(locked_id));
+          lock.execute();
+          while (lock.fetch()) locked.insert(locked_id);
+          size_t keep = 0;
+          while (keep < run.size() && locked.count(run[keep].id) > 0) ++keep;
+          run.resize(keep);
         }
       }
       for (auto& [head_seq, run] : candidates) {
