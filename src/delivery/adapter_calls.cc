@@ -15,7 +15,7 @@ std::optional<events::DeliveryContext> ContextFor(
   if (!context.ok()) {
     log(LogLevel::kWarning, "delivery " + std::to_string(c.id) + " to " + target +
                                 ": cannot read links: " + context.error().detail);
-    (void)queue.Release({c.id});
+    (void)queue.Release(RowIds(c));
     return std::nullopt;
   }
   if (!buffered.empty()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "delivery/breaker.h"
+#include "delivery/coalesce.h"
 
 namespace scim::delivery {
 namespace {
@@ -36,9 +37,56 @@ Result<FanOutResult> DeliveryQueue::FanOut(const events::TargetAdapter& adapter,
 
 Result<bool> DeliveryQueue::HasDue(const std::string& target) { return store_.HasDue(target); }
 
+std::vector<int64_t> RowIds(const ClaimedDelivery& delivery) {
+  std::vector<int64_t> ids = {delivery.id};
+  for (const ClaimedDelivery& c : delivery.coalesced) ids.push_back(c.id);
+  return ids;
+}
+
 Result<std::vector<ClaimedDelivery>> DeliveryQueue::Claim(const std::string& target, int limit,
-                                                          int64_t lease_ms) {
-  return store_.Claim(target, owner_, limit, lease_ms);
+                                                          int64_t lease_ms, int coalesce) {
+  store::CoalesceRule rule;
+  rule.max_rows = coalesce;
+  rule.extend = CanCoalesce;
+  SCIM_TRY(auto claimed,
+           store_.Claim(target, owner_, limit, lease_ms, coalesce > 1 ? &rule : nullptr));
+  std::vector<ClaimedDelivery> work;
+  std::vector<ClaimedDelivery> closed;  // created and deleted before any attempt
+  for (ClaimedDelivery& c : claimed) {
+    if (c.coalesced.empty()) {
+      work.push_back(std::move(c));
+    } else if (NothingToSend(c)) {
+      closed.push_back(std::move(c));
+    } else {
+      std::vector<const events::ChangeEvent*> run = {&c.event};
+      for (const ClaimedDelivery& f : c.coalesced) run.push_back(&f.event);
+      c.event = CoalesceEvents(run);
+      work.push_back(std::move(c));
+    }
+  }
+  if (!closed.empty()) {
+    std::vector<store::AttemptOf> batch;
+    for (const ClaimedDelivery& c : closed) {
+      store::AttemptRecord attempt;
+      attempt.status = "delivered";
+      attempt.error = CoalescedNote(c) + ": created and deleted before delivery; nothing sent";
+      batch.push_back({&c, attempt});
+      batch.back().attempt.attempts = c.attempts;
+      for (const ClaimedDelivery& f : c.coalesced) {
+        batch.push_back({&f, attempt});
+        batch.back().attempt.attempts = f.attempts;
+      }
+    }
+    if (!store_.RecordAttempts(target, owner_, batch).ok()) {
+      // Handed back: a later claim closes them (or delivers them) again.
+      std::vector<int64_t> ids;
+      for (const ClaimedDelivery& c : closed) {
+        for (int64_t id : RowIds(c)) ids.push_back(id);
+      }
+      (void)store_.Release(owner_, ids);
+    }
+  }
+  return work;
 }
 
 Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& target,
@@ -46,7 +94,9 @@ Result<events::DeliveryContext> DeliveryQueue::BuildContext(const std::string& t
   SCIM_TRY(auto context, store_.LoadContext(target, delivery.event));
   context.idempotency_key = target + ":" + std::to_string(delivery.event.seq);
   if (delivery.requeues > 0) context.idempotency_key += ":r" + std::to_string(delivery.requeues);
-  context.attempt = delivery.attempts + 1;
+  int attempts = delivery.attempts;
+  for (const ClaimedDelivery& c : delivery.coalesced) attempts = std::max(attempts, c.attempts);
+  context.attempt = attempts + 1;
   return context;
 }
 
@@ -80,6 +130,12 @@ Result<Recorded> DeliveryQueue::Record(const std::string& target, const ClaimedD
     SCIM_RETURN_IF_ERROR(SaveNotices(target, outcome));
     SCIM_TRY(auto owned, store_.RecordAttempt(target, owner_, delivery, attempt));
     recorded.owned = owned;
+    // The rows coalesced with it go back as they were (pending behind it, attempts unspent).
+    if (!delivery.coalesced.empty()) {
+      std::vector<int64_t> ids = RowIds(delivery);
+      ids.erase(ids.begin());
+      SCIM_RETURN_IF_ERROR(store_.Release(owner_, ids));
+    }
     return recorded;
   }
   SCIM_TRY(auto all, RecordAnswered(target, {{&delivery, outcome, random01}}, policy));
@@ -130,6 +186,26 @@ store::AttemptRecord AnsweredAttempt(const ClaimedDelivery& delivery,
   return attempt;
 }
 
+// What the outcome of a coalesced call (`head`'s attempt) means for a row coalesced with it
+// (see delivery_queue.h): the same verdict, its own attempts; behind a head that gave up it
+// waits parked like any row behind a blocking failure.
+store::AttemptRecord CoalescedAttempt(const ClaimedDelivery& row, const ClaimedDelivery& head,
+                                      const store::AttemptRecord& of_head, bool counted) {
+  store::AttemptRecord attempt;
+  attempt.attempts = row.attempts + (counted ? 1 : 0);
+  attempt.target_answered = of_head.target_answered;
+  attempt.status = of_head.status;
+  attempt.next_attempt_at = of_head.next_attempt_at;
+  attempt.error = of_head.error;
+  if (of_head.status == "failed" && of_head.blocks_resource) {
+    attempt.status = "pending";
+    attempt.next_attempt_at = kParkedMs;
+    attempt.error = "waiting behind delivery " + std::to_string(head.id) +
+                    ", which gave up: " + of_head.error.value_or("");
+  }
+  return attempt;
+}
+
 }  // namespace
 
 Result<std::vector<Recorded>> DeliveryQueue::RecordAnswered(const std::string& target,
@@ -139,16 +215,28 @@ Result<std::vector<Recorded>> DeliveryQueue::RecordAnswered(const std::string& t
   if (outcomes.empty()) return recorded;
   const int64_t now_ms = NowMs();
   std::vector<store::AttemptOf> batch;
+  std::vector<size_t> position;  // of outcomes[i]'s own row in batch
   batch.reserve(outcomes.size());
   for (const Answered& a : outcomes) {
     SCIM_RETURN_IF_ERROR(SaveNotices(target, a.outcome));
-    batch.push_back(
-        {a.delivery, AnsweredAttempt(*a.delivery, a.outcome, policy, a.random01, now_ms)});
-    batch.back().attempt.link_followers = link_followers_;
+    const ClaimedDelivery& head = *a.delivery;
+    position.push_back(batch.size());
+    batch.push_back({&head, AnsweredAttempt(head, a.outcome, policy, a.random01, now_ms)});
+    store::AttemptRecord& of_head = batch.back().attempt;
+    of_head.link_followers = link_followers_;
+    if (head.coalesced.empty()) continue;
+    // Every row of a coalesced call says so; the first carries the link.
+    const std::string note = CoalescedNote(head);
+    of_head.error = of_head.error ? *of_head.error + " (" + note + ")" : note;
+    const bool counted = of_head.attempts > head.attempts;
+    const store::AttemptRecord shared = of_head;
+    for (const ClaimedDelivery& row : head.coalesced) {
+      batch.push_back({&row, CoalescedAttempt(row, head, shared, counted)});
+    }
   }
   bool resumed = false;
   SCIM_TRY(auto owned, store_.RecordAttempts(target, owner_, batch, &resumed));
-  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = owned[i];
+  for (size_t i = 0; i < recorded.size(); ++i) recorded[i].owned = owned[position[i]];
   recorded.front().resumed = resumed;
   return recorded;
 }

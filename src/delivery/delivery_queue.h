@@ -24,6 +24,15 @@
 //   N-th re-queue by an operator it is "<target>:<seq>:r<N>" (the row may now carry the
 //   resource's latest state instead of its own snapshot, and a target must not answer it from
 //   the refused attempt it remembers).
+// - Coalescing (TargetAdapter::Coalesces(), src/delivery/coalesce.h): Claim() with coalesce > 1
+//   claims each row with up to coalesce - 1 rows of its resource behind it and hands the row
+//   out with the run's one event (ClaimedDelivery::coalesced keeps the rows). The call's outcome
+//   is every row's: delivered together; retried together (the run's rows pending again, due
+//   with the first, in seq order); failed together; after the first row gave up, the others
+//   wait parked behind it. A target-wide failure counts for the first row only and hands the
+//   others back. Every row of the call keeps a note in last_error (CoalescedNote), delivered ones
+//   too. A run that creates and deletes a resource before its create was ever attempted is
+//   closed at the claim as delivered without a call ("nothing sent").
 
 #include <cstdint>
 #include <string>
@@ -52,6 +61,9 @@ struct Recorded {
   bool resumed = false;  // this outcome ended a pause
 };
 
+// The ids of a claimed row and of the rows coalesced with it.
+std::vector<int64_t> RowIds(const ClaimedDelivery& delivery);
+
 class DeliveryQueue {
  public:
   DeliveryQueue(store::Database& db, std::string owner, BreakerPolicy breaker = {});
@@ -75,9 +87,10 @@ class DeliveryQueue {
   // Cheap read-only check: is a pending row of `target` due?
   Result<bool> HasDue(const std::string& target);
 
-  // Claims up to `limit` due rows of `target` for lease_ms.
-  Result<std::vector<ClaimedDelivery>> Claim(const std::string& target, int limit,
-                                             int64_t lease_ms);
+  // Claims up to `limit` due rows of `target` for lease_ms, each coalesced with up to
+  // coalesce - 1 rows of its resource behind it (see above).
+  Result<std::vector<ClaimedDelivery>> Claim(const std::string& target, int limit, int64_t lease_ms,
+                                             int coalesce = 1);
 
   // The context of a Deliver() call: links of the event's resource and a lookup of this
   // target's links of other resources (each lookup is a query; a failed one gives nullopt), the

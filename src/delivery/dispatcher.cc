@@ -129,12 +129,17 @@ struct Dispatcher::Shared {
 
   void Track(const std::vector<ClaimedDelivery>& claimed) {
     std::lock_guard<std::mutex> lock(in_progress_mu);
-    for (const ClaimedDelivery& c : claimed) in_progress.insert(c.id);
+    for (const ClaimedDelivery& c : claimed) {
+      for (int64_t id : RowIds(c)) in_progress.insert(id);
+    }
   }
 
-  void Untrack(int64_t id) {
+  // Forgets a claimed row and the rows coalesced with it.
+  void Untrack(const ClaimedDelivery& c) {
     std::lock_guard<std::mutex> lock(in_progress_mu);
-    if (auto it = in_progress.find(id); it != in_progress.end()) in_progress.erase(it);
+    for (int64_t id : RowIds(c)) {
+      if (auto it = in_progress.find(id); it != in_progress.end()) in_progress.erase(it);
+    }
   }
 
   std::vector<int64_t> InProgress() {
@@ -203,7 +208,7 @@ struct Dispatcher::Shared {
       if (recorded.ok() && i < recorded->size()) {
         NoteRecorded(t, *buffered[i].delivery, (*recorded)[i], buffered[i].outcome.error);
       }
-      Untrack(buffered[i].delivery->id);
+      Untrack(*buffered[i].delivery);
     }
     buffered.clear();
   }
@@ -217,7 +222,7 @@ struct Dispatcher::Shared {
       recorded = queue.Record(t.name, c, outcome, t.target.retry, random01);
       return recorded;
     });
-    Untrack(c.id);
+    Untrack(c);
     if (!ok || !recorded.ok()) return false;
     NoteRecorded(t, c, *recorded, outcome.error);
     return recorded->paused;
@@ -227,13 +232,15 @@ struct Dispatcher::Shared {
   void HandBack(const std::vector<ClaimedDelivery>& claimed, size_t from) {
     if (from >= claimed.size()) return;
     std::vector<int64_t> rest;
-    for (size_t j = from; j < claimed.size(); ++j) rest.push_back(claimed[j].id);
+    for (size_t j = from; j < claimed.size(); ++j) {
+      for (int64_t id : RowIds(claimed[j])) rest.push_back(id);
+    }
     Status released = queue.Release(rest);
     if (!released.ok()) {
       Log(LogLevel::kWarning, "cannot hand back claimed deliveries: " + released.error().detail +
                                   " (their leases will expire)");
     }
-    for (int64_t id : rest) Untrack(id);
+    for (size_t j = from; j < claimed.size(); ++j) Untrack(claimed[j]);
   }
 
   void WarnMalformedGaps(const std::string& target, const FanOutResult& fanned) const {
@@ -243,6 +250,15 @@ struct Dispatcher::Shared {
                                 "\" in target_cursors; every unsettled seq was read again");
   }
 
+  // The most rows of one resource a claim coalesces into one call for `adapter` (1: none).
+  int Coalesce(const events::TargetAdapter& adapter) const {
+    try {
+      return adapter.Coalesces() ? std::max(1, options.coalesce) : 1;
+    } catch (...) {
+      return 1;
+    }
+  }
+
   // Claims due rows for one pass: claim_batch rows, and when the adapter batches and some of
   // them are batchable, more rows up to MaxBatch() batchable ones (a stream of users to the CRM
   // claims as before; a stream of stores fills bulk calls). `batchable` says which rows are.
@@ -250,7 +266,7 @@ struct Dispatcher::Shared {
                                                     std::vector<bool>& batchable) {
     const auto& adapter = *t.target.adapter;
     const int first = std::max(1, options.claim_batch);
-    SCIM_TRY(auto claimed, queue.Claim(t.name, first, LeaseMs()));
+    SCIM_TRY(auto claimed, queue.Claim(t.name, first, LeaseMs(), Coalesce(adapter)));
     Track(claimed);
     batchable.clear();
     int count = 0;
@@ -261,7 +277,7 @@ struct Dispatcher::Shared {
     if (count == 0 || count >= max_batch || static_cast<int>(claimed.size()) < first) {
       return claimed;
     }
-    auto more = queue.Claim(t.name, max_batch - count, LeaseMs());
+    auto more = queue.Claim(t.name, max_batch - count, LeaseMs(), Coalesce(adapter));
     if (!more.ok()) {
       Log(LogLevel::kWarning, "claiming a batch for " + t.name + ": " + more.error().detail);
       return claimed;
@@ -309,12 +325,12 @@ struct Dispatcher::Shared {
       return false;
     }
     if (target_wide_seen) {
-      Status released = queue.Release({c.id});
+      Status released = queue.Release(RowIds(c));
       if (!released.ok()) {
         Log(LogLevel::kWarning, "cannot hand back delivery " + std::to_string(c.id) + ": " +
                                     released.error().detail + " (its lease will expire)");
       }
-      Untrack(c.id);
+      Untrack(c);
       return false;
     }
     target_wide_seen = true;
@@ -368,7 +384,7 @@ struct Dispatcher::Shared {
             AttemptBatch(queue, CallLogger(), t.name, *t.target.adapter, batch, buffered);
         for (size_t k = 0; k < batch.size(); ++k) {
           if (!outcomes[k]) {
-            Untrack(batch[k]->id);
+            Untrack(*batch[k]);
             continue;
           }
           ++pass.delivered;
@@ -382,7 +398,7 @@ struct Dispatcher::Shared {
         std::optional<events::DeliveryOutcome> outcome =
             AttemptOne(queue, CallLogger(), t.name, *t.target.adapter, c, buffered);
         if (!outcome) {
-          Untrack(c.id);
+          Untrack(c);
           continue;
         }
         ++pass.delivered;

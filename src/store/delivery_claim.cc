@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "scim/common/clock.h"
@@ -118,7 +119,8 @@ Result<bool> DeliveryStore::HasDue(const std::string& target) {
 
 Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& target,
                                                           const std::string& owner, int limit,
-                                                          int64_t lease_ms) {
+                                                          int64_t lease_ms,
+                                                          const CoalesceRule* coalesce) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
   SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
@@ -176,6 +178,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
         c.id = id;
         c.attempts = attempts;
         c.requeues = requeues;
+        c.seq = seq;
         c.event.seq = seq;
       }
     };
@@ -202,8 +205,59 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
       if (static_cast<long long>(by_seq.size()) < max_rows) take(nullptr, max_rows);
     }
     if (by_seq.empty()) return OkStatus();
+    // Coalescing: the rows that follow each claimed row of its resource, up to the first one that
+    // cannot go in its call yet (CoalesceRule); their events are read with the others and
+    // `extend` decides below where each run ends.
+    std::map<int64_t, std::vector<ClaimedDelivery>> candidates;  // by the claimed row's seq
+    std::map<int64_t, ClaimedDelivery*> by_any_seq;              // every row read, by seq
+    for (auto& [seq, c] : by_seq) by_any_seq[seq] = &c;
+    if (coalesce != nullptr && coalesce->max_rows > 1 && coalesce->extend) {
+      for (auto& [head_seq, head] : by_seq) {
+        if (head.requeues > 0) continue;  // its event may become the latest state (CatchUpRequeued)
+        long long head_id = head.id, n = coalesce->max_rows - 1;
+        long long id = 0, seq = 0, next_at = 0;
+        std::string status;
+        int attempts = 0, requeues = 0;
+        soci::indicator next_ind = soci::i_null;
+        soci::statement select =
+            (s.prepare << delivery_sql::kCoalesceCandidatesSql, soci::use(head_id), soci::use(n),
+             soci::into(id), soci::into(seq), soci::into(status), soci::into(next_at, next_ind),
+             soci::into(attempts), soci::into(requeues));
+        select.execute();
+        std::vector<ClaimedDelivery>& run = candidates[head_seq];
+        bool open = true;
+        while (select.fetch()) {
+          open = open && status == "pending" && next_ind == soci::i_ok && next_at <= now &&
+                 requeues == 0;
+          if (!open) continue;  // read on, so that the statement ends
+          ClaimedDelivery& c = run.emplace_back();
+          c.id = id;
+          c.attempts = attempts;
+          c.seq = seq;
+          c.event.seq = seq;
+        }
+        if (pg && !run.empty()) {
+          std::vector<int64_t> ids;
+          for (const ClaimedDelivery& c : run) ids.push_back(c.id);
+          std::set<int64_t> locked;
+          long long locked_id = 0;
+          soci::statement lock = (s.prepare << std::string(delivery_sql::kLockRunSql) +
+                                                   IdList(ids) + ") ORDER BY seq FOR UPDATE",
+                                  soci::into(locked_id));
+          lock.execute();
+          while (lock.fetch()) locked.insert(locked_id);
+          size_t keep = 0;
+          while (keep < run.size() && locked.count(run[keep].id) > 0) ++keep;
+          run.resize(keep);
+        }
+      }
+      for (auto& [head_seq, run] : candidates) {
+        for (ClaimedDelivery& c : run) by_any_seq[c.seq] = &c;
+      }
+    }
     std::vector<int64_t> seqs, bad;
-    for (const auto& entry : by_seq) seqs.push_back(entry.first);
+    std::set<int64_t> unknown_kind;  // seqs
+    for (const auto& entry : by_any_seq) seqs.push_back(entry.first);
     {
       std::string tenant, type, rid, kind, payload, created;
       long long seq = 0;
@@ -216,14 +270,17 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
            soci::into(version), soci::into(payload), soci::into(created));
       select.execute();
       while (select.fetch()) {
-        ClaimedDelivery& c = by_seq[seq];
+        ClaimedDelivery& c = *by_any_seq[seq];
         c.event.tenant = tenant;
         c.event.resource_type = type;
         c.event.resource_id = rid;
         c.event.version = version;
         c.event.payload = payload;
         c.event.created = created;
-        if (!events::ParseChangeKind(kind, c.event.kind)) bad.push_back(c.id);
+        if (!events::ParseChangeKind(kind, c.event.kind)) {
+          unknown_kind.insert(seq);
+          if (by_seq.count(seq) > 0) bad.push_back(c.id);
+        }
       }
     }
     std::vector<int64_t> superseded;
@@ -232,6 +289,19 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
       if (c.requeues > 0 && !CatchUpRequeued(s, target, c.event)) {
         superseded.push_back(c.id);
         continue;
+      }
+      // The run behind it: as long as each next event parses and `extend` takes it.
+      if (auto run = candidates.find(key); run != candidates.end()) {
+        c.coalesced.reserve(run->second.size());  // run_events points into it
+        std::vector<const events::ChangeEvent*> run_events = {&c.event};
+        for (ClaimedDelivery& next : run->second) {
+          if (next.event.tenant.empty() || unknown_kind.count(next.seq) > 0 ||
+              !coalesce->extend(run_events, next.event)) {
+            break;
+          }
+          c.coalesced.push_back(std::move(next));
+          run_events.push_back(&c.coalesced.back().event);
+        }
       }
       claimed.push_back(std::move(c));
     }
@@ -258,7 +328,10 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
           soci::use(next_probe), soci::use(now_text), soci::use(target);
     }
     std::vector<int64_t> ids;
-    for (const ClaimedDelivery& c : claimed) ids.push_back(c.id);
+    for (const ClaimedDelivery& c : claimed) {
+      ids.push_back(c.id);
+      for (const ClaimedDelivery& f : c.coalesced) ids.push_back(f.id);
+    }
     long long lease_until = now + lease_ms;
     s << "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, lease_owner = :o, "
          "lease_until = :lu, updated = :u WHERE id IN (" +

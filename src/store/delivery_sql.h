@@ -67,6 +67,23 @@ inline constexpr const char* kPendingTenantsSql =
     "ORDER BY d.tenant, d.seq LIMIT 1) FROM tn WHERE tn.tenant IS NOT NULL) "
     "SELECT tenant FROM tn WHERE tenant IS NOT NULL LIMIT :cap";
 
+// The rows of the resource of delivery :id at its target that come after it and are not
+// delivered, in seq order, :n at most (the candidates a claim coalesces with it; CoalesceRule).
+// Walks deliveries_resource (target, tenant, resource_id, seq) WHERE status <> 'delivered'. The
+// claim then locks the run it takes from them (kLockRunSql) on PostgreSQL.
+inline constexpr const char* kCoalesceCandidatesSql =
+    "SELECT f.id, f.seq, f.status, f.next_attempt_at, f.attempts, f.requeues "
+    "FROM deliveries h JOIN deliveries f ON f.target = h.target AND f.tenant = h.tenant "
+    "AND f.resource_id = h.resource_id AND f.seq > h.seq AND f.status <> 'delivered' "
+    "WHERE h.id = :id ORDER BY f.seq LIMIT :n";
+
+// PostgreSQL: locks the rows of a run (ids appended in an IN list) that are still pending, in seq
+// order, waiting (not skipping) for a row a link refresh holds (store/link_refresh.h: it counts
+// on that pending row to read the links after it commits); a row no longer pending ends the run.
+// Only the run's rows are locked, never the rows behind it (a re-queue may be updating those).
+inline constexpr const char* kLockRunSql =
+    "SELECT id FROM deliveries WHERE status = 'pending' AND id IN (";
+
 // "1,2,3": ids for an IN (...) list (integers only, never user input).
 std::string IdList(const std::vector<int64_t>& ids);
 

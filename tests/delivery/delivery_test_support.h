@@ -58,8 +58,8 @@ class TestDatabase {
     static std::atomic<int> counter{0};
     int n = counter++;
     if (backend == Backend::kSqlite) {
-      path_ = "/tmp/scimd-delivery-test-" + std::to_string(getpid()) + "-" + std::to_string(n) +
-              ".db";
+      path_ =
+          "/tmp/scimd-delivery-test-" + std::to_string(getpid()) + "-" + std::to_string(n) + ".db";
       Cleanup();
       url_ = "sqlite:" + path_;
     } else {
@@ -201,6 +201,8 @@ struct Call {
   std::string idempotency_key;
   std::optional<std::string> lookup;  // lookup_target_id(lookup_of), when the script asked
   events::DeliveryStatus result = events::DeliveryStatus::kDelivered;
+  std::string payload;         // the event's payload as sent
+  int attempt_of_context = 0;  // DeliveryContext::attempt
 };
 
 // Calls of every FakeAdapter sharing it, in the order they returned; also flags two calls for
@@ -239,7 +241,8 @@ class Recorder {
 };
 
 // A scriptable target. By default every event is delivered and linked as "<name>-<resource id>"
-// (deletes unlink).
+// (deletes unlink). It does not coalesce unless SetCoalesces(true) (the tests written for one call
+// per event keep it; tests/delivery/coalesce_test.cc turns it on).
 class FakeAdapter : public events::TargetAdapter {
  public:
   using Script = std::function<events::DeliveryOutcome(const events::ChangeEvent&, int attempt)>;
@@ -254,10 +257,15 @@ class FakeAdapter : public events::TargetAdapter {
     return types_.contains(event.resource_type);
   }
 
+  bool Coalesces() const override { return coalesces_.load(); }
+  void SetCoalesces(bool on) { coalesces_.store(on); }
+
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
                                   const events::DeliveryContext& context) override {
     recorder_->Begin(event.resource_id);
     Call call;
+    call.payload = event.payload;
+    call.attempt_of_context = context.attempt;
     call.adapter = instance_;
     call.seq = event.seq;
     call.resource_id = event.resource_id;
@@ -275,7 +283,8 @@ class FakeAdapter : public events::TargetAdapter {
       lookup_of = lookup_of_;
       delay = delay_;
     }
-    if (!lookup_of.empty() && context.lookup_target_id) call.lookup = context.lookup_target_id(lookup_of);
+    if (!lookup_of.empty() && context.lookup_target_id)
+      call.lookup = context.lookup_target_id(lookup_of);
     if (delay.count() > 0) std::this_thread::sleep_for(delay);
     events::DeliveryOutcome outcome;
     if (script) {
@@ -314,6 +323,7 @@ class FakeAdapter : public events::TargetAdapter {
   std::string lookup_of_;
   std::chrono::milliseconds delay_{0};
   std::map<int64_t, int> attempts_;
+  std::atomic<bool> coalesces_{false};
 };
 
 // Checks that every seq in `expected` was delivered exactly once, and that each resource's

@@ -100,6 +100,10 @@ struct DispatcherOptions {
   // transaction.
   int claim_batch = 8;
   int fan_out_batch = 500;
+  // Coalescing (TargetAdapter::Coalesces()): a claimed delivery takes up to this many pending
+  // deliveries of its resource at the target (itself included) into one call that brings the
+  // target to the last one's state (src/delivery/delivery_queue.h). 1: one call per change.
+  int coalesce = 32;
   // How long Stop() waits for a Deliver() call in progress before leaving its thread behind.
   std::chrono::milliseconds stop_timeout{10000};
   // Receives the engine's log lines instead of the common log (scim/common/log.h), where they go

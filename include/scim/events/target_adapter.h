@@ -176,6 +176,20 @@ class TargetAdapter {
   // Never throws. The default delivers them one by one with Deliver().
   virtual std::vector<DeliveryOutcome> DeliverBatch(const std::vector<BatchItem>& items);
 
+  // ---- coalescing (optional) ----
+  // Whether pending changes of one resource may reach this target as one call: when the engine
+  // claims the oldest pending event of a resource, it also claims the ones that follow it (up to
+  // DispatcherOptions::coalesce) and calls Deliver()/DeliverBatch() once with one event that
+  // brings the target to the last one's state (src/delivery/coalesce.h): created + changes → a
+  // kCreated with the last state; changes → the last change's kind with the last state; ... +
+  // delete → the delete (nothing at all when the create never reached the target). Payload
+  // fields are merged so the event means the whole run: "active_before" is `active` before the
+  // run, "external_ids_removed" the union, "role_change" the last with the first's "before", a
+  // Group's "members" from the run's one membership change (a run holds at most one). The
+  // event's seq is the run's last, so the idempotency key is "<target>:<last seq>". Targets
+  // whose receivers expect every change (webhook SETs, RFC 8417) answer false.
+  virtual bool Coalesces() const { return true; }
+
   // Whether this target carries other targets' ids of a User (the CRM's `externalIds`): then the
   // engine queues a delivery of the User's current state to it whenever another target links or
   // unlinks that User (coalesced with a delivery already waiting; DeliveryStore::RecordAttempt).

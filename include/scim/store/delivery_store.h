@@ -43,9 +43,10 @@
 // gets up to ceil(limit / tenants) of its oldest due rows (at least one; the starting tenant
 // rotates per process), the rest of `limit` the oldest due rows of any tenant: one tenant's
 // backlog does not hold back the others' changes (issue 11). At most one row per resource is ever
-// in flight. A row an operator re-queued (requeues > 0) is claimed with the resource's latest
-// committed state when later changes of the resource already reached the target, and is closed as
-// delivered ("superseded") when the latest change is a delete.
+// in flight, or one run of them claimed together to be coalesced into one call (CoalesceRule). A
+// row an operator re-queued (requeues > 0) is claimed with the resource's latest committed state
+// when later changes of the resource already reached the target, and is closed as delivered
+// ("superseded") when the latest change is a delete.
 //
 // Paused targets. A target's circuit breaker (table target_health, migration 011) is shared by
 // every process on the database. While it is paused, HasDue() says no and Claim() takes nothing
@@ -90,6 +91,26 @@ struct ClaimedDelivery {
   int requeues = 0;    // times an operator re-queued it after it failed
   bool probe = false;  // claimed as the probe of a paused target
   events::ChangeEvent event;
+  // The row's own outbox seq (event.seq, unless the delivery module replaced `event` with the
+  // coalesced event of the run, which carries the run's last seq).
+  int64_t seq = 0;
+  // Pending rows of the same target and resource claimed behind this one to go in the same call
+  // (Claim() with a CoalesceRule), in seq order, each with its own event; empty otherwise.
+  std::vector<ClaimedDelivery> coalesced;
+};
+
+// Coalescing in Claim(): behind each claimed row (never one an operator re-queued) the pending
+// rows of its resource at the target that directly follow it are claimed too, in seq order, while
+// each is due, not re-queued, not locked by a link refresh deciding about it (PostgreSQL waits for
+// that lock) and `extend` accepts its event; the run stops at the first row that is not (a row in
+// backoff, failed, or of an unknown kind), so nothing is taken ahead of a row left behind.
+struct CoalesceRule {
+  int max_rows = 1;  // rows of one resource in a claim, the first included (1: no coalescing)
+  // Whether `next` (the following event of the resource) may join `run` (its events so far, in
+  // seq order, at least one).
+  std::function<bool(const std::vector<const events::ChangeEvent*>& run,
+                     const events::ChangeEvent& next)>
+      extend;
 };
 
 // The circuit breaker of one target (a target_health row; zeros when there is none).
@@ -169,9 +190,12 @@ class DeliveryStore {
   // Cheap read-only check: is a pending row of `target` due?
   Result<bool> HasDue(const std::string& target);
 
-  // Claims up to `limit` due rows of `target` for `owner`, for lease_ms.
+  // Claims up to `limit` due rows of `target` for `owner`, for lease_ms; with `coalesce`, each
+  // with the rows of its resource that follow it (ClaimedDelivery::coalesced, not counted in
+  // `limit`; see CoalesceRule).
   Result<std::vector<ClaimedDelivery>> Claim(const std::string& target, const std::string& owner,
-                                             int limit, int64_t lease_ms);
+                                             int limit, int64_t lease_ms,
+                                             const CoalesceRule* coalesce = nullptr);
 
   // The links of `event`'s resource at every target (target_id set from `target`'s own), the
   // other known targets without a link, and a lookup of `target`'s links of other resources
@@ -193,8 +217,7 @@ class DeliveryStore {
 
   // RecordAttempt() for several claimed rows of `target` in one transaction (one commit for a
   // claimed batch, the row UPDATE prepared once), in the given order; element i of the result says
-  // whether row i was still owned. The rows are of different resources (a claim never holds two of
-  // one resource).
+  // whether row i was still owned. Rows of one resource (a coalesced run) come in seq order.
   Result<std::vector<bool>> RecordAttempts(const std::string& target, const std::string& owner,
                                            const std::vector<AttemptOf>& batch,
                                            bool* resumed = nullptr);

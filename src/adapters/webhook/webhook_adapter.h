@@ -44,6 +44,8 @@ class WebhookAdapter : public events::TargetAdapter {
   std::string_view Name() const override { return name_; }
   std::string_view Type() const override { return "webhook"; }
   bool Handles(const events::ChangeEvent& event) const override;
+  // A subscriber receives every change as its own SET (product.md): never coalesced.
+  bool Coalesces() const override { return false; }
 
   // Builds, signs and pushes the SET. Nothing is linked (target_id stays empty).
   events::DeliveryOutcome Deliver(const events::ChangeEvent& event,
