@@ -294,9 +294,9 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
     lease.emplace(*pool_, in_use_);
     pos = lease->pos();
   }
-  SCIM_RETURN_IF_ERROR(Begin(pos, wait));
   soci::session& s = pool_->at(pos);
-  // SQLite's synchronous is the connection's: the writer's goes back to FULL after this one.
+  // SQLite's synchronous is the connection's: the writer's goes back to FULL after this one,
+  // also when BEGIN failed after Begin set it.
   struct RestoreSynchronous {
     soci::session* s = nullptr;
     ~RestoreSynchronous() {
@@ -307,6 +307,7 @@ Status Database::InTransaction(const std::function<Status(soci::session&)>& work
       }
     }
   } restore{dialect_ == Dialect::kSqlite && wait == CommitWait::kReplayable ? &s : nullptr};
+  SCIM_RETURN_IF_ERROR(Begin(pos, wait));
   try {
     Status result;
     try {

@@ -123,7 +123,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
                                                           const CoalesceRule* coalesce) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
-  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     claimed.clear();
     long long now = NowMs();
     long long max_rows = std::max(1, limit);
@@ -344,7 +344,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
 
 Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_t>& ids) {
   if (ids.empty()) return OkStatus();
-  return db_.InTransaction([&](soci::session& s) -> Status {
+  return InBookkeeping([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     long long now_ms = NowMs();
     s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
@@ -359,7 +359,7 @@ Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_
 Status DeliveryStore::RenewLeases(const std::string& owner, const std::vector<int64_t>& ids,
                                   int64_t lease_ms) {
   if (ids.empty()) return OkStatus();
-  return db_.InTransaction([&](soci::session& s) -> Status {
+  return InBookkeeping([&](soci::session& s) -> Status {
     long long until = NowMs() + lease_ms;
     s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
          "AND lease_owner = :o AND id IN (" +

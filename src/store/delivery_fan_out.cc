@@ -132,7 +132,7 @@ Result<FanOutResult> DeliveryStore::FanOut(
     int batch) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   FanOutResult result;
-  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     result = FanOutResult{};
     // PostgreSQL settle rule. Writers take their xid before drawing an outbox seq (RecordChange).
     // Reading the sequence here, before this transaction has an xid, and then taking one makes

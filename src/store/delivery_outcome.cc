@@ -25,7 +25,7 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
   if (resumed != nullptr) *resumed = false;
   std::vector<bool> owned_rows;
   if (batch.empty()) return owned_rows;
-  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     owned_rows.assign(batch.size(), false);
     if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
@@ -153,7 +153,7 @@ Result<std::pair<TargetHealth, TargetHealth>> DeliveryStore::UpdateTargetHealth(
     const std::string& target, const std::function<void(TargetHealth&)>& change) {
   const bool pg = db_.dialect() == Dialect::kPostgres;
   std::pair<TargetHealth, TargetHealth> result;
-  SCIM_RETURN_IF_ERROR(db_.InTransaction([&](soci::session& s) -> Status {
+  SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     std::string now = NowTimestamp();
     s << "INSERT INTO target_health (target, updated) VALUES (:t, :u) "
          "ON CONFLICT (target) DO NOTHING",

@@ -39,4 +39,8 @@ int64_t NowMs() {
 
 DeliveryStore::DeliveryStore(Database& db) : db_(db) {}
 
+Status DeliveryStore::InBookkeeping(const std::function<Status(soci::session&)>& work) {
+  return db_.InTransaction(work, Database::CommitWait::kReplayable);
+}
+
 }  // namespace scim::store

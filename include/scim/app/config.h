@@ -63,6 +63,9 @@ struct DeliverySettings {
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
   // Deliveries a worker claims at once (one claim and one outcome transaction per batch).
   int64_t claim_batch = 8;
+  // Pending changes of one resource at one target sent as one call (the first and those behind
+  // it); 1 sends every change on its own.
+  int64_t coalesce = 32;
   // `breaker: {failures, probe_min_seconds, probe_max_seconds}`: target-wide failures in a row
   // that pause a target, and the probe interval (first, and the cap it doubles up to).
   delivery::BreakerPolicy breaker;

@@ -264,6 +264,12 @@ class DeliveryStore {
   Status DropLink(const std::string& target, const ResourceKey& key);
 
  private:
+  // A transaction of delivery bookkeeping (claims, leases, outcomes, fan-out, target health).
+  // Lost to a power failure it is redone (a lease expires, a delivery is sent again and the
+  // adapters find what an unrecorded create made, the fan-out re-reads from its cursor), so its
+  // commit does not wait for the disk (Database::CommitWait::kReplayable).
+  Status InBookkeeping(const std::function<Status(soci::session&)>& work);
+
   Database& db_;
 };
 
