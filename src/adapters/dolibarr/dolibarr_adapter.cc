@@ -95,17 +95,10 @@ DeliveryOutcome DolibarrAdapter::Deliver(const events::ChangeEvent& event,
   if (!payload.ok()) return DeliveryOutcome::Failed(payload.error().detail);
 
   if (event.kind == events::ChangeKind::kDeleted) {
-    std::optional<std::string> id = context.target_id;
-    if (!id) {
-      // A create whose link was never recorded (crash after the POST) left it under ref_ext.
-      auto found = client_->FindByRefExt(event.resource_id);
-      if (!found.ok()) return found.error().ToOutcome();
-      if (!*found) return DeliveryOutcome::Unlinked();
-      id = (*found)->id;
-    }
-    auto deleted = client_->Delete(*id);
-    if (!deleted.ok()) return deleted.error().ToOutcome();
-    return DeliveryOutcome::Unlinked();
+    // A create whose link was never recorded (crash after the POST) left it under ref_ext.
+    return DeleteLinkedOrFound(
+        context.target_id, [&] { return client_->FindByRefExt(event.resource_id); },
+        [&](const std::string& id) { return client_->Delete(id); });
   }
 
   const json::Value& user = *payload->resource();
