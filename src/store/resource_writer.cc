@@ -44,6 +44,17 @@ std::vector<AttrValueRow> AttrValuesFromJson(const std::optional<std::string>& t
   return rows;
 }
 
+// The first row of a read selecting id, data, created, last_modified, version first.
+StoredRow RowOf(const CachedRows& rows) {
+  StoredRow row;
+  row.id = rows.at(0, 0).value_or("");
+  row.data = rows.at(0, 1).value_or("");
+  row.created = rows.at(0, 2).value_or("");
+  row.last_modified = rows.at(0, 3).value_or("");
+  row.version = std::atoll(rows.at(0, 4).value_or("0").c_str());
+  return row;
+}
+
 }  // namespace
 
 std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::string& tenant,
@@ -60,12 +71,7 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
         "a.resource_id = $2) FROM resources WHERE tenant = $1 AND id = $2 FOR UPDATE",
         {tenant, id});
     if (rows.size() == 0 || rows.at(0, 5) != resource_type) return std::nullopt;
-    StoredRow row;
-    row.id = rows.at(0, 0).value_or("");
-    row.data = rows.at(0, 1).value_or("");
-    row.created = rows.at(0, 2).value_or("");
-    row.last_modified = rows.at(0, 3).value_or("");
-    row.version = std::atoll(rows.at(0, 4).value_or("0").c_str());
+    StoredRow row = RowOf(rows);
     row.attr_values = AttrValuesFromJson(rows.at(0, 6));
     return row;
   }
@@ -81,13 +87,7 @@ std::optional<StoredRow> ReadRow(soci::session& s, Dialect dialect, const std::s
                     (lock ? " FOR UPDATE" : ""),
                 {tenant, id});
   if (rows.size() == 0 || rows.at(0, 5) != resource_type) return std::nullopt;
-  StoredRow row;
-  row.id = rows.at(0, 0).value_or("");
-  row.data = rows.at(0, 1).value_or("");
-  row.created = rows.at(0, 2).value_or("");
-  row.last_modified = rows.at(0, 3).value_or("");
-  row.version = std::atoll(rows.at(0, 4).value_or("0").c_str());
-  return row;
+  return RowOf(rows);
 }
 
 std::string RowColumns(Dialect dialect, const std::string& resource_type, bool include_groups) {
