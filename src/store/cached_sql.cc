@@ -37,7 +37,8 @@ CachedRows RunSqlite(soci::session& s, const std::string& sql, const std::vector
   } reset{stmt};
   for (size_t i = 0; i < params.size(); ++i) {
     int at = static_cast<int>(i + 1);
-    int rc = params[i].real ? sqlite3_bind_double(stmt, at, *params[i].real)
+    int rc = params[i].real      ? sqlite3_bind_double(stmt, at, *params[i].real)
+             : params[i].integer ? sqlite3_bind_int64(stmt, at, *params[i].integer)
              : params[i].text == nullptr
                  ? sqlite3_bind_null(stmt, at)
                  : sqlite3_bind_text(stmt, at, params[i].text, -1, SQLITE_STATIC);
@@ -71,11 +72,11 @@ CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
                      const std::string& sql, const std::vector<SqlArg>& params) {
   if (dialect == Dialect::kSqlite) return RunSqlite(s, sql, params);
   std::vector<std::string> reals;
-  reals.reserve(params.size());
+  reals.reserve(params.size());  // no reallocation: texts points into it
   std::vector<const char*> texts;
   for (const SqlArg& arg : params) {
-    if (arg.real) {
-      reals.push_back(ExactText(*arg.real));
+    if (arg.real || arg.integer) {
+      reals.push_back(arg.real ? ExactText(*arg.real) : std::to_string(*arg.integer));
       texts.push_back(reals.back().c_str());
     } else {
       texts.push_back(arg.text);

@@ -21,16 +21,25 @@
 namespace scim::store {
 
 // A parameter: text (nullptr: NULL), or a double (bound as a REAL on SQLite, whose own text to
-// REAL conversion is not always correctly rounded; sent as shortest exact text to PostgreSQL).
+// REAL conversion is not always correctly rounded; sent as shortest exact text to PostgreSQL), or
+// an integer (bound as an INTEGER on SQLite, where a text value compares as text with an
+// expression that has no column affinity, such as `+d.next_attempt_at`; decimal text to
+// PostgreSQL).
 struct SqlArg {
   const char* text = nullptr;
   std::optional<double> real;
+  std::optional<long long> integer;
   SqlArg(const std::string& value) : text(value.c_str()) {}  // NOLINT: implicit on purpose
   SqlArg(const char* value) : text(value) {}                 // NOLINT
   SqlArg(std::nullptr_t) {}                                  // NOLINT
   static SqlArg Real(std::optional<double> value) {
     SqlArg arg(nullptr);
     arg.real = value;
+    return arg;
+  }
+  static SqlArg Int(long long value) {
+    SqlArg arg(nullptr);
+    arg.integer = value;
     return arg;
   }
 };

@@ -11,12 +11,16 @@
 #include "scim/common/clock.h"
 #include "scim/common/json.h"
 #include "scim/store/delivery_store.h"
+#include "store/cached_sql.h"
 #include "store/delivery_sql.h"
 
 namespace scim::store {
 namespace {
 
+using delivery_sql::IdArray;
 using delivery_sql::IdList;
+using delivery_sql::InIds;
+using delivery_sql::IntOf;
 
 // A re-queued delivery may be older than changes of its resource that already reached the
 // target (a refused create does not hold later changes back). Sending its old snapshot would roll
@@ -71,17 +75,15 @@ constexpr long long kMaxTenantsPerClaim = 64;
 
 // The tenants with pending rows at `target`, those after `after` first, then (wrapping around)
 // those up to `after`: at most kMaxTenantsPerClaim.
-std::vector<std::string> PendingTenants(soci::session& s, const std::string& target,
-                                        const std::string& after) {
+std::vector<std::string> PendingTenants(soci::session& s, Dialect dialect,
+                                        const std::string& target, const std::string& after) {
   std::vector<std::string> tenants;
   // Appends the tenants after `from` (at most `cap`), stopping past `until` when given.
   auto scan = [&](const std::string& from, long long cap, const std::string* until) {
-    std::string tenant;
-    soci::statement select =
-        (s.prepare << delivery_sql::kPendingTenantsSql, soci::use(target), soci::use(from),
-         soci::use(target), soci::use(cap), soci::into(tenant));
-    select.execute();
-    while (select.fetch()) {
+    CachedRows rows = RunCached(s, dialect, "dl_pending_tenants", delivery_sql::kPendingTenantsSql,
+                                {target, from, target, SqlArg::Int(cap)});
+    for (size_t r = 0; r < rows.size(); ++r) {
+      const std::string& tenant = rows.at(r, 0).value_or("");
       if (until != nullptr && tenant > *until) break;
       tenants.push_back(tenant);
     }
@@ -98,20 +100,20 @@ std::vector<std::string> PendingTenants(soci::session& s, const std::string& tar
 
 Result<bool> DeliveryStore::HasDue(const std::string& target) {
   bool due = false;
+  const Dialect dialect = db_.dialect();
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
     long long now = NowMs();
-    long long id = 0;
-    int paused = 0;
-    s << "SELECT paused FROM target_health WHERE target = :t AND paused = 1 "
-         "AND next_probe_at > :now",
-        soci::use(target), soci::use(now), soci::into(paused);
-    if (s.got_data()) return OkStatus();  // paused, and its probe is not due
-    long long one = 1, seq = 0;
-    int attempts = 0, requeues = 0;
-    s << delivery_sql::ClaimSql(db_.dialect() == Dialect::kPostgres, false), soci::use(target),
-        soci::use(now), soci::use(one), soci::into(id), soci::into(seq), soci::into(attempts),
-        soci::into(requeues);
-    due = s.got_data();
+    if (RunCached(s, dialect, "dl_paused_now",
+                  "SELECT paused FROM target_health WHERE target = $1 AND paused = 1 "
+                  "AND next_probe_at > $2",
+                  {target, SqlArg::Int(now)})
+            .size() > 0) {
+      return OkStatus();  // paused, and its probe is not due
+    }
+    due = RunCached(s, dialect, "dl_has_due",
+                    delivery_sql::ClaimSql(dialect == Dialect::kPostgres, false),
+                    {target, SqlArg::Int(now), SqlArg::Int(1)})
+              .size() > 0;
     return OkStatus();
   }));
   return due;
@@ -121,7 +123,8 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
                                                           const std::string& owner, int limit,
                                                           int64_t lease_ms,
                                                           const CoalesceRule* coalesce) {
-  const bool pg = db_.dialect() == Dialect::kPostgres;
+  const Dialect dialect = db_.dialect();
+  const bool pg = dialect == Dialect::kPostgres;
   std::vector<ClaimedDelivery> claimed;
   SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     claimed.clear();
@@ -131,23 +134,24 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     bool probe = false;
     long long probe_backoff = 0;
     {
-      int paused = 0;
-      long long next_probe = 0;
-      soci::indicator next_ind = soci::i_null;
-      auto read_health = [&](const char* lock) {
-        s << std::string(
-                 "SELECT paused, next_probe_at, probe_backoff_ms FROM target_health "
-                 "WHERE target = :t") +
-                 lock,
-            soci::use(target), soci::into(paused), soci::into(next_probe, next_ind),
-            soci::into(probe_backoff);
-        return s.got_data() && paused == 1;
+      std::optional<std::string> next_probe;
+      auto read_health = [&](bool lock) {
+        CachedRows rows = RunCached(
+            s, dialect, lock ? "dl_health_lock" : "dl_health",
+            std::string("SELECT paused, next_probe_at, probe_backoff_ms FROM target_health "
+                        "WHERE target = $1") +
+                (lock ? " FOR UPDATE" : ""),
+            {target});
+        if (rows.size() == 0) return false;
+        next_probe = rows.at(0, 1);
+        probe_backoff = IntOf(rows.at(0, 2));
+        return IntOf(rows.at(0, 0)) == 1;
       };
-      if (read_health("")) {
+      if (read_health(false)) {
         // Lock the row so that one claimer alone takes the probe (SQLite: BEGIN IMMEDIATE).
-        if (pg && !read_health(" FOR UPDATE")) {
+        if (pg && !read_health(true)) {
           // closed in between
-        } else if (next_ind == soci::i_ok && next_probe > now) {
+        } else if (next_probe && IntOf(next_probe) > now) {
           return OkStatus();
         } else {
           probe = true;
@@ -162,22 +166,19 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     // PostgreSQL a row this transaction locked already comes back (SKIP LOCKED skips only the
     // locks of others), hence the check.
     auto take = [&](const std::string* tenant, long long n) {
-      long long id = 0, seq = 0;
-      int attempts = 0, requeues = 0;
-      soci::statement select =
-          tenant != nullptr ? (s.prepare << delivery_sql::ClaimSql(pg, pg, true), soci::use(target),
-                               soci::use(*tenant), soci::use(now), soci::use(n), soci::into(id),
-                               soci::into(seq), soci::into(attempts), soci::into(requeues))
-                            : (s.prepare << delivery_sql::ClaimSql(pg, pg), soci::use(target),
-                               soci::use(now), soci::use(n), soci::into(id), soci::into(seq),
-                               soci::into(attempts), soci::into(requeues));
-      select.execute();
-      while (select.fetch()) {
+      CachedRows rows =
+          tenant != nullptr
+              ? RunCached(s, dialect, "dl_claim_tenant", delivery_sql::ClaimSql(pg, pg, true),
+                          {target, *tenant, SqlArg::Int(now), SqlArg::Int(n)})
+              : RunCached(s, dialect, "dl_claim", delivery_sql::ClaimSql(pg, pg),
+                          {target, SqlArg::Int(now), SqlArg::Int(n)});
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const long long seq = IntOf(rows.at(r, 1));
         if (by_seq.count(seq) > 0 || static_cast<long long>(by_seq.size()) >= max_rows) continue;
         ClaimedDelivery& c = by_seq[seq];
-        c.id = id;
-        c.attempts = attempts;
-        c.requeues = requeues;
+        c.id = IntOf(rows.at(r, 0));
+        c.attempts = static_cast<int>(IntOf(rows.at(r, 2)));
+        c.requeues = static_cast<int>(IntOf(rows.at(r, 3)));
         c.seq = seq;
         c.event.seq = seq;
       }
@@ -188,7 +189,7 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     // max_rows then goes to the oldest due rows of any tenant. Each resource still goes in seq
     // order (kNoEarlierOpen). A probe is the oldest due row, as before.
     std::vector<std::string> tenants =
-        probe ? std::vector<std::string>{} : PendingTenants(s, target, LastServed(target));
+        probe ? std::vector<std::string>{} : PendingTenants(s, dialect, target, LastServed(target));
     if (tenants.size() <= 1) {
       take(nullptr, max_rows);
     } else {
@@ -214,38 +215,29 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     if (coalesce != nullptr && coalesce->max_rows > 1 && coalesce->extend) {
       for (auto& [head_seq, head] : by_seq) {
         if (head.requeues > 0) continue;  // its event may become the latest state (CatchUpRequeued)
-        long long head_id = head.id, n = coalesce->max_rows - 1;
-        long long id = 0, seq = 0, next_at = 0;
-        std::string status;
-        int attempts = 0, requeues = 0;
-        soci::indicator next_ind = soci::i_null;
-        soci::statement select =
-            (s.prepare << delivery_sql::kCoalesceCandidatesSql, soci::use(head_id), soci::use(n),
-             soci::into(id), soci::into(seq), soci::into(status), soci::into(next_at, next_ind),
-             soci::into(attempts), soci::into(requeues));
-        select.execute();
+        CachedRows rows =
+            RunCached(s, dialect, "dl_coalesce_candidates", delivery_sql::kCoalesceCandidatesSql,
+                      {SqlArg::Int(head.id), SqlArg::Int(coalesce->max_rows - 1)});
         std::vector<ClaimedDelivery>& run = candidates[head_seq];
-        bool open = true;
-        while (select.fetch()) {
-          open = open && status == "pending" && next_ind == soci::i_ok && next_at <= now &&
-                 requeues == 0;
-          if (!open) continue;  // read on, so that the statement ends
+        for (size_t r = 0; r < rows.size(); ++r) {
+          const std::optional<std::string>& next_at = rows.at(r, 3);
+          if (rows.at(r, 2) != "pending" || !next_at || IntOf(next_at) > now ||
+              IntOf(rows.at(r, 5)) != 0) {
+            break;
+          }
           ClaimedDelivery& c = run.emplace_back();
-          c.id = id;
-          c.attempts = attempts;
-          c.seq = seq;
-          c.event.seq = seq;
+          c.id = IntOf(rows.at(r, 0));
+          c.attempts = static_cast<int>(IntOf(rows.at(r, 4)));
+          c.seq = IntOf(rows.at(r, 1));
+          c.event.seq = c.seq;
         }
         if (pg && !run.empty()) {
           std::vector<int64_t> ids;
           for (const ClaimedDelivery& c : run) ids.push_back(c.id);
           std::set<int64_t> locked;
-          long long locked_id = 0;
-          soci::statement lock = (s.prepare << std::string(delivery_sql::kLockRunSql) +
-                                                   IdList(ids) + ") ORDER BY seq FOR UPDATE",
-                                  soci::into(locked_id));
-          lock.execute();
-          while (lock.fetch()) locked.insert(locked_id);
+          CachedRows lock = RunCached(s, dialect, "dl_lock_run", delivery_sql::kLockRunSql,
+                                      {IdArray(dialect, ids)});
+          for (size_t r = 0; r < lock.size(); ++r) locked.insert(IntOf(lock.at(r, 0)));
           size_t keep = 0;
           while (keep < run.size() && locked.count(run[keep].id) > 0) ++keep;
           run.resize(keep);
@@ -259,24 +251,22 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     std::set<int64_t> unknown_kind;  // seqs
     for (const auto& entry : by_any_seq) seqs.push_back(entry.first);
     {
-      std::string tenant, type, rid, kind, payload, created;
-      long long seq = 0;
-      long long version = 0;
-      soci::statement select =
-          (s.prepare << "SELECT seq, tenant, resource_type, resource_id, event, version, "
-                        "payload, created FROM outbox WHERE seq IN (" +
-                            IdList(seqs) + ")",
-           soci::into(seq), soci::into(tenant), soci::into(type), soci::into(rid), soci::into(kind),
-           soci::into(version), soci::into(payload), soci::into(created));
-      select.execute();
-      while (select.fetch()) {
+      CachedRows rows = RunCached(
+          s, dialect, "dl_claim_events",
+          "SELECT seq, tenant, resource_type, resource_id, event, version, payload, created "
+          "FROM outbox WHERE seq " +
+              InIds(dialect, 1),
+          {IdArray(dialect, seqs)});
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const long long seq = IntOf(rows.at(r, 0));
         ClaimedDelivery& c = *by_any_seq[seq];
-        c.event.tenant = tenant;
-        c.event.resource_type = type;
-        c.event.resource_id = rid;
-        c.event.version = version;
-        c.event.payload = payload;
-        c.event.created = created;
+        c.event.tenant = rows.at(r, 1).value_or("");
+        c.event.resource_type = rows.at(r, 2).value_or("");
+        c.event.resource_id = rows.at(r, 3).value_or("");
+        const std::string kind = rows.at(r, 4).value_or("");
+        c.event.version = IntOf(rows.at(r, 5));
+        c.event.payload = rows.at(r, 6).value_or("");
+        c.event.created = rows.at(r, 7).value_or("");
         if (!events::ParseChangeKind(kind, c.event.kind)) {
           unknown_kind.insert(seq);
           if (by_seq.count(seq) > 0) bad.push_back(c.id);
@@ -332,11 +322,11 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
       ids.push_back(c.id);
       for (const ClaimedDelivery& f : c.coalesced) ids.push_back(f.id);
     }
-    long long lease_until = now + lease_ms;
-    s << "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, lease_owner = :o, "
-         "lease_until = :lu, updated = :u WHERE id IN (" +
-             IdList(ids) + ")",
-        soci::use(owner), soci::use(lease_until), soci::use(now_text);
+    RunCached(s, dialect, "dl_take",
+              "UPDATE deliveries SET status = 'in_flight', next_attempt_at = NULL, "
+              "lease_owner = $1, lease_until = $2, updated = $3 WHERE id " +
+                  InIds(dialect, 4),
+              {owner, SqlArg::Int(now + lease_ms), now_text, IdArray(dialect, ids)});
     return OkStatus();
   }));
   return claimed;
@@ -344,14 +334,14 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
 
 Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_t>& ids) {
   if (ids.empty()) return OkStatus();
+  const Dialect dialect = db_.dialect();
   return InBookkeeping([&](soci::session& s) -> Status {
-    std::string now = NowTimestamp();
-    long long now_ms = NowMs();
-    s << "UPDATE deliveries SET status = 'pending', next_attempt_at = :na, lease_owner = NULL, "
-         "lease_until = NULL, updated = :u WHERE status = 'in_flight' AND lease_owner = :o "
-         "AND id IN (" +
-             IdList(ids) + ")",
-        soci::use(now_ms), soci::use(now), soci::use(owner);
+    RunCached(s, dialect, "dl_release",
+              "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, "
+              "lease_owner = NULL, lease_until = NULL, updated = $2 "
+              "WHERE status = 'in_flight' AND lease_owner = $3 AND id " +
+                  InIds(dialect, 4),
+              {SqlArg::Int(NowMs()), NowTimestamp(), owner, IdArray(dialect, ids)});
     return OkStatus();
   });
 }
@@ -359,12 +349,13 @@ Status DeliveryStore::Release(const std::string& owner, const std::vector<int64_
 Status DeliveryStore::RenewLeases(const std::string& owner, const std::vector<int64_t>& ids,
                                   int64_t lease_ms) {
   if (ids.empty()) return OkStatus();
+  const Dialect dialect = db_.dialect();
   return InBookkeeping([&](soci::session& s) -> Status {
-    long long until = NowMs() + lease_ms;
-    s << "UPDATE deliveries SET lease_until = :lu WHERE status = 'in_flight' "
-         "AND lease_owner = :o AND id IN (" +
-             IdList(ids) + ")",
-        soci::use(until), soci::use(owner);
+    RunCached(s, dialect, "dl_renew",
+              "UPDATE deliveries SET lease_until = $1 WHERE status = 'in_flight' "
+              "AND lease_owner = $2 AND id " +
+                  InIds(dialect, 3),
+              {SqlArg::Int(NowMs() + lease_ms), owner, IdArray(dialect, ids)});
     return OkStatus();
   });
 }
@@ -374,12 +365,11 @@ Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attemp
   bool any = false;
   // A read first: on SQLite the updates below would take the write lock on every call.
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
-    long long now = NowMs();
-    long long id = 0;
-    s << "SELECT id FROM deliveries WHERE target = :t AND status = 'in_flight' "
-         "AND lease_until < :now LIMIT 1",
-        soci::use(target), soci::use(now), soci::into(id);
-    any = s.got_data();
+    any = RunCached(s, db_.dialect(), "dl_any_expired",
+                    "SELECT id FROM deliveries WHERE target = $1 AND status = 'in_flight' "
+                    "AND lease_until < $2 LIMIT 1",
+                    {target, SqlArg::Int(NowMs())})
+              .size() > 0;
     return OkStatus();
   }));
   if (!any) return 0;

@@ -11,6 +11,8 @@
 #include "scim/common/json.h"
 #include "scim/store/delivery_store.h"
 #include "store/bound_sql.h"
+#include "store/cached_sql.h"
+#include "store/delivery_sql.h"
 #include "store/link_refresh.h"
 
 namespace scim::store {
@@ -18,21 +20,18 @@ namespace {
 
 // One round trip: the resource's links at every target, and every known target (a cursor row)
 // with a NULL id where it has no link.
-void ReadLinks(soci::session& s, const std::string& target, const events::ChangeEvent& event,
-               events::DeliveryContext& context) {
-  std::string name, external_id;
-  soci::indicator id_ind = soci::i_null;
-  soci::statement select =
-      (s.prepare << "SELECT target, external_id FROM target_links WHERE tenant = :tn AND "
-                    "resource_id = :rid UNION ALL SELECT c.target, NULL FROM target_cursors c "
-                    "WHERE NOT EXISTS (SELECT 1 FROM target_links l WHERE l.target = c.target "
-                    "AND l.tenant = :tn2 AND l.resource_id = :rid2)",
-       soci::use(event.tenant), soci::use(event.resource_id), soci::use(event.tenant),
-       soci::use(event.resource_id), soci::into(name), soci::into(external_id, id_ind));
-  select.execute();
-  while (select.fetch()) {
-    if (id_ind == soci::i_ok) {
-      context.linked_ids[name] = external_id;
+void ReadLinks(soci::session& s, Dialect dialect, const std::string& target,
+               const events::ChangeEvent& event, events::DeliveryContext& context) {
+  CachedRows rows = RunCached(
+      s, dialect, "dl_links",
+      "SELECT target, external_id FROM target_links WHERE tenant = $1 AND resource_id = $2 "
+      "UNION ALL SELECT c.target, NULL FROM target_cursors c WHERE NOT EXISTS (SELECT 1 FROM "
+      "target_links l WHERE l.target = c.target AND l.tenant = $1 AND l.resource_id = $2)",
+      {event.tenant, event.resource_id});
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const std::string name = rows.at(r, 0).value_or("");
+    if (rows.at(r, 1)) {
+      context.linked_ids[name] = *rows.at(r, 1);
     } else if (name != target) {
       context.unlinked_targets.insert(name);
     }
@@ -86,8 +85,9 @@ std::map<std::string, std::string> LinksOf(soci::session& s, const std::string& 
 Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& target,
                                                            const events::ChangeEvent& event) {
   events::DeliveryContext context;
+  const Dialect dialect = db_.dialect();
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
-    ReadLinks(s, target, event, context);
+    ReadLinks(s, dialect, target, event, context);
     return OkStatus();
   }));
   // Prefetched for the members a Group event adds; other ids are looked up one by one.
@@ -116,11 +116,9 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
     }
     std::optional<std::string> found;
     Status lookup = handle->WithSession([&](soci::session& s) -> Status {
-      std::string external_id;
-      s << "SELECT external_id FROM target_links WHERE target = :t AND tenant = :tn "
-           "AND resource_id = :rid",
-          soci::use(target), soci::use(tenant), soci::use(resource_id), soci::into(external_id);
-      if (s.got_data()) found = external_id;
+      CachedRows rows = RunCached(s, handle->dialect(), "dl_link_of", delivery_sql::kLinkOfSql,
+                                  {target, tenant, resource_id});
+      if (rows.size() > 0) found = rows.at(0, 0).value_or("");
       return OkStatus();
     });
     if (!lookup.ok()) return std::nullopt;
@@ -141,22 +139,17 @@ Result<events::DeliveryContext> DeliveryStore::LoadContext(const std::string& ta
 Status DeliveryStore::SaveLink(const std::string& target, const events::ChangeEvent& event,
                                const std::string& target_id) {
   return db_.InTransaction([&](soci::session& s) -> Status {
-    std::string now = NowTimestamp();
-    s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
-         "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
-         "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
-         "external_id = excluded.external_id, resource_type = excluded.resource_type, "
-         "updated = excluded.updated",
-        soci::use(target), soci::use(event.tenant), soci::use(event.resource_type),
-        soci::use(event.resource_id), soci::use(target_id), soci::use(now);
+    RunCached(
+        s, db_.dialect(), "dl_link_save", delivery_sql::kSaveLinkSql,
+        {target, event.tenant, event.resource_type, event.resource_id, target_id, NowTimestamp()});
     return OkStatus();
   });
 }
 
 Status DeliveryStore::DropLink(const std::string& target, const ResourceKey& key) {
   return db_.InTransaction([&](soci::session& s) -> Status {
-    s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
-        soci::use(target), soci::use(key.first), soci::use(key.second);
+    RunCached(s, db_.dialect(), "dl_link_drop", delivery_sql::kDropLinkSql,
+              {target, key.first, key.second});
     return OkStatus();
   });
 }

@@ -9,10 +9,13 @@
 
 #include "scim/common/clock.h"
 #include "scim/store/delivery_store.h"
+#include "store/cached_sql.h"
 #include "store/delivery_sql.h"
 
 namespace scim::store {
 namespace {
+
+using delivery_sql::IntOf;
 
 constexpr const char* kOutboxColumns =
     "SELECT seq, tenant, resource_type, resource_id, event, version, payload, created, only_target "
@@ -69,30 +72,26 @@ struct OutboxRow {
   std::optional<std::string> only_target;  // a manual sync for one target (sync resources)
 };
 
-// Runs `sql` (kOutboxColumns + a WHERE clause with two integer parameters) and returns the rows.
-std::vector<OutboxRow> SelectOutbox(soci::session& s, const std::string& where, long long a,
-                                    long long b) {
+// Runs `name`: kOutboxColumns + `where` (a WHERE clause with two integer parameters, $1 and $2)
+// and returns the rows.
+std::vector<OutboxRow> SelectOutbox(soci::session& s, Dialect dialect, const char* name,
+                                    const std::string& where, long long a, long long b) {
+  CachedRows found =
+      RunCached(s, dialect, name, kOutboxColumns + where, {SqlArg::Int(a), SqlArg::Int(b)});
   std::vector<OutboxRow> rows;
-  long long seq = 0, version = 0;
-  std::string tenant, type, id, kind, payload, created, only_target;
-  soci::indicator only_ind = soci::i_null;
-  soci::statement st =
-      (s.prepare << kOutboxColumns + where, soci::use(a), soci::use(b), soci::into(seq),
-       soci::into(tenant), soci::into(type), soci::into(id), soci::into(kind), soci::into(version),
-       soci::into(payload), soci::into(created), soci::into(only_target, only_ind));
-  st.execute();
-  while (st.fetch()) {
+  rows.reserve(found.size());
+  for (size_t r = 0; r < found.size(); ++r) {
     OutboxRow row;
-    row.event.seq = seq;
-    row.event.tenant = tenant;
-    row.event.resource_type = type;
-    row.event.resource_id = id;
-    row.event.version = version;
-    row.event.payload = payload;
-    row.event.created = created;
-    row.kind = kind;
-    row.kind_ok = events::ParseChangeKind(kind, row.event.kind);
-    if (only_ind == soci::i_ok) row.only_target = only_target;
+    row.event.seq = IntOf(found.at(r, 0));
+    row.event.tenant = found.at(r, 1).value_or("");
+    row.event.resource_type = found.at(r, 2).value_or("");
+    row.event.resource_id = found.at(r, 3).value_or("");
+    row.kind = found.at(r, 4).value_or("");
+    row.event.version = IntOf(found.at(r, 5));
+    row.event.payload = found.at(r, 6).value_or("");
+    row.event.created = found.at(r, 7).value_or("");
+    row.kind_ok = events::ParseChangeKind(row.kind, row.event.kind);
+    row.only_target = found.at(r, 8);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -114,14 +113,17 @@ Status DeliveryStore::EnsureCursor(const std::string& target, const std::string&
 
 Result<bool> DeliveryStore::FanOutNeeded(const std::string& target) {
   bool needed = false;
+  const Dialect dialect = db_.dialect();
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
-    long long last = 0, scanned = 0, max_seq = 0;
-    std::string gaps;
-    s << "SELECT last_seq, scanned_seq, gaps FROM target_cursors WHERE target = :t",
-        soci::use(target), soci::into(last), soci::into(scanned), soci::into(gaps);
-    if (!s.got_data()) return Error(ErrorCode::kNotFound, "no cursor for target " + target);
-    s << "SELECT COALESCE(MAX(seq), 0) FROM outbox", soci::into(max_seq);
-    needed = max_seq > scanned || last < scanned || !gaps.empty();
+    CachedRows cursor = RunCached(
+        s, dialect, "dl_cursor_peek",
+        "SELECT last_seq, scanned_seq, gaps FROM target_cursors WHERE target = $1", {target});
+    if (cursor.size() == 0) return Error(ErrorCode::kNotFound, "no cursor for target " + target);
+    const long long last = IntOf(cursor.at(0, 0)), scanned = IntOf(cursor.at(0, 1));
+    const long long max_seq =
+        IntOf(RunCached(s, dialect, "dl_outbox_max", "SELECT COALESCE(MAX(seq), 0) FROM outbox", {})
+                  .at(0, 0));
+    needed = max_seq > scanned || last < scanned || !cursor.at(0, 2).value_or("").empty();
     return OkStatus();
   }));
   return needed;
@@ -130,7 +132,8 @@ Result<bool> DeliveryStore::FanOutNeeded(const std::string& target) {
 Result<FanOutResult> DeliveryStore::FanOut(
     const std::string& target, const std::function<bool(const events::ChangeEvent&)>& handles,
     int batch) {
-  const bool pg = db_.dialect() == Dialect::kPostgres;
+  const Dialect dialect = db_.dialect();
+  const bool pg = dialect == Dialect::kPostgres;
   FanOutResult result;
   SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     result = FanOutResult{};
@@ -141,30 +144,34 @@ Result<FanOutResult> DeliveryStore::FanOut(
     // will be. (pg_snapshot_xmax is not usable: it is latestCompletedXid + 1, and a running
     // transaction may already hold a larger xid.)
     long long seq_now = 0, own_xid = 0;
+    // One cell of a statement that returns one row.
+    auto value_of = [&](const char* name, const char* sql) {
+      return IntOf(RunCached(s, dialect, name, sql, {}).at(0, 0));
+    };
     if (pg) {
-      s << "SELECT COALESCE(pg_sequence_last_value("
-           "pg_get_serial_sequence('outbox', 'seq')::regclass), 0)",
-          soci::into(seq_now);
+      seq_now = value_of("dl_outbox_seq_now",
+                         "SELECT COALESCE(pg_sequence_last_value("
+                         "pg_get_serial_sequence('outbox', 'seq')::regclass), 0)");
     }
-    long long last = 0, scanned = 0, horizon_seq = 0, horizon_xid = 0;
-    std::string gaps_text;
-    soci::indicator seq_ind = soci::i_null, xid_ind = soci::i_null;
-    s << std::string(
-             "SELECT last_seq, scanned_seq, gaps, horizon_seq, horizon_xid "
-             "FROM target_cursors WHERE target = :t") +
-             (pg ? " FOR UPDATE" : ""),
-        soci::use(target), soci::into(last), soci::into(scanned), soci::into(gaps_text),
-        soci::into(horizon_seq, seq_ind), soci::into(horizon_xid, xid_ind);
-    if (!s.got_data()) return Error(ErrorCode::kNotFound, "no cursor for target " + target);
-    const bool has_horizon = seq_ind == soci::i_ok && xid_ind == soci::i_ok;
-    if (pg) s << "SELECT pg_current_xact_id()::text::bigint", soci::into(own_xid);
+    CachedRows cursor =
+        RunCached(s, dialect, pg ? "dl_cursor_lock" : "dl_cursor",
+                  std::string("SELECT last_seq, scanned_seq, gaps, horizon_seq, horizon_xid "
+                              "FROM target_cursors WHERE target = $1") +
+                      (pg ? " FOR UPDATE" : ""),
+                  {target});
+    if (cursor.size() == 0) return Error(ErrorCode::kNotFound, "no cursor for target " + target);
+    const long long last = IntOf(cursor.at(0, 0)), scanned = IntOf(cursor.at(0, 1));
+    const std::string gaps_text = cursor.at(0, 2).value_or("");
+    const long long horizon_seq = IntOf(cursor.at(0, 3)), horizon_xid = IntOf(cursor.at(0, 4));
+    const bool has_horizon = cursor.at(0, 3).has_value() && cursor.at(0, 4).has_value();
+    if (pg) own_xid = value_of("dl_own_xid", "SELECT pg_current_xact_id()::text::bigint");
 
     // 1. What is settled: every seq <= `safe` is committed or will never exist.
     long long safe = last;
     bool horizon_consumed = false;
     if (pg && has_horizon) {
-      long long xmin = 0;
-      s << "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", soci::into(xmin);
+      const long long xmin = value_of(
+          "dl_snapshot_xmin", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
       if (xmin >= horizon_xid) {
         safe = std::max(last, horizon_seq);
         horizon_consumed = true;
@@ -173,47 +180,38 @@ Result<FanOutResult> DeliveryStore::FanOut(
 
     const long long now_ms = NowMs();
     const std::string now = NowTimestamp();
-    const long long parked = kParkedMs;
-    long long ins_seq = 0;
-    std::string ins_tenant, ins_type, ins_id, ins_status, ins_error;
-    soci::indicator ins_error_ind = soci::i_null;
-    // Due now, or when the earlier row of the resource that holds it back is (kParkedMs behind a
-    // failure).
-    soci::statement insert =
-        (s.prepare << "INSERT INTO deliveries (seq, target, tenant, resource_type, resource_id, "
-                      "status, attempts, next_attempt_at, last_error, blocks_resource, created, "
-                      "updated) VALUES (:seq, :target, :tenant, :rt, :rid, :st, 0, "
-                      "COALESCE((SELECT MAX(CASE WHEN e.status = 'failed' THEN :parked "
-                      "ELSE e.next_attempt_at END) FROM deliveries e WHERE e.target = :t2 "
-                      "AND e.tenant = :tn2 AND e.resource_id = :rid2 AND e.status <> 'delivered' "
-                      "AND (e.status <> 'failed' OR e.blocks_resource = 1)), :na), "
-                      ":err, 0, :cr, :up) ON CONFLICT (target, seq) DO NOTHING",
-         soci::use(ins_seq), soci::use(target), soci::use(ins_tenant), soci::use(ins_type),
-         soci::use(ins_id), soci::use(ins_status), soci::use(parked), soci::use(target),
-         soci::use(ins_tenant), soci::use(ins_id), soci::use(now_ms),
-         soci::use(ins_error, ins_error_ind), soci::use(now), soci::use(now));
     auto process = [&](const OutboxRow& row) {
       ++result.scanned;
       if (row.only_target && *row.only_target != target) return;
+      std::optional<std::string> error;
       if (row.kind_ok) {
         if (!handles(row.event)) return;
-        ins_status = "pending";
-        ins_error_ind = soci::i_null;
       } else {
-        ins_status = "failed";  // nothing can deliver it; shown in the admin API
-        ins_error = "unknown outbox event kind '" + row.kind + "'";
-        ins_error_ind = soci::i_ok;
+        // nothing can deliver it; shown in the admin API
+        error = "unknown outbox event kind '" + row.kind + "'";
       }
-      ins_seq = row.event.seq;
-      ins_tenant = row.event.tenant;
-      ins_type = row.event.resource_type;
-      ins_id = row.event.resource_id;
-      insert.execute(true);
-      int inserted = static_cast<int>(insert.get_affected_rows());
-      result.queued += inserted;
-      if (inserted > 0 && !row.kind_ok) {
-        s << "UPDATE deliveries SET next_attempt_at = NULL WHERE target = :t AND seq = :s",
-            soci::use(target), soci::use(ins_seq);
+      // Due now, or when the earlier row of the resource that holds it back is (kParkedMs
+      // behind a failure). RETURNING: whether the row is new (PostgreSQL and SQLite 3.35+).
+      const bool inserted =
+          RunCached(
+              s, dialect, "dl_fan_out_insert",
+              "INSERT INTO deliveries (seq, target, tenant, resource_type, resource_id, "
+              "status, attempts, next_attempt_at, last_error, blocks_resource, created, "
+              "updated) VALUES ($1, $2, $3, $4, $5, $6, 0, "
+              "COALESCE((SELECT MAX(CASE WHEN e.status = 'failed' THEN $7 "
+              "ELSE e.next_attempt_at END) FROM deliveries e WHERE e.target = $2 "
+              "AND e.tenant = $3 AND e.resource_id = $5 AND e.status <> 'delivered' "
+              "AND (e.status <> 'failed' OR e.blocks_resource = 1)), $8), "
+              "$9, 0, $10, $10) ON CONFLICT (target, seq) DO NOTHING RETURNING id",
+              {SqlArg::Int(row.event.seq), target, row.event.tenant, row.event.resource_type,
+               row.event.resource_id, row.kind_ok ? "pending" : "failed", SqlArg::Int(kParkedMs),
+               SqlArg::Int(now_ms), error ? SqlArg(*error) : SqlArg(nullptr), now})
+              .size() > 0;
+      result.queued += inserted ? 1 : 0;
+      if (inserted && !row.kind_ok) {
+        RunCached(s, dialect, "dl_fan_out_not_due",
+                  "UPDATE deliveries SET next_attempt_at = NULL WHERE target = $1 AND seq = $2",
+                  {target, SqlArg::Int(row.event.seq)});
       }
     };
 
@@ -229,7 +227,8 @@ Result<FanOutResult> DeliveryStore::FanOut(
     for (const Range& g : earlier) {
       int64_t expected = g.first;
       for (const OutboxRow& row :
-           SelectOutbox(s, "WHERE seq >= :a AND seq <= :b ORDER BY seq", g.first, g.last)) {
+           SelectOutbox(s, dialect, "dl_outbox_range", "WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
+                        g.first, g.last)) {
         if (row.event.seq > expected) gaps.push_back({expected, row.event.seq - 1});
         process(row);
         expected = row.event.seq + 1;
@@ -242,8 +241,8 @@ Result<FanOutResult> DeliveryStore::FanOut(
     {
       long long limit = std::max(1, batch);
       int64_t expected = scanned + 1;
-      std::vector<OutboxRow> rows =
-          SelectOutbox(s, "WHERE seq > :a ORDER BY seq LIMIT :b", scanned, limit);
+      std::vector<OutboxRow> rows = SelectOutbox(
+          s, dialect, "dl_outbox_after", "WHERE seq > $1 ORDER BY seq LIMIT $2", scanned, limit);
       for (const OutboxRow& row : rows) {
         if (pg && row.event.seq > expected) gaps.push_back({expected, row.event.seq - 1});
         process(row);
@@ -255,7 +254,7 @@ Result<FanOutResult> DeliveryStore::FanOut(
 
     // 4. Advance the cursor.
     long long new_last = new_scanned;
-    soci::indicator new_seq_ind = soci::i_null, new_xid_ind = soci::i_null;
+    bool new_horizon = false;
     long long new_horizon_seq = 0, new_horizon_xid = 0;
     if (pg) {
       std::vector<Range> open;
@@ -274,18 +273,17 @@ Result<FanOutResult> DeliveryStore::FanOut(
           new_horizon_seq = horizon_seq;
           new_horizon_xid = horizon_xid;
         }
-        new_seq_ind = soci::i_ok;
-        new_xid_ind = soci::i_ok;
+        new_horizon = true;
       }
     } else {
       gaps.clear();
     }
-    std::string gaps_out = FormatGaps(gaps);
-    s << "UPDATE target_cursors SET last_seq = :l, scanned_seq = :s, gaps = :g, "
-         "horizon_seq = :hs, horizon_xid = :hx, updated = :u WHERE target = :t",
-        soci::use(new_last), soci::use(new_scanned), soci::use(gaps_out),
-        soci::use(new_horizon_seq, new_seq_ind), soci::use(new_horizon_xid, new_xid_ind),
-        soci::use(now), soci::use(target);
+    RunCached(s, dialect, "dl_cursor_advance",
+              "UPDATE target_cursors SET last_seq = $1, scanned_seq = $2, gaps = $3, "
+              "horizon_seq = $4, horizon_xid = $5, updated = $6 WHERE target = $7",
+              {SqlArg::Int(new_last), SqlArg::Int(new_scanned), FormatGaps(gaps),
+               new_horizon ? SqlArg::Int(new_horizon_seq) : SqlArg(nullptr),
+               new_horizon ? SqlArg::Int(new_horizon_xid) : SqlArg(nullptr), now, target});
     return OkStatus();
   }));
   return result;

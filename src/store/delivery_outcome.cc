@@ -4,11 +4,13 @@
 
 #include "scim/common/clock.h"
 #include "scim/store/delivery_store.h"
+#include "store/cached_sql.h"
 #include "store/delivery_sql.h"
 #include "store/link_refresh.h"
 
 namespace scim::store {
 
+using delivery_sql::IntOf;
 using delivery_sql::Truncate;
 
 Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::string& owner,
@@ -25,65 +27,55 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
   if (resumed != nullptr) *resumed = false;
   std::vector<bool> owned_rows;
   if (batch.empty()) return owned_rows;
+  const Dialect dialect = db_.dialect();
   SCIM_RETURN_IF_ERROR(InBookkeeping([&](soci::session& s) -> Status {
     owned_rows.assign(batch.size(), false);
     if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
     bool answered = false;
-    // One prepared UPDATE for the whole batch: the loop rebinds its variables per row.
-    std::string status, error;
-    int attempts = 0, blocks = 0;
-    long long next_at = 0, id = 0;
-    soci::indicator next_ind = soci::i_null, error_ind = soci::i_null;
-    soci::statement update =
-        (s.prepare << "UPDATE deliveries SET status = :st, attempts = :a, "
-                      "next_attempt_at = :na, last_error = :e, blocks_resource = :b, "
-                      "lease_owner = NULL, lease_until = NULL, updated = :u "
-                      "WHERE id = :id AND status = 'in_flight' AND lease_owner = :o",
-         soci::use(status), soci::use(attempts), soci::use(next_at, next_ind),
-         soci::use(error, error_ind), soci::use(blocks), soci::use(now), soci::use(id),
-         soci::use(owner));
     for (size_t i = 0; i < batch.size(); ++i) {
       const ClaimedDelivery& delivery = *batch[i].delivery;
       const AttemptRecord& attempt = batch[i].attempt;
-      status = attempt.status;
-      attempts = attempt.attempts;
-      next_at = attempt.next_attempt_at.value_or(0);
-      next_ind = attempt.next_attempt_at ? soci::i_ok : soci::i_null;
-      blocks = attempt.blocks_resource ? 1 : 0;
-      error = Truncate(attempt.error.value_or(""));
-      error_ind = attempt.error ? soci::i_ok : soci::i_null;
-      id = delivery.id;
-      update.execute(true);
-      const bool owned = update.get_affected_rows() > 0;
+      const std::string& status = attempt.status;
+      const long long next_at = attempt.next_attempt_at.value_or(0);
+      const int blocks = attempt.blocks_resource ? 1 : 0;
+      const std::optional<std::string> error =
+          attempt.error ? std::optional<std::string>(Truncate(*attempt.error)) : std::nullopt;
+      // RETURNING: whether this owner still held the row (PostgreSQL and SQLite 3.35+).
+      const bool owned =
+          RunCached(s, dialect, "dl_outcome",
+                    "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, "
+                    "last_error = $4, blocks_resource = $5, lease_owner = NULL, "
+                    "lease_until = NULL, updated = $6 "
+                    "WHERE id = $7 AND status = 'in_flight' AND lease_owner = $8 RETURNING id",
+                    {status, SqlArg::Int(attempt.attempts),
+                     attempt.next_attempt_at ? SqlArg::Int(next_at) : SqlArg(nullptr),
+                     error ? SqlArg(*error) : SqlArg(nullptr), SqlArg::Int(blocks), now,
+                     SqlArg::Int(delivery.id), owner})
+              .size() > 0;
       owned_rows[i] = owned;
       const events::ChangeEvent& ev = delivery.event;
       if (owned && (status == "pending" || blocks == 1)) {
         // Later rows of the resource cannot go before this one: keep them off the due list
         // until its next attempt (or until it is re-queued).
         long long hold_until = status == "pending" ? next_at : kParkedMs;
-        long long seq = ev.seq;
-        s << "UPDATE deliveries SET next_attempt_at = :h WHERE target = :t AND tenant = :tn "
-             "AND resource_id = :rid AND seq > :seq AND status = 'pending' "
-             "AND next_attempt_at < :h2",
-            soci::use(hold_until), soci::use(target), soci::use(ev.tenant),
-            soci::use(ev.resource_id), soci::use(seq), soci::use(hold_until);
+        RunCached(s, dialect, "dl_hold_later",
+                  "UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND tenant = $3 "
+                  "AND resource_id = $4 AND seq > $5 AND status = 'pending' "
+                  "AND next_attempt_at < $6",
+                  {SqlArg::Int(hold_until), target, ev.tenant, ev.resource_id, SqlArg::Int(ev.seq),
+                   SqlArg::Int(hold_until)});
       }
       // A User's new, changed or dropped link reaches the targets that carry it (the CRM).
       const bool refresh = ev.resource_type == "User" && !attempt.link_followers.empty() &&
-                           LinkWillChange(s, target, ev.tenant, ev.resource_id, attempt.unlink,
-                                          attempt.target_id.value_or(""));
+                           LinkWillChange(s, dialect, target, ev.tenant, ev.resource_id,
+                                          attempt.unlink, attempt.target_id.value_or(""));
       if (attempt.unlink) {
-        s << "DELETE FROM target_links WHERE target = :t AND tenant = :tn AND resource_id = :rid",
-            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_id);
+        RunCached(s, dialect, "dl_link_drop", delivery_sql::kDropLinkSql,
+                  {target, ev.tenant, ev.resource_id});
       } else if (attempt.target_id && !attempt.target_id->empty()) {
-        s << "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
-             "updated) VALUES (:t, :tn, :rt, :rid, :x, :u) "
-             "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
-             "external_id = excluded.external_id, resource_type = excluded.resource_type, "
-             "updated = excluded.updated",
-            soci::use(target), soci::use(ev.tenant), soci::use(ev.resource_type),
-            soci::use(ev.resource_id), soci::use(*attempt.target_id), soci::use(now);
+        RunCached(s, dialect, "dl_link_save", delivery_sql::kSaveLinkSql,
+                  {target, ev.tenant, ev.resource_type, ev.resource_id, *attempt.target_id, now});
       }
       if (refresh) {
         QueueLinkRefresh(s, db_.dialect(), target, ev.tenant, ev.resource_id,
@@ -94,11 +86,12 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
     if (answered) {
       // The target answers: end its streak of target-wide failures and close its breaker. The
       // read keeps the common case (nothing to reset) free of a write on the shared row.
-      int paused = 0;
-      s << "SELECT paused FROM target_health WHERE target = :t "
-           "AND (paused = 1 OR consecutive_failures > 0)",
-          soci::use(target), soci::into(paused);
-      if (s.got_data()) {
+      CachedRows health = RunCached(s, dialect, "dl_health_to_reset",
+                                    "SELECT paused FROM target_health WHERE target = $1 "
+                                    "AND (paused = 1 OR consecutive_failures > 0)",
+                                    {target});
+      if (health.size() > 0) {
+        const int paused = static_cast<int>(IntOf(health.at(0, 0)));
         s << "UPDATE target_health SET paused = 0, paused_since_ms = NULL, reason = NULL, "
              "next_probe_at = NULL, probe_backoff_ms = 0, consecutive_failures = 0, "
              "updated = :u WHERE target = :t",

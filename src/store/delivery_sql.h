@@ -6,10 +6,31 @@
 // DeliveryContext of a call, links) and delivery_reconcile_queries.cc (reconciliation).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "scim/store/database.h"
+
 namespace scim::store::delivery_sql {
+
+// The hot statements of the delivery engine (claims, leases, outcomes, fan-out, contexts) run
+// through RunCached (store/cached_sql.h): prepared once per connection on both databases, with
+// fixed texts ($1.. placeholders). A profile of the lag bench (docs/benchmarks.md, "Delivery
+// engine statements") found SOCI's per-use PREPARE/EXECUTE/DEALLOCATE on PostgreSQL and
+// sqlite3Parser on SQLite. Integer parameters go as SqlArg::Int. Lists of ids go as one
+// parameter (IdArray) matched by InIds, so that one text serves every list length.
+
+// `ids` as one parameter: a PostgreSQL array literal ("{1,2}"), a JSON array on SQLite ("[1,2]").
+std::string IdArray(Dialect dialect, const std::vector<int64_t>& ids);
+
+// The membership test of a column in the IdArray parameter $k: "= ANY($k::bigint[])" on
+// PostgreSQL, "IN (SELECT value FROM json_each($k))" on SQLite. Both planners look each id up in
+// the column's index (tests/store/delivery_claim_plan_test.cc).
+std::string InIds(Dialect dialect, int k);
+
+// An integer cell of a cached statement's result (NULL: 0).
+long long IntOf(const std::optional<std::string>& cell);
 
 // last_error and the breaker's reason are cut to this many bytes (plus "...").
 std::string Truncate(std::string s);
@@ -43,46 +64,66 @@ inline constexpr const char* kNoEarlierOpen =
 // tests/store/delivery_claim_plan_test.cc asserts the plans on both databases.
 // `of_tenant` adds `AND d.tenant = :tn` (bound after :t): one tenant's share of a fair claim,
 // which walks deliveries_tenant_pending (target, tenant, seq, next_attempt_at) the same way.
+// Placeholders: $1 target, ($2 tenant,) then now and n.
 inline std::string ClaimSql(bool postgres, bool lock, bool of_tenant = false) {
   return std::string(
              "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d "
-             "WHERE d.target = :t AND ") +
-         (of_tenant ? "d.tenant = :tn AND " : "") + "d.status = 'pending' AND " +
-         (postgres ? "" : "+") + "d.next_attempt_at <= :now AND " + kNoEarlierOpen +
-         " ORDER BY d.seq, d.next_attempt_at LIMIT :n" +
+             "WHERE d.target = $1 AND ") +
+         (of_tenant ? "d.tenant = $2 AND " : "") + "d.status = 'pending' AND " +
+         (postgres ? "" : "+") + "d.next_attempt_at <= " + (of_tenant ? "$3" : "$2") + " AND " +
+         kNoEarlierOpen + " ORDER BY d.seq, d.next_attempt_at LIMIT " + (of_tenant ? "$4" : "$3") +
          (lock ? " FOR UPDATE OF d SKIP LOCKED" : "");
 }
 
 // Up to :cap tenants with pending rows at target :t, from the first one after :after on, in
-// tenant order: a loose index scan of deliveries_tenant_pending (one index probe per tenant, so a
-// tenant with 100,000 pending rows costs what one with 1 does). Same text on both databases.
-// `ORDER BY tenant, seq LIMIT 1` rather than MIN(tenant): only deliveries_tenant_pending supplies
-// that order (deliveries_tenant is (tenant, id)), and the walk stops at its first entry even
-// where a never-analyzed PostgreSQL table made MIN() aggregate the whole index.
+// tenant order ($1 target, $2 after, $3 target again, $4 cap): a loose index scan of
+// deliveries_tenant_pending (one index probe per tenant, so a tenant with 100,000 pending rows
+// costs what one with 1 does). Same text on both databases. `ORDER BY tenant, seq LIMIT 1` rather
+// than MIN(tenant): only deliveries_tenant_pending supplies that order (deliveries_tenant is
+// (tenant, id)), and the walk stops at its first entry even where a never-analyzed PostgreSQL table
+// made MIN() aggregate the whole index.
 inline constexpr const char* kPendingTenantsSql =
     "WITH RECURSIVE tn(tenant) AS (SELECT (SELECT f.tenant FROM deliveries f "
-    "WHERE f.target = :t AND f.status = 'pending' AND f.tenant > :after "
+    "WHERE f.target = $1 AND f.status = 'pending' AND f.tenant > $2 "
     "ORDER BY f.tenant, f.seq LIMIT 1) UNION ALL SELECT (SELECT d.tenant FROM deliveries d "
-    "WHERE d.target = :t2 AND d.status = 'pending' AND d.tenant > tn.tenant "
+    "WHERE d.target = $3 AND d.status = 'pending' AND d.tenant > tn.tenant "
     "ORDER BY d.tenant, d.seq LIMIT 1) FROM tn WHERE tn.tenant IS NOT NULL) "
-    "SELECT tenant FROM tn WHERE tenant IS NOT NULL LIMIT :cap";
+    "SELECT tenant FROM tn WHERE tenant IS NOT NULL LIMIT $4";
 
-// The rows of the resource of delivery :id at its target that come after it and are not
-// delivered, in seq order, :n at most (the candidates a claim coalesces with it; CoalesceRule).
+// The rows of the resource of delivery $1 at its target that come after it and are not
+// delivered, in seq order, $2 at most (the candidates a claim coalesces with it; CoalesceRule).
 // Walks deliveries_resource (target, tenant, resource_id, seq) WHERE status <> 'delivered'. The
 // claim then locks the run it takes from them (kLockRunSql) on PostgreSQL.
 inline constexpr const char* kCoalesceCandidatesSql =
     "SELECT f.id, f.seq, f.status, f.next_attempt_at, f.attempts, f.requeues "
     "FROM deliveries h JOIN deliveries f ON f.target = h.target AND f.tenant = h.tenant "
     "AND f.resource_id = h.resource_id AND f.seq > h.seq AND f.status <> 'delivered' "
-    "WHERE h.id = :id ORDER BY f.seq LIMIT :n";
+    "WHERE h.id = $1 ORDER BY f.seq LIMIT $2";
 
-// PostgreSQL: locks the rows of a run (ids appended in an IN list) that are still pending, in seq
+// PostgreSQL: locks the rows of a run (ids: the array $1) that are still pending, in seq
 // order, waiting (not skipping) for a row a link refresh holds (store/link_refresh.h: it counts
 // on that pending row to read the links after it commits); a row no longer pending ends the run.
 // Only the run's rows are locked, never the rows behind it (a re-queue may be updating those).
 inline constexpr const char* kLockRunSql =
-    "SELECT id FROM deliveries WHERE status = 'pending' AND id IN (";
+    "SELECT id FROM deliveries WHERE status = 'pending' AND id = ANY($1::bigint[]) "
+    "ORDER BY seq FOR UPDATE";
+
+// Records the link of a resource at a target ($1 target, $2 tenant, $3 type, $4 id, $5 its id
+// there, $6 now).
+inline constexpr const char* kSaveLinkSql =
+    "INSERT INTO target_links (target, tenant, resource_type, resource_id, external_id, "
+    "updated) VALUES ($1, $2, $3, $4, $5, $6) "
+    "ON CONFLICT (target, tenant, resource_id) DO UPDATE SET "
+    "external_id = excluded.external_id, resource_type = excluded.resource_type, "
+    "updated = excluded.updated";
+
+// The link of resource $3 of tenant $2 at target $1: external_id.
+inline constexpr const char* kLinkOfSql =
+    "SELECT external_id FROM target_links WHERE target = $1 AND tenant = $2 AND resource_id = $3";
+
+// Drops that link.
+inline constexpr const char* kDropLinkSql =
+    "DELETE FROM target_links WHERE target = $1 AND tenant = $2 AND resource_id = $3";
 
 // "1,2,3": ids for an IN (...) list (integers only, never user input).
 std::string IdList(const std::vector<int64_t>& ids);

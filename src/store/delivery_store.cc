@@ -1,5 +1,6 @@
 #include "scim/store/delivery_store.h"
 
+#include <charconv>
 #include <chrono>
 
 #include "store/delivery_sql.h"
@@ -18,6 +19,24 @@ std::string Truncate(std::string s) {
     s += "...";
   }
   return s;
+}
+
+std::string IdArray(Dialect dialect, const std::vector<int64_t>& ids) {
+  return (dialect == Dialect::kPostgres ? "{" : "[") + IdList(ids) +
+         (dialect == Dialect::kPostgres ? "}" : "]");
+}
+
+std::string InIds(Dialect dialect, int k) {
+  const std::string p = "$" + std::to_string(k);
+  return dialect == Dialect::kPostgres ? "= ANY(" + p + "::bigint[])"
+                                       : "IN (SELECT value FROM json_each(" + p + "))";
+}
+
+long long IntOf(const std::optional<std::string>& cell) {
+  if (!cell) return 0;
+  long long value = 0;
+  std::from_chars(cell->data(), cell->data() + cell->size(), value);
+  return value;
 }
 
 std::string IdList(const std::vector<int64_t>& ids) {

@@ -3,21 +3,22 @@
 #include <algorithm>
 
 #include "store/bound_sql.h"
+#include "store/cached_sql.h"
+#include "store/delivery_sql.h"
 #include "store/replay_event.h"
 #include "store/resource_writer.h"
 
 namespace scim::store {
 
-bool LinkWillChange(soci::session& s, const std::string& target, const std::string& tenant,
-                    const std::string& resource_id, bool unlink, const std::string& new_id) {
+bool LinkWillChange(soci::session& s, Dialect dialect, const std::string& target,
+                    const std::string& tenant, const std::string& resource_id, bool unlink,
+                    const std::string& new_id) {
   if (!unlink && new_id.empty()) return false;
-  std::string current;
-  s << "SELECT external_id FROM target_links WHERE target = :t AND tenant = :tn "
-       "AND resource_id = :rid",
-      soci::use(target), soci::use(tenant), soci::use(resource_id), soci::into(current);
-  const bool linked = s.got_data();
+  CachedRows rows =
+      RunCached(s, dialect, "dl_link_of", delivery_sql::kLinkOfSql, {target, tenant, resource_id});
+  const bool linked = rows.size() > 0;
   if (unlink) return linked;
-  return !linked || current != new_id;
+  return !linked || rows.at(0, 0).value_or("") != new_id;
 }
 
 void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& changed_target,
@@ -27,13 +28,13 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
   std::vector<std::string> to_refresh;
   for (const std::string& follower : followers) {
     if (follower == changed_target) continue;
-    long long waiting = 0;
-    s << std::string(
-             "SELECT id FROM deliveries WHERE target = :t AND tenant = :tn AND "
-             "resource_id = :rid AND status = 'pending' LIMIT 1") +
-             (pg ? " FOR UPDATE" : ""),
-        soci::use(follower), soci::use(tenant), soci::use(resource_id), soci::into(waiting);
-    if (!s.got_data()) to_refresh.push_back(follower);
+    CachedRows waiting =
+        RunCached(s, dialect, "dl_waiting_row",
+                  std::string("SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND "
+                              "resource_id = $3 AND status = 'pending' LIMIT 1") +
+                      (pg ? " FOR UPDATE" : ""),
+                  {follower, tenant, resource_id});
+    if (waiting.size() == 0) to_refresh.push_back(follower);
   }
   if (to_refresh.empty()) return;
   auto row = ReadRow(s, dialect, tenant, "User", resource_id, true);

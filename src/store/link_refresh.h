@@ -20,8 +20,9 @@ namespace scim::store {
 // Whether the link write of an attempt changes the User's links at `target`: reads the current
 // link (call before writing it). `unlink`: the attempt drops the link; else `new_id` (empty:
 // nothing recorded).
-bool LinkWillChange(soci::session& s, const std::string& target, const std::string& tenant,
-                    const std::string& resource_id, bool unlink, const std::string& new_id);
+bool LinkWillChange(soci::session& s, Dialect dialect, const std::string& target,
+                    const std::string& tenant, const std::string& resource_id, bool unlink,
+                    const std::string& new_id);
 
 // For each of `followers` other than `changed_target`: unless a delivery of the User is already
 // waiting there (pending, not claimed: its context is read when it is claimed, after this

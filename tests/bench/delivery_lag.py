@@ -103,15 +103,19 @@ def pg_settings(port):
     return dict(r.split("=", 1) for r in rows if "=" in r)
 
 
-def start_durable_pg(directory, port):
+def start_durable_pg(directory, port, statements=False):
     """A fresh cluster with PostgreSQL's durable defaults (PG_DURABLE=1: no fsync=off etc. on
-    the command line), shared_buffers 512MB (ALTER SYSTEM + restart, as in earlier runs).
+    the command line), shared_buffers 512MB (ALTER SYSTEM + restart, as in earlier runs);
+    `statements`: pg_stat_statements loaded too (--pg-statements).
     Returns its settings; raises unless fsync, synchronous_commit and full_page_writes are on."""
     env = dict(os.environ, PG_DURABLE="1")
     script = os.path.join(ROOT, "tests", "support", "pg_cluster.sh")
     subprocess.run(["bash", script, "start", directory, str(port)], check=True,
                    capture_output=True, text=True, env=env)
     harness.psql("ALTER SYSTEM SET shared_buffers = '512MB'", dbname="postgres", port=port)
+    if statements:
+        harness.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'",
+                     dbname="postgres", port=port)
     as_postgres(f"{PG_BIN}/pg_ctl -D {directory}/data -l {directory}/postgres.log -w -t 120 "
                 f"-m fast restart")
     settings = pg_settings(port)
@@ -404,6 +408,48 @@ def write_route_latency(client):
     return out
 
 
+# Statements of the delivery engine (pg_stat_statements, --pg-statements): those on its tables,
+# the PostgreSQL settle rule of the fan-out, and its transactions (each bookkeeping transaction
+# runs SET LOCAL synchronous_commit = off: one BEGIN and one COMMIT each). SOCI's DEALLOCATEs
+# (one per SOCI prepared statement) are counted apart: API requests may issue some too.
+DELIVERY_WORDS = ("deliveries", "target_links", "target_health", "target_cursors",
+                  "pg_sequence_last_value", "pg_current_xact_id", "pg_snapshot_xmin")
+
+
+def pg_statement_counts(dbname, port, deliveries):
+    rows = harness.psql(
+        "SELECT s.calls || '|' || round((s.total_exec_time + s.total_plan_time)::numeric, 1) "
+        "|| '|' || regexp_replace(left(s.query, 120), '\\s+', ' ', 'g') "
+        "FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
+        f"WHERE d.datname = '{dbname}' ORDER BY s.calls DESC", dbname="postgres",
+        port=port).splitlines()
+    total = delivery = bookkeeping = deallocate = 0
+    delivery_ms = 0.0
+    top = []
+    for line in rows:
+        calls, ms, query = line.split("|", 2)
+        calls, ms = int(calls), float(ms)
+        total += calls
+        if query.startswith("DEALLOCATE"):
+            deallocate += calls
+        elif query.startswith("SET LOCAL synchronous_commit"):
+            bookkeeping += calls
+        elif any(w in query for w in DELIVERY_WORDS) or "FROM outbox" in query:
+            delivery += calls
+            delivery_ms += ms
+            top.append([round(calls / max(1, deliveries), 2), round(ms * 1000 / max(1, calls), 1),
+                        query])
+    per = max(1, deliveries)
+    return {"deliveries": deliveries, "all_per_delivery": round(total / per, 2),
+            "delivery_per_delivery": round((delivery + 3 * bookkeeping) / per, 2),
+            "bookkeeping_transactions_per_delivery": round(bookkeeping / per, 2),
+            "deallocate_per_delivery": round(deallocate / per, 2),
+            # server time (plan + execute) of the delivery statements, microseconds per delivery
+            "delivery_server_us_per_delivery": round(delivery_ms * 1000 / per, 1),
+            # [calls per delivery, microseconds per call, statement], most frequent first
+            "top": top[:20]}
+
+
 def run_once(db_kind, with_targets, args):
     kinds = [k.strip() for k in args.targets.split(",") if k.strip()]
     fakes = {}
@@ -450,6 +496,9 @@ def run_once(db_kind, with_targets, args):
         procs = {"scimd": server.proc.pid}
         procs.update({k: f.proc.pid for k, f in fakes.items()})
         postmaster = pg_postmaster_pid(args.pg_dir) if db_kind == "postgresql" else None
+        if db_kind == "postgresql" and args.pg_statements:
+            harness.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; "
+                         "SELECT pg_stat_statements_reset()", dbname="postgres", port=args.pg_port)
         cpu_before = {k: cpu_seconds(pid) for k, pid in procs.items()}
         cpu_before["postgresql"] = pg_cpu_seconds(postmaster)
         cpu_before["loadgen"] = own_cpu_seconds()
@@ -544,6 +593,10 @@ def run_once(db_kind, with_targets, args):
                              if (x[1], x[2]) in seen]
             result["lag_ms"]["all"] = {"p50": round(pct(all_lags, 50), 1),
                                        "p99": round(pct(all_lags, 99), 1)}
+            if db_kind == "postgresql" and args.pg_statements:
+                # Per delivery row (a write at a target; coalesced rows count one each).
+                result["pg_statements"] = pg_statement_counts(
+                    db.rsplit("/", 1)[1], args.pg_port, len(writes) * len(kinds))
             if any(result["missing"].values()) and db_kind == "postgresql":
                 result["unqueued_outbox_events"] = harness.psql(
                     "SELECT t.target, count(*) FROM outbox o CROSS JOIN target_cursors t WHERE "
@@ -580,6 +633,9 @@ def main():
                              "scimd's own, 2)")
     parser.add_argument("--delivery-settings", default="",
                         help="more keys of scimd's delivery: block, e.g. 'claim_batch: 32'")
+    parser.add_argument("--pg-statements", action="store_true",
+                        help="load pg_stat_statements and report the delivery engine's statements "
+                             "per delivery row (PostgreSQL)")
     parser.add_argument("--out", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args()
     os.environ["SCIMD_BIN"] = os.path.abspath(args.scimd)
@@ -592,7 +648,7 @@ def main():
         for kind in kinds:
             if kind == "postgresql" and not pg_started:
                 pg_started = True
-                settings = start_durable_pg(args.pg_dir, args.pg_port)
+                settings = start_durable_pg(args.pg_dir, args.pg_port, args.pg_statements)
                 print(f"PostgreSQL {settings}", file=sys.stderr, flush=True)
             for mode in modes:
                 result = run_once(kind, mode == "targets", args)
