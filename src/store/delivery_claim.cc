@@ -213,34 +213,64 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
     std::map<int64_t, ClaimedDelivery*> by_any_seq;              // every row read, by seq
     for (auto& [seq, c] : by_seq) by_any_seq[seq] = &c;
     if (coalesce != nullptr && coalesce->max_rows > 1 && coalesce->extend) {
+      std::map<int64_t, int64_t> head_seq_of;  // by the claimed row's id
       for (auto& [head_seq, head] : by_seq) {
         if (head.requeues > 0) continue;  // its event may become the latest state (CatchUpRequeued)
-        CachedRows rows =
-            RunCached(s, dialect, "dl_coalesce_candidates", delivery_sql::kCoalesceCandidatesSql,
-                      {SqlArg::Int(head.id), SqlArg::Int(coalesce->max_rows - 1)});
-        std::vector<ClaimedDelivery>& run = candidates[head_seq];
-        for (size_t r = 0; r < rows.size(); ++r) {
-          const std::optional<std::string>& next_at = rows.at(r, 3);
-          if (rows.at(r, 2) != "pending" || !next_at || IntOf(next_at) > now ||
-              IntOf(rows.at(r, 5)) != 0) {
-            break;
-          }
-          ClaimedDelivery& c = run.emplace_back();
-          c.id = IntOf(rows.at(r, 0));
-          c.attempts = static_cast<int>(IntOf(rows.at(r, 4)));
-          c.seq = IntOf(rows.at(r, 1));
-          c.event.seq = c.seq;
+        head_seq_of[head.id] = head_seq;
+        candidates[head_seq];
+      }
+      // The candidates of a head in seq order (columns from 1 of kCoalesceCandidatesSql's rows;
+      // `first`: the first row of them): its run is the rows up to the first that is not due.
+      std::set<int64_t> closed;  // heads whose run ended
+      auto add = [&](int64_t head_seq, const CachedRows& rows, size_t r, int col) {
+        if (closed.count(head_seq) > 0) return;
+        const std::optional<std::string>& next_at = rows.at(r, col + 3);
+        if (rows.at(r, col + 2) != "pending" || !next_at || IntOf(next_at) > now ||
+            IntOf(rows.at(r, col + 5)) != 0) {
+          closed.insert(head_seq);
+          return;
         }
-        if (pg && !run.empty()) {
-          std::vector<int64_t> ids;
+        ClaimedDelivery& c = candidates[head_seq].emplace_back();
+        c.id = IntOf(rows.at(r, col));
+        c.attempts = static_cast<int>(IntOf(rows.at(r, col + 4)));
+        c.seq = IntOf(rows.at(r, col + 1));
+        c.event.seq = c.seq;
+      };
+      const long long n = coalesce->max_rows - 1;
+      if (pg && !head_seq_of.empty()) {
+        // One round trip for every head of the claim (PostgreSQL; on SQLite a statement costs no
+        // round trip, and its lack of LATERAL would read every later row of a resource).
+        std::vector<int64_t> heads;
+        for (const auto& entry : head_seq_of) heads.push_back(entry.first);
+        CachedRows rows =
+            RunCached(s, dialect, "dl_coalesce_candidates_of", delivery_sql::kCoalesceRunsPgSql,
+                      {IdArray(dialect, heads), SqlArg::Int(n)});
+        for (size_t r = 0; r < rows.size(); ++r) add(head_seq_of[IntOf(rows.at(r, 0))], rows, r, 1);
+      } else {
+        for (const auto& [head_id, head_seq] : head_seq_of) {
+          CachedRows rows =
+              RunCached(s, dialect, "dl_coalesce_candidates", delivery_sql::kCoalesceCandidatesSql,
+                        {SqlArg::Int(head_id), SqlArg::Int(n)});
+          for (size_t r = 0; r < rows.size(); ++r) add(head_seq, rows, r, 0);
+        }
+      }
+      if (pg) {
+        // Every run's rows locked in one statement (in seq order, as each run's were); each run
+        // then ends before its first row that is no longer pending.
+        std::vector<int64_t> ids;
+        for (const auto& [head_seq, run] : candidates) {
           for (const ClaimedDelivery& c : run) ids.push_back(c.id);
+        }
+        if (!ids.empty()) {
           std::set<int64_t> locked;
           CachedRows lock = RunCached(s, dialect, "dl_lock_run", delivery_sql::kLockRunSql,
                                       {IdArray(dialect, ids)});
           for (size_t r = 0; r < lock.size(); ++r) locked.insert(IntOf(lock.at(r, 0)));
-          size_t keep = 0;
-          while (keep < run.size() && locked.count(run[keep].id) > 0) ++keep;
-          run.resize(keep);
+          for (auto& [head_seq, run] : candidates) {
+            size_t keep = 0;
+            while (keep < run.size() && locked.count(run[keep].id) > 0) ++keep;
+            run.resize(keep);
+          }
         }
       }
       for (auto& [head_seq, run] : candidates) {

@@ -100,8 +100,18 @@ inline constexpr const char* kCoalesceCandidatesSql =
     "AND f.resource_id = h.resource_id AND f.seq > h.seq AND f.status <> 'delivered' "
     "WHERE h.id = $1 ORDER BY f.seq LIMIT $2";
 
-// PostgreSQL: locks the rows of a run (ids: the array $1) that are still pending, in seq
-// order, waiting (not skipping) for a row a link refresh holds (store/link_refresh.h: it counts
+// PostgreSQL: kCoalesceCandidatesSql for every claimed row of the array $1 at once (one round
+// trip per claim, not per row), $2 rows at most each: the head's id, then the same columns, in
+// head and seq order. Each head's rows walk deliveries_resource as above (LATERAL ... LIMIT).
+inline constexpr const char* kCoalesceRunsPgSql =
+    "SELECT h.id, f.id, f.seq, f.status, f.next_attempt_at, f.attempts, f.requeues "
+    "FROM deliveries h CROSS JOIN LATERAL (SELECT g.id, g.seq, g.status, g.next_attempt_at, "
+    "g.attempts, g.requeues FROM deliveries g WHERE g.target = h.target AND g.tenant = h.tenant "
+    "AND g.resource_id = h.resource_id AND g.seq > h.seq AND g.status <> 'delivered' "
+    "ORDER BY g.seq LIMIT $2) f WHERE h.id = ANY($1::bigint[]) ORDER BY h.id, f.seq";
+
+// PostgreSQL: locks the rows of the runs of a claim (ids: the array $1) that are still pending, in
+// seq order, waiting (not skipping) for a row a link refresh holds (store/link_refresh.h: it counts
 // on that pending row to read the links after it commits); a row no longer pending ends the run.
 // Only the run's rows are locked, never the rows behind it (a re-queue may be updating those).
 inline constexpr const char* kLockRunSql =
