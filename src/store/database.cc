@@ -24,6 +24,7 @@
 #include "store/cached_sql.h"
 #include "store/case_fold_migration.h"
 #include "store/connection_url.h"
+#include "store/pg_prepared.h"
 
 namespace scim::store {
 namespace {
@@ -374,10 +375,18 @@ Status Database::Begin(size_t pos, CommitWait wait) {
       // In WAL mode NORMAL skips the fsync at commit; a crash of scimd loses nothing, a power
       // loss may roll back to the last synced commit (sqlite.org/pragma.html#pragma_synchronous).
       if (dialect_ == Dialect::kSqlite && replayable) s << "PRAGMA synchronous=NORMAL";
+      if (dialect_ == Dialect::kPostgres && replayable) {
+        // PostgreSQL: the commit returns before its WAL is flushed; a server crash may lose the
+        // last ones, never half of one (postgresql.org/docs/15/wal-async-commit.html). Both
+        // commands in one simple-protocol query: one round trip per delivery bookkeeping
+        // transaction instead of two.
+        PGconn* conn = PgConnOf(s);
+        PGresult* res = PQexec(conn, "BEGIN; SET LOCAL synchronous_commit = off");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) ThrowPgError(conn, res);
+        PQclear(res);
+        return OkStatus();
+      }
       s << (dialect_ == Dialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
-      // PostgreSQL: the commit returns before its WAL is flushed; a server crash may lose the
-      // last ones, never half of one (postgresql.org/docs/15/wal-async-commit.html).
-      if (dialect_ == Dialect::kPostgres && replayable) s << "SET LOCAL synchronous_commit = off";
       return OkStatus();
     } catch (const std::exception& e) {
       Error error = FailureOf(pos, e);
