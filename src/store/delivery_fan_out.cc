@@ -164,14 +164,22 @@ Result<FanOutResult> DeliveryStore::FanOut(
     const std::string gaps_text = cursor.at(0, 2).value_or("");
     const long long horizon_seq = IntOf(cursor.at(0, 3)), horizon_xid = IntOf(cursor.at(0, 4));
     const bool has_horizon = cursor.at(0, 3).has_value() && cursor.at(0, 4).has_value();
-    if (pg) own_xid = value_of("dl_own_xid", "SELECT pg_current_xact_id()::text::bigint");
+    // The xid the cursor's row lock took, and the xmin of a snapshot taken after it, in one round
+    // trip (the xmin only matters when there is a horizon).
+    long long xmin = 0;
+    if (pg) {
+      CachedRows xids = RunCached(s, dialect, "dl_own_xid_xmin",
+                                  "SELECT pg_current_xact_id()::text::bigint, "
+                                  "pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                                  {});
+      own_xid = IntOf(xids.at(0, 0));
+      xmin = IntOf(xids.at(0, 1));
+    }
 
     // 1. What is settled: every seq <= `safe` is committed or will never exist.
     long long safe = last;
     bool horizon_consumed = false;
     if (pg && has_horizon) {
-      const long long xmin = value_of(
-          "dl_snapshot_xmin", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
       if (xmin >= horizon_xid) {
         safe = std::max(last, horizon_seq);
         horizon_consumed = true;
