@@ -68,6 +68,11 @@ CachedRows RunSqlite(soci::session& s, const std::string& sql, const std::vector
 
 }  // namespace
 
+CachedRows RunPlannedPerCall(soci::session& s, Dialect dialect, const std::string& sql,
+                             const std::vector<SqlArg>& params) {
+  return RunCached(s, dialect, "", sql, params);
+}
+
 CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
                      const std::string& sql, const std::vector<SqlArg>& params) {
   if (dialect == Dialect::kSqlite) return RunSqlite(s, sql, params);
@@ -82,7 +87,9 @@ CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
       texts.push_back(arg.text);
     }
   }
-  PgResult res = ExecPrepared(s, "scim_" + name, sql, texts);
+  // No name: RunPlannedPerCall.
+  PgResult res =
+      name.empty() ? ExecOnce(s, sql, texts) : ExecPrepared(s, "scim_" + name, sql, texts);
   CachedRows rows;
   rows.columns = PQnfields(res.get());
   for (int r = 0; r < res.rows(); ++r) {

@@ -61,6 +61,13 @@ struct CachedRows {
 CachedRows RunCached(soci::session& s, Dialect dialect, const std::string& name,
                      const std::string& sql, const std::vector<SqlArg>& params);
 
+// RunCached for a statement whose best plan depends on its parameters (the length of an id
+// array): on PostgreSQL one PQexecParams round trip, planned for these values each time (a
+// prepared statement may switch to a generic plan); on SQLite, whose plans do not depend on the
+// values, the cached statement.
+CachedRows RunPlannedPerCall(soci::session& s, Dialect dialect, const std::string& sql,
+                             const std::vector<SqlArg>& params);
+
 // Finalizes the SQLite statements cached for `s` (before the session closes).
 void ForgetCachedStatements(soci::session& s);
 

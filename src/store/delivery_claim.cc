@@ -263,8 +263,8 @@ Result<std::vector<ClaimedDelivery>> DeliveryStore::Claim(const std::string& tar
         }
         if (!ids.empty()) {
           std::set<int64_t> locked;
-          CachedRows lock = RunCached(s, dialect, "dl_lock_run", delivery_sql::kLockRunSql,
-                                      {IdArray(dialect, ids)});
+          CachedRows lock =
+              RunPlannedPerCall(s, dialect, delivery_sql::kLockRunSql, {IdArray(dialect, ids)});
           for (size_t r = 0; r < lock.size(); ++r) locked.insert(IntOf(lock.at(r, 0)));
           for (auto& [head_seq, run] : candidates) {
             size_t keep = 0;

@@ -114,6 +114,8 @@ inline constexpr const char* kCoalesceRunsPgSql =
 // seq order, waiting (not skipping) for a row a link refresh holds (store/link_refresh.h: it counts
 // on that pending row to read the links after it commits); a row no longer pending ends the run.
 // Only the run's rows are locked, never the rows behind it (a re-queue may be updating those).
+// Planned per call (RunPlannedPerCall): a generic plan, before ANALYZE, intersected the ids with
+// every pending row of deliveries_pending (tests/store/delivery_claim_plan_test.cc).
 inline constexpr const char* kLockRunSql =
     "SELECT id FROM deliveries WHERE status = 'pending' AND id = ANY($1::bigint[]) "
     "ORDER BY seq FOR UPDATE";

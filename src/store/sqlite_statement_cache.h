@@ -21,8 +21,10 @@ namespace scim::store {
 
 namespace sq = ::sqlite_api;
 
-// At most this many statements stay compiled per connection.
-inline constexpr size_t kMaxCachedSqliteStatements = 64;
+// At most this many statements stay compiled per connection. The writer's session runs the write
+// path's statements and, since the delivery engine's bookkeeping went through cached_sql.h, about
+// 25 more (claims, outcomes, fan-out): 128 keeps both without evicting each other.
+inline constexpr size_t kMaxCachedSqliteStatements = 128;
 
 // One result row of a cached statement (valid during the callback only).
 class SqliteRow {

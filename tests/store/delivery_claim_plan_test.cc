@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "scim/store/delivery_store.h"
 #include "store/delivery_sql.h"
@@ -91,7 +92,58 @@ class Backlog : public testing::ScratchDatabase {
     return {share, tenants};
   }
 
+  // PostgreSQL: the delivery engine runs these statements prepared once per connection
+  // (store/cached_sql.h), where PostgreSQL may switch to a generic plan after five executions:
+  // the generic plans must walk the same indexes, without a sort or a scan of the table. (The
+  // lock of a claim's runs, kLockRunSql, is planned per call: its generic plan, before ANALYZE,
+  // intersected the ids with every pending row of deliveries_pending.)
+  void CheckGenericPlans() {
+    struct Statement {
+      const char* name;
+      const char* types;
+      std::string sql;
+      const char* args;
+      const char* index;  // the plan must use it
+    };
+    const std::vector<Statement> statements = {
+        {"g_claim", "(text, bigint, bigint)", delivery_sql::ClaimSql(true, true),
+         "('crm', 5000, 8)", "deliveries_pending"},
+        {"g_share", "(text, text, bigint, bigint)", delivery_sql::ClaimSql(true, true, true),
+         "('crm', 't1', 5000, 8)", "deliveries_"},
+        {"g_tenants", "(text, text, text, bigint)", delivery_sql::kPendingTenantsSql,
+         "('crm', '', 'crm', 64)", "deliveries_tenant_pending"},
+        {"g_runs", "(bigint[], bigint)", delivery_sql::kCoalesceRunsPgSql,
+         "('{150000,150001}', 31)", "deliveries_resource"},
+        {"g_waiting", "(text, text, text)",
+         "SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND resource_id = $3 AND "
+         "status = 'pending' LIMIT 1 FOR UPDATE",
+         "('crm', 't1', 'u150000')", "deliveries_resource"},
+
+    };
+    BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
+                           s << "SET plan_cache_mode = force_generic_plan";
+                           for (const Statement& st : statements) {
+                             s << std::string("PREPARE ") + st.name + st.types + " AS " + st.sql;
+                             std::string plan;
+                             soci::rowset<std::string> rows =
+                                 s.prepare << std::string("EXPLAIN EXECUTE ") + st.name + st.args;
+                             for (const std::string& line : rows) plan += line + "\n";
+                             s << std::string("DEALLOCATE ") + st.name;
+                             BOOST_TEST_MESSAGE("generic plan of " << st.name << ":\n" << plan);
+                             BOOST_TEST(plan.find(st.index) != std::string::npos, plan);
+                             BOOST_TEST(plan.find("Seq Scan") == std::string::npos, plan);
+                             BOOST_TEST(plan.find("deliveries_due") == std::string::npos, plan);
+                             if (std::string(st.name) != "g_runs") {
+                               BOOST_TEST(plan.find("Sort") == std::string::npos, plan);
+                             }
+                           }
+                           s << "RESET plan_cache_mode";
+                           return OkStatus();
+                         }).ok());
+  }
+
   void CheckPlans() {
+    if (postgres_) CheckGenericPlans();
     auto [share, tenants] = TenantPlans();
     if (postgres_) {
       // Either pending index serves one tenant in seq order (with one tenant in the table they
