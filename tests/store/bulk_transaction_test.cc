@@ -127,7 +127,8 @@ void BufferedRowsFollowTheirOperations(ScratchDatabase& scratch) {
   BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 3);
 }
 
-// More rows than one multi-row INSERT holds (PostgreSQL: 500 per statement), in order.
+// More rows than one Bulk request of 1,000 operations, in order (PostgreSQL: one INSERT of
+// unnested arrays, change_buffer.cc).
 void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
   Database& db = *scratch.db;
   auto registry = schema::Registry::LoadEmbedded();
@@ -150,6 +151,58 @@ void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
                    "SELECT COUNT(*) FROM audit_log WHERE client = '10.0.0.1' AND request_id = "
                    "'req-1' AND changes IS NOT NULL") == 1100);
   BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 1100);
+}
+
+// The buffered rows reach the tables byte for byte: on PostgreSQL they travel as text array
+// literals (change_buffer.cc), so quotes, backslashes, braces, commas, the word NULL and
+// non-ASCII text must come back as written, and an empty client or request id as NULL.
+std::string Text(Database& db, const std::string& sql) {
+  std::string out;
+  BOOST_REQUIRE(db.WithSession([&](soci::session& s) -> Status {
+                    soci::indicator ind = soci::i_ok;
+                    s << sql, soci::into(out, ind);
+                    if (ind != soci::i_ok) out = "<NULL>";
+                    return OkStatus();
+                  }).ok());
+  return out;
+}
+
+void ValuesTravelVerbatim(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  WriteContext quoted{"default", "hr \"x\" \\ {a,b}", "", "req \"1\", {NULL}"};
+  WriteContext plain{"default", "NULL", "10.0.0.2", ""};
+  const std::vector<std::string> names{"q\\\"{x},NULL@hr.example.com", "NULL",
+                                       "J\u00fcrgen \u00e9\u00e8 {}\\@hr.example.com"};
+  std::vector<std::string> ids;
+  Status bulk = store.InOneTransaction([&]() -> Status {
+    for (size_t i = 0; i < names.size(); ++i) {
+      json::Document doc = UserDoc("x", "Sales");
+      doc["userName"].SetString(names[i].c_str(), static_cast<rapidjson::SizeType>(names[i].size()),
+                                doc.GetAllocator());
+      auto created =
+          store.Create(i == 1 ? plain : quoted, "User", std::move(doc), {}, std::nullopt);
+      BOOST_REQUIRE(created.ok());
+      ids.push_back((*created)["id"].GetString());
+    }
+    return OkStatus();
+  });
+  BOOST_REQUIRE(bulk.ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string where = " WHERE resource_id = '" + ids[i] + "'";
+    std::string payload = Text(db, "SELECT payload FROM outbox" + where);
+    json::Document parsed;
+    BOOST_REQUIRE(json::Parse(payload, parsed).ok());
+    BOOST_TEST(std::string(parsed["resource"]["userName"].GetString()) == names[i]);
+    BOOST_TEST(Text(db, "SELECT actor FROM audit_log" + where) == (i == 1 ? "NULL" : quoted.actor));
+    BOOST_TEST(Text(db, "SELECT client FROM audit_log" + where) ==
+               (i == 1 ? std::string("10.0.0.2") : std::string("<NULL>")));
+    BOOST_TEST(Text(db, "SELECT request_id FROM audit_log" + where) ==
+               (i == 1 ? std::string("<NULL>") : quoted.request_id));
+    BOOST_TEST(Count(db, "SELECT version FROM outbox" + where) == 1);
+  }
 }
 
 // InOneTransaction without savepoints (what /Bulk tries first): writes that all succeed commit
@@ -235,6 +288,10 @@ void RunAll(bool postgres) {
   {
     ScratchDatabase scratch(postgres, "bulktx2");
     ManyOperationsKeepTheirOrder(scratch);
+  }
+  {
+    ScratchDatabase scratch(postgres, "bulktx4");
+    ValuesTravelVerbatim(scratch);
   }
 }
 
