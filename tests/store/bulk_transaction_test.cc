@@ -5,10 +5,12 @@
 // outer transaction leaves nothing. On SQLite and on PostgreSQL (when SCIMD_TEST_PG_URL names a
 // server).
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
 
+#include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
 #include "store/sql_util.h"
 #include "support/pg_configured.h"
@@ -205,6 +207,97 @@ void ValuesTravelVerbatim(ScratchDatabase& scratch) {
   }
 }
 
+// An HR re-run: a Bulk of replaces that each change one attribute (row_writes.cc rewrites only
+// the attr_values rows that changed). Afterwards every filter sees the new values and none the
+// old, the unchanged values still match, and each user keeps one row per value.
+void ReplacesKeepFiltersRight(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  WriteContext ctx{"default", "hr"};
+  const std::string enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  auto user = [&](int i, const std::string& department, const std::string& email) {
+    json::Document d;
+    std::string text =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+        "\"userName\":\"u" +
+        std::to_string(i) + "\",\"emails\":[{\"value\":\"" + email + "\",\"type\":\"work\"}],\"" +
+        enterprise + "\":{\"employeeNumber\":\"E" + std::to_string(i) + "\",\"department\":\"" +
+        department + "\"}}";
+    BOOST_REQUIRE(json::Parse(text, d).ok());
+    return d;
+  };
+  std::vector<std::string> ids;
+  BOOST_REQUIRE(store
+                    .InOneTransaction([&]() -> Status {
+                      for (int i = 0; i < 3; ++i) {
+                        auto created = store.Create(
+                            ctx, "User", user(i, "Sales", "u" + std::to_string(i) + "@old.example"),
+                            {}, std::nullopt);
+                        BOOST_REQUIRE(created.ok());
+                        ids.push_back((*created)["id"].GetString());
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+  long long rows_before = Count(db, "SELECT COUNT(*) FROM attr_values");
+  // User 0 changes department, user 1 its e-mail, user 2 nothing.
+  BOOST_REQUIRE(store
+                    .InOneTransaction([&]() -> Status {
+                      for (int i = 0; i < 3; ++i) {
+                        json::Document next = user(
+                            i, i == 0 ? "Finance" : "Sales",
+                            "u" + std::to_string(i) + (i == 1 ? "@new.example" : "@old.example"));
+                        auto replaced = store.Modify(
+                            ctx, "User", ids[i], std::nullopt, events::ChangeKind::kReplaced,
+                            [&](json::Document& resource, MembershipChange&,
+                                std::optional<std::string>&) -> Status {
+                              resource.CopyFrom(next, resource.GetAllocator());
+                              resource.AddMember("id",
+                                                 json::String(ids[i], resource.GetAllocator()),
+                                                 resource.GetAllocator());
+                              return OkStatus();
+                            },
+                            {});
+                        BOOST_REQUIRE(replaced.ok());
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+  auto matches = [&](const std::string& text) {
+    ListQuery query;
+    auto bound = filter::ParseAndBind(text, **registry, user_type);
+    BOOST_REQUIRE(bound.ok());
+    query.filter = std::move(*bound);
+    auto page = store.List("default", "User", query);
+    BOOST_REQUIRE(page.ok());
+    std::vector<std::string> found;
+    for (const json::Document& r : page->resources) found.push_back(r["id"].GetString());
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::string dept = enterprise + ":department";
+  BOOST_TEST(matches(dept + " eq \"Finance\"") == std::vector<std::string>{ids[0]},
+             boost::test_tools::per_element());
+  BOOST_TEST(matches(dept + " eq \"Sales\"") == sorted({ids[1], ids[2]}),
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.value co \"@new.\"") == std::vector<std::string>{ids[1]},
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.value eq \"u1@old.example\"").empty());
+  BOOST_TEST(matches("emails.value ew \"@old.example\"") == sorted({ids[0], ids[2]}),
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.type eq \"work\" and " + enterprise + ":employeeNumber eq \"E0\"") ==
+                 std::vector<std::string>{ids[0]},
+             boost::test_tools::per_element());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM attr_values") == rows_before);
+}
+
 // InOneTransaction without savepoints (what /Bulk tries first): writes that all succeed commit
 // as with savepoints; the first that fails dooms the transaction, which rolls back whole and
 // returns that failure although `work` returned ok. A failure that is no SQL error (a refusing
@@ -292,6 +385,10 @@ void RunAll(bool postgres) {
   {
     ScratchDatabase scratch(postgres, "bulktx4");
     ValuesTravelVerbatim(scratch);
+  }
+  {
+    ScratchDatabase scratch(postgres, "bulktx5");
+    ReplacesKeepFiltersRight(scratch);
   }
 }
 
