@@ -39,6 +39,13 @@ INSERT INTO delivery_counts (target, tenant, status, shard, n)
 -- The oldest undelivered row of a (target, tenant): MIN(created) reads one index entry.
 CREATE INDEX deliveries_undelivered_created ON deliveries (target, tenant, created)
   WHERE status IN ('pending', 'in_flight');
+-- The failed rows that hold later changes of their resource back (few): the blocked count starts
+-- from them.
+CREATE INDEX deliveries_blocking ON deliveries (target, tenant, resource_id, seq)
+  WHERE status = 'failed' AND blocks_resource = 1;
 -- The newest error of a (target, tenant): the rows that carry one (few), newest first.
 CREATE INDEX deliveries_last_error ON deliveries (target, tenant, updated, id)
   WHERE last_error IS NOT NULL AND status IN ('pending', 'in_flight', 'failed');
+-- The outbox depth of /metrics: the distinct seqs not delivered everywhere, in seq order.
+CREATE INDEX deliveries_undelivered_seq ON deliveries (seq)
+  WHERE status IN ('pending', 'in_flight');

@@ -462,11 +462,13 @@ Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<Target
             soci::into(scanned);
         min_cursor = std::min(min_cursor, s.got_data() ? scanned : 0LL);
       }
-      // `status <> 'delivered'` lets the partial index deliveries_resource serve the scan.
-      s << "SELECT COUNT(*) FROM (SELECT seq FROM outbox WHERE seq > :c UNION "
-           "SELECT seq FROM deliveries WHERE status <> 'delivered' "
-           "AND status IN ('pending', 'in_flight')) x",
-          soci::use(min_cursor), soci::into(depth);
+      // The events after the cursor plus those at or before it that some target has not
+      // delivered yet (every delivery's seq is an outbox seq): |A ∪ B| = |A| + |B \ A|. The
+      // second part walks deliveries_undelivered_seq in seq order (no hashing of the backlog).
+      s << "SELECT (SELECT COUNT(*) FROM outbox WHERE seq > :c) + (SELECT COUNT(*) FROM "
+           "(SELECT DISTINCT seq FROM deliveries WHERE status IN ('pending', 'in_flight') "
+           "AND seq <= :c2) y)",
+          soci::use(min_cursor), soci::use(min_cursor), soci::into(depth);
     }
     metrics.outbox_depth = depth;
     for (const auto& [name, type] : known) {
