@@ -21,8 +21,11 @@ INSERT INTO delivery_counts (target, tenant, status, shard, n)
   GROUP BY target, tenant, status;
 
 -- The oldest undelivered row of a (target, tenant): MIN(created) reads one index entry.
+-- `created IS NOT NULL` (always true) keeps this index and deliveries_undelivered_seq to the
+-- status queries, which say it: the claims' `status = 'pending'` alone does not imply the
+-- predicate, so the planner never walks these instead of the claim indexes.
 CREATE INDEX deliveries_undelivered_created ON deliveries (target, tenant, created)
-  WHERE status IN ('pending', 'in_flight');
+  WHERE status IN ('pending', 'in_flight') AND created IS NOT NULL;
 -- The failed rows that hold later changes of their resource back (few): the blocked count starts
 -- from them.
 CREATE INDEX deliveries_blocking ON deliveries (target, tenant, resource_id, seq)
@@ -32,4 +35,4 @@ CREATE INDEX deliveries_last_error ON deliveries (target, tenant, updated, id)
   WHERE last_error IS NOT NULL AND status IN ('pending', 'in_flight', 'failed');
 -- The outbox depth of /metrics: the distinct seqs not delivered everywhere, in seq order.
 CREATE INDEX deliveries_undelivered_seq ON deliveries (seq)
-  WHERE status IN ('pending', 'in_flight');
+  WHERE status IN ('pending', 'in_flight') AND created IS NOT NULL;

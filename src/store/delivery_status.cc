@@ -106,7 +106,8 @@ Counts CountTarget(soci::session& s, Dialect dialect, const std::string& target,
   soci::indicator ind = soci::i_null;
   soci::statement min =
       (s.prepare << "SELECT MIN((SELECT MIN(d.created) FROM deliveries d WHERE d.target = c.target "
-                    "AND d.tenant = c.tenant AND d.status IN ('pending', 'in_flight'))) FROM " +
+                    "AND d.tenant = c.tenant AND d.status IN ('pending', 'in_flight') "
+                    "AND d.created IS NOT NULL)) FROM " +
                         TenantsWith("'pending', 'in_flight'", tenant));
   min.exchange(soci::use(target));
   if (tenant) min.exchange(soci::use(*tenant));
@@ -467,7 +468,7 @@ Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<Target
       // second part walks deliveries_undelivered_seq in seq order (no hashing of the backlog).
       s << "SELECT (SELECT COUNT(*) FROM outbox WHERE seq > :c) + (SELECT COUNT(*) FROM "
            "(SELECT DISTINCT seq FROM deliveries WHERE status IN ('pending', 'in_flight') "
-           "AND seq <= :c2) y)",
+           "AND created IS NOT NULL AND seq <= :c2) y)",
           soci::use(min_cursor), soci::use(min_cursor), soci::into(depth);
     }
     metrics.outbox_depth = depth;

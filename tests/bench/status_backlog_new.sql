@@ -3,7 +3,7 @@ SELECT status, CAST(SUM(n) AS BIGINT), COUNT(*) FROM delivery_counts WHERE targe
 GROUP BY status
 -- oldest
 SELECT MIN((SELECT MIN(d.created) FROM deliveries d WHERE d.target = c.target
-AND d.tenant = c.tenant AND d.status IN ('pending', 'in_flight'))) FROM (SELECT target, tenant
+AND d.tenant = c.tenant AND d.status IN ('pending', 'in_flight') AND d.created IS NOT NULL)) FROM (SELECT target, tenant
 FROM delivery_counts WHERE target = 'events' AND status IN ('pending', 'in_flight')
 GROUP BY target, tenant HAVING SUM(n) > 0) c
 -- blocked
@@ -21,7 +21,7 @@ ORDER BY updated DESC, id DESC LIMIT 1
 -- outbox_depth
 SELECT (SELECT COUNT(*) FROM outbox WHERE seq > (SELECT MIN(scanned_seq) FROM target_cursors))
 + (SELECT COUNT(*) FROM (SELECT DISTINCT seq FROM deliveries WHERE status IN ('pending', 'in_flight')
-AND seq <= (SELECT MIN(scanned_seq) FROM target_cursors)) y)
+AND created IS NOT NULL AND seq <= (SELECT MIN(scanned_seq) FROM target_cursors)) y)
 -- blocked, one tenant (the admin API)
 SELECT COUNT(*) FROM (SELECT tenant, resource_id, MIN(seq) AS first_seq FROM deliveries
 WHERE target = 'events' AND status = 'failed' AND blocks_resource = 1 AND tenant = 'default'
