@@ -1,6 +1,6 @@
 #pragma once
 // The rows a /Bulk transaction writes once, just before it commits, instead of one statement
-// per operation: the audit entries and outbox events (multi-row INSERTs, in the order the
+// per operation: the audit entries and outbox events (one INSERT each, in the order the
 // operations recorded them) and the resource count adjustments (one upsert per tenant and type).
 //
 // ResourceStore::InOneTransaction opens a buffer for its transaction; while it is open on this
@@ -87,7 +87,7 @@ class ChangeBuffer {
   ChangeBuffer* previous_;
 };
 
-// Writes audit rows / outbox rows at once: one multi-row INSERT per few hundred rows on
+// Writes audit rows / outbox rows at once: one prepared INSERT of unnested arrays on
 // PostgreSQL (one round trip), one prepared statement run per row on SQLite.
 void InsertAuditRows(soci::session& s, Dialect dialect, const std::vector<AuditRow>& rows);
 void InsertOutboxRows(soci::session& s, Dialect dialect, const std::vector<OutboxRow>& rows);

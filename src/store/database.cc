@@ -242,14 +242,11 @@ Result<std::shared_ptr<Database>> Database::Open(const std::string& url, size_t 
 }
 
 void NestWithoutSavepoints(const Database& db) {
-  if (t_open_transaction != nullptr && t_open_transaction->db == &db) {
-    t_open_transaction->all_or_nothing = true;
-  }
+  if (db.InTransactionHere()) t_open_transaction->all_or_nothing = true;
 }
 
 bool TransactionDoomed(const Database& db) {
-  return t_open_transaction != nullptr && t_open_transaction->db == &db &&
-         t_open_transaction->doomed.has_value();
+  return db.InTransactionHere() && t_open_transaction->doomed.has_value();
 }
 
 bool Database::InTransactionHere() const {
@@ -257,7 +254,7 @@ bool Database::InTransactionHere() const {
 }
 
 Status Database::WithSession(const std::function<Status(soci::session&)>& work) {
-  if (t_open_transaction != nullptr && t_open_transaction->db == this) return InSavepoint(work);
+  if (InTransactionHere()) return InSavepoint(work);
   Lease lease(*pool_, in_use_);
   SCIM_RETURN_IF_ERROR(EnsureConnected(lease.pos()));
   try {
@@ -268,7 +265,7 @@ Status Database::WithSession(const std::function<Status(soci::session&)>& work) 
 }
 
 Status Database::InTransaction(const std::function<Status(soci::session&)>& work, CommitWait wait) {
-  if (t_open_transaction != nullptr && t_open_transaction->db == this) return InSavepoint(work);
+  if (InTransactionHere()) return InSavepoint(work);
   // SQLite has one writer at a time; threads that wait in its busy handler sleep in steps (1, 2,
   // 5 ms...) and lose their turn. Queueing them on a mutex hands the lock over at once.
   // SQLite: every write transaction of this process runs on the writer's session, whose page

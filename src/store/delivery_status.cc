@@ -46,18 +46,51 @@ std::string TenantClause(const std::optional<std::string>& tenant, const char* c
   return tenant ? std::string(" AND ") + column + " = :tn" : std::string();
 }
 
+// The (target, tenant) pairs of `target` (of `tenant` when given) that have deliveries in one of
+// `statuses` (an SQL list), from delivery_counts: a derived table `c` for the queries below that
+// walk one small index range per tenant instead of every delivery of the target.
+std::string TenantsWith(const char* statuses, const std::optional<std::string>& tenant) {
+  return std::string("(SELECT target, tenant FROM delivery_counts WHERE target = :t") +
+         TenantClause(tenant, "tenant") + " AND status IN (" + statuses +
+         ") GROUP BY target, tenant HAVING SUM(n) > 0) c";
+}
+
+// PostgreSQL: delivery_counts has a shard per backend that ever wrote (migration 014); this keeps
+// the rows of `target` few.
+void FoldDeliveryCounts(soci::session& s, const std::string& target) {
+  // The shards of backends that ended (no live connection has that pid) move into shard 0 in one
+  // statement: the deleted rows' sums are what is added, so the total never changes. A pid that
+  // a new backend took meanwhile only waits for that backend's row lock: the row is deleted with
+  // the value it committed, and the backend's next change starts a new row.
+  s << "WITH gone AS (DELETE FROM delivery_counts WHERE target = :t AND shard <> 0 "
+       "AND shard NOT IN (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL) "
+       "RETURNING tenant, status, n) "
+       "INSERT INTO delivery_counts AS c (target, tenant, status, shard, n) "
+       "SELECT CAST(:t2 AS TEXT), tenant, status, 0, SUM(n) FROM gone GROUP BY tenant, status "
+       "ORDER BY tenant, status ON CONFLICT (target, tenant, status, shard) "
+       "DO UPDATE SET n = c.n + EXCLUDED.n",
+      soci::use(target), soci::use(target);
+}
+
+// Shard rows of one (target, status) above which FoldDeliveryCounts runs (PostgreSQL).
+constexpr long long kFoldAbove = 64;
+
 // Counts by status and the oldest undelivered row of one target (of one tenant when given).
-Counts CountTarget(soci::session& s, const std::string& target,
+// The counts are the sums of delivery_counts (migration 014), kept exact by triggers on
+// deliveries; the oldest row is one index entry per tenant (deliveries_undelivered_created).
+Counts CountTarget(soci::session& s, Dialect dialect, const std::string& target,
                    const std::optional<std::string>& tenant = {}) {
   Counts counts;
   std::string status;
-  long long n = 0;
-  soci::statement st = (s.prepare << "SELECT status, COUNT(*) FROM deliveries WHERE target = :t" +
+  long long n = 0, shards = 0, most_shards = 0;
+  soci::statement st = (s.prepare << "SELECT status, CAST(SUM(n) AS BIGINT), COUNT(*) "
+                                     "FROM delivery_counts WHERE target = :t" +
                                          TenantClause(tenant, "tenant") + " GROUP BY status");
   st.exchange(soci::use(target));
   if (tenant) st.exchange(soci::use(*tenant));
   st.exchange(soci::into(status));
   st.exchange(soci::into(n));
+  st.exchange(soci::into(shards));
   st.define_and_bind();
   st.execute();
   while (st.fetch()) {
@@ -65,18 +98,69 @@ Counts CountTarget(soci::session& s, const std::string& target,
     if (status == "in_flight") counts.in_flight = n;
     if (status == "delivered") counts.delivered = n;
     if (status == "failed") counts.failed = n;
+    most_shards = std::max(most_shards, shards);
   }
+  if (dialect == Dialect::kPostgres && most_shards > kFoldAbove) FoldDeliveryCounts(s, target);
+  if (counts.pending + counts.in_flight == 0) return counts;
   std::string oldest;
   soci::indicator ind = soci::i_null;
-  soci::statement min = (s.prepare << "SELECT MIN(created) FROM deliveries WHERE target = :t "
-                                      "AND status IN ('pending', 'in_flight')" +
-                                          TenantClause(tenant, "tenant"));
+  soci::statement min =
+      (s.prepare << "SELECT MIN((SELECT MIN(d.created) FROM deliveries d WHERE d.target = c.target "
+                    "AND d.tenant = c.tenant AND d.status IN ('pending', 'in_flight') "
+                    "AND d.created IS NOT NULL)) FROM " +
+                        TenantsWith("'pending', 'in_flight'", tenant));
   min.exchange(soci::use(target));
   if (tenant) min.exchange(soci::use(*tenant));
   min.exchange(soci::into(oldest, ind));
   min.define_and_bind();
   if (min.execute(true) && ind == soci::i_ok) counts.oldest_created = oldest;
   return counts;
+}
+
+// Pending rows of `target` waiting behind a failed row of the same resource that blocks it
+// (blocks_resource = 1, an earlier seq): driven by those failed rows (few), each resource's later
+// pending rows found in deliveries_resource, instead of a probe per pending row.
+long long CountBlocked(soci::session& s, const std::string& target,
+                       const std::optional<std::string>& tenant) {
+  long long blocked = 0;
+  soci::statement count =
+      (s.prepare << "SELECT COUNT(*) FROM (SELECT tenant, resource_id, MIN(seq) AS first_seq "
+                    "FROM deliveries WHERE target = :t AND status = 'failed' "
+                    "AND blocks_resource = 1" +
+                        TenantClause(tenant, "tenant") +
+                        " GROUP BY tenant, resource_id) f JOIN deliveries d ON d.target = :t2 "
+                        "AND d.tenant = f.tenant AND d.resource_id = f.resource_id "
+                        "AND d.seq > f.first_seq AND d.status <> 'delivered' "
+                        "AND d.status = 'pending'");
+  count.exchange(soci::use(target));
+  if (tenant) count.exchange(soci::use(*tenant));
+  count.exchange(soci::use(target));
+  count.exchange(soci::into(blocked));
+  count.define_and_bind();
+  count.execute(true);
+  return blocked;
+}
+
+// The most recent error (updated, then id) among the target's rows not delivered: each tenant's
+// newest from deliveries_last_error, then the newest of those.
+std::optional<std::string> LastError(soci::session& s, const std::string& target,
+                                     const std::optional<std::string>& tenant) {
+  std::string error;
+  soci::indicator ind = soci::i_null;
+  soci::statement last =
+      (s.prepare << "SELECT last_error FROM deliveries WHERE id IN (SELECT (SELECT e.id "
+                    "FROM deliveries e WHERE e.target = c.target AND e.tenant = c.tenant "
+                    "AND e.last_error IS NOT NULL "
+                    "AND e.status IN ('pending', 'in_flight', 'failed') "
+                    "ORDER BY e.updated DESC, e.id DESC LIMIT 1) FROM " +
+                        TenantsWith("'pending', 'in_flight', 'failed'", tenant) +
+                        ") ORDER BY updated DESC, id DESC LIMIT 1");
+  last.exchange(soci::use(target));
+  if (tenant) last.exchange(soci::use(*tenant));
+  last.exchange(soci::into(error, ind));
+  last.define_and_bind();
+  if (last.execute(true) && ind == soci::i_ok) return error;
+  return std::nullopt;
 }
 
 double AgeSeconds(const std::optional<std::string>& created) {
@@ -182,39 +266,17 @@ Result<std::vector<TargetStatus>> SyncStatus(Database& db, const std::vector<Tar
       TargetStatus status;
       status.name = t.name;
       status.type = t.type.empty() && known.contains(t.name) ? known[t.name] : t.type;
-      Counts counts = CountTarget(s, t.name, tenant);
+      Counts counts = CountTarget(s, db.dialect(), t.name, tenant);
       status.pending = counts.pending + counts.in_flight;
       status.in_flight = counts.in_flight;
       status.delivered = counts.delivered;
       status.failed = counts.failed;
       status.oldest_pending_seconds = AgeSeconds(counts.oldest_created);
-      long long blocked = 0;
-      soci::statement count_blocked =
-          (s.prepare << "SELECT COUNT(*) FROM deliveries d WHERE d.target = :t "
-                        "AND d.status = 'pending'" +
-                            TenantClause(tenant, "d.tenant") +
-                            " AND EXISTS (SELECT 1 FROM deliveries e WHERE e.target = d.target "
-                            "AND e.tenant = d.tenant AND e.resource_id = d.resource_id "
-                            "AND e.seq < d.seq AND e.status <> 'delivered' "
-                            "AND e.status = 'failed' AND e.blocks_resource = 1)");
-      count_blocked.exchange(soci::use(t.name));
-      if (tenant) count_blocked.exchange(soci::use(*tenant));
-      count_blocked.exchange(soci::into(blocked));
-      count_blocked.define_and_bind();
-      count_blocked.execute(true);
-      status.blocked = blocked;
-      std::string error;
-      soci::indicator ind = soci::i_null;
-      soci::statement last = (s.prepare << "SELECT last_error FROM deliveries WHERE target = :t "
-                                           "AND status IN ('pending', 'in_flight', 'failed') "
-                                           "AND last_error IS NOT NULL" +
-                                               TenantClause(tenant, "tenant") +
-                                               " ORDER BY updated DESC, id DESC LIMIT 1");
-      last.exchange(soci::use(t.name));
-      if (tenant) last.exchange(soci::use(*tenant));
-      last.exchange(soci::into(error, ind));
-      last.define_and_bind();
-      if (last.execute(true) && ind == soci::i_ok) status.last_error = error;
+      status.blocked =
+          counts.failed > 0 && counts.pending > 0 ? CountBlocked(s, t.name, tenant) : 0;
+      if (counts.pending + counts.in_flight + counts.failed > 0) {
+        status.last_error = LastError(s, t.name, tenant);
+      }
       soci::rowset<soci::row> notices =
           (s.prepare << "SELECT topic, message, since, updated FROM target_notices "
                         "WHERE target = :t ORDER BY topic",
@@ -401,15 +463,17 @@ Result<DeliveryMetrics> DeliveryMetricsOf(Database& db, const std::vector<Target
             soci::into(scanned);
         min_cursor = std::min(min_cursor, s.got_data() ? scanned : 0LL);
       }
-      // `status <> 'delivered'` lets the partial index deliveries_resource serve the scan.
-      s << "SELECT COUNT(*) FROM (SELECT seq FROM outbox WHERE seq > :c UNION "
-           "SELECT seq FROM deliveries WHERE status <> 'delivered' "
-           "AND status IN ('pending', 'in_flight')) x",
-          soci::use(min_cursor), soci::into(depth);
+      // The events after the cursor plus those at or before it that some target has not
+      // delivered yet (every delivery's seq is an outbox seq): |A ∪ B| = |A| + |B \ A|. The
+      // second part walks deliveries_undelivered_seq in seq order (no hashing of the backlog).
+      s << "SELECT (SELECT COUNT(*) FROM outbox WHERE seq > :c) + (SELECT COUNT(*) FROM "
+           "(SELECT DISTINCT seq FROM deliveries WHERE status IN ('pending', 'in_flight') "
+           "AND created IS NOT NULL AND seq <= :c2) y)",
+          soci::use(min_cursor), soci::use(min_cursor), soci::into(depth);
     }
     metrics.outbox_depth = depth;
     for (const auto& [name, type] : known) {
-      Counts counts = CountTarget(s, name);
+      Counts counts = CountTarget(s, db.dialect(), name);
       TargetMetrics t;
       t.name = name;
       t.delivered = counts.delivered;

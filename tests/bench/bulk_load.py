@@ -196,8 +196,58 @@ def run_phase(name, server, token, batches, count, clients, expect, perf_dir=Non
     report(name, count, seconds, cpu, latencies, rss_before, max(sampler.peak, rss_before),
            server.rss_kb() or 0)
     if PG_POSTMASTER:
-        print(f"{'':<22} PostgreSQL server CPU {pg_cpu_seconds() - pg_before:6.1f} s", flush=True)
+        pg_cpu = pg_cpu_seconds() - pg_before
+        print(f"{'':<22} PostgreSQL server CPU {pg_cpu:6.1f} s; CPU per user: scimd "
+              f"{cpu / count * 1000:.2f} ms, server {pg_cpu / count * 1000:.2f} ms", flush=True)
+    if PG_STATS:
+        pg_stats_report(name, count)
     return locations
+
+
+PG_STATS = {}  # --pg-stats: {"db": URL, "lsn": WAL position at the start of the phase}
+
+
+def pg_stats_start(db):
+    """--pg-stats: pg_stat_statements loaded (needs a restart: ALTER SYSTEM, which a durable
+    cluster leaves to postgresql.conf) and every counter reset."""
+    pg_rows(db, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    subprocess.run(["bash", PG_SCRIPT, "restart", PG_STATS["dir"]], check=True,
+                   capture_output=True)
+    pg_rows(db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    pg_rows(db, "ALTER SYSTEM SET pg_stat_statements.track_planning = on")
+    pg_rows(db, "SELECT pg_reload_conf()")
+    PG_STATS["db"] = db
+
+
+def pg_stats_reset():
+    db = PG_STATS["db"]
+    pg_rows(db, "SELECT pg_stat_statements_reset(), pg_stat_reset()")
+    PG_STATS["lsn"] = pg_rows(db, "SELECT pg_current_wal_lsn()")[0][0]
+
+
+def pg_stats_report(name, count):
+    """Per phase: WAL bytes per user, the statements by total execution time, and the scans of
+    every index of the SCIM tables (which ones no statement of the phase used)."""
+    db = PG_STATS["db"]
+    wal = int(pg_rows(db, f"SELECT pg_current_wal_lsn() - '{PG_STATS['lsn']}'::pg_lsn")[0][0])
+    print(f"{'':<22} WAL {wal / 1e6:.1f} MB, {wal / count:.0f} bytes per user", flush=True)
+    rows = pg_rows(db, "SELECT calls, round(total_exec_time::numeric, 0), "
+                       "round((total_exec_time / greatest(calls, 1))::numeric, 3), "
+                       "round(total_plan_time::numeric, 0), rows, "
+                       "shared_blks_hit + shared_blks_read, wal_bytes, "
+                       "regexp_replace(left(query, 150), '\s+', ' ', 'g') "
+                       "FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12")
+    print(f"{'':<22} top statements: calls, exec ms, ms/call, plan ms, rows, blocks, WAL bytes, "
+          "query")
+    for r in rows:
+        print(f"{'':<24}{r[0]:>8} {r[1]:>8} {r[2]:>8} {r[3]:>8} {r[4]:>8} {r[5]:>9} {r[6]:>11}  "
+              f"{r[7]}")
+    rows = pg_rows(db, "SELECT relname, indexrelname, idx_scan, pg_relation_size(indexrelid) "
+                       "FROM pg_stat_user_indexes WHERE relname IN ('resources', 'attr_values', "
+                       "'outbox', 'audit_log', 'resource_counts') ORDER BY relname, indexrelname")
+    print(f"{'':<22} index scans (size MB): " + ", ".join(
+        f"{r[1]} {r[2]} ({int(r[3]) / 1e6:.0f})" for r in rows), flush=True)
+    pg_stats_reset()
 
 
 def cpu_snapshot(server, fakes):
@@ -382,6 +432,9 @@ def main():
                         help="which of post, put, password to run (put needs post)")
     parser.add_argument("--perf", metavar="DIR",
                         help="perf record -g scimd during each phase into DIR/<phase>.data")
+    parser.add_argument("--pg-stats", action="store_true",
+                        help="--db postgresql: per phase, WAL bytes per user, the top statements "
+                             "(pg_stat_statements) and the scans per index")
     parser.add_argument("--drain-timeout", type=float, default=1800.0,
                         help="--drain: stop waiting (and say how far it got) after this many s")
     parser.add_argument("--zoho-email-cache", type=float, default=30.0,
@@ -403,6 +456,11 @@ def main():
             with open(os.path.join(pg_dir, "data", "postmaster.pid")) as f:
                 PG_POSTMASTER.append(int(f.readline()))
             db = f"postgresql://scim@127.0.0.1:{args.pg_port}/scim"
+            if args.pg_stats:
+                PG_STATS["dir"] = pg_dir
+                pg_stats_start(db)
+                PG_POSTMASTER[0] = int(open(os.path.join(pg_dir, "data", "postmaster.pid")
+                                           ).readline())
         else:
             db = f"sqlite:{workdir}/bench.db"
         migrate(args.scimd, db)
@@ -413,6 +471,8 @@ def main():
             run_drain(args, db, token)
             return
         writes = 0
+        if PG_STATS:
+            pg_stats_reset()
         with Server(args.scimd, db) as server:
             if "post" in phases:
                 ids_by_bulk = run_phase("POST (create)", server, token,

@@ -5,10 +5,12 @@
 // outer transaction leaves nothing. On SQLite and on PostgreSQL (when SCIMD_TEST_PG_URL names a
 // server).
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>
 
+#include "scim/filter/bind.h"
 #include "scim/store/resource_store.h"
 #include "store/sql_util.h"
 #include "support/pg_configured.h"
@@ -127,7 +129,8 @@ void BufferedRowsFollowTheirOperations(ScratchDatabase& scratch) {
   BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 3);
 }
 
-// More rows than one multi-row INSERT holds (PostgreSQL: 500 per statement), in order.
+// More rows than one Bulk request of 1,000 operations, in order (PostgreSQL: one INSERT of
+// unnested arrays, change_buffer.cc).
 void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
   Database& db = *scratch.db;
   auto registry = schema::Registry::LoadEmbedded();
@@ -150,6 +153,149 @@ void ManyOperationsKeepTheirOrder(ScratchDatabase& scratch) {
                    "SELECT COUNT(*) FROM audit_log WHERE client = '10.0.0.1' AND request_id = "
                    "'req-1' AND changes IS NOT NULL") == 1100);
   BOOST_TEST(Count(db, "SELECT CAST(SUM(n) AS BIGINT) FROM resource_counts") == 1100);
+}
+
+// The buffered rows reach the tables byte for byte: on PostgreSQL they travel as text array
+// literals (change_buffer.cc), so quotes, backslashes, braces, commas, the word NULL and
+// non-ASCII text must come back as written, and an empty client or request id as NULL.
+std::string Text(Database& db, const std::string& sql) {
+  std::string out;
+  BOOST_REQUIRE(db.WithSession([&](soci::session& s) -> Status {
+                    soci::indicator ind = soci::i_ok;
+                    s << sql, soci::into(out, ind);
+                    if (ind != soci::i_ok) out = "<NULL>";
+                    return OkStatus();
+                  }).ok());
+  return out;
+}
+
+void ValuesTravelVerbatim(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  WriteContext quoted{"default", "hr \"x\" \\ {a,b}", "", "req \"1\", {NULL}"};
+  WriteContext plain{"default", "NULL", "10.0.0.2", ""};
+  const std::vector<std::string> names{"q\\\"{x},NULL@hr.example.com", "NULL",
+                                       "J\u00fcrgen \u00e9\u00e8 {}\\@hr.example.com"};
+  std::vector<std::string> ids;
+  Status bulk = store.InOneTransaction([&]() -> Status {
+    for (size_t i = 0; i < names.size(); ++i) {
+      json::Document doc = UserDoc("x", "Sales");
+      doc["userName"].SetString(names[i].c_str(), static_cast<rapidjson::SizeType>(names[i].size()),
+                                doc.GetAllocator());
+      auto created =
+          store.Create(i == 1 ? plain : quoted, "User", std::move(doc), {}, std::nullopt);
+      BOOST_REQUIRE(created.ok());
+      ids.push_back((*created)["id"].GetString());
+    }
+    return OkStatus();
+  });
+  BOOST_REQUIRE(bulk.ok());
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string where = " WHERE resource_id = '" + ids[i] + "'";
+    std::string payload = Text(db, "SELECT payload FROM outbox" + where);
+    json::Document parsed;
+    BOOST_REQUIRE(json::Parse(payload, parsed).ok());
+    BOOST_TEST(std::string(parsed["resource"]["userName"].GetString()) == names[i]);
+    BOOST_TEST(Text(db, "SELECT actor FROM audit_log" + where) == (i == 1 ? "NULL" : quoted.actor));
+    BOOST_TEST(Text(db, "SELECT client FROM audit_log" + where) ==
+               (i == 1 ? std::string("10.0.0.2") : std::string("<NULL>")));
+    BOOST_TEST(Text(db, "SELECT request_id FROM audit_log" + where) ==
+               (i == 1 ? std::string("<NULL>") : quoted.request_id));
+    BOOST_TEST(Count(db, "SELECT version FROM outbox" + where) == 1);
+  }
+}
+
+// An HR re-run: a Bulk of replaces that each change one attribute (row_writes.cc rewrites only
+// the attr_values rows that changed). Afterwards every filter sees the new values and none the
+// old, the unchanged values still match, and each user keeps one row per value.
+void ReplacesKeepFiltersRight(ScratchDatabase& scratch) {
+  Database& db = *scratch.db;
+  auto registry = schema::Registry::LoadEmbedded();
+  BOOST_REQUIRE(registry.ok());
+  ResourceStore store(scratch.db, *registry);
+  const schema::ResourceType& user_type = *(*registry)->FindResourceType("User");
+  WriteContext ctx{"default", "hr"};
+  const std::string enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  auto user = [&](int i, const std::string& department, const std::string& email) {
+    json::Document d;
+    std::string text =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],"
+        "\"userName\":\"u" +
+        std::to_string(i) + "\",\"emails\":[{\"value\":\"" + email + "\",\"type\":\"work\"}],\"" +
+        enterprise + "\":{\"employeeNumber\":\"E" + std::to_string(i) + "\",\"department\":\"" +
+        department + "\"}}";
+    BOOST_REQUIRE(json::Parse(text, d).ok());
+    return d;
+  };
+  std::vector<std::string> ids;
+  BOOST_REQUIRE(store
+                    .InOneTransaction([&]() -> Status {
+                      for (int i = 0; i < 3; ++i) {
+                        auto created = store.Create(
+                            ctx, "User", user(i, "Sales", "u" + std::to_string(i) + "@old.example"),
+                            {}, std::nullopt);
+                        BOOST_REQUIRE(created.ok());
+                        ids.push_back((*created)["id"].GetString());
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+  long long rows_before = Count(db, "SELECT COUNT(*) FROM attr_values");
+  // User 0 changes department, user 1 its e-mail, user 2 nothing.
+  BOOST_REQUIRE(store
+                    .InOneTransaction([&]() -> Status {
+                      for (int i = 0; i < 3; ++i) {
+                        json::Document next = user(
+                            i, i == 0 ? "Finance" : "Sales",
+                            "u" + std::to_string(i) + (i == 1 ? "@new.example" : "@old.example"));
+                        auto replaced = store.Modify(
+                            ctx, "User", ids[i], std::nullopt, events::ChangeKind::kReplaced,
+                            [&](json::Document& resource, MembershipChange&,
+                                std::optional<std::string>&) -> Status {
+                              resource.CopyFrom(next, resource.GetAllocator());
+                              resource.AddMember("id",
+                                                 json::String(ids[i], resource.GetAllocator()),
+                                                 resource.GetAllocator());
+                              return OkStatus();
+                            },
+                            {});
+                        BOOST_REQUIRE(replaced.ok());
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+  auto matches = [&](const std::string& text) {
+    ListQuery query;
+    auto bound = filter::ParseAndBind(text, **registry, user_type);
+    BOOST_REQUIRE(bound.ok());
+    query.filter = std::move(*bound);
+    auto page = store.List("default", "User", query);
+    BOOST_REQUIRE(page.ok());
+    std::vector<std::string> found;
+    for (const json::Document& r : page->resources) found.push_back(r["id"].GetString());
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::string dept = enterprise + ":department";
+  BOOST_TEST(matches(dept + " eq \"Finance\"") == std::vector<std::string>{ids[0]},
+             boost::test_tools::per_element());
+  BOOST_TEST(matches(dept + " eq \"Sales\"") == sorted({ids[1], ids[2]}),
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.value co \"@new.\"") == std::vector<std::string>{ids[1]},
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.value eq \"u1@old.example\"").empty());
+  BOOST_TEST(matches("emails.value ew \"@old.example\"") == sorted({ids[0], ids[2]}),
+             boost::test_tools::per_element());
+  BOOST_TEST(matches("emails.type eq \"work\" and " + enterprise + ":employeeNumber eq \"E0\"") ==
+                 std::vector<std::string>{ids[0]},
+             boost::test_tools::per_element());
+  BOOST_TEST(Count(db, "SELECT COUNT(*) FROM attr_values") == rows_before);
 }
 
 // InOneTransaction without savepoints (what /Bulk tries first): writes that all succeed commit
@@ -235,6 +381,14 @@ void RunAll(bool postgres) {
   {
     ScratchDatabase scratch(postgres, "bulktx2");
     ManyOperationsKeepTheirOrder(scratch);
+  }
+  {
+    ScratchDatabase scratch(postgres, "bulktx4");
+    ValuesTravelVerbatim(scratch);
+  }
+  {
+    ScratchDatabase scratch(postgres, "bulktx5");
+    ReplacesKeepFiltersRight(scratch);
   }
 }
 

@@ -1,0 +1,4 @@
+-- Migration 015 (issue 11, PostgreSQL's /Bulk write cost) makes PostgreSQL's attr_values_num
+-- and trigram indexes partial. SQLite has no trigram indexes and keeps attr_values_num whole
+-- (its writes are in-process, not the cost measured there): nothing to change here. The file
+-- keeps the migration numbers of both dialects in step.
