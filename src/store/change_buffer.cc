@@ -111,15 +111,15 @@ void AppendArrayElement(std::string& out, const char* value) {
 // row count, parsed and planned per Bulk: 32 ms of planning per 500 audit rows (issue 11,
 // pg_stat_statements' total_plan_time).
 std::string UnnestInsert(const std::string& head, const std::vector<const char*>& types) {
-  std::string sql = "INSERT INTO " + head + " SELECT ";
-  std::string args;
+  std::string columns, args, names;
   for (size_t c = 0; c < types.size(); ++c) {
-    sql += (c > 0 ? ", c" : "c") + std::to_string(c);
+    const std::string name = "c" + std::to_string(c);
+    columns += (c > 0 ? ", " : "") + name;
     args += (c > 0 ? ", CAST($" : "CAST($") + std::to_string(c + 1) + " AS " + types[c] + "[])";
+    names += name + ", ";
   }
-  std::string names;
-  for (size_t c = 0; c < types.size(); ++c) names += "c" + std::to_string(c) + ", ";
-  return sql + " FROM unnest(" + args + ") WITH ORDINALITY AS x(" + names + "o) ORDER BY o";
+  return "INSERT INTO " + head + " SELECT " + columns + " FROM unnest(" + args +
+         ") WITH ORDINALITY AS x(" + names + "o) ORDER BY o";
 }
 
 // Inserts `rows` into `head` (`columns` parameters a row): on PostgreSQL, all rows in one
