@@ -28,10 +28,12 @@ Benchmark group of size S: id %08x-0000-4000-a000-%012x of (S), displayName "ben
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -167,6 +169,55 @@ def migrate(scimd, db):
 def create_token(scimd, db, name, scopes="scim:read,scim:write,admin"):
     out = run([scimd, "token", "create", "--db", db, "--name", name, "--scopes", scopes]).stdout
     return out.strip().splitlines()[-1].strip()
+
+
+def start_serve(scimd, workdir, db, port, extra_args=(), timeout=30):
+    """`scimd serve --config WORKDIR/bench.yaml` on PORT with EXTRA_ARGS; returns the process
+    once the port accepts connections (exits the script if it does not within TIMEOUT s)."""
+    log = open(os.path.join(workdir, f"scimd-{port}.log"), "wb")
+    proc = subprocess.Popen([scimd, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
+                             "--config", os.path.join(workdir, "bench.yaml"), *extra_args],
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    sys.exit(f"scimd on {port} did not start")
+
+
+def seed_users(port, token, users):
+    """POSTs USERS small users over one keep-alive connection; returns the first one's id."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    first = None
+    for i in range(users):
+        body = json.dumps({"schemas": [USER_URN], "userName": f"bench{i}@example.com",
+                           "name": {"familyName": f"F{i}"},
+                           "emails": [{"value": f"bench{i}@example.com", "type": "work"}]})
+        conn.request("POST", "/scim/v2/Users", body,
+                     {"Authorization": f"Bearer {token}", "Connection": "keep-alive",
+                      "Content-Type": "application/scim+json"})
+        resp = conn.getresponse()
+        data = json.loads(resp.read())
+        if resp.status != 201:
+            sys.exit(f"seed failed: {resp.status} {data}")
+        first = first or data["id"]
+    return first
+
+
+def wrk_rps(url, token, seconds, conns):
+    """req/s of `wrk -t2 -cCONNS -dSECONDS` (keep-alive) on URL; exits on any non-2xx answer."""
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-H",
+                          f"Authorization: Bearer {token}", "-H", "Connection: keep-alive", url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        sys.exit(f"wrk saw {non2xx.group(1)} non-2xx answers from {url}")
+    return rps
 
 
 class Server:

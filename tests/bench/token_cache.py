@@ -19,17 +19,16 @@ on --pg-port in /tmp/scimd-bench-tokencache-pg and stops it at the end.
 
 import argparse
 import http.client
-import json
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from bench_common import free_port, seed_users, start_serve, wrk_rps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_SCRIPT = os.path.join(ROOT, "tests", "support", "pg_cluster.sh")
@@ -37,58 +36,16 @@ PG_DIR = "/tmp/scimd-bench-tokencache-pg"
 PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(binary, *args):
     return subprocess.run([binary, *args], check=True, capture_output=True, text=True).stdout
 
 
-def start(binary, workdir, db, port):
-    log = open(os.path.join(workdir, f"scimd-{port}.log"), "wb")
-    proc = subprocess.Popen([binary, "serve", "--db", db, "--listen", f"127.0.0.1:{port}",
-                             "--config", os.path.join(workdir, "bench.yaml")],
-                            stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit(f"scimd on {port} did not start")
 
 
-def seed(port, token, users):
-    conn = http.client.HTTPConnection("127.0.0.1", port)
-    first = None
-    for i in range(users):
-        body = json.dumps({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                           "userName": f"bench{i}@example.com", "name": {"familyName": f"F{i}"},
-                           "emails": [{"value": f"bench{i}@example.com", "type": "work"}]})
-        conn.request("POST", "/scim/v2/Users", body,
-                     {"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
-        resp = conn.getresponse()
-        data = json.loads(resp.read())
-        if resp.status != 201:
-            sys.exit(f"seed failed: {resp.status} {data}")
-        first = first or data["id"]
-    return first
 
 
-def wrk(url, token, seconds, conns):
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "-H",
-                          f"Authorization: Bearer {token}", "-H", "Connection: keep-alive", url],
-                         capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        sys.exit(f"wrk saw {non2xx.group(1)} non-2xx answers from {url}")
-    return rps
 
 
 def pg_value(port, dbname, sql):
@@ -149,18 +106,18 @@ def main():
                     "scim:read,scim:write").strip().splitlines()[-1]
         ports = {"before": free_port(), "after": free_port()}
         for name in ("before", "after"):
-            procs.append(start(getattr(args, name), workdir, db, ports[name]))
-        user = seed(ports["after"], token, args.users)
+            procs.append(start_serve(getattr(args, name), workdir, db, ports[name]))
+        user = seed_users(ports["after"], token, args.users)
         path = f"/scim/v2/Users/{user}"
         print(f"{args.db}, {args.users} users, wrk -t2 -c{args.conns} -d{args.seconds}s, "
               f"load {os.getloadavg()[0]:.1f}", flush=True)
         results = {"before": [], "after": [], "healthz": []}
         for r in range(args.rounds):
             for name in ("before", "after"):
-                rps = wrk(f"http://127.0.0.1:{ports[name]}{path}", token, args.seconds, args.conns)
+                rps = wrk_rps(f"http://127.0.0.1:{ports[name]}{path}", token, args.seconds, args.conns)
                 results[name].append(rps)
                 print(f"round {r + 1} {name:7s} GET /Users/{{id}} {rps:9.0f} req/s", flush=True)
-            rps = wrk(f"http://127.0.0.1:{ports['after']}/healthz", token, args.seconds, args.conns)
+            rps = wrk_rps(f"http://127.0.0.1:{ports['after']}/healthz", token, args.seconds, args.conns)
             results["healthz"].append(rps)
             print(f"round {r + 1} after   GET /healthz     {rps:9.0f} req/s", flush=True)
         b, a, h = (statistics.median(results[k]) for k in ("before", "after", "healthz"))
