@@ -96,36 +96,6 @@ const char* kGroup = R"json({
            "lastModified": "2011-05-13T04:42:34.000Z"}
 })json";
 
-const char* kWidget = R"json({
-  "schemas": ["urn:scimd:test:schemas:2.0:Widget", "urn:scimd:test:schemas:extension:2.0:Widget"],
-  "id": "w1", "code": "AbC", "count": 10, "score": 2.5, "enabled": false,
-  "since": "2020-06-01T10:00:00.000Z", "tags": ["Red", "blue"], "nums": [1, 5],
-  "parts": [{"value": "bolt", "kind": "Metal", "weight": 3, "primary": true,
-             "at": "2021-01-01T00:00:00.000Z"}, {"value": "nut", "kind": "metal"}],
-  "spec": {"size": 1.5, "label": "L"}, "secret": "s3cr3t",
-  "urn:scimd:test:schemas:extension:2.0:Widget": {"level": 4, "owner": {"value": "o1"}},
-  "meta": {"resourceType": "Widget", "created": "2020-01-01T00:00:00.000Z",
-           "lastModified": "2020-01-02T00:00:00.000Z"}
-})json";
-
-const char* kDevice = R"json({
-  "schemas": ["urn:scimd:test:schemas:2.0:Device", "urn:scimd:test:schemas:extension:2.0:Device",
-              "urn:scimd:test:schemas:extension:2.0:Warranty"],
-  "id": "d1", "name": "router", "serial": "SN-1", "status": "Lost",
-  "firmware": {"version": "1.0", "builtAt": "2024-01-01T00:00:00.000Z", "channel": "stable",
-               "checksum": "abc"},
-  "lastSeen": "2024-02-01T08:00:00.000Z", "ports": [22, 443], "score": 0.5, "certified": true,
-  "interfaces": [{"value": "eth0", "type": "ethernet", "mac": "00:11:22:33:44:55",
-                  "primary": true}, {"value": "wlan0", "type": "wifi"}],
-  "token": "t0k3n", "notes": "rack 4",
-  "urn:scimd:test:schemas:extension:2.0:Device": {"site": "Lyon", "rack": 4,
-                                                  "installedAt": "2024-01-02T00:00:00.000Z"},
-  "urn:scimd:test:schemas:extension:2.0:Warranty": {"vendor": "ACME",
-                                                    "purchasedAt": "2023-12-24T00:00:00.000Z"},
-  "meta": {"resourceType": "Device", "created": "2024-01-01T00:00:00.000Z",
-           "lastModified": "2024-02-01T00:00:00.000Z"}
-})json";
-
 struct Case {
   const schema::ResourceType* type = nullptr;
   json::Document resource;
@@ -143,7 +113,8 @@ const Fixture& GetFixture() {
   static const Fixture* fixture = [] {
     auto* f = new Fixture;
     f->registry = fuzzing::LoadFuzzRegistry();
-    const char* texts[] = {kRichUser, kPlainUser, kGroup, kWidget, kDevice};
+    const char* texts[] = {kRichUser, kPlainUser, kGroup, fuzzing::kStoredWidget,
+                           fuzzing::kStoredDevice};
     const char* types[] = {"User", "User", "Group", "Widget", "Device"};
     for (int i = 0; i < 5; ++i) {
       Case& c = f->cases[i];

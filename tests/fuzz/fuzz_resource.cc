@@ -68,34 +68,6 @@ const char* kExistingGroup = R"json({
   "meta": {"resourceType": "Group", "created": "2010-01-23T04:56:22.000Z",
            "lastModified": "2011-05-13T04:42:34.000Z"}})json";
 
-const char* kExistingWidget = R"json({
-  "schemas": ["urn:scimd:test:schemas:2.0:Widget", "urn:scimd:test:schemas:extension:2.0:Widget"],
-  "id": "w1", "code": "AbC", "count": 10, "score": 2.5, "enabled": false,
-  "since": "2020-06-01T10:00:00.000Z", "tags": ["Red", "blue"], "nums": [1, 5],
-  "parts": [{"value": "bolt", "kind": "Metal", "weight": 3, "primary": true,
-             "at": "2021-01-01T00:00:00.000Z"}],
-  "spec": {"size": 1.5, "label": "L"}, "secret": "s3cr3t",
-  "urn:scimd:test:schemas:extension:2.0:Widget": {"level": 4, "owner": {"value": "o1"}},
-  "meta": {"resourceType": "Widget", "created": "2020-01-01T00:00:00.000Z",
-           "lastModified": "2020-01-02T00:00:00.000Z"}})json";
-
-const char* kExistingDevice = R"json({
-  "schemas": ["urn:scimd:test:schemas:2.0:Device", "urn:scimd:test:schemas:extension:2.0:Device",
-              "urn:scimd:test:schemas:extension:2.0:Warranty"],
-  "id": "d1", "name": "router", "serial": "SN-1", "status": "Lost",
-  "firmware": {"version": "1.0", "builtAt": "2024-01-01T00:00:00.000Z", "channel": "stable",
-               "checksum": "abc"},
-  "lastSeen": "2024-02-01T08:00:00.000Z", "ports": [22, 443], "score": 0.5, "certified": true,
-  "interfaces": [{"value": "eth0", "type": "ethernet", "mac": "00:11:22:33:44:55",
-                  "primary": true}, {"value": "wlan0", "type": "wifi"}],
-  "token": "t0k3n", "notes": "rack 4",
-  "urn:scimd:test:schemas:extension:2.0:Device": {"site": "Lyon", "rack": 4,
-                                                  "installedAt": "2024-01-02T00:00:00.000Z"},
-  "urn:scimd:test:schemas:extension:2.0:Warranty": {"vendor": "ACME",
-                                                    "purchasedAt": "2023-12-24T00:00:00.000Z"},
-  "meta": {"resourceType": "Device", "created": "2024-01-01T00:00:00.000Z",
-           "lastModified": "2024-02-01T00:00:00.000Z"}})json";
-
 // Fixed "attributes" / "excludedAttributes" pairs, parsed per resource type (a pair that does
 // not resolve for a type is skipped for it).
 const std::pair<const char*, const char*> kSelections[] = {
@@ -130,7 +102,8 @@ const Fixture& GetFixture() {
     auto* f = new Fixture;
     f->registry = fuzzing::LoadFuzzRegistry();
     const char* names[] = {"User", "Group", "Widget", "Device"};
-    const char* existing[] = {kExistingUser, kExistingGroup, kExistingWidget, kExistingDevice};
+    const char* existing[] = {kExistingUser, kExistingGroup, fuzzing::kStoredWidget,
+                              fuzzing::kStoredDevice};
     for (int i = 0; i < 4; ++i) {
       TypeFixture& t = f->types[i];
       t.type = f->registry->FindResourceType(names[i]);
