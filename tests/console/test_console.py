@@ -40,7 +40,7 @@ try:
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError as exc:  # a clear failure, not a skip: install_deps.sh installs it
     raise ImportError(f"python3-selenium is missing ({exc}); run deploy/install_deps.sh and "
                       "use /usr/bin/python3") from exc
@@ -246,9 +246,21 @@ class ConsoleTest(unittest.TestCase):
         box.send_keys(token)
         self.find("login")[0].click()
 
+    def settled(self, read):
+        """read() again while the page re-renders under it (a stale element), up to WAIT s."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                return read()
+            except StaleElementReferenceException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
     def row_resources(self, testid):
         """The data-resource-id values of the visible [data-testid=testid] rows."""
-        return {e.get_attribute("data-resource-id") for e in self.visible(testid)}
+        return self.settled(
+            lambda: {e.get_attribute("data-resource-id") for e in self.visible(testid)})
 
     def login_acme(self):
         self.login(self.acme_token)
@@ -626,15 +638,14 @@ class ConsoleTest(unittest.TestCase):
         except Exception as exc:
             self.skipTest(f"this scimd cannot create an operator token: {exc}")
         self.login(token)
-        picker = self.wait(lambda d: self.visible("tenant-picker") or False,
-                           message="the operator's tenant picker")[0]
-        options = [o.text for o in picker.find_elements(By.TAG_NAME, "option")]
+        self.wait(lambda d: self.visible("tenant-picker") or False,
+                  message="the operator's tenant picker")
+        options = self.settled(lambda: [o.text for o in self.visible("tenant-picker")[0]
+                                        .find_elements(By.TAG_NAME, "option")])
         self.assertTrue(any("acme" in o for o in options), options)
         self.assertTrue(any("globex" in o for o in options), options)
         # Narrow the admin views to globex: its failed delivery shows, acme's none.
-        for option in picker.find_elements(By.TAG_NAME, "option"):
-            if option.get_attribute("value") == "globex":
-                option.click()
+        self.settled(lambda: Select(self.visible("tenant-picker")[0]).select_by_value("globex"))
         self.go("#/sync")
         self.wait_rows("failed-delivery", lambda t: len(t) >= 1,
                        "globex's failed deliveries for the operator")
@@ -649,8 +660,9 @@ class ConsoleTest(unittest.TestCase):
         self.assertTrue(all("globex.test" in r for r in rows), rows)
         bob = self.globex_ids["bob.secret@globex.test"]
         self.go("#/users/" + bob)
-        attrs = self.wait(lambda d: self.visible("attributes") or False, message="bob's page")[0]
-        self.assertIn("bob.secret@globex.test", attrs.text)
+        self.wait(lambda d: self.visible("attributes") or False, message="bob's page")
+        self.assertIn("bob.secret@globex.test",
+                      self.settled(lambda: self.visible("attributes")[0].text))
 
     def test_10_logout_forgets_the_token(self):
         self.login_acme()
