@@ -10,9 +10,13 @@
 -- included (320 index entries read per delivery row in the profile, docs/benchmarks.md). The
 -- claims walk deliveries_pending and deliveries_tenant_pending; the statements on pending rows
 -- by resource walk deliveries_resource. A partial index of the in-flight rows alone serves the
--- reaper: its range `lease_until < now` skips the live leases.
+-- reaper: its range `lease_until < now` skips the live leases. `lease_until IS NOT NULL` (true of
+-- every in-flight row) keeps it to the reaper's statements, which imply it (`lease_until < $2`):
+-- the outcome, release and renewal of a lease (`status = 'in_flight' AND id = ...`) would
+-- otherwise be free to walk it, dead entries included, instead of the primary key.
 DROP INDEX IF EXISTS deliveries_due;
-CREATE INDEX deliveries_in_flight ON deliveries (target, lease_until) WHERE status = 'in_flight';
+CREATE INDEX deliveries_in_flight ON deliveries (target, lease_until)
+  WHERE status = 'in_flight' AND lease_until IS NOT NULL;
 -- UNIQUE (target, seq) and deliveries_seq (seq, migration 007: retention's look-ups by outbox
 -- seq) become one unique index on (seq, target): it serves both (the fan-out's ON CONFLICT
 -- (target, seq) names the same columns, which is what PostgreSQL matches) with one entry per

@@ -89,10 +89,7 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
         // Later rows of the resource cannot go before this one: keep them off the due list
         // until its next attempt (or until it is re-queued).
         long long hold_until = status == "pending" ? next_at : kParkedMs;
-        RunCached(s, dialect, "dl_hold_later",
-                  "UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND tenant = $3 "
-                  "AND resource_id = $4 AND seq > $5 AND status = 'pending' "
-                  "AND next_attempt_at < $6",
+        RunCached(s, dialect, "dl_hold_later", delivery_sql::kHoldLaterSql,
                   {SqlArg::Int(hold_until), target, ev.tenant, ev.resource_id, SqlArg::Int(ev.seq),
                    SqlArg::Int(hold_until)});
       }

@@ -125,6 +125,13 @@ inline constexpr const char* kLockRunSql =
     "SELECT id FROM deliveries WHERE status = 'pending' AND id = ANY($1::bigint[]) "
     "ORDER BY seq FOR UPDATE";
 
+// Whether target $1 has an in-flight row whose lease ended before $2 (the reaper's look-up,
+// delivery_claim.cc). PostgreSQL walks deliveries_in_flight (migration 016) from the oldest lease;
+// SQLite deliveries_due.
+inline constexpr const char* kAnyExpiredSql =
+    "SELECT id FROM deliveries WHERE target = $1 AND status = 'in_flight' AND lease_until < $2 "
+    "LIMIT 1";
+
 // PostgreSQL: the outcomes of a claimed batch in one statement (delivery_outcome.cc,
 // RecordAttempts), so that the statement-level triggers of delivery_counts (migration 014) run
 // once per batch instead of once per row. Arrays: $1 ids, $2 statuses, $3 attempts, $4
@@ -158,6 +165,30 @@ inline constexpr const char* kFanOutInsertPgSql =
     "FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) "
     "WITH ORDINALITY AS u(seq, tenant, resource_type, resource_id, status, error, o) "
     "ORDER BY u.o ON CONFLICT (target, seq) DO NOTHING RETURNING id";
+
+// "The row is pending", for the statements on one resource's rows (target, tenant and resource_id
+// given): status <> 'delivered' AND status NOT IN ('in_flight', 'failed'). Of the four statuses
+// that leaves 'pending', but unlike `status = 'pending'` it does not imply the predicate of
+// deliveries_pending or deliveries_tenant_pending, so neither planner may walk a tenant's
+// pending rows filtering on resource_id: only deliveries_resource (WHERE status <> 'delivered',
+// which the first term matches on SQLite too) serves it. A prepared statement's generic plan,
+// made while the table was young, walked deliveries_tenant_pending for the link refresh's
+// probe (kWaitingRowSql; issue 12, docs/benchmarks.md "PostgreSQL cost per delivery row").
+#define SCIM_DELIVERY_PENDING_OF_RESOURCE \
+  "status <> 'delivered' AND status NOT IN ('in_flight', 'failed')"
+
+// The first pending row of resource $3 of tenant $2 at target $1 (store/link_refresh.cc; `FOR
+// UPDATE` appended on PostgreSQL).
+inline constexpr const char* kWaitingRowSql =
+    "SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND resource_id = $3 "
+    "AND " SCIM_DELIVERY_PENDING_OF_RESOURCE " LIMIT 1";
+
+// Holds the pending rows of a resource after seq $5 until $1 (delivery_outcome.cc): $2 target,
+// $3 tenant, $4 resource_id, $6 = $1.
+inline constexpr const char* kHoldLaterSql =
+    "UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND tenant = $3 "
+    "AND resource_id = $4 AND seq > $5 AND " SCIM_DELIVERY_PENDING_OF_RESOURCE
+    " AND next_attempt_at < $6";
 
 // Records the link of a resource at a target ($1 target, $2 tenant, $3 type, $4 id, $5 its id
 // there, $6 now).

@@ -103,7 +103,7 @@ def pg_settings(port):
     return dict(r.split("=", 1) for r in rows if "=" in r)
 
 
-def start_durable_pg(directory, port, statements=False):
+def start_durable_pg(directory, port, statements=False, auto_explain_ms=0):
     """A fresh cluster with PostgreSQL's durable defaults (PG_DURABLE=1: no fsync=off etc. on
     the command line), shared_buffers 512MB (ALTER SYSTEM + restart, as in earlier runs);
     `statements`: pg_stat_statements loaded too (--pg-statements).
@@ -116,6 +116,15 @@ def start_durable_pg(directory, port, statements=False):
     if statements:
         harness.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'",
                      dbname="postgres", port=port)
+    if auto_explain_ms:
+        # The plans scimd's own (prepared, possibly generic) statements ran with, in the server
+        # log (postgres.log of the cluster directory): statements slower than this many ms.
+        # (ALTER SYSTEM does not know auto_explain's settings before the module is loaded.)
+        lines = ["session_preload_libraries = 'auto_explain'",
+                 f"auto_explain.log_min_duration = '{auto_explain_ms}ms'",
+                 "auto_explain.log_analyze = on", "auto_explain.log_buffers = on"]
+        as_postgres(f"printf '%s\\n' {' '.join(repr(x) for x in lines)} "
+                    f">> {directory}/data/postgresql.conf")
     as_postgres(f"{PG_BIN}/pg_ctl -D {directory}/data -l {directory}/postgres.log -w -t 120 "
                 f"-m fast restart")
     settings = pg_settings(port)
@@ -738,6 +747,9 @@ def main():
                         help="report row versions (HOT ratio, dead rows) of the delivery tables, "
                              "index scans per index of deliveries, per delivery row, and EXPLAIN "
                              "(ANALYZE, BUFFERS) of the claim statements mid-load (PostgreSQL)")
+    parser.add_argument("--pg-auto-explain-ms", type=int, default=0,
+                        help="log the plans (auto_explain, ANALYZE, BUFFERS) of statements slower "
+                             "than this many ms to the cluster's postgres.log (PostgreSQL)")
     parser.add_argument("--out", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args()
     os.environ["SCIMD_BIN"] = os.path.abspath(args.scimd)
@@ -750,7 +762,8 @@ def main():
         for kind in kinds:
             if kind == "postgresql" and not pg_started:
                 pg_started = True
-                settings = start_durable_pg(args.pg_dir, args.pg_port, args.pg_statements)
+                settings = start_durable_pg(args.pg_dir, args.pg_port, args.pg_statements,
+                                            args.pg_auto_explain_ms)
                 print(f"PostgreSQL {settings}", file=sys.stderr, flush=True)
             for mode in modes:
                 result = run_once(kind, mode == "targets", args)
