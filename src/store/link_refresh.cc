@@ -28,10 +28,9 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
   std::vector<std::string> to_refresh;
   for (const std::string& follower : followers) {
     if (follower == changed_target) continue;
-    CachedRows waiting =
-        RunCached(s, dialect, "dl_waiting_row",
-                  std::string(kWaitingRowSql) + (pg ? " FOR UPDATE" : ""),
-                  {follower, tenant, resource_id});
+    CachedRows waiting = RunCached(s, dialect, "dl_waiting_row",
+                                   std::string(kWaitingRowSql) + (pg ? " FOR UPDATE" : ""),
+                                   {follower, tenant, resource_id});
     if (waiting.size() == 0) to_refresh.push_back(follower);
   }
   if (to_refresh.empty()) return;

@@ -147,17 +147,17 @@ class Backlog : public testing::ScratchDatabase {
   std::string WaitingPlan() {
     std::string plan;
     BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
-                         std::string target = "crm", tenant = "t1", id = "u150000";
-                         const std::string sql =
-                             postgres_ ? std::string("EXPLAIN ") + kWaitingRowSql + " FOR UPDATE"
-                                       : std::string("EXPLAIN QUERY PLAN ") + kWaitingRowSql;
-                         soci::rowset<soci::row> rows =
-                             (s.prepare << sql, soci::use(target), soci::use(tenant), soci::use(id));
-                         for (const soci::row& row : rows) {
-                           plan += row.get<std::string>(postgres_ ? 0 : 3) + "\n";
-                         }
-                         return OkStatus();
-                       }).ok());
+                           std::string target = "crm", tenant = "t1", id = "u150000";
+                           const std::string sql =
+                               postgres_ ? std::string("EXPLAIN ") + kWaitingRowSql + " FOR UPDATE"
+                                         : std::string("EXPLAIN QUERY PLAN ") + kWaitingRowSql;
+                           soci::rowset<soci::row> rows = (s.prepare << sql, soci::use(target),
+                                                           soci::use(tenant), soci::use(id));
+                           for (const soci::row& row : rows) {
+                             plan += row.get<std::string>(postgres_ ? 0 : 3) + "\n";
+                           }
+                           return OkStatus();
+                         }).ok());
     BOOST_TEST_MESSAGE("waiting row plan:\n" << plan);
     return plan;
   }
