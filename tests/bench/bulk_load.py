@@ -237,6 +237,10 @@ def pg_stats_report(name, count):
                        "shared_blks_hit + shared_blks_read, wal_bytes, "
                        "regexp_replace(left(query, 150), '\s+', ' ', 'g') "
                        "FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12")
+    calls, exec_ms = pg_rows(db, "SELECT sum(calls), round(sum(total_exec_time)::numeric, 0) "
+                                 "FROM pg_stat_statements")[0]
+    print(f"{'':<22} statements: {calls} ({int(calls) / count:.2f} per unit), exec {exec_ms} ms",
+          flush=True)
     print(f"{'':<22} top statements: calls, exec ms, ms/call, plan ms, rows, blocks, WAL bytes, "
           "query")
     for r in rows:
@@ -415,6 +419,8 @@ def run_drain(args, db, token):
             cpu_start = cpu_snapshot(server, fakes)
             load_start = os.getloadavg()[0]
             post_started = time.monotonic()
+            if PG_STATS:
+                pg_stats_reset()
             ids_by_bulk = run_phase("POST (create)", server, token,
                                     post_batches("hr", args.users, args.batch), args.users,
                                     args.clients, "201")
@@ -422,6 +428,8 @@ def run_drain(args, db, token):
             post_s = time.monotonic() - post_started
             cpu_before = cpu_snapshot(server, fakes)
             load_before = os.getloadavg()[0]
+            if PG_STATS:
+                pg_stats_reset()
             trickle = Trickle(server, trickle_token, args.trickle_rate) if args.trickle_rate else None
             if trickle:
                 trickle.start()
@@ -461,6 +469,8 @@ def run_drain(args, db, token):
             print(f"  all targets: {total_delivered} deliveries; CPU per delivery over the drain "
                   f"(counted over every delivery, including those during the POST phase): scimd "
                   f"{scimd_ms:.2f} ms, PostgreSQL {pg_ms:.2f} ms", flush=True)
+            if PG_STATS:  # the drain's statements; "per unit" = per delivery of any phase
+                pg_stats_report("drain", total_delivered)
             if trickle:
                 trickle.stop.set()
                 trickle.join(timeout=600)
