@@ -210,11 +210,17 @@ Status ParseBreaker(const YAML::Node& node, const Checker& check, delivery::Brea
 }
 
 Status ParseDelivery(const YAML::Node& node, const Checker& check, DeliverySettings& d) {
-  SCIM_RETURN_IF_ERROR(check.KnownKeys(node, "delivery",
-                                       {"lease_seconds", "workers_per_target", "poll_interval_ms",
-                                        "claim_batch", "coalesce", "breaker"}));
+  SCIM_RETURN_IF_ERROR(
+      check.KnownKeys(node, "delivery",
+                      {"lease_seconds", "workers_per_target", "poll_interval_ms", "claim_batch",
+                       "backlog_claim_batch", "coalesce", "breaker"}));
   SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "claim_batch", 1, d.claim_batch));
   if (d.claim_batch > 1000) return check.Fail("delivery.claim_batch", "must be between 1 and 1000");
+  SCIM_RETURN_IF_ERROR(
+      check.Integer(node, "delivery", "backlog_claim_batch", 1, d.backlog_claim_batch));
+  if (d.backlog_claim_batch > 1000) {
+    return check.Fail("delivery.backlog_claim_batch", "must be between 1 and 1000");
+  }
   SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "coalesce", 1, d.coalesce));
   if (d.coalesce > 1000) return check.Fail("delivery.coalesce", "must be between 1 and 1000");
   if (const YAML::Node breaker = node["breaker"]) {

@@ -191,6 +191,7 @@ int RunServe(const Config& config) {
   dispatch_options.poll_interval = std::chrono::milliseconds(config.delivery.poll_interval_ms);
   dispatch_options.breaker = config.delivery.breaker;
   dispatch_options.claim_batch = static_cast<int>(config.delivery.claim_batch);
+  dispatch_options.backlog_claim_batch = static_cast<int>(config.delivery.backlog_claim_batch);
   dispatch_options.coalesce = static_cast<int>(config.delivery.coalesce);
   dispatch_options.delivered_days = config.retention.delivered_days;
   dispatch_options.audit_days = config.retention.audit_days;

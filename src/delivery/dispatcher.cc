@@ -40,6 +40,7 @@ struct TargetState {
 struct Pass {
   int delivered = 0;  // Deliver() calls made
   bool more = false;  // there may be more to do right away
+  bool full = false;  // the claim brought as many non-batchable rows as it asked for
 };
 
 }  // namespace
@@ -259,13 +260,21 @@ struct Dispatcher::Shared {
     }
   }
 
-  // Claims due rows for one pass: claim_batch rows, and when the adapter batches and some of
+  // The claim size of a worker's next pass (DispatcherOptions::backlog_claim_batch): twice the
+  // last one after a full claim, up to the cap; claim_batch after one that came back short.
+  int NextClaimSize(int current, bool full) const {
+    const int base = std::max(1, options.claim_batch);
+    if (!full) return base;
+    return std::min(std::max(base, options.backlog_claim_batch), current * 2);
+  }
+
+  // Claims due rows for one pass: `size` rows, and when the adapter batches and some of
   // them are batchable, more rows up to MaxBatch() batchable ones (a stream of users to the CRM
   // claims as before; a stream of stores fills bulk calls). `batchable` says which rows are.
-  Result<std::vector<ClaimedDelivery>> ClaimForPass(TargetState& t, int max_batch,
+  Result<std::vector<ClaimedDelivery>> ClaimForPass(TargetState& t, int max_batch, int size,
                                                     std::vector<bool>& batchable) {
     const auto& adapter = *t.target.adapter;
-    const int first = std::max(1, options.claim_batch);
+    const int first = std::max(1, size);
     SCIM_TRY(auto claimed, queue.Claim(t.name, first, LeaseMs(), Coalesce(adapter)));
     Track(claimed);
     batchable.clear();
@@ -291,17 +300,18 @@ struct Dispatcher::Shared {
   }
 
   // Splits a claim into what this pass delivers: the events the adapter can batch first (its
-  // DeliverBatch() calls), then up to claim_batch others in seq order; others beyond that (from
+  // DeliverBatch() calls), then up to `size` others in seq order; others beyond that (from
   // a claim sized for batching) are handed back at once for the other workers. Different
   // resources never wait for each other, so delivering the batch first keeps per-resource
   // order (a claim holds at most one row per resource).
   std::vector<ClaimedDelivery> Arrange(std::vector<ClaimedDelivery> claimed,
-                                       const std::vector<bool>& can_batch, size_t& batchable) {
+                                       const std::vector<bool>& can_batch, int size,
+                                       size_t& batchable) {
     std::vector<ClaimedDelivery> work, single, rest;
     for (size_t i = 0; i < claimed.size(); ++i) {
       if (can_batch[i]) {
         work.push_back(std::move(claimed[i]));
-      } else if (single.size() < static_cast<size_t>(std::max(1, options.claim_batch))) {
+      } else if (single.size() < static_cast<size_t>(std::max(1, size))) {
         single.push_back(std::move(claimed[i]));
       } else {
         rest.push_back(std::move(claimed[i]));
@@ -339,12 +349,12 @@ struct Dispatcher::Shared {
   }
 
   // One round for a target: fan out new outbox rows (unless another thread is doing it), then
-  // claim a batch of due deliveries and deliver them: the batchable ones in DeliverBatch()
-  // calls, the others one after the other.
-  Result<Pass> RunPass(TargetState& t, std::mt19937_64& rng) {
+  // claim a batch of `claim_size` due deliveries (NextClaimSize) and deliver them: the batchable
+  // ones in DeliverBatch() calls, the others one after the other.
+  Result<Pass> RunPass(TargetState& t, std::mt19937_64& rng, int claim_size) {
     Pass pass;
     const int max_batch = std::max(1, t.target.adapter->MaxBatch());
-    const int claim_limit = std::max(options.claim_batch, max_batch);
+    const int claim_limit = std::max(claim_size, max_batch);
     if (t.fan_out_mu.try_lock()) {
       std::lock_guard<std::mutex> guard(t.fan_out_mu, std::adopt_lock);
       SCIM_TRY(auto needed, queue.FanOutNeeded(t.name));
@@ -360,9 +370,11 @@ struct Dispatcher::Shared {
     SCIM_TRY(auto due, queue.HasDue(t.name));
     if (!due) return pass;
     std::vector<bool> can_batch;
-    SCIM_TRY(auto all, ClaimForPass(t, max_batch, can_batch));
+    SCIM_TRY(auto all, ClaimForPass(t, max_batch, claim_size, can_batch));
     size_t batchable = 0;
-    const std::vector<ClaimedDelivery> claimed = Arrange(std::move(all), can_batch, batchable);
+    const std::vector<ClaimedDelivery> claimed =
+        Arrange(std::move(all), can_batch, claim_size, batchable);
+    pass.full = claimed.size() - batchable >= static_cast<size_t>(std::max(1, claim_size));
     // Outcomes the target answered are recorded together after the batch (one commit); a
     // target-wide failure is recorded at once, after those before it, since it may pause the
     // target.
@@ -419,9 +431,11 @@ struct Dispatcher::Shared {
     std::mt19937_64 rng(seed);
     std::string last_error;
     Clock::time_point last_error_at{};
+    int claim_size = std::max(1, options.claim_batch);
     while (!stopping.load()) {
       uint64_t seen = Generation();
-      auto pass = RunPass(t, rng);
+      auto pass = RunPass(t, rng, claim_size);
+      claim_size = NextClaimSize(claim_size, pass.ok() && pass->full);
       if (!pass.ok()) {
         const std::string& detail = pass.error().detail;
         if (detail != last_error || Clock::now() - last_error_at > std::chrono::seconds(30)) {
@@ -630,8 +644,10 @@ Result<int> Dispatcher::RunOnce() {
       if (!fanned.more) break;
     }
     SCIM_RETURN_IF_ERROR(shared_->queue.ReapExpired(t->name, t->target.retry));
+    int claim_size = std::max(1, shared_->options.claim_batch);
     for (;;) {
-      SCIM_TRY(auto pass, shared_->RunPass(*t, rng));
+      SCIM_TRY(auto pass, shared_->RunPass(*t, rng, claim_size));
+      claim_size = shared_->NextClaimSize(claim_size, pass.full);
       total += pass.delivered;
       if (!pass.more) break;
     }

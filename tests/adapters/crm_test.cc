@@ -183,6 +183,74 @@ BOOST_AUTO_TEST_CASE(redelivery_after_lost_answer_creates_no_duplicate) {
   BOOST_TEST(Records(state, "users").Size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(first_try_of_a_create_posts_without_a_lookup) {
+  auto first_try = Context(5);
+  first_try.attempt = 1;
+  auto outcome = adapter->Deliver(
+      MakeEvent(ChangeKind::kCreated, "User", "u-linus", Payload(kLinus), 5), first_try);
+  BOOST_TEST_REQUIRE(outcome.status == DeliveryStatus::kDelivered, outcome.error);
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST(testing::Requests(state).Size() == 1u);  // the POST alone
+  BOOST_TEST(CountRequests(state, "POST", "/users") == 1);
+
+  // A first try whose e-mail a CRM user holds already: 409 email_taken, adopted as before.
+  crm::CrmClient client(Fake().url(), "crm-test-token", {});
+  crm::CrmUserFields existing;
+  existing.email = "ada@example.com";
+  existing.name = "imported";
+  auto made = client.CreateUser(existing, "");
+  BOOST_TEST_REQUIRE(made.ok());
+  std::string ada = R"({"id":"u-ada","userName":"ada","emails":[{"value":"ada@example.com"}]})";
+  auto adopt_try = Context(6);
+  adopt_try.attempt = 1;
+  auto adopted = adapter->Deliver(MakeEvent(ChangeKind::kCreated, "User", "u-ada", Payload(ada), 6),
+                                  adopt_try);
+  BOOST_TEST_REQUIRE(adopted.status == DeliveryStatus::kDelivered, adopted.error);
+  BOOST_TEST(adopted.target_id.value_or("") == made->id);
+  Fake().State(state);
+  BOOST_TEST(Records(state, "users").Size() == 2u);
+  BOOST_TEST(Str((*UserById(state, made->id))["externalIds"], "scim") == "u-ada");
+}
+
+// What the first try skips is still looked up when something may be at the CRM: a later try, a
+// re-queued create (key "...:r1", attempt 1 again) and a change other than a create. Here an
+// earlier try created the user under an e-mail the SCIM user no longer has: each finds it by
+// its SCIM id and updates it; none creates a second CRM user.
+BOOST_AUTO_TEST_CASE(creates_that_may_have_reached_the_crm_look_up_first) {
+  crm::CrmClient client(Fake().url(), "crm-test-token", {});
+  crm::CrmUserFields earlier;
+  earlier.email = "old-linus@example.com";
+  earlier.name = "Linus";
+  earlier.external_ids["scim"] = "u-linus";
+  auto made = client.CreateUser(earlier, "");
+  BOOST_TEST_REQUIRE(made.ok());
+
+  auto retry = Context(8);
+  retry.attempt = 2;
+  auto requeued = Context(8);
+  requeued.attempt = 1;
+  requeued.idempotency_key = "crm:8:r1";
+  auto replaced = Context(9);
+  replaced.attempt = 1;
+  const std::vector<std::pair<ChangeKind, events::DeliveryContext>> cases = {
+      {ChangeKind::kCreated, retry},
+      {ChangeKind::kCreated, requeued},
+      {ChangeKind::kReplaced, replaced}};
+  for (const auto& [kind, context] : cases) {
+    auto outcome =
+        adapter->Deliver(MakeEvent(kind, "User", "u-linus", Payload(kLinus), 8), context);
+    BOOST_TEST_REQUIRE(outcome.status == DeliveryStatus::kDelivered, outcome.error);
+    BOOST_TEST(outcome.target_id.value_or("") == made->id);
+  }
+  json::Document state;
+  Fake().State(state);
+  BOOST_TEST_REQUIRE(Records(state, "users").Size() == 1u);
+  BOOST_TEST(Str(Records(state, "users")[0], "email") == "linus@example.com");
+  BOOST_TEST(CountRequests(state, "GET", "/users") == 3);
+  BOOST_TEST(CountRequests(state, "POST", "/users") == 1);  // the setup's
+}
+
 BOOST_AUTO_TEST_CASE(email_taken_adopts_the_existing_user) {
   crm::CrmClient client(Fake().url(), "crm-test-token", {});
   crm::CrmUserFields existing;

@@ -34,7 +34,7 @@ limits: {max_body_bytes: 2048, bulk_max_operations: 10, rate_limit_per_minute: 6
          idle_timeout_seconds: 30, auth_failures_per_minute: 20}
 log: {format: json}
 retention: {delivered_days: 30, audit_days: 365}
-delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50, claim_batch: 16, coalesce: 4}
+delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50, claim_batch: 16, backlog_claim_batch: 64, coalesce: 4}
 targets:
   - name: dolibarr
     type: dolibarr
@@ -60,6 +60,7 @@ targets:
   BOOST_TEST(config->retention.audit_days == 365);
   BOOST_TEST(config->delivery.workers_per_target == 3);
   BOOST_TEST(config->delivery.claim_batch == 16);
+  BOOST_TEST(config->delivery.backlog_claim_batch == 64);
   BOOST_TEST(config->delivery.coalesce == 4);
   BOOST_REQUIRE(config->targets.size() == 1u);
   BOOST_TEST(config->targets[0].settings.at("api_key") == "k-123");
@@ -114,6 +115,8 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named) {
              "scimd.yaml: delivery.claim_batch: must be a positive integer");
   BOOST_TEST(ErrorOf("delivery: {claim_batch: 1001}\n") ==
              "scimd.yaml: delivery.claim_batch: must be between 1 and 1000");
+  BOOST_TEST(ErrorOf("delivery: {backlog_claim_batch: 1001}\n") ==
+             "scimd.yaml: delivery.backlog_claim_batch: must be between 1 and 1000");
   BOOST_TEST(ErrorOf("delivery: {coalesce: 0}\n") ==
              "scimd.yaml: delivery.coalesce: must be a positive integer");
   BOOST_TEST(ErrorOf("delivery: {coalesce: 1001}\n") ==

@@ -237,6 +237,10 @@ def pg_stats_report(name, count):
                        "shared_blks_hit + shared_blks_read, wal_bytes, "
                        "regexp_replace(left(query, 150), '\s+', ' ', 'g') "
                        "FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12")
+    calls, exec_ms = pg_rows(db, "SELECT sum(calls), round(sum(total_exec_time)::numeric, 0) "
+                                 "FROM pg_stat_statements")[0]
+    print(f"{'':<22} statements: {calls} ({int(calls) / count:.2f} per unit), exec {exec_ms} ms",
+          flush=True)
     print(f"{'':<22} top statements: calls, exec ms, ms/call, plan ms, rows, blocks, WAL bytes, "
           "query")
     for r in rows:
@@ -334,6 +338,7 @@ def drain(server, token, ids, timeout=1800):
     progress poll does not thin out the latency sample (it did: 121 GETs in 900 s)."""
     client = Client(server.port, token)
     started, latencies, polls = time.monotonic(), [], []
+    finished = {}  # target -> s after the start when its pending count first read 0
     done = threading.Event()
     failed = []
 
@@ -360,8 +365,12 @@ def drain(server, token, ids, timeout=1800):
             client.conn.request("GET", "/metrics")
             depth = metric_value(client.conn.getresponse().read().decode(), "scimd_outbox_depth")
             polls.append((time.monotonic() - t) * 1000)
+            for target in sync["targets"]:
+                if target["pending"] == 0 and target["delivered"] >= len(ids):
+                    finished.setdefault(target["name"], time.monotonic() - started)
+            LAST_SYNC[:] = [sync]
             if depth == 0 and all(t["pending"] == 0 for t in sync["targets"]):
-                return time.monotonic() - started, latencies, polls
+                return time.monotonic() - started, latencies, polls, finished
             last = (depth, {t["name"]: (t["pending"], t["delivered"]) for t in sync["targets"]})
             time.sleep(1)
     finally:
@@ -369,7 +378,27 @@ def drain(server, token, ids, timeout=1800):
         prober.join(timeout=60)
     print(f"NOT DRAINED after {timeout:.0f} s: outbox depth {last[0]}, (pending, delivered) by "
           f"target {last[1]}", flush=True)
-    return None, latencies, polls
+    return None, latencies, polls, finished
+
+
+LAST_SYNC = []  # the last GET /admin/v1/sync/status answer of drain()
+
+
+def fake_calls(fake):
+    """Requests the fake answered so far (the seq of its newest request-log entry)."""
+    log = fake._call("GET", "/_control/requests?since=0")["requests"]
+    return log[-1]["seq"] if log else 0
+
+
+def delivery_yaml(settings):
+    """`delivery:` block from "key=value,key=value" (DispatcherOptions via the config)."""
+    if not settings:
+        return ""
+    lines = ["delivery:\n"]
+    for item in settings.split(","):
+        key, value = item.split("=", 1)
+        lines.append(f"  {key.strip()}: {value.strip()}\n")
+    return "".join(lines)
 
 
 def run_drain(args, db, token):
@@ -380,7 +409,8 @@ def run_drain(args, db, token):
     # One in ten bench users is inactive; Zoho cannot filter users by e-mail, so without the
     # index each of those look-ups lists every Zoho user (500 pages at 100,000).
     zoho = dict(unlimited, email_lookup_cache_seconds=int(args.zoho_email_cache))
-    config = targets_yaml(fakes, extra={"crm": unlimited, "zoho_books": zoho})
+    config = targets_yaml(fakes, extra={"crm": unlimited, "zoho_books": zoho}) + \
+        delivery_yaml(args.delivery)
     trickle_token = run([args.scimd, "token", "create", "--db", db, "--name", "bench-trickle",
                          "--tenant", "trickle", "--scopes", "scim:read,scim:write,admin"]
                         ).stdout.strip().splitlines()[-1].strip()
@@ -388,18 +418,26 @@ def run_drain(args, db, token):
         with Server(args.scimd, db, extra_config=config, env=SECRETS_ENV) as server:
             cpu_start = cpu_snapshot(server, fakes)
             load_start = os.getloadavg()[0]
+            post_started = time.monotonic()
+            if PG_STATS:
+                pg_stats_reset()
             ids_by_bulk = run_phase("POST (create)", server, token,
                                     post_batches("hr", args.users, args.batch), args.users,
                                     args.clients, "201")
             ids = [ids_by_bulk[f"u{i}"] for i in range(args.users)]
+            post_s = time.monotonic() - post_started
             cpu_before = cpu_snapshot(server, fakes)
             load_before = os.getloadavg()[0]
+            if PG_STATS:
+                pg_stats_reset()
             trickle = Trickle(server, trickle_token, args.trickle_rate) if args.trickle_rate else None
             if trickle:
                 trickle.start()
-            seconds, latencies, polls = drain(server, token, ids, args.drain_timeout)
+            calls_before = {k: fake_calls(f) for k, f in fakes.items()}
+            seconds, latencies, polls, finished = drain(server, token, ids, args.drain_timeout)
             cpu_after = cpu_snapshot(server, fakes)
             load_after = os.getloadavg()[0]
+            calls_after = {k: fake_calls(f) for k, f in fakes.items()}
             took = "not done" if seconds is None else f"{seconds:.1f} s"
             print(f"drain to dolibarr, zoho_books, crm: {took} after the last Bulk "
                   f"answered; GET /Users/{{id}} meanwhile: {len(latencies)} requests, p50 "
@@ -409,6 +447,30 @@ def run_drain(args, db, token):
             print(f"CPU s during the POST phase: {cpu_delta(cpu_start, cpu_before)}; during the "
                   f"drain: {cpu_delta(cpu_before, cpu_after)}; load {load_start:.1f} -> "
                   f"{load_before:.1f} -> {load_after:.1f}", flush=True)
+            # Per target, counted from the start of the POST phase (deliveries ran meanwhile):
+            # deliveries done, when its pending count first read 0 (s after the last Bulk),
+            # deliveries/s over POST + drain, target calls per bench user, and the CPU per
+            # delivery (ms) of scimd, of PostgreSQL and of that target's fake over the drain.
+            status = {t["name"]: t for t in (LAST_SYNC[0]["targets"] if LAST_SYNC else [])}
+            total_delivered = sum(t["delivered"] for t in status.values()) or 1
+            for kind, name in (("dolibarr", "dolibarr"), ("zoho_books", "zoho"), ("crm", "crm")):
+                t = status.get(name, {"delivered": 0, "pending": "?"})
+                end = finished.get(name)
+                span = post_s + (end if end is not None else (seconds or args.drain_timeout))
+                fake_ms = (cpu_after[kind] - cpu_before[kind]) * 1000 / max(1, t["delivered"])
+                print(f"  {name:9s} delivered {t['delivered']} (pending {t['pending']}), done "
+                      f"{'not' if end is None else f'{end:.1f} s'} after the last Bulk, "
+                      f"{t['delivered'] / max(span, 1e-9):.0f} deliveries/s, "
+                      f"{calls_after[kind] / args.users:.2f} calls per user "
+                      f"({calls_after[kind]} calls, {calls_after[kind] - calls_before[kind]} in "
+                      f"the drain), fake CPU {fake_ms:.2f} ms per delivery", flush=True)
+            scimd_ms = (cpu_after["scimd"] - cpu_before["scimd"]) * 1000 / total_delivered
+            pg_ms = (cpu_after["postgresql"] - cpu_before["postgresql"]) * 1000 / total_delivered
+            print(f"  all targets: {total_delivered} deliveries; CPU per delivery over the drain "
+                  f"(counted over every delivery, including those during the POST phase): scimd "
+                  f"{scimd_ms:.2f} ms, PostgreSQL {pg_ms:.2f} ms", flush=True)
+            if PG_STATS:  # the drain's statements; "per unit" = per delivery of any phase
+                pg_stats_report("drain", total_delivered)
             if trickle:
                 trickle.stop.set()
                 trickle.join(timeout=600)
@@ -440,6 +502,9 @@ def main():
     parser.add_argument("--zoho-email-cache", type=float, default=30.0,
                         help="--drain: the Zoho target's email_lookup_cache_seconds (0: off, "
                              "every inactive user's look-up lists every Zoho user)")
+    parser.add_argument("--delivery", default="",
+                        help="--drain: scimd's delivery settings, e.g. "
+                             "workers_per_target=4,claim_batch=16 (default: scimd's)")
     parser.add_argument("--trickle-rate", type=float, default=2.0,
                         help="--drain: creates/s of the second tenant during the drain (0: none)")
     args = parser.parse_args()

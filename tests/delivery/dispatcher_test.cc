@@ -97,7 +97,82 @@ void CommitOrderPerResource(Backend backend) {
   }
 }
 
+// A backlog: claims double after each full one, up to backlog_claim_batch, and start again at
+// claim_batch after a short one; another tenant's row queued behind the backlog is in the first
+// claim all the same (each tenant gets its share of every claim). The claim of a pass is what is
+// in flight while its calls run (outcomes are recorded after the pass).
+void ClaimsGrowAtABacklog(Backend backend) {
+  Setup t(backend);
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 40; ++i) seqs.push_back(AddEvent(*t.db, "u" + std::to_string(i), "created"));
+  auto other = store::testing::InsertOutboxRow(*t.db, "t2", "User", "v0", "created");
+  BOOST_TEST_REQUIRE(other.ok());
+  std::vector<long long> in_flight;  // per call
+  t.adapter->SetScript([&](const events::ChangeEvent& event, int) {
+    in_flight.push_back(QueryInt(*t.db, "SELECT count(*) FROM deliveries WHERE status = :s",
+                                 std::string("in_flight")));
+    return events::DeliveryOutcome::Delivered("crm-" + event.resource_id);
+  });
+  DispatcherOptions options;
+  options.claim_batch = 2;
+  options.backlog_claim_batch = 8;
+  auto d = t.MakeDispatcher(options);
+  auto n = d->RunOnce();
+  BOOST_TEST_REQUIRE(n.ok(), (n.ok() ? std::string() : n.error().detail));
+  BOOST_TEST_REQUIRE(in_flight.size() == 41u);
+  // Passes of 2 (t1 and t2 share the first), 4, then 8 at a time: 2+4+8+8+8+8 = 38, and 3 left.
+  const std::vector<long long> passes = {2, 4, 8, 8, 8, 8, 3};
+  size_t call = 0;
+  for (long long size : passes) {
+    for (long long k = 0; k < size && call < in_flight.size(); ++k, ++call) {
+      BOOST_TEST(in_flight[call] == size, "call " << call);
+    }
+  }
+  bool other_in_first_claim = false;
+  for (size_t i = 0; i < 2; ++i) other_in_first_claim |= t.recorder->calls()[i].seq == *other;
+  BOOST_TEST(other_in_first_claim);
+  seqs.push_back(*other);
+  CheckExactlyOnceInOrder(t.recorder->calls(), seqs);
+
+  // A short claim ends the growth: the next backlog starts at claim_batch again.
+  in_flight.clear();
+  for (int i = 0; i < 5; ++i) AddEvent(*t.db, "w" + std::to_string(i), "created");
+  n = d->RunOnce();
+  BOOST_TEST_REQUIRE(n.ok());
+  BOOST_TEST(in_flight == (std::vector<long long>{2, 2, 3, 3, 3}), "sizes after a short claim");
+}
+
+// backlog_claim_batch at or below claim_batch: fixed claims, as before.
+void FixedClaimsWithoutBacklogGrowth(Backend backend) {
+  Setup t(backend);
+  for (int i = 0; i < 12; ++i) AddEvent(*t.db, "u" + std::to_string(i), "created");
+  std::vector<long long> in_flight;
+  t.adapter->SetScript([&](const events::ChangeEvent& event, int) {
+    in_flight.push_back(QueryInt(*t.db, "SELECT count(*) FROM deliveries WHERE status = :s",
+                                 std::string("in_flight")));
+    return events::DeliveryOutcome::Delivered("crm-" + event.resource_id);
+  });
+  DispatcherOptions options;
+  options.claim_batch = 3;
+  options.backlog_claim_batch = 1;
+  auto d = t.MakeDispatcher(options);
+  BOOST_TEST_REQUIRE(d->RunOnce().ok());
+  BOOST_TEST(in_flight == std::vector<long long>(12, 3));
+}
+
 BOOST_AUTO_TEST_SUITE(dispatcher)
+
+BOOST_AUTO_TEST_CASE(claims_grow_at_a_backlog_sqlite) { ClaimsGrowAtABacklog(Backend::kSqlite); }
+BOOST_AUTO_TEST_CASE(claims_grow_at_a_backlog_pg, *boost::unit_test::precondition(PgAvailable())) {
+  ClaimsGrowAtABacklog(Backend::kPostgres);
+}
+BOOST_AUTO_TEST_CASE(fixed_claims_without_backlog_growth_sqlite) {
+  FixedClaimsWithoutBacklogGrowth(Backend::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(fixed_claims_without_backlog_growth_pg,
+                     *boost::unit_test::precondition(PgAvailable())) {
+  FixedClaimsWithoutBacklogGrowth(Backend::kPostgres);
+}
 
 BOOST_AUTO_TEST_CASE(commit_order_per_resource_sqlite) { CommitOrderPerResource(Backend::kSqlite); }
 BOOST_AUTO_TEST_CASE(commit_order_per_resource_pg, *boost::unit_test::precondition(PgAvailable())) {

@@ -150,8 +150,35 @@ class Backlog : public testing::ScratchDatabase {
                          }).ok());
   }
 
+  // The plan of a link refresh's look-up of the User's waiting row (store/link_refresh.cc,
+  // delivery_sql::kWaitingRowSql): one resource's rows by deliveries_resource, not a walk of every
+  // pending row of the tenant at the target (deliveries_tenant_pending, which SQLite took without
+  // the redundant term).
+  std::string WaitingPlan() {
+    std::string plan;
+    BOOST_TEST_REQUIRE(
+        db->WithSession([&](soci::session& s) -> Status {
+            std::string target = "crm", tenant = "t1", id = "u150000";
+            const std::string sql =
+                postgres_ ? std::string("EXPLAIN ") + delivery_sql::kWaitingRowSql + " FOR UPDATE"
+                          : std::string("EXPLAIN QUERY PLAN ") + delivery_sql::kWaitingRowSql;
+            soci::rowset<soci::row> rows =
+                (s.prepare << sql, soci::use(target), soci::use(tenant), soci::use(id));
+            for (const soci::row& row : rows) {
+              plan += row.get<std::string>(postgres_ ? 0 : 3) + "\n";
+            }
+            return OkStatus();
+          }).ok());
+    BOOST_TEST_MESSAGE("waiting row plan:\n" << plan);
+    return plan;
+  }
+
   void CheckPlans() {
     if (postgres_) CheckGenericPlans();
+    const std::string waiting = WaitingPlan();
+    BOOST_TEST(waiting.find("deliveries_resource") != std::string::npos, waiting);
+    BOOST_TEST(waiting.find("deliveries_tenant_pending") == std::string::npos, waiting);
+    BOOST_TEST(waiting.find("deliveries_pending") == std::string::npos, waiting);
     auto [share, tenants] = TenantPlans();
     if (postgres_) {
       // Either pending index serves one tenant in seq order (with one tenant in the table they

@@ -63,6 +63,9 @@ struct DeliverySettings {
   int64_t poll_interval_ms = 100;  // idle look for other processes' writes and due retries
   // Deliveries a worker claims at once (one claim and one outcome transaction per batch).
   int64_t claim_batch = 8;
+  // At a backlog a worker's claims double after each full one, up to this (see
+  // delivery::DispatcherOptions::backlog_claim_batch); at or below claim_batch: fixed claims.
+  int64_t backlog_claim_batch = 32;
   // Pending changes of one resource at one target sent as one call (the first and those behind
   // it); 1 sends every change on its own.
   int64_t coalesce = 32;

@@ -99,6 +99,12 @@ struct DispatcherOptions {
   // up to its MaxBatch() when batchable rows are due), and outbox rows fanned out per fan-out
   // transaction.
   int claim_batch = 8;
+  // A backlog: a worker whose claim came back full claims twice as many next time, up to this
+  // (a claim that comes back short starts again at claim_batch). Fewer claim and outcome
+  // transactions per delivered row while a push drains; every claim still gives each tenant
+  // with due rows its share, so another tenant's change waits at most one (longer) pass.
+  // At or below claim_batch: fixed claims of claim_batch.
+  int backlog_claim_batch = 32;
   int fan_out_batch = 500;
   // Coalescing (TargetAdapter::Coalesces()): a claimed delivery takes up to this many pending
   // deliveries of its resource at the target (itself included) into one call that brings the

@@ -70,6 +70,17 @@ std::string CrmAdapter::IdempotencyKey(const events::ChangeEvent& event,
   return base + ":" + event.resource_id;
 }
 
+bool CrmAdapter::FirstTryOfCreate(const events::ChangeEvent& event,
+                                  const events::DeliveryContext& context) {
+  if (event.kind != events::ChangeKind::kCreated || context.attempt != 1 || context.target_id) {
+    return false;
+  }
+  // "<target>:<seq>:r<N>" after the N-th re-queue (events/target_adapter.h).
+  const std::string& key = context.idempotency_key;
+  const size_t colon = key.rfind(':');
+  return colon == std::string::npos || colon + 1 >= key.size() || key[colon + 1] != 'r';
+}
+
 DeliveryOutcome CrmAdapter::Deliver(const events::ChangeEvent& event,
                                     const events::DeliveryContext& context) {
   auto payload = EventPayload::Parse(event);
@@ -140,12 +151,19 @@ DeliveryOutcome CrmAdapter::DeliverUser(const events::ChangeEvent& event,
     if (*patched) return UpdateMemberRoles(payload, *context.target_id, context);
     // 404: deleted in the CRM; find or create it again below.
   }
-  auto found = client_->FindUserByScimId(event.resource_id);
-  if (!found.ok()) return found.error().ToOutcome();
-  if (*found) {
-    auto patched = client_->PatchUser((*found)->id, fields);
-    if (!patched.ok()) return patched.error().ToOutcome();
-    if (*patched) return UpdateMemberRoles(payload, (*found)->id, context);
+  // The first try of a User's create (not re-queued by an operator: its key would end in
+  // ":r<N>") is the resource's first event, so no CRM user can carry its SCIM id yet: POST
+  // without the look-up by externalId (one call per new user instead of two; issue 11's 100k
+  // drain). A user holding the e-mail still answers 409 email_taken and is adopted below; the
+  // POST's Idempotency-Key covers a repeat of this same try.
+  if (!FirstTryOfCreate(event, context)) {
+    auto found = client_->FindUserByScimId(event.resource_id);
+    if (!found.ok()) return found.error().ToOutcome();
+    if (*found) {
+      auto patched = client_->PatchUser((*found)->id, fields);
+      if (!patched.ok()) return patched.error().ToOutcome();
+      if (*patched) return UpdateMemberRoles(payload, (*found)->id, context);
+    }
   }
   auto created = client_->CreateUser(fields, IdempotencyKey(event, context));
   if (!created.ok()) return created.error().ToOutcome();

@@ -83,6 +83,9 @@ class CrmAdapter : public events::TargetAdapter, public events::Reconcilable {
                                               std::optional<std::string> org_id,
                                               const events::DeliveryContext& context);
   // The store a store Group's event upserts.
+  // A User create's first try, not re-queued: nothing of the resource can be at the CRM yet.
+  static bool FirstTryOfCreate(const events::ChangeEvent& event,
+                               const events::DeliveryContext& context);
   static CrmStore StoreOf(const events::ChangeEvent& event, const json::Value& group);
   std::string IdempotencyKey(const events::ChangeEvent& event,
                              const events::DeliveryContext& context) const;
