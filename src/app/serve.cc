@@ -212,6 +212,8 @@ int RunServe(const Config& config) {
   dispatch_options.breaker = config.delivery.breaker;
   dispatch_options.claim_batch = static_cast<int>(config.delivery.claim_batch);
   dispatch_options.coalesce = static_cast<int>(config.delivery.coalesce);
+  dispatch_options.niceness = static_cast<int>(config.delivery.niceness);
+  dispatch_options.wake_delay = std::chrono::milliseconds(config.delivery.wake_delay_ms);
   dispatch_options.delivered_days = config.retention.delivered_days;
   dispatch_options.audit_days = config.retention.audit_days;
   delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);
