@@ -58,9 +58,9 @@ thread_local OpenTransaction* t_open_transaction = nullptr;
 thread_local bool t_background_writer = false;
 // The longest a background writer yields to queued foreground ones before it queues alongside
 // them (under a steady stream of API writes it would otherwise never get its turn).
-// Measured: 100 ms starved the engine when API writes queued all the time (a CPU-bound machine,
-// docs/benchmarks.md): its backlog and lag grew for the whole run.
-constexpr std::chrono::milliseconds kBackgroundYieldLimit{20};
+// Measured with niced engine threads on a CPU-bound machine, 100 ms and 20 ms let the engine
+// fall seconds behind while API writes queued all the time (docs/benchmarks.md, api-ratio).
+constexpr std::chrono::milliseconds kBackgroundYieldLimit{10};
 
 // Marks the thread's transaction open for the lifetime of the object.
 class OpenTransactionScope {

@@ -71,7 +71,7 @@ struct DeliverySettings {
   delivery::BreakerPolicy breaker;
   // The engine threads' niceness (0: the process's own) and how long a worker woken by a commit
   // gathers further commits before its pass (delivery::DispatcherOptions niceness, wake_delay).
-  int64_t niceness = 5;
+  int64_t niceness = 0;
   int64_t wake_delay_ms = 15;
 };
 
