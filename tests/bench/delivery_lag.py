@@ -202,7 +202,10 @@ class PgWaitSampler(threading.Thread):
         self.samples = 0
 
     def run(self):
-        query = ("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM "
+        # Lock waits name the waiting statement (its first words): whose transaction waits.
+        query = ("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || CASE WHEN "
+                 "wait_event_type = 'Lock' THEN '|' || regexp_replace(left(query, 40), '\\s+', '_', 'g') "
+                 "ELSE '' END FROM "
                  f"pg_stat_activity WHERE datname = '{self.dbname}' AND state = 'active' "
                  "AND pid <> pg_backend_pid()")
         while not self.stop.is_set():
