@@ -395,9 +395,7 @@ Result<int> DeliveryStore::ReapExpired(const std::string& target, int max_attemp
   bool any = false;
   // A read first: on SQLite the updates below would take the write lock on every call.
   SCIM_RETURN_IF_ERROR(db_.WithSession([&](soci::session& s) -> Status {
-    any = RunCached(s, db_.dialect(), "dl_any_expired",
-                    "SELECT id FROM deliveries WHERE target = $1 AND status = 'in_flight' "
-                    "AND lease_until < $2 LIMIT 1",
+    any = RunCached(s, db_.dialect(), "dl_any_expired", delivery_sql::kAnyExpiredSql,
                     {target, SqlArg::Int(NowMs())})
               .size() > 0;
     return OkStatus();

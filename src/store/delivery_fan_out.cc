@@ -188,6 +188,20 @@ Result<FanOutResult> DeliveryStore::FanOut(
 
     const long long now_ms = NowMs();
     const std::string now = NowTimestamp();
+    // PostgreSQL: the rows to insert, as the arrays of kFanOutInsertPgSql, inserted at once after
+    // the scan (flush): one run of the delivery_counts trigger per fan-out instead of per row.
+    std::vector<std::optional<std::string>> b_seq, b_tenant, b_type, b_id, b_status, b_error;
+    auto flush = [&]() {
+      if (b_seq.empty()) return;
+      result.queued += static_cast<int>(
+          RunCached(s, dialect, "dl_fan_out_insert_batch", delivery_sql::kFanOutInsertPgSql,
+                    {target, SqlArg::Int(kParkedMs), SqlArg::Int(now_ms), now,
+                     delivery_sql::PgArray(b_seq), delivery_sql::PgArray(b_tenant),
+                     delivery_sql::PgArray(b_type), delivery_sql::PgArray(b_id),
+                     delivery_sql::PgArray(b_status), delivery_sql::PgArray(b_error)})
+              .size());
+      for (auto* v : {&b_seq, &b_tenant, &b_type, &b_id, &b_status, &b_error}) v->clear();
+    };
     auto process = [&](const OutboxRow& row) {
       ++result.scanned;
       if (row.only_target && *row.only_target != target) return;
@@ -197,6 +211,15 @@ Result<FanOutResult> DeliveryStore::FanOut(
       } else {
         // nothing can deliver it; shown in the admin API
         error = "unknown outbox event kind '" + row.kind + "'";
+      }
+      if (pg) {
+        b_seq.emplace_back(std::to_string(row.event.seq));
+        b_tenant.emplace_back(row.event.tenant);
+        b_type.emplace_back(row.event.resource_type);
+        b_id.emplace_back(row.event.resource_id);
+        b_status.emplace_back(row.kind_ok ? "pending" : "failed");
+        b_error.push_back(error);
+        return;
       }
       // Due now, or when the earlier row of the resource that holds it back is (kParkedMs
       // behind a failure). RETURNING: whether the row is new (PostgreSQL and SQLite 3.35+).
@@ -259,6 +282,8 @@ Result<FanOutResult> DeliveryStore::FanOut(
       if (!rows.empty()) new_scanned = rows.back().event.seq;
       result.more = static_cast<long long>(rows.size()) == limit;
     }
+
+    flush();
 
     // 4. Advance the cursor.
     long long new_last = new_scanned;

@@ -2,6 +2,8 @@
 // the target's circuit breaker row (scim/store/delivery_store.h, "Outcome", "Paused targets").
 #include <soci/soci.h>
 
+#include <set>
+
 #include "scim/common/clock.h"
 #include "scim/store/delivery_store.h"
 #include "store/cached_sql.h"
@@ -11,6 +13,7 @@
 namespace scim::store {
 
 using delivery_sql::IntOf;
+using delivery_sql::PgArray;
 using delivery_sql::Truncate;
 
 Result<bool> DeliveryStore::RecordAttempt(const std::string& target, const std::string& owner,
@@ -33,6 +36,31 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
     if (resumed != nullptr) *resumed = false;
     std::string now = NowTimestamp();
     bool answered = false;
+    // PostgreSQL: every row's outcome in one statement (kOutcomesPgSql), then the rest of each
+    // row below. A row's hold on the later rows of its resource (dl_hold_later) then follows the
+    // outcomes of the whole batch, so it also holds a later row of the resource that this batch
+    // made pending again (coalesced into the same call): it cannot go before this one either.
+    const bool batched = dialect == Dialect::kPostgres && batch.size() > 1;
+    std::set<int64_t> owned_ids;
+    if (batched) {
+      std::vector<std::optional<std::string>> ids, statuses, attempts, next_ats, errors, blocks;
+      for (const AttemptOf& a : batch) {
+        ids.emplace_back(std::to_string(a.delivery->id));
+        statuses.emplace_back(a.attempt.status);
+        attempts.emplace_back(std::to_string(a.attempt.attempts));
+        next_ats.push_back(a.attempt.next_attempt_at ? std::optional<std::string>(std::to_string(
+                                                           *a.attempt.next_attempt_at))
+                                                     : std::nullopt);
+        errors.push_back(a.attempt.error ? std::optional<std::string>(Truncate(*a.attempt.error))
+                                         : std::nullopt);
+        blocks.emplace_back(a.attempt.blocks_resource ? "1" : "0");
+      }
+      CachedRows rows =
+          RunCached(s, dialect, "dl_outcomes", delivery_sql::kOutcomesPgSql,
+                    {PgArray(ids), PgArray(statuses), PgArray(attempts), PgArray(next_ats),
+                     PgArray(errors), PgArray(blocks), now, owner});
+      for (size_t r = 0; r < rows.size(); ++r) owned_ids.insert(IntOf(rows.at(r, 0)));
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       const ClaimedDelivery& delivery = *batch[i].delivery;
       const AttemptRecord& attempt = batch[i].attempt;
@@ -43,26 +71,25 @@ Result<std::vector<bool>> DeliveryStore::RecordAttempts(const std::string& targe
           attempt.error ? std::optional<std::string>(Truncate(*attempt.error)) : std::nullopt;
       // RETURNING: whether this owner still held the row (PostgreSQL and SQLite 3.35+).
       const bool owned =
-          RunCached(s, dialect, "dl_outcome",
-                    "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, "
-                    "last_error = $4, blocks_resource = $5, lease_owner = NULL, "
-                    "lease_until = NULL, updated = $6 "
-                    "WHERE id = $7 AND status = 'in_flight' AND lease_owner = $8 RETURNING id",
-                    {status, SqlArg::Int(attempt.attempts),
-                     attempt.next_attempt_at ? SqlArg::Int(next_at) : SqlArg(nullptr),
-                     error ? SqlArg(*error) : SqlArg(nullptr), SqlArg::Int(blocks), now,
-                     SqlArg::Int(delivery.id), owner})
-              .size() > 0;
+          batched ? owned_ids.count(delivery.id) > 0
+                  : RunCached(
+                        s, dialect, "dl_outcome",
+                        "UPDATE deliveries SET status = $1, attempts = $2, next_attempt_at = $3, "
+                        "last_error = $4, blocks_resource = $5, lease_owner = NULL, "
+                        "lease_until = NULL, updated = $6 "
+                        "WHERE id = $7 AND status = 'in_flight' AND lease_owner = $8 RETURNING id",
+                        {status, SqlArg::Int(attempt.attempts),
+                         attempt.next_attempt_at ? SqlArg::Int(next_at) : SqlArg(nullptr),
+                         error ? SqlArg(*error) : SqlArg(nullptr), SqlArg::Int(blocks), now,
+                         SqlArg::Int(delivery.id), owner})
+                            .size() > 0;
       owned_rows[i] = owned;
       const events::ChangeEvent& ev = delivery.event;
       if (owned && (status == "pending" || blocks == 1)) {
         // Later rows of the resource cannot go before this one: keep them off the due list
         // until its next attempt (or until it is re-queued).
         long long hold_until = status == "pending" ? next_at : kParkedMs;
-        RunCached(s, dialect, "dl_hold_later",
-                  "UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND tenant = $3 "
-                  "AND resource_id = $4 AND seq > $5 AND status = 'pending' "
-                  "AND next_attempt_at < $6",
+        RunCached(s, dialect, "dl_hold_later", delivery_sql::kHoldLaterSql,
                   {SqlArg::Int(hold_until), target, ev.tenant, ev.resource_id, SqlArg::Int(ev.seq),
                    SqlArg::Int(hold_until)});
       }

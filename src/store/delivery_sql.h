@@ -29,6 +29,11 @@ std::string IdArray(Dialect dialect, const std::vector<int64_t>& ids);
 // the column's index (tests/store/delivery_claim_plan_test.cc).
 std::string InIds(Dialect dialect, int k);
 
+// A PostgreSQL array literal of `values` for an unnest($k::<type>[]) parameter: each element
+// quoted, `"` and `\` escaped with a backslash; nullopt is NULL. (Any element type whose text
+// form PostgreSQL reads back: text, bigint, integer.)
+std::string PgArray(const std::vector<std::optional<std::string>>& values);
+
 // An integer cell of a cached statement's result (NULL: 0).
 long long IntOf(const std::optional<std::string>& cell);
 
@@ -119,6 +124,71 @@ inline constexpr const char* kCoalesceRunsPgSql =
 inline constexpr const char* kLockRunSql =
     "SELECT id FROM deliveries WHERE status = 'pending' AND id = ANY($1::bigint[]) "
     "ORDER BY seq FOR UPDATE";
+
+// Whether target $1 has an in-flight row whose lease ended before $2 (the reaper's look-up,
+// delivery_claim.cc). PostgreSQL walks deliveries_in_flight (migration 016) from the oldest lease;
+// SQLite deliveries_due.
+inline constexpr const char* kAnyExpiredSql =
+    "SELECT id FROM deliveries WHERE target = $1 AND status = 'in_flight' AND lease_until < $2 "
+    "LIMIT 1";
+
+// PostgreSQL: the outcomes of a claimed batch in one statement (delivery_outcome.cc,
+// RecordAttempts), so that the statement-level triggers of delivery_counts (migration 014) run
+// once per batch instead of once per row. Arrays: $1 ids, $2 statuses, $3 attempts, $4
+// next_attempt_at (NULL elements), $5 last_error (NULL elements), $6 blocks_resource; $7 now,
+// $8 the lease owner. Returns the ids this owner still held (the others are left as they are).
+inline constexpr const char* kOutcomesPgSql =
+    "UPDATE deliveries d SET status = u.status, attempts = u.attempts, "
+    "next_attempt_at = u.next_at, last_error = u.error, blocks_resource = u.blocks, "
+    "lease_owner = NULL, lease_until = NULL, updated = $7 "
+    "FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::bigint[], $5::text[], "
+    "$6::smallint[]) AS u(id, status, attempts, next_at, error, blocks) "
+    "WHERE d.id = u.id AND d.status = 'in_flight' AND d.lease_owner = $8 RETURNING d.id";
+
+// PostgreSQL: the rows of one fan-out in one statement (delivery_fan_out.cc), in seq order, for
+// the same reason (one run of the delivery_counts trigger per fan-out, not per row). Each row is
+// due now ($3), or when the earlier open row of its resource that holds it back is ($2,
+// kParkedMs, behind a failure); a row of an unknown event kind is 'failed' and never due. The
+// rows of one resource within the batch see none of each other (one snapshot), which gives each
+// the value it got one statement at a time: a later row's own earlier rows in the batch carry
+// the value computed from the same older rows. $1 target, $4 now (text), arrays $5 seq,
+// $6 tenant, $7 resource_type, $8 resource_id, $9 status, $10 last_error. Returns the new rows.
+inline constexpr const char* kFanOutInsertPgSql =
+    "INSERT INTO deliveries (seq, target, tenant, resource_type, resource_id, status, attempts, "
+    "next_attempt_at, last_error, blocks_resource, created, updated) "
+    "SELECT u.seq, $1, u.tenant, u.resource_type, u.resource_id, u.status, 0, "
+    "CASE WHEN u.status = 'failed' THEN NULL ELSE COALESCE((SELECT MAX(CASE WHEN "
+    "e.status = 'failed' THEN $2::bigint ELSE e.next_attempt_at END) FROM deliveries e "
+    "WHERE e.target = $1 AND e.tenant = u.tenant AND e.resource_id = u.resource_id "
+    "AND e.status <> 'delivered' AND (e.status <> 'failed' OR e.blocks_resource = 1)), "
+    "$3::bigint) END, u.error, 0, $4, $4 "
+    "FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[]) "
+    "WITH ORDINALITY AS u(seq, tenant, resource_type, resource_id, status, error, o) "
+    "ORDER BY u.o ON CONFLICT (target, seq) DO NOTHING RETURNING id";
+
+// "The row is pending", for the statements on one resource's rows (target, tenant and resource_id
+// given): status <> 'delivered' AND status NOT IN ('in_flight', 'failed'). Of the four statuses
+// that leaves 'pending', but unlike `status = 'pending'` it does not imply the predicate of
+// deliveries_pending or deliveries_tenant_pending, so neither planner may walk a tenant's
+// pending rows filtering on resource_id: only deliveries_resource (WHERE status <> 'delivered',
+// which the first term matches on SQLite too) serves it. A prepared statement's generic plan,
+// made while the table was young, walked deliveries_tenant_pending for the link refresh's
+// probe (kWaitingRowSql; issue 12, docs/benchmarks.md "PostgreSQL cost per delivery row").
+#define SCIM_DELIVERY_PENDING_OF_RESOURCE \
+  "status <> 'delivered' AND status NOT IN ('in_flight', 'failed')"
+
+// The first pending row of resource $3 of tenant $2 at target $1 (store/link_refresh.cc; `FOR
+// UPDATE` appended on PostgreSQL).
+inline constexpr const char* kWaitingRowSql =
+    "SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND resource_id = $3 "
+    "AND " SCIM_DELIVERY_PENDING_OF_RESOURCE " LIMIT 1";
+
+// Holds the pending rows of a resource after seq $5 until $1 (delivery_outcome.cc): $2 target,
+// $3 tenant, $4 resource_id, $6 = $1.
+inline constexpr const char* kHoldLaterSql =
+    "UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND tenant = $3 "
+    "AND resource_id = $4 AND seq > $5 AND " SCIM_DELIVERY_PENDING_OF_RESOURCE
+    " AND next_attempt_at < $6";
 
 // Records the link of a resource at a target ($1 target, $2 tenant, $3 type, $4 id, $5 its id
 // there, $6 now).

@@ -32,6 +32,24 @@ std::string InIds(Dialect dialect, int k) {
                                        : "IN (SELECT value FROM json_each(" + p + "))";
 }
 
+std::string PgArray(const std::vector<std::optional<std::string>>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    if (!values[i]) {
+      out += "NULL";
+      continue;
+    }
+    out.push_back('"');
+    for (char c : *values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
+
 long long IntOf(const std::optional<std::string>& cell) {
   if (!cell) return 0;
   long long value = 0;

@@ -30,9 +30,7 @@ void QueueLinkRefresh(soci::session& s, Dialect dialect, const std::string& chan
     if (follower == changed_target) continue;
     CachedRows waiting =
         RunCached(s, dialect, "dl_waiting_row",
-                  std::string("SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND "
-                              "resource_id = $3 AND status = 'pending' LIMIT 1") +
-                      (pg ? " FOR UPDATE" : ""),
+                  std::string(delivery_sql::kWaitingRowSql) + (pg ? " FOR UPDATE" : ""),
                   {follower, tenant, resource_id});
     if (waiting.size() == 0) to_refresh.push_back(follower);
   }

@@ -103,7 +103,7 @@ def pg_settings(port):
     return dict(r.split("=", 1) for r in rows if "=" in r)
 
 
-def start_durable_pg(directory, port, statements=False):
+def start_durable_pg(directory, port, statements=False, auto_explain_ms=0):
     """A fresh cluster with PostgreSQL's durable defaults (PG_DURABLE=1: no fsync=off etc. on
     the command line), shared_buffers 512MB (ALTER SYSTEM + restart, as in earlier runs);
     `statements`: pg_stat_statements loaded too (--pg-statements).
@@ -116,6 +116,15 @@ def start_durable_pg(directory, port, statements=False):
     if statements:
         harness.psql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'",
                      dbname="postgres", port=port)
+    if auto_explain_ms:
+        # The plans scimd's own (prepared, possibly generic) statements ran with, in the server
+        # log (postgres.log of the cluster directory): statements slower than this many ms.
+        # (ALTER SYSTEM does not know auto_explain's settings before the module is loaded.)
+        lines = ["session_preload_libraries = 'auto_explain'",
+                 f"auto_explain.log_min_duration = '{auto_explain_ms}ms'",
+                 "auto_explain.log_analyze = on", "auto_explain.log_buffers = on"]
+        as_postgres(f"printf '%s\\n' {' '.join(repr(x) for x in lines)} "
+                    f">> {directory}/data/postgresql.conf")
     as_postgres(f"{PG_BIN}/pg_ctl -D {directory}/data -l {directory}/postgres.log -w -t 120 "
                 f"-m fast restart")
     settings = pg_settings(port)
@@ -519,6 +528,92 @@ def pg_statement_counts(dbname, port, deliveries):
             "top": top[:20]}
 
 
+# Row versions and index work of the delivery tables (--pg-tables): pg_stat_user_tables (updates,
+# HOT updates, dead versions, autovacuum runs) and pg_stat_user_indexes (scans and entries read
+# per index of deliveries), as deltas over the run, per delivery row.
+PG_TABLES = ("deliveries", "delivery_counts", "outbox", "target_cursors", "target_health")
+
+
+def pg_table_stats(dbname, port):
+    tables = {}
+    for line in harness.psql(
+            "SELECT relname || '|' || n_tup_ins || '|' || n_tup_upd || '|' || n_tup_hot_upd || '|' "
+            "|| n_tup_del || '|' || n_dead_tup || '|' || n_live_tup || '|' || autovacuum_count "
+            "|| '|' || coalesce(idx_scan, 0) || '|' || coalesce(idx_tup_fetch, 0) "
+            "|| '|' || coalesce(seq_scan, 0) FROM pg_stat_user_tables WHERE relname IN ("
+            + ", ".join(f"'{t}'" for t in PG_TABLES) + ")", dbname=dbname, port=port).splitlines():
+        f = line.split("|")
+        tables[f[0]] = dict(zip(("ins", "upd", "hot_upd", "del", "dead", "live", "autovacuum",
+                                 "idx_scan", "idx_tup_fetch", "seq_scan"), map(int, f[1:])))
+    indexes = {}
+    for line in harness.psql(
+            "SELECT indexrelname || '|' || idx_scan || '|' || idx_tup_read || '|' || idx_tup_fetch "
+            "|| '|' || pg_relation_size(indexrelid) FROM pg_stat_user_indexes "
+            "WHERE relname = 'deliveries'", dbname=dbname, port=port).splitlines():
+        f = line.split("|")
+        indexes[f[0]] = dict(zip(("scan", "tup_read", "tup_fetch", "bytes"), map(int, f[1:])))
+    return {"tables": tables, "indexes": indexes}
+
+
+def pg_table_delta(before, after, deliveries):
+    per = max(1, deliveries)
+    out = {"tables": {}, "indexes": {}}
+    for name, t in after["tables"].items():
+        b = before["tables"].get(name, {})
+        d = {k: v - b.get(k, 0) for k, v in t.items() if k not in ("dead", "live")}
+        d["dead_at_end"] = t["dead"]
+        d["live_at_end"] = t["live"]
+        d["hot_ratio"] = round(d["hot_upd"] / d["upd"], 3) if d["upd"] else None
+        d["upd_per_delivery"] = round(d["upd"] / per, 2)
+        out["tables"][name] = d
+    for name, i in after["indexes"].items():
+        b = before["indexes"].get(name, {})
+        out["indexes"][name] = {"scan_per_delivery": round((i["scan"] - b.get("scan", 0)) / per, 2),
+                                "read_per_delivery": round(
+                                    (i["tup_read"] - b.get("tup_read", 0)) / per, 1),
+                                "kb": i["bytes"] // 1024}
+    return out
+
+
+# EXPLAIN (ANALYZE, BUFFERS) of the claim statements mid-load (--pg-tables): the target with the
+# most pending rows, as the engine runs them (the ANALYZE of a FOR UPDATE locks nothing it keeps:
+# it runs in a rolled-back transaction).
+EXPLAIN_SQL = {
+    "claim": "SELECT d.id, d.seq, d.attempts, d.requeues FROM deliveries d WHERE d.target = "
+             "'{t}' AND d.status = 'pending' AND d.next_attempt_at <= {now} AND NOT EXISTS "
+             "(SELECT 1 FROM deliveries e WHERE e.target = d.target AND e.tenant = d.tenant AND "
+             "e.resource_id = d.resource_id AND e.seq < d.seq AND e.status <> 'delivered' AND "
+             "(e.status <> 'failed' OR e.blocks_resource = 1)) ORDER BY d.seq, d.next_attempt_at "
+             "LIMIT 32 FOR UPDATE OF d SKIP LOCKED",
+    "pending_tenants": "WITH RECURSIVE tn(tenant) AS (SELECT (SELECT f.tenant FROM deliveries f "
+                       "WHERE f.target = '{t}' AND f.status = 'pending' AND f.tenant > '' "
+                       "ORDER BY f.tenant, f.seq LIMIT 1) UNION ALL SELECT (SELECT d.tenant FROM "
+                       "deliveries d WHERE d.target = '{t}' AND d.status = 'pending' AND "
+                       "d.tenant > tn.tenant ORDER BY d.tenant, d.seq LIMIT 1) FROM tn WHERE "
+                       "tn.tenant IS NOT NULL) SELECT tenant FROM tn WHERE tenant IS NOT NULL "
+                       "LIMIT 64",
+    "any_expired": "SELECT id FROM deliveries WHERE target = '{t}' AND status = 'in_flight' "
+                   "AND lease_until < {now} LIMIT 1",
+}
+
+
+def pg_explain(dbname, port):
+    out = {}
+    target = harness.psql("SELECT target FROM deliveries GROUP BY target ORDER BY "
+                          "count(*) FILTER (WHERE status <> 'delivered') DESC LIMIT 1",
+                          dbname=dbname, port=port).strip()
+    now = int(time.time() * 1000)
+    for name, sql in EXPLAIN_SQL.items():
+        try:
+            out[name] = harness.psql(
+                "BEGIN; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
+                + sql.format(t=target, now=now) + "; ROLLBACK", dbname=dbname,
+                port=port).splitlines()
+        except harness.HarnessError as e:
+            out[name] = [str(e)]
+    return out
+
+
 def run_once(db_kind, with_targets, args):
     kinds = [k.strip() for k in args.targets.split(",") if k.strip()]
     fakes = {}
@@ -568,6 +663,8 @@ def run_once(db_kind, with_targets, args):
         if db_kind == "postgresql" and args.pg_statements:
             harness.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; "
                          "SELECT pg_stat_statements_reset()", dbname="postgres", port=args.pg_port)
+        tables_before = (pg_table_stats(db.rsplit("/", 1)[1], args.pg_port)
+                         if db_kind == "postgresql" and args.pg_tables else None)
         cpu_before = {k: cpu_seconds(pid) for k, pid in procs.items()}
         cpu_before["postgresql"] = pg_cpu_seconds(postmaster)
         cpu_before["loadgen"] = own_cpu_seconds()
@@ -580,6 +677,9 @@ def run_once(db_kind, with_targets, args):
         poller.start()
         for w in writers:
             w.start()
+        if tables_before is not None and with_targets:
+            time.sleep(args.duration / 2)
+            result["pg_explain_mid_load"] = pg_explain(db.rsplit("/", 1)[1], args.pg_port)
         for w in writers:
             w.join()
         load_end = time.time()
@@ -686,6 +786,13 @@ def run_once(db_kind, with_targets, args):
                 # Per delivery row (a write at a target; coalesced rows count one each).
                 result["pg_statements"] = pg_statement_counts(
                     db.rsplit("/", 1)[1], args.pg_port, len(writes) * len(kinds))
+            if tables_before is not None:
+                # Let the stats collector catch up (PostgreSQL 15: shared memory, flushed by
+                # each backend at most every second and at its transaction end).
+                time.sleep(1.5)
+                result["pg_tables"] = pg_table_delta(
+                    tables_before, pg_table_stats(db.rsplit("/", 1)[1], args.pg_port),
+                    len(writes) * len(kinds))
             if any(result["missing"].values()) and db_kind == "postgresql":
                 result["unqueued_outbox_events"] = harness.psql(
                     "SELECT t.target, count(*) FROM outbox o CROSS JOIN target_cursors t WHERE "
@@ -731,6 +838,13 @@ def main():
     parser.add_argument("--pg-waits", action="store_true",
                         help="sample pg_stat_activity wait events of the run's backends every "
                              "0.2 s during the load (PostgreSQL)")
+    parser.add_argument("--pg-tables", action="store_true",
+                        help="report row versions (HOT ratio, dead rows) of the delivery tables, "
+                             "index scans per index of deliveries, per delivery row, and EXPLAIN "
+                             "(ANALYZE, BUFFERS) of the claim statements mid-load (PostgreSQL)")
+    parser.add_argument("--pg-auto-explain-ms", type=int, default=0,
+                        help="log the plans (auto_explain, ANALYZE, BUFFERS) of statements slower "
+                             "than this many ms to the cluster's postgres.log (PostgreSQL)")
     parser.add_argument("--out", default=None, help="append one JSON line per run to this file")
     args = parser.parse_args()
     os.environ["SCIMD_BIN"] = os.path.abspath(args.scimd)
@@ -743,7 +857,8 @@ def main():
         for kind in kinds:
             if kind == "postgresql" and not pg_started:
                 pg_started = True
-                settings = start_durable_pg(args.pg_dir, args.pg_port, args.pg_statements)
+                settings = start_durable_pg(args.pg_dir, args.pg_port, args.pg_statements,
+                                            args.pg_auto_explain_ms)
                 print(f"PostgreSQL {settings}", file=sys.stderr, flush=True)
             for mode in modes:
                 result = run_once(kind, mode == "targets", args)

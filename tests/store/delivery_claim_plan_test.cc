@@ -115,9 +115,17 @@ class Backlog : public testing::ScratchDatabase {
         {"g_runs", "(bigint[], bigint)", delivery_sql::kCoalesceRunsPgSql,
          "('{150000,150001}', 31)", "deliveries_resource"},
         {"g_waiting", "(text, text, text)",
-         "SELECT id FROM deliveries WHERE target = $1 AND tenant = $2 AND resource_id = $3 AND "
-         "status = 'pending' LIMIT 1 FOR UPDATE",
-         "('crm', 't1', 'u150000')", "deliveries_resource"},
+         std::string(delivery_sql::kWaitingRowSql) + " FOR UPDATE", "('crm', 't1', 'u150000')",
+         "deliveries_resource"},
+        {"g_expired", "(text, bigint)", delivery_sql::kAnyExpiredSql, "('crm', 5000)",
+         "deliveries_in_flight"},
+        {"g_outcomes", "(bigint[], text[], integer[], bigint[], text[], smallint[], text, text)",
+         delivery_sql::kOutcomesPgSql,
+         "('{150000,150001}', '{delivered,pending}', '{1,1}', '{NULL,9000}', '{NULL,x}', '{0,0}', "
+         "'now', 'owner-1')",
+         "deliveries_pkey"},
+        {"g_hold_later", "(bigint, text, text, text, bigint, bigint)", delivery_sql::kHoldLaterSql,
+         "(9000, 'crm', 't1', 'u150000', 150000, 9000)", "deliveries_resource"},
 
     };
     BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {

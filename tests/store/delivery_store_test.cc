@@ -52,6 +52,20 @@ class Tables : public testing::ScratchDatabase {
     return *claimed;
   }
 
+  // next_attempt_at ("NULL" when NULL) and last_error ("" when NULL) of the crm row of `seq`.
+  std::pair<std::string, std::string> DueAndErrorOf(int64_t seq) {
+    std::pair<std::string, std::string> out;
+    BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
+                           long long key = seq;
+                           s << "SELECT COALESCE(CAST(next_attempt_at AS TEXT), 'NULL'), "
+                                "COALESCE(last_error, '') FROM deliveries "
+                                "WHERE target = 'crm' AND seq = :s",
+                               soci::use(key), soci::into(out.first), soci::into(out.second);
+                           return OkStatus();
+                         }).ok());
+    return out;
+  }
+
   std::string StatusOf(int64_t seq) {
     std::string status = "<none>";
     BOOST_TEST_REQUIRE(db->WithSession([&](soci::session& s) -> Status {
@@ -401,7 +415,9 @@ void BatchOfOutcomes(bool postgres) {
   retry.status = "pending";
   retry.attempts = 1;
   retry.next_attempt_at = NowMs() + 60000;
-  retry.error = "HTTP 409 try later";
+  // Quotes, a backslash, braces and a comma: the batched outcome on PostgreSQL passes the errors
+  // as an array literal (delivery_sql::PgArray).
+  retry.error = "HTTP 409 \"try\" later {a,b} \\ NULL";
   ClaimedDelivery foreign = claimed[2];
   foreign.id = claimed[2].id + 1000;  // not a row this owner holds
   bool resumed = true;
@@ -416,6 +432,9 @@ void BatchOfOutcomes(bool postgres) {
   BOOST_TEST(!resumed);
   BOOST_TEST(t.StatusOf(a1) == "delivered");
   BOOST_TEST(t.StatusOf(b1) == "pending");
+  BOOST_TEST(t.DueAndErrorOf(b1).first == std::to_string(*retry.next_attempt_at));
+  BOOST_TEST(t.DueAndErrorOf(b1).second == *retry.error);
+  BOOST_TEST(t.DueAndErrorOf(a1).first == "NULL");
   BOOST_TEST(t.StatusOf(c1) == "delivered");
   auto links = LinksOf(*t.db, "t1", "a");
   BOOST_TEST_REQUIRE(links.ok());
@@ -430,7 +449,56 @@ void BatchOfOutcomes(bool postgres) {
   BOOST_TEST(empty->empty());
 }
 
+// The rows of one fan-out (one statement on PostgreSQL, kFanOutInsertPgSql): each due now
+// unless an earlier open row of its resource holds it back (also one queued in the same
+// fan-out), a row of an unknown event kind failed and never due, and a second fan-out of the same
+// seqs inserts nothing.
+void FanOutRows(bool postgres) {
+  Tables t(postgres);
+  BOOST_TEST_REQUIRE(t.store.EnsureCursor("crm", "crm").ok());
+  int64_t a1 = t.Event("User", "a", "created");
+  BOOST_TEST_REQUIRE(t.store.FanOut("crm", All, 100).ok());
+  std::vector<ClaimedDelivery> claimed = t.Claim();
+  BOOST_TEST_REQUIRE(claimed.size() == 1u);
+  AttemptRecord gave_up;
+  gave_up.status = "failed";
+  gave_up.attempts = 3;
+  gave_up.blocks_resource = true;
+  gave_up.error = "gave up";
+  BOOST_TEST_REQUIRE(t.store.RecordAttempt("crm", kOwner, claimed[0], gave_up).ok());
+  const int64_t before = NowMs();
+  int64_t a2 = t.Event("User", "a", "patched");  // behind a1, which blocks it
+  int64_t b1 = t.Event("User", "b", "created");
+  int64_t b2 = t.Event("User", "b", "patched");  // behind b1, queued in the same fan-out
+  int64_t x = t.Event("User", "x", "frobbed");   // no such kind
+  auto fanned = t.store.FanOut("crm", All, 100);
+  BOOST_TEST_REQUIRE(fanned.ok());
+  BOOST_TEST(fanned->queued == 4);
+  BOOST_TEST(t.StatusOf(a1) == "failed");
+  BOOST_TEST(t.DueAndErrorOf(a2).first == std::to_string(kParkedMs));
+  const long long b1_due = std::stoll(t.DueAndErrorOf(b1).first);
+  BOOST_TEST(b1_due >= before);
+  BOOST_TEST(b1_due <= NowMs());
+  BOOST_TEST(t.DueAndErrorOf(b2).first == std::to_string(b1_due));
+  BOOST_TEST(t.StatusOf(x) == "failed");
+  BOOST_TEST(t.DueAndErrorOf(x).first == "NULL");
+  BOOST_TEST(t.DueAndErrorOf(x).second == "unknown outbox event kind 'frobbed'");
+  // The cursor read them all: nothing more to queue; the rows are not queued twice.
+  auto again = t.store.FanOut("crm", All, 100);
+  BOOST_TEST_REQUIRE(again.ok());
+  BOOST_TEST(again->queued == 0);
+  std::vector<ClaimedDelivery> next = t.Claim();
+  BOOST_TEST_REQUIRE(next.size() == 1u);  // b1 (b2 waits for it; a2 is parked; x failed)
+  BOOST_TEST(next[0].event.seq == b1);
+}
+
 BOOST_AUTO_TEST_SUITE(delivery_store)
+
+BOOST_AUTO_TEST_CASE(fan_out_rows_on_sqlite) { FanOutRows(false); }
+BOOST_AUTO_TEST_CASE(fan_out_rows_on_postgres,
+                     *boost::unit_test::precondition(testing::PostgresConfigured())) {
+  FanOutRows(true);
+}
 
 // A new, changed or dropped link of a User at one target queues a refresh (an outbox event for
 // that target alone, with the User's current state) for each link follower (the CRM), unless a
