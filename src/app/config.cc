@@ -213,7 +213,13 @@ Status ParseDelivery(const YAML::Node& node, const Checker& check, DeliverySetti
   SCIM_RETURN_IF_ERROR(
       check.KnownKeys(node, "delivery",
                       {"lease_seconds", "workers_per_target", "poll_interval_ms", "claim_batch",
-                       "backlog_claim_batch", "coalesce", "breaker"}));
+                       "backlog_claim_batch", "coalesce", "breaker", "niceness", "wake_delay_ms"}));
+  SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "niceness", 0, d.niceness));
+  if (d.niceness > 19) return check.Fail("delivery.niceness", "must be between 0 and 19");
+  SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "wake_delay_ms", 0, d.wake_delay_ms));
+  if (d.wake_delay_ms > 1000) {
+    return check.Fail("delivery.wake_delay_ms", "must be between 0 and 1000");
+  }
   SCIM_RETURN_IF_ERROR(check.Integer(node, "delivery", "claim_batch", 1, d.claim_batch));
   if (d.claim_batch > 1000) return check.Fail("delivery.claim_batch", "must be between 1 and 1000");
   SCIM_RETURN_IF_ERROR(

@@ -89,6 +89,26 @@ size_t MaxConnections(const Config& config, size_t descriptors, size_t pool_size
   return derived;
 }
 
+// SQLite: time API requests (foreground) and the delivery engine (background) waited for the
+// single writer (store::Database::WriterStats).
+std::string WriterMetrics(const store::Database& db) {
+  if (db.dialect() != store::Dialect::kSqlite) return "";
+  const auto stats = db.writer_stats();
+  auto seconds = [](uint64_t ns) { return std::to_string(static_cast<double>(ns) / 1e9); };
+  return "# HELP scimd_db_writer_wait_seconds_total Time write transactions waited for the SQLite "
+         "writer.\n# TYPE scimd_db_writer_wait_seconds_total counter\n"
+         "scimd_db_writer_wait_seconds_total{class=\"api\"} " +
+         seconds(stats.foreground_wait_ns) +
+         "\nscimd_db_writer_wait_seconds_total{class=\"delivery\"} " +
+         seconds(stats.background_wait_ns) +
+         "\n# HELP scimd_db_writer_transactions_total SQLite write transactions begun.\n"
+         "# TYPE scimd_db_writer_transactions_total counter\n"
+         "scimd_db_writer_transactions_total{class=\"api\"} " +
+         std::to_string(stats.foreground_writes) +
+         "\nscimd_db_writer_transactions_total{class=\"delivery\"} " +
+         std::to_string(stats.background_writes) + "\n";
+}
+
 std::string PoolMetrics(const store::Database& db) {
   return "# HELP scimd_db_pool_connections Database connections in the pool.\n"
          "# TYPE scimd_db_pool_connections gauge\n"
@@ -97,7 +117,7 @@ std::string PoolMetrics(const store::Database& db) {
          "\n# HELP scimd_db_pool_in_use Database connections leased right now.\n"
          "# TYPE scimd_db_pool_in_use gauge\n"
          "scimd_db_pool_in_use " +
-         std::to_string(db.connections_in_use()) + "\n";
+         std::to_string(db.connections_in_use()) + "\n" + WriterMetrics(db);
 }
 
 // Refuses plain HTTP on an address other clients can reach, unless insecure_http is set.
@@ -193,6 +213,8 @@ int RunServe(const Config& config) {
   dispatch_options.claim_batch = static_cast<int>(config.delivery.claim_batch);
   dispatch_options.backlog_claim_batch = static_cast<int>(config.delivery.backlog_claim_batch);
   dispatch_options.coalesce = static_cast<int>(config.delivery.coalesce);
+  dispatch_options.niceness = static_cast<int>(config.delivery.niceness);
+  dispatch_options.wake_delay = std::chrono::milliseconds(config.delivery.wake_delay_ms);
   dispatch_options.delivered_days = config.retention.delivered_days;
   dispatch_options.audit_days = config.retention.audit_days;
   delivery::Dispatcher dispatcher(*db, *targets, dispatch_options);

@@ -34,7 +34,7 @@ limits: {max_body_bytes: 2048, bulk_max_operations: 10, rate_limit_per_minute: 6
          idle_timeout_seconds: 30, auth_failures_per_minute: 20}
 log: {format: json}
 retention: {delivered_days: 30, audit_days: 365}
-delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50, claim_batch: 16, backlog_claim_batch: 64, coalesce: 4}
+delivery: {lease_seconds: 20, workers_per_target: 3, poll_interval_ms: 50, claim_batch: 16, backlog_claim_batch: 64, coalesce: 4, niceness: 7, wake_delay_ms: 0}
 targets:
   - name: dolibarr
     type: dolibarr
@@ -59,6 +59,8 @@ targets:
   BOOST_TEST(config->retention.delivered_days == 30);
   BOOST_TEST(config->retention.audit_days == 365);
   BOOST_TEST(config->delivery.workers_per_target == 3);
+  BOOST_TEST(config->delivery.niceness == 7);
+  BOOST_TEST(config->delivery.wake_delay_ms == 0);
   BOOST_TEST(config->delivery.claim_batch == 16);
   BOOST_TEST(config->delivery.backlog_claim_batch == 64);
   BOOST_TEST(config->delivery.coalesce == 4);
@@ -111,6 +113,10 @@ BOOST_AUTO_TEST_CASE(bad_values_are_named) {
   BOOST_TEST(ErrorOf("limits: [1, 2]\n") == "scimd.yaml: limits: must be a mapping");
   BOOST_TEST(ErrorOf("delivery: {workers_per_target: 65}\n") ==
              "scimd.yaml: delivery.workers_per_target: must be between 1 and 64");
+  BOOST_TEST(ErrorOf("delivery: {niceness: 20}\n") ==
+             "scimd.yaml: delivery.niceness: must be between 0 and 19");
+  BOOST_TEST(ErrorOf("delivery: {wake_delay_ms: 1001}\n") ==
+             "scimd.yaml: delivery.wake_delay_ms: must be between 0 and 1000");
   BOOST_TEST(ErrorOf("delivery: {claim_batch: 0}\n") ==
              "scimd.yaml: delivery.claim_batch: must be a positive integer");
   BOOST_TEST(ErrorOf("delivery: {claim_batch: 1001}\n") ==

@@ -159,6 +159,75 @@ def pg_cpu_seconds(postmaster):
     return total
 
 
+def thread_stats(pid):
+    """{thread name: [threads, cpu ns, run-queue wait ns, timeslices]} of a process so far, from
+    /proc/<pid>/task/*/schedstat (the scheduler's own accounting: time on a CPU, time runnable
+    but waiting for one). Threads named by scimd (scimd-deliver, ...) are told apart; the others
+    count as their process name."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                cpu, wait, slices = (int(x) for x in f.read().split()[:3])
+        except (OSError, ValueError):
+            continue
+        entry = out.setdefault(name, [0, 0, 0, 0])
+        entry[0] += 1
+        entry[1] += cpu
+        entry[2] += wait
+        entry[3] += slices
+    return out
+
+
+def thread_stats_delta(before, after):
+    """Per thread name: CPU seconds, run-queue wait seconds and wait per timeslice (ms) between
+    two thread_stats() snapshots (threads started in between count from zero)."""
+    out = {}
+    for name, (threads, cpu, wait, slices) in after.items():
+        b = before.get(name, [0, 0, 0, 0])
+        d_slices = max(1, slices - b[3])
+        out[name] = {"threads": threads, "cpu_s": round((cpu - b[1]) / 1e9, 2),
+                     "runq_wait_s": round((wait - b[2]) / 1e9, 2),
+                     "runq_wait_ms_per_slice": round((wait - b[2]) / 1e6 / d_slices, 3)}
+    return out
+
+
+class PgWaitSampler(threading.Thread):
+    """Samples pg_stat_activity every `period` s during the load (--pg-waits): per sample, what
+    each active backend of the run's database waits for (wait_event_type:wait_event, "CPU" when
+    it waits for nothing): lock waits against server CPU."""
+
+    def __init__(self, port, dbname, period=0.2):
+        super().__init__(daemon=True)
+        self.port, self.dbname, self.period = port, dbname, period
+        self.stop = threading.Event()
+        self.counts = {}
+        self.samples = 0
+
+    def run(self):
+        # Lock waits name the waiting statement (its first words): whose transaction waits.
+        query = ("SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || CASE WHEN "
+                 "wait_event_type = 'Lock' THEN '|' || regexp_replace(left(query, 40), '\\s+', '_', 'g') "
+                 "ELSE '' END FROM "
+                 f"pg_stat_activity WHERE datname = '{self.dbname}' AND state = 'active' "
+                 "AND pid <> pg_backend_pid()")
+        while not self.stop.is_set():
+            try:
+                rows = harness.psql(query, dbname="postgres", port=self.port).split()
+            except Exception:
+                rows = ["sample-error"]
+            self.samples += 1
+            for r in rows:
+                self.counts[r] = self.counts.get(r, 0) + 1
+            self.stop.wait(self.period)
+
+
 def own_cpu_seconds():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -599,6 +668,11 @@ def run_once(db_kind, with_targets, args):
         cpu_before = {k: cpu_seconds(pid) for k, pid in procs.items()}
         cpu_before["postgresql"] = pg_cpu_seconds(postmaster)
         cpu_before["loadgen"] = own_cpu_seconds()
+        threads_before = thread_stats(server.proc.pid) if args.thread_stats else None
+        waits = None
+        if db_kind == "postgresql" and args.pg_waits:
+            waits = PgWaitSampler(args.pg_port, db.rsplit("/", 1)[1])
+            waits.start()
         load_before = loadavg()
         poller.start()
         for w in writers:
@@ -613,6 +687,21 @@ def run_once(db_kind, with_targets, args):
         cpu_load = {k: cpu_seconds(pid) for k, pid in procs.items()}
         cpu_load["postgresql"] = pg_cpu_seconds(postmaster)
         cpu_load["loadgen"] = own_cpu_seconds()
+        if args.thread_stats:
+            result["scimd_threads_load"] = thread_stats_delta(threads_before,
+                                                              thread_stats(server.proc.pid))
+            metrics = client.get("/metrics", token=None).body.decode()
+            result["scimd_writer_wait"] = {
+                line.split(" ")[0]: float(line.split(" ")[1]) for line in metrics.splitlines()
+                if line.startswith("scimd_db_writer_")}
+        if waits is not None:
+            waits.stop.set()
+            waits.join()
+            result["pg_wait_samples"] = waits.samples
+            # active backends per sample, by what they wait for
+            result["pg_waits_per_sample"] = {
+                k: round(v / max(1, waits.samples), 3)
+                for k, v in sorted(waits.counts.items(), key=lambda kv: -kv[1])}
         result["server_write_latency"] = write_route_latency(client)
         drain = settle(client, args.drain_timeout) if with_targets else None
         poller.stop.set()
@@ -743,6 +832,12 @@ def main():
     parser.add_argument("--pg-statements", action="store_true",
                         help="load pg_stat_statements and report the delivery engine's statements "
                              "per delivery row (PostgreSQL)")
+    parser.add_argument("--thread-stats", action="store_true",
+                        help="scimd's CPU and run-queue wait per thread name over the load "
+                             "(/proc/<pid>/task/*/schedstat) and its writer-lock wait counters")
+    parser.add_argument("--pg-waits", action="store_true",
+                        help="sample pg_stat_activity wait events of the run's backends every "
+                             "0.2 s during the load (PostgreSQL)")
     parser.add_argument("--pg-tables", action="store_true",
                         help="report row versions (HOT ratio, dead rows) of the delivery tables, "
                              "index scans per index of deliveries, per delivery row, and EXPLAIN "

@@ -2,6 +2,11 @@
 // set) with an in-process fake target: ordering per resource, retries, failures, leases, links.
 #include "scim/delivery/dispatcher.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <random>
 
@@ -578,6 +583,46 @@ BOOST_AUTO_TEST_CASE(notify_wakes_and_stop_is_bounded) {
   // The thread left behind still records its outcome once the call returns.
   BOOST_TEST(WaitFor([&] { return DeliveryStatusOf(*t.db, "crm", slow) == "delivered"; }, 20s));
   std::this_thread::sleep_for(100ms);
+}
+
+// The engine's threads run below the API's CPU priority (DispatcherOptions::niceness, per thread)
+// and are named: seen from inside the target call. niceness 0 leaves a worker as it was.
+void EngineThreadsNiced(Backend backend) {
+  const int process_nice = getpriority(PRIO_PROCESS, 0);
+  for (int niceness : {12, 0}) {
+    Setup t(backend);
+    std::mutex mu;
+    std::vector<std::pair<int, std::string>> seen;
+    t.adapter->SetScript([&](const events::ChangeEvent& e, int) {
+      char name[16] = {0};
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      std::lock_guard<std::mutex> lock(mu);
+      seen.emplace_back(getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))), name);
+      return events::DeliveryOutcome::Delivered("x-" + e.resource_id);
+    });
+    DispatcherOptions options;
+    options.niceness = niceness;
+    auto d = t.MakeDispatcher(options);
+    BOOST_TEST_REQUIRE(d->Start().ok());
+    int64_t seq = AddEvent(*t.db, "n" + std::to_string(niceness), "created");
+    d->Notify();
+    BOOST_TEST_REQUIRE(
+        WaitFor([&] { return DeliveryStatusOf(*t.db, "crm", seq) == "delivered"; }, 20s));
+    d->Stop();
+    // The test thread itself is untouched (nice is per thread on Linux).
+    BOOST_TEST(getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))) == process_nice);
+    std::lock_guard<std::mutex> lock(mu);
+    BOOST_TEST_REQUIRE(!seen.empty());
+    for (const auto& [nice, name] : seen) {
+      BOOST_TEST(nice == std::max(process_nice, niceness));
+      BOOST_TEST(name == "scimd-deliver");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(engine_threads_niced_sqlite) { EngineThreadsNiced(Backend::kSqlite); }
+BOOST_AUTO_TEST_CASE(engine_threads_niced_pg, *boost::unit_test::precondition(PgAvailable())) {
+  EngineThreadsNiced(Backend::kPostgres);
 }
 
 // Steady load: one write every few milliseconds, Notify() after each. Reports the lag from commit

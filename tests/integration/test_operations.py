@@ -5,7 +5,7 @@ import json
 import re
 import time
 
-from scimd_harness import Client, ScimTestCase, USER_URN, unique
+from scimd_harness import Client, ScimTestCase, USER_URN, test_db_kind, unique
 
 
 class RequestIdTest(ScimTestCase):
@@ -83,3 +83,26 @@ class MetricsTest(ScimTestCase):
             self.metric(text, 'scimd_rate_limited_requests_total{limit="token"}'), 1)
         self.assertEqual(
             self.metric(text, 'scimd_rate_limited_requests_total{limit="auth_failures"}'), 0)
+
+
+class WriterQueueMetricsTest(ScimTestCase):
+    def metric(self, text, name):
+        match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+        self.assertIsNotNone(match, f"{name} missing from /metrics")
+        return float(match.group(1))
+
+    def test_sqlite_writer_queue_counters(self):
+        """SQLite: API write transactions and their wait for the single writer are counted by
+        class (api, delivery); PostgreSQL has no single writer and no such series."""
+        created = self.post("/Users", {"schemas": [USER_URN], "userName": unique("wq")})
+        self.assertEqual(created.status, 201)
+        text = self.get("/metrics").body.decode()
+        api = 'scimd_db_writer_transactions_total{class="api"}'
+        if test_db_kind() != "sqlite":
+            self.assertNotIn("scimd_db_writer_transactions_total", text)
+            return
+        self.assertGreaterEqual(self.metric(text, api), 1)
+        self.assertGreaterEqual(
+            self.metric(text, 'scimd_db_writer_transactions_total{class="delivery"}'), 0)
+        self.assertGreaterEqual(
+            self.metric(text, 'scimd_db_writer_wait_seconds_total{class="api"}'), 0)

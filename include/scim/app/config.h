@@ -72,6 +72,10 @@ struct DeliverySettings {
   // `breaker: {failures, probe_min_seconds, probe_max_seconds}`: target-wide failures in a row
   // that pause a target, and the probe interval (first, and the cap it doubles up to).
   delivery::BreakerPolicy breaker;
+  // The engine threads' niceness (0: the process's own) and how long a worker woken by a commit
+  // gathers further commits before its pass (delivery::DispatcherOptions niceness, wake_delay).
+  int64_t niceness = 0;
+  int64_t wake_delay_ms = 15;
 };
 
 struct Config {

@@ -124,6 +124,18 @@ struct DispatcherOptions {
   int prune_batch = 500;
   std::chrono::milliseconds prune_pause{200};
   std::chrono::milliseconds prune_interval{std::chrono::minutes(10)};
+  // Niceness of the engine's threads (workers, housekeeper, retention; Linux: setpriority per
+  // thread, within this process only): above 0 the API threads get the CPU first and delivery
+  // happens after. Off by default: measured on a CPU-bound machine (docs/benchmarks.md,
+  // api-ratio) at 5 and 10 the engine fell seconds behind, and a niced thread preempted while it
+  // held the SQLite writer made API writes wait behind it all the same (a niced thread cannot
+  // raise its priority back while it holds the lock). Their SQLite write transactions go after
+  // queued API writes whatever this is (store::MarkBackgroundWriter).
+  int niceness = 0;
+  // After Notify() wakes an idle worker it waits this long before its pass, so one pass fans out
+  // and claims the commits of that window together instead of one pass (fan-out, claim and
+  // outcome transactions) per commit. Adds at most this to the delivery lag. 0: at once.
+  std::chrono::milliseconds wake_delay{15};
 };
 
 // A process-unique owner id: "<hostname>:<pid>:<random hex>".

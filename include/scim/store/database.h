@@ -84,6 +84,18 @@ class Database {
   // Whether this thread has a transaction open on this database (work then runs in savepoints).
   bool InTransactionHere() const;
 
+  // SQLite writer queue (InTransaction), for /metrics and tests. Foreground: threads not marked
+  // with MarkBackgroundWriter (API requests); background: the delivery engine's threads.
+  struct WriterStats {
+    size_t foreground_waiting = 0;  // queued for the writer right now
+    size_t background_waiting = 0;
+    uint64_t foreground_wait_ns = 0;  // time spent queued so far
+    uint64_t background_wait_ns = 0;
+    uint64_t foreground_writes = 0;  // write transactions begun so far
+    uint64_t background_writes = 0;
+  };
+  WriterStats writer_stats() const;
+
   // Maps a soci exception (or anything else) caught in this module's callers to an Error.
   static Error ConvertError(const std::exception& e);
 
@@ -120,6 +132,17 @@ class Database {
   std::atomic<size_t> in_use_{0};
   std::unique_ptr<soci::connection_pool> pool_;
   std::mutex sqlite_write_mu_;  // SQLite: this process's write transactions, one at a time
+  // SQLite: a background writer waits on writer_gate_cv_ (under writer_gate_mu_) while a
+  // foreground one is queued for sqlite_write_mu_ (see database.cc, AcquireWriter).
+  void AcquireWriter(std::unique_lock<std::mutex>& writer, bool background);
+  std::mutex writer_gate_mu_;
+  std::condition_variable writer_gate_cv_;
+  std::atomic<size_t> foreground_waiting_{0};
+  std::atomic<size_t> background_waiting_{0};
+  std::atomic<uint64_t> foreground_wait_ns_{0};
+  std::atomic<uint64_t> background_wait_ns_{0};
+  std::atomic<uint64_t> foreground_writes_{0};
+  std::atomic<uint64_t> background_writes_{0};
   // SQLite: when the last write transaction ended (steady clock ticks), and whether the writer's
   // page cache holds pages since it was last handed back (TrimIdleWriter).
   std::atomic<int64_t> last_write_end_{0};
@@ -145,5 +168,13 @@ class Database {
   std::chrono::milliseconds backoff_{0};
   std::function<void(const std::string&)> log_;
 };
+
+// Marks the calling thread a background writer for good (the delivery engine's threads): on
+// SQLite, its write transactions let the foreground ones (API requests) of the same process
+// that are queued for the single writer go first, so a provisioning client does not wait
+// behind delivery bookkeeping. A background writer still goes after at most
+// kBackgroundYieldLimit (database.cc) of waiting, so it is never starved. No effect on
+// PostgreSQL (row locks, no single writer).
+void MarkBackgroundWriter();
 
 }  // namespace scim::store
