@@ -102,6 +102,16 @@ void CommitOrderPerResource(Backend backend) {
   }
 }
 
+// Every call of t's adapter delivers, and first appends to `in_flight` how many rows are in
+// flight while it runs (the size of the claim the call belongs to).
+void RecordInFlightPerCall(Setup& t, std::vector<long long>& in_flight) {
+  t.adapter->SetScript([&t, &in_flight](const events::ChangeEvent& event, int) {
+    in_flight.push_back(QueryInt(*t.db, "SELECT count(*) FROM deliveries WHERE status = :s",
+                                 std::string("in_flight")));
+    return events::DeliveryOutcome::Delivered("crm-" + event.resource_id);
+  });
+}
+
 // A backlog: claims double after each full one, up to backlog_claim_batch, and start again at
 // claim_batch after a short one; another tenant's row queued behind the backlog is in the first
 // claim all the same (each tenant gets its share of every claim). The claim of a pass is what is
@@ -113,11 +123,7 @@ void ClaimsGrowAtABacklog(Backend backend) {
   auto other = store::testing::InsertOutboxRow(*t.db, "t2", "User", "v0", "created");
   BOOST_TEST_REQUIRE(other.ok());
   std::vector<long long> in_flight;  // per call
-  t.adapter->SetScript([&](const events::ChangeEvent& event, int) {
-    in_flight.push_back(QueryInt(*t.db, "SELECT count(*) FROM deliveries WHERE status = :s",
-                                 std::string("in_flight")));
-    return events::DeliveryOutcome::Delivered("crm-" + event.resource_id);
-  });
+  RecordInFlightPerCall(t, in_flight);
   DispatcherOptions options;
   options.claim_batch = 2;
   options.backlog_claim_batch = 8;
@@ -152,11 +158,7 @@ void FixedClaimsWithoutBacklogGrowth(Backend backend) {
   Setup t(backend);
   for (int i = 0; i < 12; ++i) AddEvent(*t.db, "u" + std::to_string(i), "created");
   std::vector<long long> in_flight;
-  t.adapter->SetScript([&](const events::ChangeEvent& event, int) {
-    in_flight.push_back(QueryInt(*t.db, "SELECT count(*) FROM deliveries WHERE status = :s",
-                                 std::string("in_flight")));
-    return events::DeliveryOutcome::Delivered("crm-" + event.resource_id);
-  });
+  RecordInFlightPerCall(t, in_flight);
   DispatcherOptions options;
   options.claim_batch = 3;
   options.backlog_claim_batch = 1;
